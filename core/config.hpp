@@ -1,0 +1,106 @@
+// Configuration shared by every timepool program: one TOML file with a section per program,
+// overridable by environment variables and command-line flags.
+//
+// Precedence (later wins): built-in defaults < the TOML file < environment variables named
+// TIMEPOOL_<SECTION>_<KEY> (upper case, '-' and '.' become '_') < `--set section.key=value`.
+//
+// Each program reads the sections it owns into its own immutable struct, once, at start:
+//   auto doc = config::Document::load(path, overrides);
+//   auto dns = doc.section("dns");
+//   int ttl = dns.get_int("ttl", 150, 30, 86400);
+//   doc.check_unknown({"database", "log", "dns"});  // throws on keys nobody asked for
+// Every problem throws config::Error with a message naming the file, the key and the reason
+// ("timepool.toml: dns.ttl: 10 is out of range 30..86400"). Runtime code never fails on config.
+//
+// Thread safety: a Document is built and read by one thread at startup.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace timepool::config {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Document;
+
+// A view of one [section]; getters record the keys they read so Document can report the rest.
+class Section {
+ public:
+  std::string get_string(std::string_view key, std::string_view def) const;
+  // One of `allowed` (exact match), else Error naming the allowed values.
+  std::string get_choice(std::string_view key, std::string_view def,
+                         const std::vector<std::string>& allowed) const;
+  int64_t get_int(std::string_view key, int64_t def, int64_t min, int64_t max) const;
+  double get_double(std::string_view key, double def, double min, double max) const;
+  bool get_bool(std::string_view key, bool def) const;
+  std::vector<std::string> get_strings(std::string_view key,
+                                       const std::vector<std::string>& def) const;
+  bool has(std::string_view key) const;
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class Document;
+  Section(const Document* doc, std::string name) : doc_(doc), name_(std::move(name)) {}
+  const Document* doc_;
+  std::string name_;
+};
+
+class Document {
+ public:
+  // `path` empty: no file, defaults plus overrides only. A missing or unparsable file throws.
+  // `env` is the environment to read (nullptr-terminated, like `environ`); nullptr: none.
+  static Document load(const std::string& path, const std::vector<std::string>& overrides,
+                       const char* const* env);
+  // Same, reading the process environment.
+  static Document load(const std::string& path, const std::vector<std::string>& overrides);
+  // Parses TOML text directly (tests, fuzzing); `origin` names it in errors.
+  static Document parse(std::string_view toml_text, std::string origin,
+                        const std::vector<std::string>& overrides = {},
+                        const char* const* env = nullptr);
+
+  Section section(std::string_view name) const;
+  // Throws Error for any section outside `known` and any key of a known section never read.
+  void check_unknown(const std::vector<std::string>& known) const;
+  const std::string& origin() const { return origin_; }
+
+  // Internal: raw value of section.key as written ("" if absent), for Section.
+  struct Value {
+    enum class Kind { String, Int, Double, Bool, Array } kind;
+    std::string text;                 // scalar as text
+    std::vector<std::string> items;   // Array elements as text
+    std::string source;               // "file", "env TIMEPOOL_DNS_TTL", "--set dns.ttl"
+  };
+  const Value* find(std::string_view section, std::string_view key) const;
+  void mark_used(std::string_view section, std::string_view key) const;
+
+ private:
+  std::string origin_;
+  std::map<std::string, std::map<std::string, Value>, std::less<>> values_;
+  mutable std::set<std::string, std::less<>> used_;  // "section.key"
+};
+
+// The [database] section every daemon shares.
+struct DatabaseConfig {
+  // libpq connection string; empty means libpq's defaults and PG* environment variables.
+  std::string conninfo;
+};
+DatabaseConfig read_database(const Document& doc);
+
+// The [log] section.
+struct LogConfig {
+  std::string level = "info";  // trace debug info warn error
+  std::string file;            // also log to this file when set
+};
+LogConfig read_log(const Document& doc);
+
+}  // namespace timepool::config

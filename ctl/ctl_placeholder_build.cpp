@@ -1,0 +1,1 @@
+// (removed once ctl/ has sources)

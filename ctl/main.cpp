@@ -1,0 +1,3 @@
+#include <cstdio>
+#include "core/version.hpp"
+int main() { std::printf("%s\n", timepool::version().data()); return 0; }

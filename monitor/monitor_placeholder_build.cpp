@@ -1,0 +1,1 @@
+// (removed once monitor/ has sources)

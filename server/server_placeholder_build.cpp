@@ -1,0 +1,1 @@
+// (removed once server/ has sources)

@@ -1,0 +1,1 @@
+// (removed once tests/support has sources)

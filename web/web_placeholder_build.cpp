@@ -1,0 +1,1 @@
+// (removed once web/ has sources)
