@@ -1,0 +1,71 @@
+// The scoring rules of the pool as pure functions: the step for one probe result, the score
+// update with its caps, and the pool score as the lower median over monitors.
+//
+// The step table (DESIGN.md "Step for one probe"), checked in this order:
+//   no response                    -5
+//   KoD RATE                       -3.5
+//   KoD DENY or RSTR               -10    new score capped at -50
+//   stratum 0 without KoD          -2     new score capped at 5
+//   other error                    -4
+//   abs(offset) > 3 s              -4     new score capped at -20
+//   stratum >= 8                   -4
+//   750 ms < abs(offset) <= 3 s    -2
+//   100 ms < abs(offset) <= 750 ms -2.308*abs(offset) + 0.731
+//   25 ms < abs(offset) <= 100 ms  min(1, -6.667*abs(offset) + 1.167)
+//   abs(offset) <= 25 ms           +1
+//
+// Which stratum-0 replies count as "KoD" here: RFC 5905 section 7.4 gives RATE, DENY and RSTR
+// as the codes a client must act on; the other codes (INIT, STEP, ...) only say the server has
+// no time to give, so they take the "stratum 0 without KoD" row, as does a stratum-0 reply
+// whose refid is not a kiss code at all. An unsynchronized reply (leap 3 or stratum 16) and
+// every other rejected reply or network error take "other error".
+//
+// A cap is an upper bound on the new score (the score may not be above it); the score is never
+// above kMaxScore. Scores have no lower bound other than the one the decay sets (-5/0.05 = -100
+// for a server that never answers, -200 for one that always denies).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace timepool::scoring {
+
+constexpr double kMaxScore = 20.0;
+constexpr double kDecay = 0.95;
+// A server is in the pool when its pool score is at least this.
+constexpr double kPoolThreshold = 10.0;
+
+enum class Outcome {
+  kNoResponse,   // every packet timed out
+  kKissRate,     // stratum 0, refid RATE
+  kKissDeny,     // stratum 0, refid DENY
+  kKissRstr,     // stratum 0, refid RSTR
+  kStratumZero,  // stratum 0 with any other refid (INIT, STEP, garbage)
+  kError,        // any other error (unsynchronized, bad reply, network error)
+  kSample,       // a valid time sample: offset_s and stratum are meaningful
+};
+
+struct ProbeOutcome {
+  Outcome outcome = Outcome::kNoResponse;
+  double offset_s = 0;  // for kSample
+  int stratum = 0;      // for kSample
+};
+
+struct Step {
+  double step = 0;
+  std::optional<double> cap;  // upper bound on the new score
+  std::string_view rule;      // the row of the table that applied ("offset<=25ms", "kod_rate")
+};
+
+// The step for one probe (the table above, in order).
+Step step_for(const ProbeOutcome& p);
+
+// score' = min(kDecay * score + step, cap, kMaxScore).
+double update_score(double score, const Step& step);
+
+// The lower median of `scores` (for an even count, the lower of the two middle values);
+// nullopt for none.
+std::optional<double> pool_score(std::vector<double> scores);
+
+}  // namespace timepool::scoring
