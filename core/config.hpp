@@ -12,6 +12,11 @@
 // Every problem throws config::Error with a message naming the file, the key and the reason
 // ("timepool.toml: dns.ttl: 10 is out of range 30..86400"). Runtime code never fails on config.
 //
+// Values from the environment and from --set are text; getters convert them ("150" for an
+// integer, "true"/"false"/"1"/"0"/"yes"/"no"/"on"/"off" for a bool, a TOML array such as
+// ["a","b"] or a comma-separated list for get_strings). A nested TOML table [dns.listen] appears
+// as keys "listen.<key>" of section "dns" (env TIMEPOOL_DNS_LISTEN_<KEY>).
+//
 // Thread safety: a Document is built and read by one thread at startup.
 #pragma once
 
@@ -69,7 +74,11 @@ class Document {
                         const char* const* env = nullptr);
 
   Section section(std::string_view name) const;
-  // Throws Error for any section outside `known` and any key of a known section never read.
+  // Call after reading every key. The file is shared by all programs, so: a section in
+  // `known` (the caller's own) must have no key that was never read; a section of another
+  // timepool program (kAllSections) is left to its owner; any other section is unknown.
+  // Environment variables TIMEPOOL_<SECTION>_* of a `known` section that match no key read are
+  // reported too. Throws Error listing every problem (file, key, reason).
   void check_unknown(const std::vector<std::string>& known) const;
   const std::string& origin() const { return origin_; }
 
@@ -80,14 +89,29 @@ class Document {
     std::vector<std::string> items;   // Array elements as text
     std::string source;               // "file", "env TIMEPOOL_DNS_TTL", "--set dns.ttl"
   };
+  // Looks in --set, then the environment, then the file; nullptr if absent.
   const Value* find(std::string_view section, std::string_view key) const;
   void mark_used(std::string_view section, std::string_view key) const;
+  // "timepool.toml: dns.ttl" or "TIMEPOOL_DNS_TTL (environment): dns.ttl", for messages.
+  std::string where(std::string_view section, std::string_view key, const Value* v) const;
 
  private:
+  using Layer = std::map<std::string, std::map<std::string, Value, std::less<>>, std::less<>>;
   std::string origin_;
-  std::map<std::string, std::map<std::string, Value>, std::less<>> values_;
+  Layer values_;                                // from the file
+  Layer overrides_;                             // from --set
+  std::map<std::string, std::string, std::less<>> env_;  // TIMEPOOL_* variables
+  mutable std::map<std::string, Value, std::less<>> env_values_;  // parsed on first find()
   mutable std::set<std::string, std::less<>> used_;  // "section.key"
 };
+
+// Every section some timepool program reads; check_unknown() leaves these to their owners.
+inline const std::vector<std::string> kAllSections = {"database", "log",     "dns",
+                                                      "monitor",  "web",     "ctl",
+                                                      "geoip"};
+
+// The environment variable for section.key: TIMEPOOL_DNS_TTL for ("dns", "ttl").
+std::string env_name(std::string_view section, std::string_view key);
 
 // The [database] section every daemon shares.
 struct DatabaseConfig {

@@ -9,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace timepool::pg {
@@ -39,8 +40,16 @@ struct MigrateReport {
   std::vector<std::string> already;  // names that were already applied
 };
 
-// Applies the pending migrations of `all` (sorted by name). Throws MigrationError.
+// Applies the pending migrations of `all` in name order. Each runs as one simple-query string
+// (so it may hold several statements, but no BEGIN/COMMIT and nothing that refuses to run in a
+// transaction such as CREATE INDEX CONCURRENTLY). Throws MigrationError for a failing
+// migration, and for one already applied whose text has changed since (checksum differs).
+// Throws pg::Error when the database is unreachable.
 MigrateReport migrate(pg::Connection& conn, const std::vector<Migration>& all);
+
+// The 1-based line of the 1-based character (not byte: PostgreSQL counts UTF-8 characters)
+// position `char_position` in `text`; 0 when the position is 0 or past the end.
+int line_at_position(std::string_view text, int char_position);
 
 namespace schema {
 // Every migration in schema/, in order (generated; linked from timepool_schema).

@@ -26,17 +26,23 @@ namespace timepool::pg {
 
 class Error : public std::runtime_error {
  public:
-  Error(const std::string& what, std::string sqlstate)
-      : std::runtime_error(what), sqlstate_(std::move(sqlstate)) {}
+  Error(const std::string& what, std::string sqlstate, int position = 0)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), position_(position) {}
   const std::string& sqlstate() const { return sqlstate_; }
-  bool is_connection() const;        // class 08, or no SQLSTATE because the link broke
+  // 1-based character position in the query text where the server located the error
+  // (PG_DIAG_STATEMENT_POSITION); 0 if it gave none.
+  int position() const { return position_; }
+  bool is_connection() const;  // class 08, 57P01-57P03 (server shutting down), or no SQLSTATE
+                               // because the link broke
   bool is_retryable() const;         // 40001 serialization, 40P01 deadlock
   bool is_unique_violation() const;  // 23505
   bool is_check_violation() const;   // 23514
   bool is_foreign_key_violation() const;  // 23503
+  bool is_not_null_violation() const;     // 23502
 
  private:
   std::string sqlstate_;
+  int position_ = 0;
 };
 
 // One query's rows. Values are read as text and converted; a NULL read as a non-optional
@@ -116,7 +122,8 @@ class Connection {
     return exec_params(sql, std::vector<Param>{to_param(args)...});
   }
   Result exec_params(std::string_view sql, const std::vector<Param>& params);
-  // Runs several statements with no parameters (migrations, BEGIN/COMMIT).
+  // Runs several statements with no parameters (migrations, BEGIN/COMMIT) as one simple
+  // query. On failure the Error's position() is relative to the whole `sql` text.
   void exec_script(std::string_view sql);
 
   // LISTEN on a channel (identifier-quoted by this function).

@@ -1,1 +1,0 @@
-// (removed once tests/support has sources)
