@@ -121,6 +121,14 @@ struct IsOptional<std::optional<T>> : std::true_type {
 
 }  // namespace
 
+std::string float_text(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
 // --- Error -----------------------------------------------------------------------------------
 
 bool Error::is_connection() const {
@@ -258,8 +266,9 @@ std::optional<Notification> Connection::wait_notification(std::chrono::milliseco
       PQfreemem(n);
       return out;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    // Rounded up, so a wait never ends before the deadline.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                             std::chrono::steady_clock::now());
     if (polled && left.count() <= 0) return std::nullopt;
     pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
     if (pfd.fd < 0) throw Error("lost the PostgreSQL connection", kConnectionFailure);

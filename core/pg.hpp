@@ -84,6 +84,9 @@ extern template std::optional<int32_t> Result::get<std::optional<int32_t>>(int, 
 extern template std::optional<double> Result::get<std::optional<double>>(int, int) const;
 extern template std::optional<bool> Result::get<std::optional<bool>>(int, int) const;
 
+// The shortest text that reads back as exactly `v` ("NaN", "Infinity" as PostgreSQL spells them).
+std::string float_text(double v);
+
 // A parameter as libpq wants it: text or NULL.
 struct Param {
   std::optional<std::string> text;
@@ -95,7 +98,9 @@ Param to_param(const T& v) {
     return Param{};
   } else if constexpr (std::is_same_v<U, bool>) {
     return Param{std::string(v ? "true" : "false")};
-  } else if constexpr (std::is_integral_v<U> || std::is_floating_point_v<U>) {
+  } else if constexpr (std::is_floating_point_v<U>) {
+    return Param{float_text(static_cast<double>(v))};
+  } else if constexpr (std::is_integral_v<U>) {
     return Param{std::to_string(v)};
   } else if constexpr (requires { v.has_value(); *v; }) {
     return v ? to_param(*v) : Param{};
