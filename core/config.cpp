@@ -67,6 +67,7 @@ void flatten(const toml::table& t, const std::string& section, const std::string
     }
     Value v;
     v.source = "file";
+    v.line = static_cast<int>(node.source().begin.line);
     if (auto arr = node.as_array()) {
       v.kind = Value::Kind::Array;
       for (const auto& item : *arr) {
@@ -272,6 +273,9 @@ void Document::mark_used(std::string_view section, std::string_view key) const {
 std::string Document::where(std::string_view section, std::string_view key,
                             const Value* v) const {
   std::string k = key_of(section, key);
+  if (v && v->source == "file" && v->line > 0) {
+    return origin_ + ":" + std::to_string(v->line) + ": " + k;
+  }
   if (!v || v->source == "file") return origin_ + ": " + k;
   return origin_ + ": " + k + " (from " + v->source + ")";
 }
@@ -297,7 +301,8 @@ void Document::check_unknown(const std::vector<std::string>& known) const {
       }
       for (const auto& [key, v] : keys) {
         if (!used_.count(key_of(section, key))) {
-          problems.push_back(where + ": unknown key " + section + "." + key);
+          problems.push_back(v.source == "file" ? this->where(section, key, &v) + ": unknown key"
+                                                : where + ": unknown key " + section + "." + key);
         }
       }
     }

@@ -88,11 +88,12 @@ class Document {
     std::string text;                 // scalar as text
     std::vector<std::string> items;   // Array elements as text
     std::string source;               // "file", "env TIMEPOOL_DNS_TTL", "--set dns.ttl"
+    int line = 0;                     // line in the file (source "file"), 0 if unknown
   };
   // Looks in --set, then the environment, then the file; nullptr if absent.
   const Value* find(std::string_view section, std::string_view key) const;
   void mark_used(std::string_view section, std::string_view key) const;
-  // "timepool.toml: dns.ttl" or "TIMEPOOL_DNS_TTL (environment): dns.ttl", for messages.
+  // "timepool.toml:12: dns.ttl" or "timepool.toml: dns.ttl (from env TIMEPOOL_DNS_TTL)".
   std::string where(std::string_view section, std::string_view key, const Value* v) const;
 
  private:

@@ -50,6 +50,16 @@ std::string random_token(std::size_t bytes) {
   return out;
 }
 
+std::string random_password(std::size_t length) {
+  init();
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+  static_assert(sizeof kAlphabet - 1 == 32);
+  std::string out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) out += kAlphabet[randombytes_uniform(32)];
+  return out;
+}
+
 std::string sha256_hex(std::string_view data) {
   init();
   unsigned char digest[crypto_hash_sha256_BYTES];

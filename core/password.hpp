@@ -32,6 +32,10 @@ bool verify(std::string_view password, std::string_view hashed);
 // `bytes` random bytes from the system CSPRNG, as 2*bytes lower-case hex characters.
 std::string random_token(std::size_t bytes = 32);
 
+// A password for a person to type: `length` characters drawn uniformly from a 32-symbol
+// alphabet without look-alikes (no 0/O, 1/l/I), 5 bits each: the default 24 give 120 bits.
+std::string random_password(std::size_t length = 24);
+
 // Lower-case hex SHA-256 of `token`, for storing and looking up high-entropy tokens.
 std::string hash_token(std::string_view token);
 

@@ -1,1 +1,0 @@
-// (removed once ctl/ has sources)
