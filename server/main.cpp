@@ -1,3 +1,190 @@
+// timepool-dns: the authoritative DNS server of the pool.
+//
+// Startup: read the config, bind every socket (as root, port 53 works), drop privileges if
+// configured, load the first snapshot (database, else the disk copy), start the workers.
+// Signals are handled synchronously by the main thread (sigwait): SIGHUP re-reads the answer
+// settings and rebuilds the snapshot; SIGTERM/SIGINT stop cleanly.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "core/service.hpp"
 #include "core/version.hpp"
-int main() { std::printf("%s\n", timepool::version().data()); return 0; }
+#include "server/dns_config.hpp"
+#include "server/io/runtime.hpp"
+#include "server/io/tcp.hpp"
+#include "server/io/udp.hpp"
+#include "server/loader.hpp"
+#include "server/metrics.hpp"
+
+namespace {
+
+using namespace timepool;
+using namespace timepool::server;
+
+struct Loaded {
+  config::DatabaseConfig db;
+  config::LogConfig log;
+  DnsConfig dns;
+};
+
+Loaded load_config(const std::string& path, const std::vector<std::string>& sets) {
+  auto doc = config::Document::load(path, sets);
+  Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc)};
+  doc.check_unknown({"database", "log", "dns"});
+  return l;
+}
+
+void drop_privileges(const std::string& user) {
+  const passwd* pw = ::getpwnam(user.c_str());
+  if (!pw) throw std::runtime_error("dns.user: no such user '" + user + "'");
+  if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
+    throw std::runtime_error("dns.user: cannot switch to '" + user + "' (not root?)");
+  }
+  if (::setuid(0) == 0) throw std::runtime_error("dns.user: privileges could be regained");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"timepool-dns: authoritative DNS server for the NTP pool names"};
+  std::string config_path;
+  std::vector<std::string> sets;
+  bool check_only = false;
+  app.add_option("-c,--config", config_path, "TOML configuration file (section [dns])");
+  app.add_option("--set", sets, "Override a setting: section.key=value (repeatable)");
+  app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  app.set_version_flag("--version", std::string(version()));
+  CLI11_PARSE(app, argc, argv);
+
+  Loaded cfg;
+  try {
+    cfg = load_config(config_path, sets);
+    log::setup(cfg.log);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "timepool-dns: %s\n", e.what());
+    return 2;
+  }
+  if (check_only) return 0;
+  auto logger = log::get("dns");
+
+  // Every thread started from here on inherits this mask; only the main thread takes signals.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  io::Runtime rt;
+  SnapshotStore store;
+  Metrics metrics;
+  rt.store = &store;
+  rt.metrics = &metrics;
+  rt.answer_cfg.store(std::make_shared<const AnswerConfig>(cfg.dns.answer));
+  rt.tcp_idle_timeout_ms = cfg.dns.tcp_idle_timeout_ms;
+  rt.tcp_max_connections = cfg.dns.tcp_max_connections;
+
+  struct Sock {
+    int fd;
+    bool tcp;
+  };
+  std::vector<Sock> socks;
+  try {
+    for (const auto& l : cfg.dns.listen) {
+      // The first UDP socket picks the port when 0 is asked for; the rest share it.
+      const int first = io::bind_udp(l, l.port, true);
+      const uint16_t port = io::bound_port(first);
+      socks.push_back({first, false});
+      for (int i = 1; i < cfg.dns.udp_threads; ++i) socks.push_back({io::bind_udp(l, port, true), false});
+      socks.push_back({io::bind_tcp(l, port), true});
+      ListenAddr shown = l;
+      shown.port = port;
+      logger->info("dns listening on {} (udp x{}, tcp)", shown.text(), cfg.dns.udp_threads);
+    }
+    if (!cfg.dns.metrics_listen.empty()) {
+      const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
+      const int port = metrics.start(m.host, m.port, [&store] { return store.load(); });
+      ListenAddr shown = m;
+      shown.port = static_cast<uint16_t>(port);
+      logger->info("dns metrics on http://{}/metrics", shown.text());
+    }
+    if (!cfg.dns.user.empty()) {
+      drop_privileges(cfg.dns.user);
+      logger->info("dns running as user {}", cfg.dns.user);
+    }
+  } catch (const std::exception& e) {
+    logger->critical("dns cannot start: {}", e.what());
+    for (auto& s : socks) ::close(s.fd);
+    return 1;
+  }
+
+  const auto loader_cfg = [](const Loaded& c) {
+    return LoaderConfig{c.db.conninfo, c.dns.snapshot_file,
+                        std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
+                        std::chrono::milliseconds(c.dns.notify_debounce_ms)};
+  };
+  auto loader = std::make_unique<Loader>(loader_cfg(cfg), store, metrics.loader());
+  loader->start();
+
+  std::vector<std::thread> workers;
+  for (const auto& s : socks) {
+    WorkerCounters& counters = metrics.add_worker();
+    if (s.tcp) workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_tcp(fd, rt, counters); });
+    else workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_udp(fd, rt, counters); });
+  }
+  {
+    std::string apexes;
+    for (const auto& a : cfg.dns.answer.apexes) apexes += " " + wire_to_name(a);
+    logger->info("dns {} serving apexes:{}; {} answers of TTL {}s, AAAA on {} labels",
+                 version(), apexes, cfg.dns.answer.max_answers, cfg.dns.answer.ttl,
+                 cfg.dns.answer.aaaa_all_labels ? "all" : "the 2.");
+  }
+  service::notify_ready();
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      service::notify_reloading();
+      try {
+        Loaded fresh = load_config(config_path, sets);
+        // Sockets, threads and the user stay as they are; what the answers depend on changes.
+        rt.answer_cfg.store(std::make_shared<const AnswerConfig>(fresh.dns.answer));
+        rt.tcp_idle_timeout_ms = fresh.dns.tcp_idle_timeout_ms;
+        if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
+            fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
+            fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms) {
+          loader->stop();
+          loader = std::make_unique<Loader>(loader_cfg(fresh), store, metrics.loader());
+          loader->start();
+        } else {
+          loader->request_rebuild();
+        }
+        cfg = std::move(fresh);
+        logger->info("dns reloaded the configuration (SIGHUP); rebuilding the snapshot");
+      } catch (const std::exception& e) {
+        logger->error("dns reload failed, keeping the old configuration: {}", e.what());
+      }
+      service::notify_ready();
+      continue;
+    }
+    logger->info("dns stopping (signal {})", sig);
+    service::notify_stopping();
+    break;
+  }
+  rt.request_stop();
+  for (auto& t : workers) t.join();
+  loader->stop();
+  metrics.stop();
+  for (auto& s : socks) ::close(s.fd);
+  logger->info("dns stopped");
+  return 0;
+}

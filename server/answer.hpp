@@ -1,0 +1,86 @@
+// The answer function: one DNS query in wire format in, the response (or nothing) out.
+//
+// Pure: no I/O, no clock, no globals. The snapshot, the RNG and the client's address are
+// arguments, so the UDP and TCP loops, the unit tests, the fuzzer and the benchmark all call
+// exactly this. The client address is unused today; it is here for geo-aware answers and EDNS
+// Client Subnet (RFC 7871), which only need the parsed query (ParsedQuery::edns_options).
+//
+// Behaviour (RFC 1035, RFC 2308, RFC 6891, RFC 7766, RFC 8482, RFC 8906):
+//   - fewer than 12 bytes, or QR set: silence (never answer a response);
+//   - opcode other than QUERY: NOTIMP; qdcount != 1, a malformed question or additional
+//     section, answer/authority records in a query: FORMERR;
+//   - EDNS version > 0: BADVERS; the OPT is echoed with our payload size, DO copied;
+//   - names outside every apex: REFUSED; class CH: version.bind/version.server/hostname.bind/
+//     id.server TXT, else REFUSED; other classes: REFUSED;
+//   - below an apex: A/AAAA from the pools, SOA/NS at the apex, HINFO "RFC8482" for ANY,
+//     NODATA (NOERROR + SOA) for other types and empty non-terminals, NXDOMAIN + SOA;
+//   - an answer that does not fit (512 without EDNS, else the client's size capped by
+//     AnswerConfig::edns_max; 65535 over TCP) goes out empty with TC set.
+// Thread safety: reentrant; `rng` and `out` belong to the calling thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "server/rng.hpp"
+#include "server/snapshot.hpp"
+
+namespace timepool::server {
+
+struct AnswerConfig {
+  std::vector<std::vector<uint8_t>> apexes;  // wire format, lower case
+  std::vector<std::vector<uint8_t>> ns;      // NS names at every apex; ns[0] is the SOA MNAME
+  std::vector<uint8_t> soa_rname;            // wire format
+  uint32_t ttl = 150;           // A/AAAA (and the ANY HINFO)
+  uint32_t ns_ttl = 86400;
+  uint32_t soa_ttl = 3600;
+  uint32_t negative_ttl = 60;   // SOA MINIMUM; the SOA in negative answers has min(soa_ttl, this)
+  uint32_t soa_refresh = 3600, soa_retry = 600, soa_expire = 1209600;
+  size_t max_answers = 4;       // 1..Pool::kMaxPick
+  bool aaaa_all_labels = false;  // false: AAAA only on the 2. labels
+  uint16_t edns_max = 1232;     // our UDP payload size (RFC 6891 section 6.2.5; DNS flag day 2020)
+  std::string version;          // CHAOS version.bind; empty: REFUSED
+  std::string identity;         // CHAOS hostname.bind / id.server; empty: REFUSED
+};
+
+// "pool.example" or "pool.example." to lower-case wire format; throws std::invalid_argument
+// for an empty label, a label over 63 bytes or a name over 255 bytes.
+std::vector<uint8_t> name_to_wire(std::string_view dotted);
+std::string wire_to_name(std::span<const uint8_t> wire);
+
+struct Client {
+  std::array<uint8_t, 16> addr{};  // IPv4 in the first 4 bytes
+  bool v6 = false;
+  bool tcp = false;
+};
+
+// What happened, for metrics: the zone answered for (its database id, -1 if none), the query
+// type and the response code (with EDNS extended bits, e.g. 16 for BADVERS).
+struct AnswerStats {
+  int64_t zone_id = -1;
+  uint16_t qtype = 0;
+  uint16_t rcode = 0;
+  bool dropped = false;
+};
+
+namespace rcode {
+constexpr uint16_t kNoError = 0, kFormErr = 1, kServFail = 2, kNxDomain = 3, kNotImp = 4,
+                   kRefused = 5, kBadVers = 16;
+}
+namespace rrtype {
+constexpr uint16_t kA = 1, kNS = 2, kSOA = 6, kHINFO = 13, kTXT = 16, kAAAA = 28, kOPT = 41,
+                   kIXFR = 251, kAXFR = 252, kANY = 255;
+}
+
+// Writes the response into `out` and returns its length; 0 means send nothing. `snap` may be
+// null (no data yet): names below an apex then get SERVFAIL. `out` should hold 65535 bytes for
+// TCP; for UDP 4096 is plenty (responses never exceed edns_max).
+size_t answer(std::span<const uint8_t> query, const Snapshot* snap, const AnswerConfig& cfg,
+              Rng& rng, const Client& client, std::span<uint8_t> out, AnswerStats& stats);
+
+}  // namespace timepool::server

@@ -1,0 +1,97 @@
+#include "server/dns_config.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "core/version.hpp"
+
+namespace timepool::server {
+
+std::string ListenAddr::text() const {
+  return v6 ? "[" + host + "]:" + std::to_string(port) : host + ":" + std::to_string(port);
+}
+
+ListenAddr parse_listen(const std::string& text, const std::string& key) {
+  auto fail = [&](const std::string& why) -> ListenAddr {
+    throw config::Error(key + ": '" + text + "': " + why + " (want ADDRESS:PORT or [IPV6]:PORT)");
+  };
+  ListenAddr a;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return fail("bad IPv6 form");
+    }
+    a.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+    a.v6 = true;
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos) return fail("no port");
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  unsigned char buf[16];
+  if (::inet_pton(a.v6 ? AF_INET6 : AF_INET, a.host.c_str(), buf) != 1) return fail("not a numeric address");
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc() || end != port.data() + port.size() || p > 65535) return fail("bad port");
+  a.port = static_cast<uint16_t>(p);
+  return a;
+}
+
+DnsConfig read_dns_config(const config::Document& doc) {
+  const auto s = doc.section("dns");
+  const std::string where = doc.origin() + ": dns.";
+  DnsConfig c;
+  AnswerConfig& a = c.answer;
+  auto names = [&](const char* key, const std::vector<std::string>& def) {
+    std::vector<std::vector<uint8_t>> out;
+    for (const auto& n : s.get_strings(key, def)) {
+      try {
+        out.push_back(name_to_wire(n));
+      } catch (const std::invalid_argument& e) {
+        throw config::Error(where + key + ": '" + n + "': " + e.what());
+      }
+    }
+    if (out.empty()) throw config::Error(where + key + ": needs at least one name");
+    return out;
+  };
+  a.apexes = names("apex", {"pool.example"});
+  const std::string first_apex = wire_to_name(a.apexes.front());
+  a.ns = names("ns", {"ns1." + first_apex});
+  a.soa_rname = names("soa_rname", {"hostmaster." + first_apex}).front();
+  a.ttl = static_cast<uint32_t>(s.get_int("ttl", 150, 30, 86400));
+  a.ns_ttl = static_cast<uint32_t>(s.get_int("ns_ttl", 86400, 30, 604800));
+  a.soa_ttl = static_cast<uint32_t>(s.get_int("soa_ttl", 3600, 30, 604800));
+  a.negative_ttl = static_cast<uint32_t>(s.get_int("negative_ttl", 60, 0, 86400));
+  a.soa_refresh = static_cast<uint32_t>(s.get_int("soa_refresh", 3600, 1, 2147483647));
+  a.soa_retry = static_cast<uint32_t>(s.get_int("soa_retry", 600, 1, 2147483647));
+  a.soa_expire = static_cast<uint32_t>(s.get_int("soa_expire", 1209600, 1, 2147483647));
+  a.max_answers = static_cast<size_t>(s.get_int("answers", 4, 1, static_cast<int64_t>(Pool::kMaxPick)));
+  a.aaaa_all_labels = s.get_choice("aaaa_labels", "2", {"2", "all"}) == "all";
+  a.edns_max = static_cast<uint16_t>(s.get_int("edns_max_payload", 1232, 512, 4096));
+  a.version = s.get_string("version", std::string("timepool-dns ") + std::string(version()));
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  a.identity = s.get_string("identity", host);
+
+  for (const auto& l : s.get_strings("listen", {"0.0.0.0:53", "[::]:53"})) {
+    c.listen.push_back(parse_listen(l, where + "listen"));
+  }
+  if (c.listen.empty()) throw config::Error(where + "listen: needs at least one address");
+  c.udp_threads = static_cast<int>(s.get_int("udp_threads", 2, 1, 64));
+  c.tcp_max_connections = static_cast<int>(s.get_int("tcp_max_connections", 512, 1, 65536));
+  c.tcp_idle_timeout_ms = static_cast<int>(s.get_int("tcp_idle_timeout_ms", 10000, 100, 600000));
+  c.metrics_listen = s.get_string("metrics_listen", "127.0.0.1:9153");
+  if (!c.metrics_listen.empty()) parse_listen(c.metrics_listen, where + "metrics_listen");
+  c.snapshot_file = s.get_string("snapshot_file", "/var/lib/timepool/dns-snapshot");
+  c.rebuild_interval_s = static_cast<int>(s.get_int("rebuild_interval", 60, 1, 86400));
+  c.notify_debounce_ms = static_cast<int>(s.get_int("notify_debounce_ms", 200, 0, 60000));
+  c.user = s.get_string("user", "");
+  return c;
+}
+
+}  // namespace timepool::server

@@ -1,0 +1,39 @@
+// The [dns] section of the shared TOML file, validated once into an immutable struct.
+// Every key, its default and its range are listed in deploy/timepool.toml.
+// Throws config::Error (naming the file, key and allowed range) for anything invalid.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "server/answer.hpp"
+
+namespace timepool::server {
+
+struct ListenAddr {
+  std::string host;  // numeric address
+  uint16_t port = 0;  // 0: an ephemeral port (tests)
+  bool v6 = false;
+  std::string text() const;
+};
+
+// "127.0.0.1:53", "[::1]:5353", "0.0.0.0:53"; throws config::Error.
+ListenAddr parse_listen(const std::string& text, const std::string& key);
+
+struct DnsConfig {
+  AnswerConfig answer;
+  std::vector<ListenAddr> listen;
+  int udp_threads = 2;             // UDP workers per listen address (SO_REUSEPORT)
+  int tcp_max_connections = 512;   // per listen address
+  int tcp_idle_timeout_ms = 10000;
+  std::string metrics_listen;      // "" disables the /metrics server
+  std::string snapshot_file;       // "" disables the on-disk copy
+  int rebuild_interval_s = 60;     // timer rebuild even without NOTIFY
+  int notify_debounce_ms = 500;    // coalesce bursts of NOTIFY
+  std::string user;                // drop to this user after binding; "" keeps the current one
+};
+
+DnsConfig read_dns_config(const config::Document& doc);
+
+}  // namespace timepool::server

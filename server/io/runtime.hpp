@@ -1,0 +1,37 @@
+// What the UDP and TCP loops share: the snapshot, the answer configuration (replaced on
+// SIGHUP), the stop flag and an eventfd that becomes readable when it is time to stop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "server/answer.hpp"
+#include "server/dns_config.hpp"
+#include "server/loader.hpp"
+#include "server/metrics.hpp"
+
+namespace timepool::server::io {
+
+struct Runtime {
+  SnapshotStore* store = nullptr;
+  Metrics* metrics = nullptr;
+  std::atomic<std::shared_ptr<const AnswerConfig>> answer_cfg;
+  std::atomic<bool> stop{false};
+  int stop_fd = -1;  // eventfd; written once by request_stop()
+  int tcp_idle_timeout_ms = 10000;
+  int tcp_max_connections = 512;
+
+  Runtime();
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  void request_stop();
+};
+
+// Sockets, bound and ready (non-blocking). Throw std::runtime_error naming the address.
+// reuseport: SO_REUSEPORT so several workers can bind the same address and port.
+int bind_udp(const ListenAddr& a, uint16_t port, bool reuseport);
+int bind_tcp(const ListenAddr& a, uint16_t port);
+uint16_t bound_port(int fd);
+
+}  // namespace timepool::server::io

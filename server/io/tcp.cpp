@@ -1,0 +1,225 @@
+#include "server/io/tcp.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+namespace timepool::server::io {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxPending = 256 * 1024;  // unsent answers before we stop reading
+
+struct Conn {
+  int fd = -1;
+  Client client;
+  std::vector<uint8_t> in;
+  std::vector<uint8_t> out;
+  size_t out_off = 0;
+  Clock::time_point last;
+  bool peer_closed = false;
+  bool want_out = false;
+  bool reading = true;
+};
+
+class TcpServer {
+ public:
+  TcpServer(int lfd, Runtime& rt, WorkerCounters& counters)
+      : lfd_(lfd), rt_(rt), counters_(counters), ep_(::epoll_create1(EPOLL_CLOEXEC)) {}
+  ~TcpServer() {
+    for (auto& [fd, c] : conns_) ::close(fd);
+    if (ep_ >= 0) ::close(ep_);
+  }
+
+  void run() {
+    add(lfd_, EPOLLIN);
+    add(rt_.stop_fd, EPOLLIN);
+    epoll_event evs[64];
+    auto last_sweep = Clock::now();
+    while (!rt_.stop.load(std::memory_order_relaxed)) {
+      const int n = ::epoll_wait(ep_, evs, 64, 250);
+      for (int i = 0; i < n; ++i) {
+        const int fd = evs[i].data.fd;
+        if (fd == rt_.stop_fd) continue;
+        if (fd == lfd_) {
+          accept_all();
+          continue;
+        }
+        auto it = conns_.find(fd);
+        if (it == conns_.end()) continue;
+        Conn& c = it->second;
+        bool alive = true;
+        if (evs[i].events & (EPOLLERR | EPOLLHUP)) alive = (evs[i].events & EPOLLIN) != 0;
+        if (alive && (evs[i].events & EPOLLIN)) alive = on_read(c);
+        if (alive && (c.want_out || !c.out.empty())) alive = flush(c);
+        if (alive && c.peer_closed && c.out.empty()) alive = false;
+        if (!alive) close_conn(fd);
+      }
+      const auto now = Clock::now();
+      if (now - last_sweep > std::chrono::milliseconds(250)) {
+        last_sweep = now;
+        sweep(now);
+      }
+    }
+  }
+
+ private:
+  void add(int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  void update(Conn& c) {
+    epoll_event ev{};
+    ev.events = (c.reading ? EPOLLIN : 0u) | (c.want_out ? EPOLLOUT : 0u);
+    ev.data.fd = c.fd;
+    ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void accept_all() {
+    while (true) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN, or EMFILE and friends: try again on the next event
+      if (static_cast<int>(conns_.size()) >= rt_.tcp_max_connections) {
+        ::close(fd);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      Conn c;
+      c.fd = fd;
+      c.last = Clock::now();
+      c.client.tcp = true;
+      if (ss.ss_family == AF_INET6) {
+        c.client.v6 = true;
+        std::memcpy(c.client.addr.data(), &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, 16);
+      } else {
+        std::memcpy(c.client.addr.data(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, 4);
+      }
+      conns_.emplace(fd, std::move(c));
+      add(fd, EPOLLIN);
+    }
+  }
+
+  // Reads what is there and answers every complete message. false: close the connection.
+  bool on_read(Conn& c) {
+    uint8_t buf[16384];
+    while (c.reading) {
+      const ssize_t n = ::read(c.fd, buf, sizeof buf);
+      if (n == 0) {
+        c.peer_closed = true;  // half-close: still send what is owed (RFC 7766 section 6.2.4)
+        c.reading = false;
+        c.want_out = c.out_off < c.out.size();
+        update(c);
+        break;
+      }
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return false;
+      }
+      c.last = Clock::now();
+      c.in.insert(c.in.end(), buf, buf + n);
+      if (!process(c)) return false;
+      if (c.out.size() - c.out_off > kMaxPending) {
+        c.reading = false;  // the client does not read its answers: stop reading its queries
+        c.want_out = true;
+        update(c);
+      }
+    }
+    return true;
+  }
+
+  bool process(Conn& c) {
+    size_t off = 0;
+    const auto snap = rt_.store->load();
+    const auto cfg = rt_.answer_cfg.load(std::memory_order_acquire);
+    while (c.in.size() - off >= 2) {
+      const size_t len = static_cast<size_t>((c.in[off] << 8) | c.in[off + 1]);
+      if (c.in.size() - off - 2 < len) break;
+      AnswerStats st;
+      const size_t rlen = answer({c.in.data() + off + 2, len}, snap.get(), *cfg, rng_, c.client,
+                                 {reply_.data() + 2, reply_.size() - 2}, st);
+      counters_.count(st, true);
+      off += 2 + len;
+      if (rlen == 0) return false;
+      reply_[0] = static_cast<uint8_t>(rlen >> 8);
+      reply_[1] = static_cast<uint8_t>(rlen);
+      c.out.insert(c.out.end(), reply_.begin(), reply_.begin() + static_cast<long>(rlen + 2));
+    }
+    c.in.erase(c.in.begin(), c.in.begin() + static_cast<long>(off));
+    return true;
+  }
+
+  bool flush(Conn& c) {
+    while (c.out_off < c.out.size()) {
+      const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        return false;
+      }
+      c.out_off += static_cast<size_t>(n);
+      c.last = Clock::now();
+    }
+    const bool pending = c.out_off < c.out.size();
+    if (!pending) {
+      c.out.clear();
+      c.out_off = 0;
+    }
+    const bool reading = !c.peer_closed && (c.out.size() - c.out_off <= kMaxPending);
+    if (pending != c.want_out || reading != c.reading) {
+      c.want_out = pending;
+      c.reading = reading;
+      update(c);
+      if (reading && !c.in.empty()) {
+        if (!process(c)) return false;
+        return flush(c);
+      }
+    }
+    return true;
+  }
+
+  void sweep(Clock::time_point now) {
+    const auto idle = std::chrono::milliseconds(rt_.tcp_idle_timeout_ms);
+    std::vector<int> dead;
+    for (auto& [fd, c] : conns_) {
+      if (now - c.last > idle) dead.push_back(fd);
+    }
+    for (int fd : dead) close_conn(fd);
+  }
+
+  void close_conn(int fd) {
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    conns_.erase(fd);
+  }
+
+  int lfd_;
+  Runtime& rt_;
+  WorkerCounters& counters_;
+  int ep_;
+  std::unordered_map<int, Conn> conns_;
+  std::vector<uint8_t> reply_ = std::vector<uint8_t>(2 + 65535);
+  Rng rng_;
+};
+
+}  // namespace
+
+void run_tcp(int listen_fd, Runtime& rt, WorkerCounters& counters) {
+  TcpServer(listen_fd, rt, counters).run();
+}
+
+}  // namespace timepool::server::io

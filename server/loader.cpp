@@ -1,0 +1,243 @@
+#include "server/loader.hpp"
+
+#include <ctime>
+#include <map>
+
+#include "core/log.hpp"
+#include "core/pg.hpp"
+#include "server/rng.hpp"
+
+namespace timepool::server {
+
+namespace {
+
+constexpr const char* kChannel = "timepool_dns";
+
+// Every zone the server publishes: all non-vendor zones, and vendor zones once approved.
+constexpr const char* kZonesSql = R"SQL(
+SELECT z.id, z.name, z.kind, z.alias_of, v.client_type
+FROM zones z
+LEFT JOIN vendor_zones v ON v.zone_id = z.id AND v.status = 'approved'
+WHERE z.kind <> 'vendor' OR v.id IS NOT NULL
+ORDER BY z.id
+)SQL";
+
+// Eligible servers (the view holds the pool rules) with every zone they are in: the global
+// zone, their country, that country's continent, and any explicit server_zones rows.
+constexpr const char* kServersSql = R"SQL(
+WITH e AS (SELECT s.id, host(s.address) AS addr, s.netspeed, s.country
+           FROM servers s WHERE s.id IN (SELECT id FROM eligible_servers)),
+m AS (
+  SELECT e.id AS server_id, g.id AS zone_id FROM e JOIN zones g ON g.kind = 'global'
+  UNION
+  SELECT e.id, c.id FROM e JOIN zones c ON c.kind = 'country' AND c.name = e.country
+                                        AND c.alias_of IS NULL
+  UNION
+  SELECT e.id, c.parent_id FROM e JOIN zones c ON c.kind = 'country' AND c.name = e.country
+                                               AND c.alias_of IS NULL
+  UNION
+  SELECT sz.server_id, sz.zone_id FROM server_zones sz JOIN e ON e.id = sz.server_id)
+SELECT e.id, e.addr, e.netspeed,
+       coalesce(array_to_string(array_agg(m.zone_id ORDER BY m.zone_id), ','), '') AS zones
+FROM e LEFT JOIN m ON m.server_id = e.id
+GROUP BY e.id, e.addr, e.netspeed
+ORDER BY e.id
+)SQL";
+
+std::vector<int64_t> split_ids(std::string_view s) {
+  std::vector<int64_t> out;
+  while (!s.empty()) {
+    const size_t comma = s.find(',');
+    out.push_back(std::stoll(std::string(s.substr(0, comma))));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+SourceData fetch_source(pg::Connection& conn) {
+  SourceData src;
+  conn.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  try {
+    auto zr = conn.exec(kZonesSql);
+    for (int r = 0; r < zr.rows(); ++r) {
+      ZoneRow z;
+      z.id = zr.get<int64_t>(r, 0);
+      z.name = zr.get<std::string>(r, 1);
+      const std::string kind = zr.get<std::string>(r, 2);
+      z.kind = kind == "global"      ? ZoneKind::Global
+               : kind == "continent" ? ZoneKind::Continent
+               : kind == "vendor"    ? ZoneKind::Vendor
+                                     : ZoneKind::Country;
+      z.alias_of = zr.get<std::optional<int64_t>>(r, 3);
+      const auto ct = zr.get<std::optional<std::string>>(r, 4).value_or("both");
+      z.client_type = ct == "ntp" ? ClientType::Ntp : ct == "sntp" ? ClientType::Sntp : ClientType::Both;
+      src.zones.push_back(std::move(z));
+    }
+    auto sr = conn.exec(kServersSql);
+    src.servers.reserve(static_cast<size_t>(sr.rows()));
+    for (int r = 0; r < sr.rows(); ++r) {
+      ServerRow s;
+      s.id = sr.get<int64_t>(r, 0);
+      if (!parse_address(sr.text(r, 1), s)) continue;
+      s.netspeed = static_cast<uint32_t>(sr.get<int64_t>(r, 2));
+      s.zones = split_ids(sr.text(r, 3));
+      src.servers.push_back(std::move(s));
+    }
+    conn.exec_script("COMMIT");
+  } catch (...) {
+    try {
+      conn.exec_script("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+  return src;
+}
+
+Loader::Loader(LoaderConfig cfg, SnapshotStore& store, LoaderStats& stats)
+    : cfg_(std::move(cfg)), store_(store), stats_(stats) {}
+
+Loader::~Loader() { stop(); }
+
+void Loader::install(const SourceData& src, const char* from) {
+  const auto t0 = std::chrono::steady_clock::now();
+  serial_ = std::max<uint32_t>(serial_ + 1, static_cast<uint32_t>(::time(nullptr)));
+  auto snap = Snapshot::build(src, serial_);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  store_.store(snap);
+  auto log = log::get("dns");
+  std::string zones_line;
+  size_t shown = 0;
+  for (const auto& z : snap->zones()) {
+    if (z.servers_v4 + z.servers_v6 == 0 || shown >= 12) continue;
+    zones_line += " " + (z.name) + "=" + std::to_string(z.servers_v4) + "/" + std::to_string(z.servers_v6);
+    ++shown;
+  }
+  log->info("dns snapshot from {}: serial={} servers={} zones={} names={} skipped={} build={:.1f}ms;"
+            " servers v4/v6:{}{}",
+            from, snap->serial(), snap->server_count(), snap->zones().size(), snap->node_count(),
+            snap->skipped(), secs * 1000, zones_line, shown == 12 ? " ..." : "");
+}
+
+bool Loader::rebuild_from_db() {
+  auto log = log::get("dns");
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (!conn_ || !conn_->ok()) {
+      conn_.reset();
+      conn_ = std::make_unique<pg::Connection>(pg::Connection::open(cfg_.conninfo));
+      conn_->listen(kChannel);
+    }
+    SourceData src = fetch_source(*conn_);
+    install(src, "database");
+    stats_.last_rebuild_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats_.snapshot_built_unix = static_cast<int64_t>(::time(nullptr));
+    ++stats_.rebuilds;
+    stats_.db_up = true;
+    if (!db_ok_logged_) log->info("dns database reachable again");
+    db_ok_logged_ = true;
+    if (!cfg_.snapshot_file.empty()) {
+      try {
+        save_source(src, serial_, cfg_.snapshot_file);
+      } catch (const std::exception& e) {
+        log->warn("dns snapshot file not written: {}", e.what());
+      }
+    }
+    return true;
+  } catch (const std::exception& e) {
+    ++stats_.db_errors;
+    stats_.db_up = false;
+    conn_.reset();
+    if (db_ok_logged_) log->error("dns database: {}; answering from the last good snapshot", e.what());
+    else log->debug("dns database still failing: {}", e.what());
+    db_ok_logged_ = false;
+    return false;
+  }
+}
+
+bool Loader::load_disk() {
+  if (cfg_.snapshot_file.empty()) return false;
+  try {
+    uint32_t serial = 0;
+    SourceData src = load_source(cfg_.snapshot_file, &serial);
+    serial_ = serial ? serial - 1 : 0;
+    install(src, ("file " + cfg_.snapshot_file).c_str());
+    ++stats_.disk_loads;
+    return true;
+  } catch (const std::exception& e) {
+    log::get("dns")->error("dns snapshot file: {}", e.what());
+    return false;
+  }
+}
+
+void Loader::start() {
+  if (!rebuild_from_db()) {
+    if (!load_disk()) {
+      log::get("dns")->error("dns no data yet: answering SERVFAIL below the apexes until the "
+                             "database is reachable");
+    }
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Loader::request_rebuild() { requested_ = true; }
+
+void Loader::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void Loader::run() {
+  using clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  Rng rng;
+  pg::Backoff backoff(milliseconds(250), milliseconds(30000));
+  const milliseconds tick(100);  // how fast stop() and SIGHUP are noticed
+  auto next_timer = clock::now() + cfg_.interval;
+  std::optional<clock::time_point> pending;   // a NOTIFY arrived; rebuild at this time
+  std::optional<clock::time_point> retry_at;  // after a failure
+  bool wanted = false;
+  while (!stop_) {
+    const auto now = clock::now();
+    wanted = wanted || requested_.exchange(false) || now >= next_timer ||
+             (pending && now >= *pending) || retry_at.has_value();
+    if (wanted && (!retry_at || now >= *retry_at)) {
+      wanted = false;
+      pending.reset();
+      next_timer = now + cfg_.interval;
+      if (rebuild_from_db()) {
+        backoff.reset();
+        retry_at.reset();
+      } else {
+        const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+        retry_at = clock::now() + backoff.next(u);
+      }
+      continue;
+    }
+    if (conn_) {
+      try {
+        auto n = conn_->wait_notification(tick);
+        if (n && !pending) pending = clock::now() + cfg_.debounce;
+        for (auto& more : conn_->drain_notifications()) {
+          (void)more;
+          if (!pending) pending = clock::now() + cfg_.debounce;
+        }
+      } catch (const std::exception& e) {
+        ++stats_.db_errors;
+        stats_.db_up = false;
+        conn_.reset();
+        log::get("dns")->error("dns database connection lost: {}", e.what());
+        db_ok_logged_ = false;
+        retry_at = clock::now();
+      }
+    } else {
+      std::this_thread::sleep_for(tick);
+    }
+  }
+}
+
+}  // namespace timepool::server

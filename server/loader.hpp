@@ -1,0 +1,78 @@
+// Keeps the snapshot current: reads the database, builds a Snapshot and swaps it in.
+//
+// One thread. It LISTENs on channel `timepool_dns` and rebuilds shortly after a NOTIFY
+// (bursts are coalesced for `debounce`, but a rebuild is never postponed by more than that
+// after the first notification), on a timer, and when asked (SIGHUP). When the database is
+// unreachable or a query fails, the current snapshot stays in use, the failure is logged once
+// per state change, and it retries with exponential backoff. Every snapshot built from the
+// database is also written to `snapshot_file`; at start, when the database cannot be reached,
+// that file is loaded instead.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "server/metrics.hpp"
+#include "server/snapshot.hpp"
+
+namespace timepool::pg {
+class Connection;
+}
+
+namespace timepool::server {
+
+// The snapshot in use. Workers load() it once per batch of packets.
+class SnapshotStore {
+ public:
+  std::shared_ptr<const Snapshot> load() const { return cur_.load(std::memory_order_acquire); }
+  void store(std::shared_ptr<const Snapshot> s) { cur_.store(std::move(s), std::memory_order_release); }
+
+ private:
+  std::atomic<std::shared_ptr<const Snapshot>> cur_;
+};
+
+// Reads zones, eligible servers and their memberships in one consistent read-only transaction.
+// Throws pg::Error.
+SourceData fetch_source(pg::Connection& conn);
+
+struct LoaderConfig {
+  std::string conninfo;
+  std::string snapshot_file;  // "" : no disk copy
+  std::chrono::milliseconds interval{60000};
+  std::chrono::milliseconds debounce{200};
+};
+
+class Loader {
+ public:
+  Loader(LoaderConfig cfg, SnapshotStore& store, LoaderStats& stats);
+  ~Loader();
+
+  // Tries the database once, then the disk copy, so the caller can log what it starts with;
+  // then starts the thread.
+  void start();
+  void request_rebuild();
+  void stop();
+
+ private:
+  void run();
+  bool rebuild_from_db();  // false on failure (logged)
+  bool load_disk();
+  void install(const SourceData& src, const char* from);
+
+  LoaderConfig cfg_;
+  SnapshotStore& store_;
+  LoaderStats& stats_;
+  std::unique_ptr<pg::Connection> conn_;
+  uint32_t serial_ = 0;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> requested_{false};
+  bool db_ok_logged_ = true;
+};
+
+}  // namespace timepool::server

@@ -1,1 +1,0 @@
-// (removed once server/ has sources)

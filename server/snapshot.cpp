@@ -1,0 +1,348 @@
+#include "server/snapshot.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace timepool::server {
+
+namespace {
+
+constexpr uint32_t kNoPool = Node::kNoPool;
+
+// The pools of one zone: the bare label and the four numbered labels, per family.
+struct PoolSet {
+  std::array<uint32_t, 5> v4{kNoPool, kNoPool, kNoPool, kNoPool, kNoPool};  // [0] bare, [1+i]
+  std::array<uint32_t, 5> v6{kNoPool, kNoPool, kNoPool, kNoPool, kNoPool};
+};
+
+const char* kind_name(ZoneKind k) {
+  switch (k) {
+    case ZoneKind::Global: return "global";
+    case ZoneKind::Continent: return "continent";
+    case ZoneKind::Country: return "country";
+    case ZoneKind::Vendor: return "vendor";
+  }
+  return "country";
+}
+
+const char* client_name(ClientType c) {
+  switch (c) {
+    case ClientType::Ntp: return "ntp";
+    case ClientType::Sntp: return "sntp";
+    case ClientType::Both: return "both";
+  }
+  return "both";
+}
+
+}  // namespace
+
+std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
+  auto snap = std::shared_ptr<Snapshot>(new Snapshot());
+  snap->serial_ = serial;
+
+  std::map<int64_t, size_t> zone_index;  // zone id -> index in src.zones
+  for (size_t i = 0; i < src.zones.size(); ++i) zone_index.emplace(src.zones[i].id, i);
+
+  // Members per zone and family, in server id order so the quarter split is deterministic.
+  std::vector<size_t> order(src.servers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return src.servers[a].id < src.servers[b].id; });
+  std::vector<std::vector<size_t>> members_v4(src.zones.size()), members_v6(src.zones.size());
+  for (size_t si : order) {
+    const ServerRow& s = src.servers[si];
+    if (s.netspeed == 0) {
+      ++snap->skipped_;
+      continue;
+    }
+    ++snap->server_count_;
+    std::vector<int64_t> zs = s.zones;
+    std::sort(zs.begin(), zs.end());
+    zs.erase(std::unique(zs.begin(), zs.end()), zs.end());
+    for (int64_t z : zs) {
+      auto it = zone_index.find(z);
+      if (it == zone_index.end()) continue;
+      (s.v6 ? members_v6 : members_v4)[it->second].push_back(si);
+    }
+  }
+
+  auto make_pools = [&](const std::vector<size_t>& members, bool v6,
+                        std::array<uint32_t, 5>& out) {
+    if (members.empty()) return;
+    const uint8_t len = v6 ? 16 : 4;
+    auto add_to = [&](Pool& p, size_t si) {
+      const ServerRow& s = src.servers[si];
+      p.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, s.id);
+    };
+    Pool bare(len);
+    for (size_t si : members) add_to(bare, si);
+    out[0] = static_cast<uint32_t>(snap->pools_.size());
+    snap->pools_.push_back(std::move(bare));
+    if (members.size() < kSplitMin) {
+      for (int q = 1; q <= 4; ++q) out[q] = out[0];
+      return;
+    }
+    for (int q = 0; q < 4; ++q) {
+      Pool part(len);
+      for (size_t i = static_cast<size_t>(q); i < members.size(); i += 4) add_to(part, members[i]);
+      out[1 + q] = static_cast<uint32_t>(snap->pools_.size());
+      snap->pools_.push_back(std::move(part));
+    }
+  };
+
+  // Own pools for real zones first; vendor zones share the global pools, aliases their target's.
+  std::vector<PoolSet> sets(src.zones.size());
+  std::optional<size_t> global;
+  for (size_t i = 0; i < src.zones.size(); ++i) {
+    const ZoneRow& z = src.zones[i];
+    if (z.kind == ZoneKind::Global && !global) global = i;
+    if (z.kind == ZoneKind::Vendor || z.alias_of) continue;
+    make_pools(members_v4[i], false, sets[i].v4);
+    make_pools(members_v6[i], true, sets[i].v6);
+  }
+  for (size_t i = 0; i < src.zones.size(); ++i) {
+    const ZoneRow& z = src.zones[i];
+    if (z.kind == ZoneKind::Vendor && global) {
+      sets[i] = sets[*global];
+    } else if (z.alias_of) {
+      auto it = zone_index.find(*z.alias_of);
+      if (it != zone_index.end() && !src.zones[it->second].alias_of) sets[i] = sets[it->second];
+    }
+  }
+
+  auto add_node = [&](const std::string& name, const Node& n) {
+    auto [it, inserted] = snap->nodes_.emplace(name, n);
+    if (!inserted) {
+      if (it->second.terminal) return false;
+      it->second = n;  // an empty non-terminal made earlier becomes the real name
+    }
+    return true;
+  };
+  for (size_t i = 0; i < src.zones.size(); ++i) {
+    const ZoneRow& z = src.zones[i];
+    const bool is_global = z.kind == ZoneKind::Global;
+    if (!is_global && (z.name.empty() || z.name == "@")) {
+      ++snap->skipped_;
+      continue;
+    }
+    const auto zi = static_cast<int32_t>(snap->zones_.size());
+    ZoneInfo info{z.id, z.name, z.kind};
+    if (sets[i].v4[0] != kNoPool) info.servers_v4 = static_cast<uint32_t>(snap->pools_[sets[i].v4[0]].size());
+    if (sets[i].v6[0] != kNoPool) info.servers_v6 = static_cast<uint32_t>(snap->pools_[sets[i].v6[0]].size());
+    snap->zones_.push_back(info);
+
+    const std::string suffix = is_global ? std::string() : z.name;
+    const bool bare = z.kind != ZoneKind::Vendor || z.client_type != ClientType::Ntp;
+    const bool numbered = z.kind != ZoneKind::Vendor || z.client_type != ClientType::Sntp;
+    bool ok = true;
+    if (bare) ok &= add_node(suffix, Node{sets[i].v4[0], sets[i].v6[0], -1, true, zi});
+    if (numbered) {
+      for (int q = 0; q < 4; ++q) {
+        std::string name = std::to_string(q);
+        if (!suffix.empty()) name += "." + suffix;
+        ok &= add_node(name, Node{sets[i].v4[1 + q], sets[i].v6[1 + q],
+                                  static_cast<int8_t>(q), true, zi});
+      }
+    }
+    if (!ok) ++snap->skipped_;  // a name clash (a vendor zone named like a numbered label)
+  }
+  // Every ancestor of a name exists (as an empty non-terminal if nothing else): NODATA, not
+  // NXDOMAIN (RFC 8020), and the apex always exists.
+  std::vector<std::string> parents{""};
+  for (const auto& [name, node] : snap->nodes_) {
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+      parents.push_back(name.substr(dot + 1));
+    }
+  }
+  for (auto& p : parents) snap->nodes_.try_emplace(std::move(p), Node{});
+  return snap;
+}
+
+std::vector<std::string> Snapshot::names() const {
+  std::vector<std::string> out;
+  out.reserve(nodes_.size());
+  for (const auto& [name, node] : nodes_) out.push_back(name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool parse_address(std::string_view text, ServerRow& row) {
+  char buf[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof buf) return false;
+  text.copy(buf, text.size());
+  buf[text.size()] = 0;
+  row.addr.fill(0);
+  if (::inet_pton(AF_INET, buf, row.addr.data()) == 1) {
+    row.v6 = false;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, buf, row.addr.data()) == 1) {
+    row.v6 = true;
+    return true;
+  }
+  return false;
+}
+
+std::string format_address(const ServerRow& row) {
+  char buf[INET6_ADDRSTRLEN];
+  ::inet_ntop(row.v6 ? AF_INET6 : AF_INET, row.addr.data(), buf, sizeof buf);
+  return buf;
+}
+
+// --- the on-disk copy -----------------------------------------------------------------------
+
+std::string format_source(const SourceData& src, uint32_t serial) {
+  std::string out = "timepool-dns-snapshot 1\nserial " + std::to_string(serial) + "\n";
+  for (const auto& z : src.zones) {
+    out += "zone " + std::to_string(z.id) + " " + z.name + " " + kind_name(z.kind) + " " +
+           (z.alias_of ? std::to_string(*z.alias_of) : std::string("-")) + " " +
+           client_name(z.client_type) + "\n";
+  }
+  for (const auto& s : src.servers) {
+    out += "server " + std::to_string(s.id) + " " + format_address(s) + " " +
+           std::to_string(s.netspeed) + " ";
+    for (size_t i = 0; i < s.zones.size(); ++i) {
+      if (i) out += ',';
+      out += std::to_string(s.zones[i]);
+    }
+    if (s.zones.empty()) out += '-';
+    out += '\n';
+  }
+  out += "end " + std::to_string(src.zones.size()) + " " + std::to_string(src.servers.size()) + "\n";
+  return out;
+}
+
+namespace {
+
+[[noreturn]] void bad(size_t line, const std::string& why) {
+  throw std::runtime_error("snapshot line " + std::to_string(line) + ": " + why);
+}
+
+template <typename T>
+T number(std::string_view s, size_t line) {
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) bad(line, "bad number '" + std::string(s) + "'");
+  return v;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t p = s.find(sep, start);
+    out.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    if (p == std::string_view::npos) break;
+    start = p + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+SourceData parse_source(std::string_view text, uint32_t* serial) {
+  SourceData src;
+  size_t lineno = 0;
+  bool header = false, ended = false;
+  uint32_t ser = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) bad(lineno + 1, "missing newline (truncated file)");
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    ++lineno;
+    if (ended) bad(lineno, "data after the end line");
+    auto f = split(line, ' ');
+    if (!header) {
+      if (line != "timepool-dns-snapshot 1") bad(lineno, "not a timepool-dns snapshot (version 1)");
+      header = true;
+    } else if (f[0] == "serial" && f.size() == 2) {
+      ser = number<uint32_t>(f[1], lineno);
+    } else if (f[0] == "zone" && f.size() == 6) {
+      ZoneRow z;
+      z.id = number<int64_t>(f[1], lineno);
+      z.name = std::string(f[2]);
+      if (f[3] == "global") z.kind = ZoneKind::Global;
+      else if (f[3] == "continent") z.kind = ZoneKind::Continent;
+      else if (f[3] == "country") z.kind = ZoneKind::Country;
+      else if (f[3] == "vendor") z.kind = ZoneKind::Vendor;
+      else bad(lineno, "bad zone kind");
+      if (f[4] != "-") z.alias_of = number<int64_t>(f[4], lineno);
+      if (f[5] == "ntp") z.client_type = ClientType::Ntp;
+      else if (f[5] == "sntp") z.client_type = ClientType::Sntp;
+      else if (f[5] == "both") z.client_type = ClientType::Both;
+      else bad(lineno, "bad client type");
+      src.zones.push_back(std::move(z));
+    } else if (f[0] == "server" && f.size() == 5) {
+      ServerRow s;
+      s.id = number<int64_t>(f[1], lineno);
+      if (!parse_address(f[2], s)) bad(lineno, "bad address");
+      s.netspeed = number<uint32_t>(f[3], lineno);
+      if (f[4] != "-") {
+        for (auto z : split(f[4], ',')) s.zones.push_back(number<int64_t>(z, lineno));
+      }
+      src.servers.push_back(std::move(s));
+    } else if (f[0] == "end" && f.size() == 3) {
+      if (number<size_t>(f[1], lineno) != src.zones.size() ||
+          number<size_t>(f[2], lineno) != src.servers.size()) {
+        bad(lineno, "record count does not match (truncated or edited file)");
+      }
+      ended = true;
+    } else {
+      bad(lineno, "unknown record");
+    }
+  }
+  if (!ended) bad(lineno, "no end line (truncated file)");
+  if (serial) *serial = ser;
+  return src;
+}
+
+void save_source(const SourceData& src, uint32_t serial, const std::string& path) {
+  const std::string text = format_source(src, serial);
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(tmp + ": cannot create");
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error(tmp + ": write failed");
+    }
+    off += static_cast<size_t>(n);
+  }
+  // The rename must never expose a file whose data is not on disk yet.
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(tmp + ": fsync failed");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": rename failed");
+  }
+}
+
+SourceData load_source(const std::string& path, uint32_t* serial) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return parse_source(ss.str(), serial);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+}  // namespace timepool::server

@@ -1,0 +1,120 @@
+// The snapshot: an immutable picture of every name the server answers below its apexes, each
+// with the weighted IPv4 and IPv6 server lists it draws from.
+//
+// It is built by a pure function from SourceData (what the database says: zones, eligible
+// servers and their zone memberships), so unit tests, the on-disk copy and the database loader
+// all go through the same code. Names are relative to the apex, lower case, dotted, without
+// the trailing dot: "" (the apex), "0", "europe", "2.de", "acme".
+//
+// Thread safety: immutable after build(); shared read-only between all worker threads through
+// std::shared_ptr<const Snapshot>.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "server/pool.hpp"
+
+namespace timepool::server {
+
+enum class ZoneKind : uint8_t { Global, Continent, Country, Vendor };
+// Which labels a vendor zone publishes (RFC-free pool convention: ntpd uses 0-3.<vendor>,
+// SNTP clients use one bare name).
+enum class ClientType : uint8_t { Ntp, Sntp, Both };
+
+struct ZoneRow {
+  int64_t id = 0;
+  std::string name;  // '@' for the global zone
+  ZoneKind kind = ZoneKind::Country;
+  std::optional<int64_t> alias_of;  // zone id this one answers for (uk -> gb)
+  ClientType client_type = ClientType::Both;  // vendor zones only
+};
+
+struct ServerRow {
+  int64_t id = 0;
+  bool v6 = false;
+  std::array<uint8_t, 16> addr{};  // network order; IPv4 in the first 4 bytes
+  uint32_t netspeed = 0;        // weight, kbit/s; > 0
+  std::vector<int64_t> zones;   // ids of the zones it belongs to (global, continent, country ...)
+};
+
+// Text form of an address ("192.0.2.1", "2001:db8::1") into a row; false if it is neither.
+bool parse_address(std::string_view text, ServerRow& row);
+std::string format_address(const ServerRow& row);
+
+struct SourceData {
+  std::vector<ZoneRow> zones;
+  std::vector<ServerRow> servers;
+};
+
+// One name below the apex.
+struct Node {
+  static constexpr uint32_t kNoPool = 0xffffffff;
+  uint32_t v4 = kNoPool;  // index into Snapshot::pools(), kNoPool: no address records
+  uint32_t v6 = kNoPool;
+  int8_t number = -1;     // 0..3 for the numbered labels, -1 for bare labels and other names
+  bool terminal = false;  // a pool name (A/AAAA live here); false: only has children
+  int32_t zone = -1;      // index into Snapshot::zones() for metrics; -1 for the apex parents
+};
+
+struct ZoneInfo {
+  int64_t id;
+  std::string name;
+  ZoneKind kind;
+  uint32_t servers_v4 = 0;
+  uint32_t servers_v6 = 0;
+};
+
+class Snapshot {
+ public:
+  // Quarters are made when a zone has at least this many servers of a family.
+  static constexpr size_t kSplitMin = 8;
+
+  // Builds the snapshot; `serial` is the SOA serial to publish. Never throws on data (bad rows
+  // are skipped and counted in skipped()); throws std::bad_alloc only.
+  static std::shared_ptr<const Snapshot> build(const SourceData& src, uint32_t serial);
+
+  // nullptr when the name does not exist. `rel` is lower case.
+  const Node* find(std::string_view rel) const {
+    auto it = nodes_.find(rel);
+    return it == nodes_.end() ? nullptr : &it->second;
+  }
+  const Pool& pool(uint32_t i) const { return pools_[i]; }
+  const std::vector<ZoneInfo>& zones() const { return zones_; }
+  uint32_t serial() const { return serial_; }
+  size_t server_count() const { return server_count_; }
+  size_t node_count() const { return nodes_.size(); }
+  size_t skipped() const { return skipped_; }
+  // All names, for logs and tests.
+  std::vector<std::string> names() const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Node, Hash, std::equal_to<>> nodes_;
+  std::vector<Pool> pools_;
+  std::vector<ZoneInfo> zones_;
+  uint32_t serial_ = 0;
+  size_t server_count_ = 0;
+  size_t skipped_ = 0;
+};
+
+// The on-disk copy: SourceData as text, one record a line, ending in a line with the record
+// count so a truncated file is refused. save() writes a temporary file, fsyncs and renames it
+// over `path`. Both throw std::runtime_error with the path and the reason.
+void save_source(const SourceData& src, uint32_t serial, const std::string& path);
+SourceData load_source(const std::string& path, uint32_t* serial);
+// The text form itself (for tests and fuzzing); parse throws std::runtime_error.
+std::string format_source(const SourceData& src, uint32_t serial);
+SourceData parse_source(std::string_view text, uint32_t* serial);
+
+}  // namespace timepool::server
