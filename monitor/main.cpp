@@ -1,3 +1,120 @@
-#include <cstdio>
+// timepool-monitor: probes every volunteer NTP server and scores it into PostgreSQL; or, with
+// `check ADDRESS`, probes one server once and prints what it saw.
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "core/pg.hpp"
 #include "core/version.hpp"
-int main() { std::printf("%s\n", timepool::version().data()); return 0; }
+#include "monitor/daemon.hpp"
+#include "monitor/probe_once.hpp"
+#include "monitor/settings.hpp"
+
+namespace {
+
+using namespace timepool;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitDatabase = 3;
+constexpr int kExitConfig = 4;
+
+constexpr const char* kFooter = R"(Configuration: the [monitor], [database] and [log] sections of the shared
+TOML file (-c), overridden by environment variables TIMEPOOL_<SECTION>_<KEY>
+(for example TIMEPOOL_MONITOR_KEY), overridden by --set section.key=value.
+The monitor needs its key (monitor.key or monitor.key_file) from
+`timepoolctl monitor add NAME`; it refuses to run with an unknown key or
+while paused. Metrics: http://monitor.metrics_listen/metrics (Prometheus).
+
+check ADDRESS probes one server (IPv4, IPv6 or a name) with the monitor's
+own code and prints offset, round trip, stratum, leap and refid, or the
+error; exit status 0 when the server gave a good time sample, 1 otherwise.
+
+Exit status: 0 done, 1 refused or failed, 2 bad command line, 3 database
+unreachable, 4 bad configuration.)";
+
+monitor::Daemon* g_daemon = nullptr;
+
+void on_signal(int) {
+  if (g_daemon) g_daemon->stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "timepool-monitor: probe every server of the pool with NTP client packets, score each "
+      "probe by the pool's rules and write the scores to PostgreSQL.",
+      "timepool-monitor"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string(version()));
+  app.fallthrough();
+  std::string config_path;
+  std::vector<std::string> sets;
+  app.add_option("-c,--config", config_path, "TOML configuration file (shared by all programs)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", sets, "Override one setting: section.key=value (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("SECTION.KEY=VALUE");
+  auto* check = app.add_subcommand("check", "Probe one server once and print what it saw.");
+  std::string check_host;
+  int check_port = 123;
+  check->add_option("ADDRESS", check_host, "Server address or name")->required();
+  check->add_option("--port", check_port, "UDP port")->capture_default_str()->check(CLI::Range(1, 65535));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  const bool check_mode = check->parsed();
+  monitor::Settings settings;
+  config::DatabaseConfig db;
+  try {
+    auto doc = config::Document::load(config_path, sets);
+    settings = monitor::read_settings(doc, !check_mode);
+    db = config::read_database(doc);
+    auto log_cfg = config::read_log(doc);
+    doc.check_unknown({"monitor", "database", "log"});
+    log::setup(log_cfg);
+  } catch (const config::Error& e) {
+    std::cerr << "timepool-monitor: configuration: " << e.what() << "\n";
+    return kExitConfig;
+  }
+
+  if (check_mode) {
+    const auto r = monitor::probe_once(check_host, static_cast<uint16_t>(check_port), settings.probe);
+    std::cout << check_host << ": " << monitor::describe(r) << "\n";
+    return r.ok() ? kExitOk : kExitFailed;
+  }
+
+  auto log = log::get("monitor");
+  try {
+    monitor::Daemon daemon(settings, db.conninfo);
+    daemon.start();
+    g_daemon = &daemon;
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    daemon.run();
+    g_daemon = nullptr;
+    log->info("stopped");
+    return kExitOk;
+  } catch (const monitor::AuthError& e) {
+    log->error("refusing to run: {}", e.what());
+    return kExitFailed;
+  } catch (const pg::Error& e) {
+    log->error("database: {}", e.what());
+    return kExitDatabase;
+  } catch (const std::exception& e) {
+    log->error("{}", e.what());
+    return kExitFailed;
+  }
+}

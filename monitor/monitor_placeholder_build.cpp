@@ -1,1 +1,0 @@
-// (removed once monitor/ has sources)

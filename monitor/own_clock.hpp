@@ -1,0 +1,32 @@
+// The monitor's own clock: a monitor whose clock is not synchronized must not score anyone.
+// The kernel knows (adjtimex(2): STA_UNSYNC, TIME_ERROR and the estimated error that NTP
+// daemons keep up to date); the reading is a plain function so tests can inject any state.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace timepool::monitor {
+
+struct ClockReading {
+  bool synchronized = false;           // !STA_UNSYNC and the state is not TIME_ERROR
+  std::chrono::microseconds esterror{0};  // the kernel's estimated error
+  std::string error;                   // adjtimex() failed: why
+};
+
+using ClockSource = std::function<ClockReading()>;
+
+// Reads adjtimex() without changing anything (modes = 0).
+ClockReading read_kernel_clock();
+
+struct ClockVerdict {
+  bool ok = false;       // scores may be written
+  bool trusted = false;  // ok only because trust_local_clock is set
+  std::string reason;    // why not ok, or why trusted ("kernel reports unsynchronized")
+};
+
+ClockVerdict judge_clock(const ClockReading& r, std::chrono::microseconds max_error,
+                         bool trust_local_clock);
+
+}  // namespace timepool::monitor

@@ -1,0 +1,329 @@
+#include "monitor/prober.hpp"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <ctime>
+#include <system_error>
+
+namespace timepool::monitor {
+namespace {
+
+constexpr int kBatch = 64;             // datagrams per recvmmsg call
+constexpr std::size_t kBufSize = 1280;  // > kMaxPacketSize, so oversize is seen, not truncated
+constexpr int kRcvBuf = 4 << 20;
+
+uint64_t now_ntp() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
+
+ntp::TimePoint now_wall() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+int open_socket(int family) {
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  // The kernel's receive time is the closest we get to T4 (RFC 5905 section 8).
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kRcvBuf, sizeof kRcvBuf);
+  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (family == AF_INET) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    len = sizeof(sockaddr_in6);
+  }
+  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+Prober::Prober(ProbeOptions opts, Done done) : opts_(opts), done_(std::move(done)) {
+  opts_.packets = std::clamp(opts_.packets, 1, 8);
+  if (sodium_init() < 0) throw std::runtime_error("libsodium initialization failed");
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  fd4_ = open_socket(AF_INET);
+  if (fd4_ < 0) {
+    const int err = errno;
+    close(epoll_fd_);
+    throw std::system_error(err, std::generic_category(), "IPv4 UDP socket");
+  }
+  fd6_ = open_socket(AF_INET6);
+  for (int fd : {fd4_, fd6_}) {
+    if (fd < 0) continue;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+}
+
+Prober::~Prober() {
+  for (int fd : {fd4_, fd6_, epoll_fd_}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+uint16_t Prober::local_port_v4() const {
+  sockaddr_in sin{};
+  socklen_t len = sizeof sin;
+  getsockname(fd4_, reinterpret_cast<sockaddr*>(&sin), &len);
+  return ntohs(sin.sin_port);
+}
+
+uint64_t Prober::new_transmit() {
+  // Unpredictable (a CSPRNG), non-zero and unique among outstanding requests.
+  for (;;) {
+    if (random_pool_.empty()) {
+      random_pool_.resize(256);
+      randombytes_buf(random_pool_.data(), random_pool_.size() * sizeof(uint64_t));
+    }
+    const uint64_t v = random_pool_.back();
+    random_pool_.pop_back();
+    if (v != 0 && !by_transmit_.contains(v)) return v;
+  }
+}
+
+void Prober::start(uint64_t tag, const Endpoint& server) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(probes_.size());
+    probes_.emplace_back();
+  }
+  Probe& p = probes_[slot];
+  p.tag = tag;
+  p.server = server;
+  p.active = true;
+  ++p.gen;
+  p.sent = 0;
+  p.started = now_wall();
+  p.next_send = Clock::now();
+  p.packets.assign(static_cast<std::size_t>(opts_.packets), PacketState{});
+  p.samples.assign(static_cast<std::size_t>(opts_.packets), PacketSample{});
+  ++active_;
+  stats_.in_flight.store(active_, std::memory_order_relaxed);
+  service(slot, Clock::now());
+}
+
+void Prober::send_packet(uint32_t slot, Clock::time_point now) {
+  Probe& p = probes_[slot];
+  const auto i = static_cast<std::size_t>(p.sent++);
+  p.next_send = now + opts_.spacing;
+  PacketState& ps = p.packets[i];
+  const int fd = p.server.is_v6() ? fd6_ : fd4_;
+  if (fd < 0) {
+    p.samples[i].kind = PacketSample::Kind::kSendError;
+    p.samples[i].error = "IPv6 is not available";
+    stats_.send_errors.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  ps.transmit = new_transmit();
+  const auto req = ntp::make_request(ps.transmit, opts_.version);
+  ps.t1 = now_ntp();
+  const ssize_t n = sendto(fd, req.data(), req.size(), 0, p.server.sa(), p.server.len());
+  if (n != static_cast<ssize_t>(req.size())) {
+    p.samples[i].kind = PacketSample::Kind::kSendError;
+    p.samples[i].error = std::strerror(n < 0 ? errno : EMSGSIZE);
+    stats_.send_errors.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  stats_.packets_sent.fetch_add(1, std::memory_order_relaxed);
+  ps.outstanding = true;
+  ps.deadline = now + opts_.timeout;
+  by_transmit_[ps.transmit] = (uint64_t{slot} << 8) | i;
+}
+
+void Prober::schedule(uint32_t slot) {
+  const Probe& p = probes_[slot];
+  std::optional<Clock::time_point> next;
+  if (p.sent < opts_.packets) next = p.next_send;
+  for (int i = 0; i < p.sent; ++i) {
+    const auto& ps = p.packets[static_cast<std::size_t>(i)];
+    if (ps.outstanding && (!next || ps.deadline < *next)) next = ps.deadline;
+  }
+  if (next) timers_.push(Timer{*next, slot, p.gen});
+}
+
+void Prober::service(uint32_t slot, Clock::time_point now) {
+  Probe& p = probes_[slot];
+  for (int i = 0; i < p.sent; ++i) {
+    auto& ps = p.packets[static_cast<std::size_t>(i)];
+    if (ps.outstanding && ps.deadline <= now) {
+      ps.outstanding = false;
+      by_transmit_.erase(ps.transmit);
+      stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (p.sent < opts_.packets && p.next_send <= now) send_packet(slot, now);
+  const bool waiting = std::any_of(p.packets.begin(), p.packets.begin() + p.sent,
+                                   [](const PacketState& ps) { return ps.outstanding; });
+  if (p.sent >= opts_.packets && !waiting) {
+    finish(slot);
+  } else {
+    schedule(slot);
+  }
+}
+
+void Prober::finish(uint32_t slot) {
+  Probe& p = probes_[slot];
+  for (int i = 0; i < p.sent; ++i) {
+    auto& ps = p.packets[static_cast<std::size_t>(i)];
+    if (ps.outstanding) {
+      ps.outstanding = false;
+      by_transmit_.erase(ps.transmit);
+    }
+  }
+  finished_.push_back(Finished{
+      p.tag, choose_best(std::span<const PacketSample>(p.samples.data(), static_cast<std::size_t>(p.sent))),
+      p.started});
+  p.active = false;
+  ++p.gen;  // invalidates its timers
+  free_.push_back(slot);
+  --active_;
+  stats_.in_flight.store(active_, std::memory_order_relaxed);
+}
+
+void Prober::handle_datagram(std::span<const uint8_t> data, const Endpoint& from, uint64_t t4) {
+  if (data.size() < ntp::kHeaderSize) {
+    stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto head = ntp::decode(data);
+  const auto it = by_transmit_.find(head->origin);
+  if (it == by_transmit_.end()) {
+    stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const auto slot = static_cast<uint32_t>(it->second >> 8);
+  const auto i = static_cast<std::size_t>(it->second & 0xff);
+  Probe& p = probes_[slot];
+  // Only the address and port we asked may answer (an off-path spoofer must also guess the
+  // 64-bit origin; a reply from another port of the right host is not ours either).
+  if (!(from == p.server)) {
+    stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  PacketState& ps = p.packets[i];
+  const auto v = ntp::check_reply(data, ntp::Request{ps.transmit, opts_.version}, opts_.max_root_distance);
+  if (!ntp::is_reply(v.reason)) {
+    stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  stats_.replies.fetch_add(1, std::memory_order_relaxed);
+  by_transmit_.erase(it);
+  ps.outstanding = false;
+  PacketSample& s = p.samples[i];
+  s.kind = PacketSample::Kind::kReply;
+  s.reason = v.reason;
+  s.kiss = v.kiss;
+  s.packet = v.packet;
+  s.checks = v.checks.text();
+  if (v.reason == ntp::Reason::kOk) {
+    const auto od = ntp::offset_delay(ps.t1, v.packet.receive, v.packet.transmit, t4);
+    s.offset_s = od.offset_s;
+    s.delay_s = od.delay_s;
+  }
+  const bool waiting = std::any_of(p.packets.begin(), p.packets.begin() + p.sent,
+                                   [](const PacketState& x) { return x.outstanding; });
+  if (s.is_final() || (p.sent >= opts_.packets && !waiting)) finish(slot);
+}
+
+void Prober::receive(int fd) {
+  // Reused across calls: this runs for every readable event.
+  struct Buffers {
+    std::array<std::array<uint8_t, kBufSize>, kBatch> bufs;
+    std::array<std::array<char, CMSG_SPACE(sizeof(timespec)) + 64>, kBatch> ctrl;
+    std::array<sockaddr_storage, kBatch> addrs;
+    std::array<iovec, kBatch> iov;
+    std::array<mmsghdr, kBatch> msgs;
+  };
+  static thread_local auto storage = std::make_unique<Buffers>();
+  auto& [bufs, ctrl, addrs, iov, msgs] = *storage;
+  for (;;) {
+    for (int k = 0; k < kBatch; ++k) {
+      iov[k] = iovec{bufs[k].data(), bufs[k].size()};
+      msgs[k] = mmsghdr{};
+      msgs[k].msg_hdr.msg_name = &addrs[k];
+      msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs[k].msg_hdr.msg_iov = &iov[k];
+      msgs[k].msg_hdr.msg_iovlen = 1;
+      msgs[k].msg_hdr.msg_control = ctrl[k].data();
+      msgs[k].msg_hdr.msg_controllen = ctrl[k].size();
+    }
+    const int n = recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;  // EAGAIN (drained) or an error we cannot attribute to a probe
+    const uint64_t fallback_t4 = now_ntp();
+    for (int k = 0; k < n; ++k) {
+      const msghdr& mh = msgs[k].msg_hdr;
+      uint64_t t4 = fallback_t4;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&mh), c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec ts;
+          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          t4 = ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+        }
+      }
+      auto from = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&addrs[k]), mh.msg_namelen);
+      if (!from) continue;
+      // A datagram larger than the buffer is oversized whatever it holds.
+      const std::size_t len = (mh.msg_flags & MSG_TRUNC) ? kBufSize + 1 : msgs[k].msg_len;
+      if (len > kBufSize) {
+        stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      handle_datagram(std::span<const uint8_t>(bufs[k].data(), len), *from, t4);
+    }
+    if (n < kBatch) return;
+  }
+}
+
+void Prober::poll(std::chrono::milliseconds max_wait) {
+  auto now = Clock::now();
+  auto wait = max_wait;
+  while (!timers_.empty() && probes_[timers_.top().slot].gen != timers_.top().gen) timers_.pop();
+  if (!timers_.empty()) {
+    const auto until = std::chrono::ceil<std::chrono::milliseconds>(timers_.top().at - now);
+    wait = std::clamp(until, std::chrono::milliseconds(0), max_wait);
+  }
+  epoll_event events[4];
+  const int n = epoll_wait(epoll_fd_, events, 4, static_cast<int>(wait.count()));
+  for (int k = 0; k < n; ++k) receive(events[k].data.fd);
+  now = Clock::now();
+  while (!timers_.empty() && timers_.top().at <= now) {
+    const Timer t = timers_.top();
+    timers_.pop();
+    if (probes_[t.slot].gen != t.gen || !probes_[t.slot].active) continue;
+    service(t.slot, now);
+  }
+  // Callbacks last: they may start new probes, which must not disturb the loops above.
+  auto done = std::move(finished_);
+  finished_.clear();
+  for (const auto& f : done) done_(f.tag, f.result, f.started);
+}
+
+}  // namespace timepool::monitor

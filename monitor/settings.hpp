@@ -1,0 +1,45 @@
+// The [monitor] section of the shared TOML file, validated once at start (see
+// deploy/timepool.toml for every key with its default).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/config.hpp"
+#include "monitor/prober.hpp"
+
+namespace timepool::monitor {
+
+struct Settings {
+  // The monitor's key, as printed by `timepoolctl monitor add NAME` (or read from key_file).
+  std::string key;
+  // How often each server is probed, and how soon a newly added server is.
+  std::chrono::milliseconds interval{540000};
+  std::chrono::milliseconds new_server_within{60000};
+  // How often the server list and this monitor's status are read from the database.
+  std::chrono::milliseconds refresh{30000};
+  uint16_t ntp_port = 123;
+  ProbeOptions probe;
+  std::size_t max_in_flight = 20000;
+  // RATE kiss-o'-death: the next probe of that server waits interval * 2^n (n consecutive
+  // RATE answers), at most interval * rate_backoff_max.
+  int rate_backoff_max = 16;
+  // Writes: at most this many probes per transaction, at least every batch_interval.
+  std::size_t batch_max = 2000;
+  std::chrono::milliseconds batch_interval{1000};
+  // Results kept in memory while the database is away; beyond this the oldest are dropped.
+  std::size_t queue_max = 1000000;
+  // Own clock: score only while the kernel says synchronized and the estimated error is at
+  // most max_clock_error. trust_local_clock skips the check (loud warning).
+  bool trust_local_clock = false;
+  std::chrono::microseconds max_clock_error{100000};
+  // Prometheus /metrics: "ADDRESS:PORT"; empty disables it.
+  std::string metrics_listen = "127.0.0.1:9124";
+};
+
+// Reads and validates [monitor]; throws config::Error naming the key. `need_key`: the daemon
+// needs a key; `check` mode does not.
+Settings read_settings(const config::Document& doc, bool need_key);
+
+}  // namespace timepool::monitor
