@@ -220,3 +220,13 @@ TEST_CASE("timepoolctl reports bad arguments, configuration and an unreachable d
             {"TIMEPOOL_LOG_LEVEL=chatty"}).status.ok());
   CHECK(run({"-c", dir.file("missing.toml"), "migrate"}).status.code == 2);
 }
+
+TEST_CASE("the annotated example configuration is accepted as it is", "[errors]") {
+  TestDb db(false);
+  const char* src = std::getenv("TIMEPOOL_SOURCE_DIR");
+  REQUIRE(src);
+  auto r = timepool::test::run({ctl_binary(), "-c", std::string(src) + "/deploy/timepool.toml",
+                                "--set", "database.conninfo=" + db.conninfo(), "migrate"});
+  INFO(r.out << r.err);
+  CHECK(r.status.ok());
+}
