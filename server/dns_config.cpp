@@ -73,7 +73,9 @@ DnsConfig read_dns_config(const config::Document& doc) {
   a.max_answers = static_cast<size_t>(s.get_int("answers", 4, 1, static_cast<int64_t>(Pool::kMaxPick)));
   a.aaaa_all_labels = s.get_choice("aaaa_labels", "2", {"2", "all"}) == "all";
   a.edns_max = static_cast<uint16_t>(s.get_int("edns_max_payload", 1232, 512, 4096));
-  a.version = s.get_string("version", std::string("timepool-dns ") + std::string(version()));
+  std::string_view release = version();  // "timepool 0.1.0"
+  if (release.substr(0, 9) == "timepool ") release.remove_prefix(9);
+  a.version = s.get_string("version", "timepool-dns " + std::string(release));
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   a.identity = s.get_string("identity", host);

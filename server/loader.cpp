@@ -116,7 +116,7 @@ void Loader::install(const SourceData& src, const char* from) {
     zones_line += " " + (z.name) + "=" + std::to_string(z.servers_v4) + "/" + std::to_string(z.servers_v6);
     ++shown;
   }
-  log->info("dns snapshot from {}: serial={} servers={} zones={} names={} skipped={} build={:.1f}ms;"
+  log->info("snapshot from {}: serial={} servers={} zones={} names={} skipped={} build={:.1f}ms;"
             " servers v4/v6:{}{}",
             from, snap->serial(), snap->server_count(), snap->zones().size(), snap->node_count(),
             snap->skipped(), secs * 1000, zones_line, shown == 12 ? " ..." : "");
@@ -138,13 +138,13 @@ bool Loader::rebuild_from_db() {
     stats_.snapshot_built_unix = static_cast<int64_t>(::time(nullptr));
     ++stats_.rebuilds;
     stats_.db_up = true;
-    if (!db_ok_logged_) log->info("dns database reachable again");
+    if (!db_ok_logged_) log->info("database reachable again");
     db_ok_logged_ = true;
     if (!cfg_.snapshot_file.empty()) {
       try {
         save_source(src, serial_, cfg_.snapshot_file);
       } catch (const std::exception& e) {
-        log->warn("dns snapshot file not written: {}", e.what());
+        log->warn("snapshot file not written: {}", e.what());
       }
     }
     return true;
@@ -152,8 +152,8 @@ bool Loader::rebuild_from_db() {
     ++stats_.db_errors;
     stats_.db_up = false;
     conn_.reset();
-    if (db_ok_logged_) log->error("dns database: {}; answering from the last good snapshot", e.what());
-    else log->debug("dns database still failing: {}", e.what());
+    if (db_ok_logged_) log->error("database: {}; answering from the last good snapshot", e.what());
+    else log->debug("database still failing: {}", e.what());
     db_ok_logged_ = false;
     return false;
   }
@@ -169,7 +169,7 @@ bool Loader::load_disk() {
     ++stats_.disk_loads;
     return true;
   } catch (const std::exception& e) {
-    log::get("dns")->error("dns snapshot file: {}", e.what());
+    log::get("dns")->error("snapshot file: {}", e.what());
     return false;
   }
 }
@@ -177,7 +177,7 @@ bool Loader::load_disk() {
 void Loader::start() {
   if (!rebuild_from_db()) {
     if (!load_disk()) {
-      log::get("dns")->error("dns no data yet: answering SERVFAIL below the apexes until the "
+      log::get("dns")->error("no data yet: answering SERVFAIL below the apexes until the "
                              "database is reachable");
     }
   }
@@ -230,7 +230,7 @@ void Loader::run() {
         ++stats_.db_errors;
         stats_.db_up = false;
         conn_.reset();
-        log::get("dns")->error("dns database connection lost: {}", e.what());
+        log::get("dns")->error("database connection lost: {}", e.what());
         db_ok_logged_ = false;
         retry_at = clock::now();
       }

@@ -107,21 +107,21 @@ int main(int argc, char** argv) {
       socks.push_back({io::bind_tcp(l, port), true});
       ListenAddr shown = l;
       shown.port = port;
-      logger->info("dns listening on {} (udp x{}, tcp)", shown.text(), cfg.dns.udp_threads);
+      logger->info("listening on {} (udp x{}, tcp)", shown.text(), cfg.dns.udp_threads);
     }
     if (!cfg.dns.metrics_listen.empty()) {
       const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
       const int port = metrics.start(m.host, m.port, [&store] { return store.load(); });
       ListenAddr shown = m;
       shown.port = static_cast<uint16_t>(port);
-      logger->info("dns metrics on http://{}/metrics", shown.text());
+      logger->info("metrics on http://{}/metrics", shown.text());
     }
     if (!cfg.dns.user.empty()) {
       drop_privileges(cfg.dns.user);
-      logger->info("dns running as user {}", cfg.dns.user);
+      logger->info("running as user {}", cfg.dns.user);
     }
   } catch (const std::exception& e) {
-    logger->critical("dns cannot start: {}", e.what());
+    logger->critical("cannot start: {}", e.what());
     for (auto& s : socks) ::close(s.fd);
     return 1;
   }
@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   {
     std::string apexes;
     for (const auto& a : cfg.dns.answer.apexes) apexes += " " + wire_to_name(a);
-    logger->info("dns {} serving apexes:{}; {} answers of TTL {}s, AAAA on {} labels",
+    logger->info("{} serving apexes:{}; {} answers of TTL {}s, AAAA on {} labels",
                  version(), apexes, cfg.dns.answer.max_answers, cfg.dns.answer.ttl,
                  cfg.dns.answer.aaaa_all_labels ? "all" : "the 2.");
   }
@@ -169,14 +169,14 @@ int main(int argc, char** argv) {
           loader->request_rebuild();
         }
         cfg = std::move(fresh);
-        logger->info("dns reloaded the configuration (SIGHUP); rebuilding the snapshot");
+        logger->info("reloaded the configuration (SIGHUP); rebuilding the snapshot");
       } catch (const std::exception& e) {
-        logger->error("dns reload failed, keeping the old configuration: {}", e.what());
+        logger->error("reload failed, keeping the old configuration: {}", e.what());
       }
       service::notify_ready();
       continue;
     }
-    logger->info("dns stopping (signal {})", sig);
+    logger->info("stopping (signal {})", sig);
     service::notify_stopping();
     break;
   }
@@ -185,6 +185,6 @@ int main(int argc, char** argv) {
   loader->stop();
   metrics.stop();
   for (auto& s : socks) ::close(s.fd);
-  logger->info("dns stopped");
+  logger->info("stopped");
   return 0;
 }
