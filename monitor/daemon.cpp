@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <algorithm>
+
 #include <chrono>
 
 #include "core/log.hpp"
@@ -51,8 +53,7 @@ Daemon::Daemon(Settings settings, std::string conninfo, ClockSource clock)
 
 Daemon::~Daemon() {
   stop_.store(true);
-  writer_stop_.store(true);
-  if (writer_.joinable()) writer_.join();
+  writer_.reset();
   if (http_) http_->stop();
   if (http_thread_.joinable()) http_thread_.join();
 }
@@ -68,6 +69,10 @@ void Daemon::start() {
   const std::string status = r.get<std::string>(0, "status");
   if (status == "paused") throw AuthError("monitor " + monitor_name_ + " is paused");
   log->info("monitor {} (id {}) status {}", monitor_name_, monitor_id_, status);
+  if (status == "pending") {
+    log->warn("monitor {} is pending: not probing until an admin sets it to testing or active",
+              monitor_name_);
+  }
 
   auto scores = conn.exec("SELECT server_id, score FROM server_scores WHERE monitor_id = $1",
                           monitor_id_);
@@ -88,7 +93,13 @@ void Daemon::start() {
                                                              ntp::TimePoint started) {
     on_probe_done(static_cast<int64_t>(tag), res, started);
   });
-  writer_ = std::thread([this] { writer_loop(); });
+  WriterOptions wo;
+  wo.batch_max = settings_.batch_max;
+  wo.batch_interval = settings_.batch_interval;
+  wo.refresh = settings_.refresh;
+  writer_ = std::make_unique<Writer>(conninfo_, monitor_id_, queue_, metrics_, wo,
+                                     [this](pg::Connection& c) { refresh(c); });
+  writer_->start();
 
   if (!settings_.metrics_listen.empty()) {
     const auto colon = settings_.metrics_listen.rfind(':');
@@ -209,11 +220,7 @@ void Daemon::run(std::chrono::milliseconds drain) {
     prober_->poll(wait);
   }
   // Let the writer empty the queue before it stops.
-  const auto deadline = SteadyClock::now() + drain;
-  while (queue_.size() > 0 && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
-  if (queue_.size() > 0) log->warn("stopping with {} results not written", queue_.size());
-  writer_stop_.store(true);
-  if (writer_.joinable()) writer_.join();
+  writer_->stop(drain);
 }
 
 void Daemon::refresh(pg::Connection& conn) {
@@ -221,84 +228,6 @@ void Daemon::refresh(pg::Connection& conn) {
   auto r = conn.exec("SELECT status FROM monitors WHERE id = $1", monitor_id_);
   std::lock_guard lock(list_mu_);
   new_list_ = ServerList{std::move(servers), r.rows() ? r.get<std::string>(0, "status") : ""};
-}
-
-void Daemon::writer_loop() {
-  auto log = log::get("monitor");
-  std::optional<pg::Connection> conn;
-  pg::Backoff backoff(200ms, 30s);
-  auto next_refresh = SteadyClock::now() + settings_.refresh;
-  auto next_partitions = SteadyClock::now();
-  auto last_write = SteadyClock::now();
-  int poison = 0;
-  while (!writer_stop_.load()) {
-    try {
-      if (!conn) {
-        conn = pg::Connection::open(conninfo_);
-        if (backoff.attempts() > 0) log->info("database is back; {} results to write", queue_.size());
-        metrics_.db_up.store(1);
-        backoff.reset();
-      }
-      const auto now = SteadyClock::now();
-      if (now >= next_refresh && !stop_.load()) {
-        refresh(*conn);
-        next_refresh = now + settings_.refresh;
-      }
-      if (now >= next_partitions) {
-        // Daily partitions of the probe log for today and the next days.
-        conn->exec("SELECT probe_log_ensure_partitions(current_date, 3)");
-        next_partitions = now + 6h;
-      }
-      const bool full = queue_.size() >= settings_.batch_max;
-      if (queue_.size() > 0 && (full || now - last_write >= settings_.batch_interval || stop_.load())) {
-        uint64_t last_seq = 0;
-        auto batch = queue_.front(settings_.batch_max, &last_seq);
-        const auto t0 = SteadyClock::now();
-        try {
-          write_batch(*conn, monitor_id_, batch);
-        } catch (const pg::Error& e) {
-          if (e.is_connection()) throw;
-          // Not the link: the batch itself. Retry a few times, then give it up rather than
-          // stall every later result behind it.
-          metrics_.batch_errors.fetch_add(1);
-          if (++poison >= 5) {
-            log->error("dropping a batch of {} results after repeated errors: {}", batch.size(), e.what());
-            queue_.pop_through(last_seq);
-            poison = 0;
-          } else {
-            log->warn("batch write failed: {}", e.what());
-          }
-          std::this_thread::sleep_for(settings_.batch_interval);
-          continue;
-        }
-        poison = 0;
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t0).count();
-        queue_.pop_through(last_seq);
-        metrics_.batches.fetch_add(1);
-        metrics_.records_written.fetch_add(batch.size());
-        metrics_.batch_write_us_last.store(static_cast<uint64_t>(us));
-        metrics_.batch_write_us_total.fetch_add(static_cast<uint64_t>(us));
-        last_write = SteadyClock::now();
-        if (queue_.size() >= settings_.batch_max) continue;
-      }
-      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(settings_.batch_interval, 50ms));
-    } catch (const pg::Error& e) {
-      metrics_.batch_errors.fetch_add(1);
-      metrics_.db_up.store(0);
-      if (backoff.attempts() == 0) {
-        log->warn("database unavailable ({}); {} results wait in memory", e.what(), queue_.size());
-      }
-      conn.reset();
-      uint32_t rnd = randombytes_random();
-      auto delay = backoff.next(static_cast<double>(rnd) / 4294967296.0);
-      const auto until = SteadyClock::now() + delay;
-      while (!writer_stop_.load() && SteadyClock::now() < until) std::this_thread::sleep_for(20ms);
-    } catch (const std::exception& e) {
-      log->error("writer: {}", e.what());
-      conn.reset();
-      std::this_thread::sleep_for(1s);
-    }
-  }
 }
 
 }  // namespace timepool::monitor

@@ -24,6 +24,7 @@
 #include "monitor/schedule.hpp"
 #include "monitor/settings.hpp"
 #include "monitor/store.hpp"
+#include "monitor/writer.hpp"
 
 namespace httplib {
 class Server;
@@ -64,7 +65,6 @@ class Daemon {
     std::vector<ServerRef> servers;
     std::string status;
   };
-  void writer_loop();
   void refresh(pg::Connection& conn);
   void on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint started);
   void check_clock();
@@ -75,7 +75,6 @@ class Daemon {
   int monitor_id_ = 0;
   std::string monitor_name_;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> writer_stop_{false};
 
   Metrics metrics_;
   ResultQueue queue_;
@@ -89,7 +88,7 @@ class Daemon {
   std::mutex list_mu_;
   std::optional<ServerList> new_list_;  // from the writer thread to the probe loop
 
-  std::thread writer_;
+  std::unique_ptr<Writer> writer_;
   std::unique_ptr<httplib::Server> http_;
   std::thread http_thread_;
   uint16_t metrics_port_ = 0;
