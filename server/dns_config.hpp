@@ -32,6 +32,7 @@ struct DnsConfig {
   int rebuild_interval_s = 60;     // timer rebuild even without NOTIFY
   int notify_debounce_ms = 500;    // coalesce bursts of NOTIFY
   std::string user;                // drop to this user after binding; "" keeps the current one
+  uint64_t rng_seed = 0;           // 0: seed each worker from getrandom; else fixed (tests)
 };
 
 DnsConfig read_dns_config(const config::Document& doc);

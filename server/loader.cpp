@@ -230,7 +230,7 @@ void Loader::run() {
         ++stats_.db_errors;
         stats_.db_up = false;
         conn_.reset();
-        log::get("dns")->error("database connection lost: {}", e.what());
+        log::get("dns")->error("database connection lost: {}; answering from the last good snapshot", e.what());
         db_ok_logged_ = false;
         retry_at = clock::now();
       }

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   rt.answer_cfg.store(std::make_shared<const AnswerConfig>(cfg.dns.answer));
   rt.tcp_idle_timeout_ms = cfg.dns.tcp_idle_timeout_ms;
   rt.tcp_max_connections = cfg.dns.tcp_max_connections;
+  rt.rng_seed = cfg.dns.rng_seed;
 
   struct Sock {
     int fd;

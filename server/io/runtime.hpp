@@ -20,6 +20,12 @@ struct Runtime {
   int stop_fd = -1;  // eventfd; written once by request_stop()
   int tcp_idle_timeout_ms = 10000;
   int tcp_max_connections = 512;
+  uint64_t rng_seed = 0;  // 0: random; else worker i uses rng_seed + i (reproducible tests)
+  std::atomic<uint64_t> next_worker{0};
+  Rng make_rng() {
+    const uint64_t i = next_worker.fetch_add(1);
+    return rng_seed ? Rng(rng_seed + i) : Rng();
+  }
 
   Runtime();
   ~Runtime();

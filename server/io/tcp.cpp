@@ -34,7 +34,8 @@ struct Conn {
 class TcpServer {
  public:
   TcpServer(int lfd, Runtime& rt, WorkerCounters& counters)
-      : lfd_(lfd), rt_(rt), counters_(counters), ep_(::epoll_create1(EPOLL_CLOEXEC)) {}
+      : lfd_(lfd), rt_(rt), counters_(counters), ep_(::epoll_create1(EPOLL_CLOEXEC)),
+        rng_(rt.make_rng()) {}
   ~TcpServer() {
     for (auto& [fd, c] : conns_) ::close(fd);
     if (ep_ >= 0) ::close(ep_);
@@ -212,8 +213,8 @@ class TcpServer {
   WorkerCounters& counters_;
   int ep_;
   std::unordered_map<int, Conn> conns_;
-  std::vector<uint8_t> reply_ = std::vector<uint8_t>(2 + 65535);
   Rng rng_;
+  std::vector<uint8_t> reply_ = std::vector<uint8_t>(2 + 65535);
 };
 
 }  // namespace

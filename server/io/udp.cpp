@@ -64,7 +64,7 @@ size_t reply_control(msghdr& in, uint8_t* out) {
 }  // namespace
 
 void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
-  Rng rng;
+  Rng rng = rt.make_rng();
   std::vector<uint8_t> inbuf(kBatch * kInSize), outbuf(kBatch * kOutSize);
   std::vector<mmsghdr> in(kBatch), out(kBatch);
   std::vector<iovec> in_iov(kBatch), out_iov(kBatch);
