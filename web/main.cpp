@@ -1,3 +1,83 @@
+// timepool-web: the pool's web site and JSON API for volunteers, vendors and admins.
+#include <csignal>
 #include <cstdio>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.hpp"
+#include "core/log.hpp"
+#include "core/service.hpp"
 #include "core/version.hpp"
-int main() { std::printf("%s\n", timepool::version().data()); return 0; }
+#include "web/app.hpp"
+#include "web/routes.hpp"
+
+using namespace timepool;
+
+int main(int argc, char** argv) {
+  CLI::App cli{
+      "timepool-web: the pool's web site (volunteers add servers, vendors request zones, admins "
+      "decide) and its JSON API. Reads [web], [database] and [log] from the config file."};
+  std::string config_path;
+  std::vector<std::string> overrides;
+  cli.add_option("-c,--config", config_path, "TOML configuration file");
+  cli.add_option("--set", overrides, "Override a setting: section.key=value (repeatable)");
+  cli.set_version_flag("--version", std::string(version()));
+  CLI11_PARSE(cli, argc, argv);
+
+  // Signals are taken by a helper thread (sigwait), so block them before any thread starts.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  web::App app;
+  std::string conninfo;
+  try {
+    auto doc = config::Document::load(config_path, overrides);
+    log::setup(config::read_log(doc));
+    conninfo = config::read_database(doc).conninfo;
+    app.cfg = web::read_web_config(doc);
+    doc.check_unknown({"database", "log", "web"});
+    if (!app.cfg.geoip_db.empty()) {
+      // "tor-geoipdb": Debian's country range files; anything else: a MaxMind DB file.
+      app.geo = geo::open_geo_db(app.cfg.geoip_db == "tor-geoipdb" ? "" : app.cfg.geoip_db);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "timepool-web: %s\n", e.what());
+    return 2;
+  }
+  app.probe = web::real_probe;
+  auto logger = log::get("web");
+  if (app.cfg.allow_loopback) logger->warn("web.allow_loopback is on: loopback servers are accepted");
+  if (app.geo) logger->info("geoip: {}", app.geo->description());
+
+  web::DbPool pool(conninfo, app.cfg.db_connections);
+  web::HttpServer server(app, pool);
+  int port = server.bind(app.cfg.listen, app.cfg.port);
+  if (port < 0) {
+    logger->critical("cannot listen on {}:{}", app.cfg.listen, app.cfg.port);
+    return 1;
+  }
+  logger->info("listening on {}:{}", app.cfg.listen, port);
+  std::printf("listening on %s:%d\n", app.cfg.listen.c_str(), port);
+  std::fflush(stdout);
+
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    logger->info("signal {}: stopping", sig);
+    service::notify_stopping();
+    server.stop();
+  });
+  service::notify_ready();
+  bool ok = server.serve();
+  if (signals.joinable()) {
+    // serve() returned on its own (error): wake the signal thread so it can end.
+    pthread_kill(signals.native_handle(), SIGTERM);
+    signals.join();
+  }
+  return ok ? 0 : 1;
+}

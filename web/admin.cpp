@@ -1,0 +1,274 @@
+// Admins: the vendor request queue (approve puts the zone into DNS through the database, no
+// restart), server and account lists with search, disabling, and country overrides.
+#include <cstdio>
+
+#include "core/log.hpp"
+#include "web/app.hpp"
+#include "web/html.hpp"
+#include "web/validate.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+constexpr int kListLimit = 200;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string search_form(const Ctx& c, const std::string& action, const std::string& hint) {
+  return "<form method=\"get\" action=\"" + esc(action) + "\" class=\"card\"><label>Search " +
+         esc(hint) + " <input type=\"text\" name=\"q\" value=\"" + esc(c.req.param("q")) +
+         "\"></label><button type=\"submit\">Search</button></form>";
+}
+
+std::string admin_nav() {
+  return "<p><a href=\"/admin\">Vendor requests</a> · <a href=\"/admin/servers\">Servers</a> · "
+         "<a href=\"/admin/accounts\">Accounts</a></p>";
+}
+
+}  // namespace
+
+Response get_admin(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto r = c.db.exec(
+      "SELECT v.id, v.name, v.organization, v.contact, v.device_description, v.device_count, "
+      "v.client_type, v.poll_description, v.open_source, a.email, v.created_at::date::text "
+      "FROM vendor_zones v LEFT JOIN accounts a ON a.id = v.account_id "
+      "WHERE v.status IN ('new', 'pending') ORDER BY v.created_at");
+  std::string queue;
+  for (int i = 0; i < r.rows(); ++i) {
+    queue += render(R"(<div class="card vendor-request" id="request-{{name}}">
+<h3>{{name}}</h3>
+<table class="facts">
+<tr><th>Organization</th><td>{{org}}</td></tr><tr><th>Contact</th><td>{{contact}}</td></tr>
+<tr><th>Account</th><td>{{email}}</td></tr><tr><th>Devices</th><td>{{desc}}</td></tr>
+<tr><th>Device count</th><td>{{count}}</td></tr><tr><th>Client</th><td>{{type}}</td></tr>
+<tr><th>Polling</th><td>{{poll}}</td></tr><tr><th>Open source</th><td>{{os}}</td></tr>
+<tr><th>Requested</th><td>{{created}}</td></tr>
+</table>
+<form method="post" action="/admin/vendor/{{id}}/approve" class="inline">{{{csrf}}}
+<button type="submit">Approve</button></form>
+<form method="post" action="/admin/vendor/{{id}}/reject">{{{csrf}}}
+<label>Reason for rejecting <input type="text" name="reason" maxlength="2000"></label>
+<button type="submit" class="danger">Reject</button></form>
+</div>)",
+                    {{"id", std::to_string(r.get<int64_t>(i, 0))},
+                     {"name", r.get<std::string>(i, 1)},
+                     {"org", r.get<std::string>(i, 2)},
+                     {"contact", r.get<std::string>(i, 3)},
+                     {"desc", r.get<std::string>(i, 4)},
+                     {"count", std::to_string(r.get<int64_t>(i, 5))},
+                     {"type", r.get<std::string>(i, 6)},
+                     {"poll", r.get<std::string>(i, 7)},
+                     {"os", r.get<bool>(i, 8) ? "yes" : "no"},
+                     {"email", r.get<std::optional<std::string>>(i, 9).value_or("-")},
+                     {"created", r.get<std::string>(i, 10)},
+                     {"csrf", csrf_field(c)}});
+  }
+  auto d = c.db.exec(
+      "SELECT v.name, v.status, v.decided_at::date::text, coalesce(v.decision_reason, '') "
+      "FROM vendor_zones v WHERE v.status IN ('approved', 'rejected') "
+      "ORDER BY v.decided_at DESC LIMIT 20");
+  std::string decided;
+  for (int i = 0; i < d.rows(); ++i) {
+    decided += "<tr><td>" + esc(d.get<std::string>(i, 0)) + "</td><td>" +
+               esc(d.get<std::string>(i, 1)) + "</td><td>" + esc(d.get<std::string>(i, 2)) +
+               "</td><td>" + esc(d.get<std::string>(i, 3)) + "</td></tr>";
+  }
+  std::string body = "<h1>Admin</h1>" + admin_nav() + "<h2>Vendor requests waiting</h2>" +
+                     (queue.empty() ? "<p id=\"queue-empty\">No requests are waiting.</p>" : queue);
+  if (!decided.empty()) {
+    body += "<h2>Recently decided</h2><div class=\"scroll\"><table><thead><tr><th>Zone</th>"
+            "<th>Decision</th><th>On</th><th>Reason</th></tr></thead><tbody>" + decided +
+            "</tbody></table></div>";
+  }
+  return page(c, 200, "Admin", body);
+}
+
+Response post_admin_approve(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto id = parse_int(c.req.match(1)).value_or(0);
+  pg::Transaction tx(c.db);
+  auto v = tx.exec(
+      "SELECT name, organization FROM vendor_zones WHERE id = $1 AND status IN ('new', 'pending') "
+      "FOR UPDATE",
+      id);
+  if (v.rows() != 1) {
+    return message_page(c, 409, "Not approved", "This request is not waiting for a decision.", "/admin");
+  }
+  std::string name = v.get<std::string>(0, 0);
+  if (tx.exec("SELECT 1 FROM zones WHERE name = $1", name).rows() > 0) {
+    return message_page(c, 409, "Not approved", "A zone named " + name + " exists already.", "/admin");
+  }
+  auto z = tx.exec(
+      "INSERT INTO zones (name, kind, parent_id, description) "
+      "SELECT $1, 'vendor', id, $2 FROM zones WHERE kind = 'global' RETURNING id",
+      name, v.get<std::string>(0, 1));
+  tx.exec(
+      "UPDATE vendor_zones SET status = 'approved', zone_id = $2, decided_by = $3, "
+      "decided_at = now() WHERE id = $1",
+      id, z.get<int64_t>(0, 0), c.session->account_id);
+  tx.commit();
+  log::get("web")->info("vendor zone approved name={} by={}", name, c.session->account_id);
+  return Response::redirect("/admin");
+}
+
+Response post_admin_reject(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto id = parse_int(c.req.match(1)).value_or(0);
+  std::string reason = trim(c.req.param("reason"));
+  if (reason.empty() || reason.size() > 2000) {
+    return message_page(c, 400, "Not rejected", "Give the vendor a reason (up to 2000 characters).", "/admin");
+  }
+  auto r = c.db.exec(
+      "UPDATE vendor_zones SET status = 'rejected', decided_by = $2, decided_at = now(), "
+      "decision_reason = $3 WHERE id = $1 AND status IN ('new', 'pending')",
+      id, c.session->account_id, reason);
+  if (r.affected() != 1) {
+    return message_page(c, 409, "Not rejected", "This request is not waiting for a decision.", "/admin");
+  }
+  return Response::redirect("/admin");
+}
+
+Response get_admin_servers(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto r = c.db.exec(
+      "SELECT s.id, host(s.address), coalesce(a.email, '-'), s.country, s.score, s.netspeed, "
+      "s.disabled_at IS NOT NULL, s.deletion_on::text, server_in_dns(s) "
+      "FROM servers s LEFT JOIN accounts a ON a.id = s.owner_id "
+      "WHERE s.deleted_at IS NULL AND ($1 = '' OR strpos(host(s.address), $1) > 0 "
+      "  OR strpos(lower(coalesce(a.email, '')), lower($1)) > 0 OR s.country = lower($1)) "
+      "ORDER BY s.address LIMIT $2",
+      trim(c.req.param("q")), kListLimit);
+  std::string rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::string id = std::to_string(r.get<int64_t>(i, 0));
+    std::string addr = r.get<std::string>(i, 1);
+    bool disabled = r.get<bool>(i, 6);
+    auto del = r.get<std::optional<std::string>>(i, 7);
+    rows += render(R"(<tr><td><a href="/scores/{{addr}}">{{addr}}</a></td><td>{{owner}}</td>
+<td class="num">{{score}}</td><td>{{speed}}</td><td>{{status}}</td>
+<td><form method="post" action="/admin/servers/{{id}}/country" class="inline">{{{csrf}}}
+<input type="text" name="country" value="{{country}}" size="3" maxlength="2" aria-label="country">
+<button type="submit">Set</button></form></td>
+<td><form method="post" action="/admin/servers/{{id}}/disable" class="inline">{{{csrf}}}
+<input type="hidden" name="action" value="{{action}}"><button type="submit">{{label}}</button></form></td></tr>)",
+                   {{"addr", addr},
+                    {"owner", r.get<std::string>(i, 2)},
+                    {"score", fmt("%.1f", r.get<double>(i, 4))},
+                    {"speed", netspeed_label(r.get<int32_t>(i, 5))},
+                    {"status", disabled ? "disabled" : del ? "deletion " + *del
+                                        : r.get<bool>(i, 8) ? "in DNS" : "not in DNS"},
+                    {"id", id},
+                    {"csrf", csrf_field(c)},
+                    {"country", r.get<std::string>(i, 3)},
+                    {"action", disabled ? "enable" : "disable"},
+                    {"label", disabled ? "Enable" : "Disable"}});
+  }
+  std::string body = "<h1>Servers</h1>" + admin_nav() +
+                     search_form(c, "/admin/servers", "(address, owner e-mail or country)") +
+                     "<div class=\"scroll\"><table id=\"servers\"><thead><tr><th>Address</th>"
+                     "<th>Owner</th><th>Score</th><th>Netspeed</th><th>Status</th><th>Country</th>"
+                     "<th></th></tr></thead><tbody>" + rows + "</tbody></table></div>";
+  return page(c, 200, "Servers", body);
+}
+
+Response post_admin_server_disable(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto id = parse_int(c.req.match(1)).value_or(0);
+  std::string action = c.req.param("action");
+  if (action != "disable" && action != "enable") {
+    return message_page(c, 400, "Nothing changed", "Unknown action.", "/admin/servers");
+  }
+  auto r = c.db.exec(
+      action == "disable"
+          ? "UPDATE servers SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL"
+          : "UPDATE servers SET disabled_at = NULL WHERE id = $1",
+      id);
+  if (r.affected() == 0 && action == "enable") {
+    return message_page(c, 404, "Nothing changed", "There is no such server.", "/admin/servers");
+  }
+  return Response::redirect("/admin/servers");
+}
+
+Response post_admin_server_country(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto id = parse_int(c.req.match(1)).value_or(0);
+  std::string cc = trim(c.req.param("country"));
+  for (auto& ch : cc) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto z = c.db.exec(
+      "SELECT coalesce(a.name, z.name) FROM zones z LEFT JOIN zones a ON a.id = z.alias_of "
+      "WHERE z.name = $1 AND z.kind = 'country'",
+      cc);
+  if (z.rows() != 1) {
+    return message_page(c, 400, "Country not changed", "\"" + cc + "\" is not a country code.",
+                        "/admin/servers");
+  }
+  // The trigger servers_sync_zones moves the server's zone memberships.
+  auto r = c.db.exec("UPDATE servers SET country = $2 WHERE id = $1 AND deleted_at IS NULL", id,
+                     z.get<std::string>(0, 0));
+  if (r.affected() != 1) {
+    return message_page(c, 404, "Country not changed", "There is no such server.", "/admin/servers");
+  }
+  return Response::redirect("/admin/servers");
+}
+
+Response get_admin_accounts(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto r = c.db.exec(
+      "SELECT a.id, a.email, a.role, a.created_at::date::text, a.disabled_at IS NOT NULL, "
+      "(SELECT count(*) FROM servers s WHERE s.owner_id = a.id AND s.deleted_at IS NULL) "
+      "FROM accounts a WHERE $1 = '' OR strpos(lower(a.email), lower($1)) > 0 OR a.role = $1 "
+      "ORDER BY a.email LIMIT $2",
+      trim(c.req.param("q")), kListLimit);
+  std::string rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    bool disabled = r.get<bool>(i, 4);
+    rows += render(R"(<tr><td>{{email}}</td><td>{{role}}</td><td>{{created}}</td><td class="num">{{servers}}</td>
+<td>{{state}}</td><td><form method="post" action="/admin/accounts/{{id}}/disable" class="inline">{{{csrf}}}
+<input type="hidden" name="action" value="{{action}}"><button type="submit">{{label}}</button></form></td></tr>)",
+                   {{"email", r.get<std::string>(i, 1)},
+                    {"role", r.get<std::string>(i, 2)},
+                    {"created", r.get<std::string>(i, 3)},
+                    {"servers", std::to_string(r.get<int64_t>(i, 5))},
+                    {"state", disabled ? "disabled" : "active"},
+                    {"id", std::to_string(r.get<int64_t>(i, 0))},
+                    {"csrf", csrf_field(c)},
+                    {"action", disabled ? "enable" : "disable"},
+                    {"label", disabled ? "Enable" : "Disable"}});
+  }
+  std::string body = "<h1>Accounts</h1>" + admin_nav() +
+                     search_form(c, "/admin/accounts", "(e-mail or role)") +
+                     "<div class=\"scroll\"><table id=\"accounts\"><thead><tr><th>E-mail</th>"
+                     "<th>Role</th><th>Created</th><th>Servers</th><th>State</th><th></th></tr>"
+                     "</thead><tbody>" + rows + "</tbody></table></div>";
+  return page(c, 200, "Accounts", body);
+}
+
+Response post_admin_account_disable(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  auto id = parse_int(c.req.match(1)).value_or(0);
+  std::string action = c.req.param("action");
+  if (action != "disable" && action != "enable") {
+    return message_page(c, 400, "Nothing changed", "Unknown action.", "/admin/accounts");
+  }
+  if (id == c.session->account_id) {
+    return message_page(c, 400, "Nothing changed", "You cannot disable your own account.", "/admin/accounts");
+  }
+  pg::Transaction tx(c.db);
+  auto r = tx.exec(action == "disable"
+                       ? "UPDATE accounts SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL"
+                       : "UPDATE accounts SET disabled_at = NULL WHERE id = $1",
+                   id);
+  // A disabled account is logged out everywhere at once.
+  if (action == "disable") tx.exec("DELETE FROM sessions WHERE account_id = $1", id);
+  tx.commit();
+  (void)r;
+  return Response::redirect("/admin/accounts");
+}
+
+}  // namespace timepool::web

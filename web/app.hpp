@@ -1,0 +1,121 @@
+// The web application without HTTP: its shared state (App), the per-request context (Ctx) and
+// dispatch(), which routes a Request to its handler and returns the Response. routes.cpp feeds
+// it from cpp-httplib; tests and benchmarks call it (or the handlers) directly.
+//
+// Thread safety: App is immutable after start and shared by every worker thread; a Ctx belongs
+// to one request and borrows one database connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/geo.hpp"
+#include "core/pg.hpp"
+#include "web/config.hpp"
+#include "web/db_pool.hpp"
+#include "web/http.hpp"
+#include "web/probe.hpp"
+#include "web/queries.hpp"
+
+namespace timepool::web {
+
+struct App {
+  WebConfig cfg;
+  ProbeFn probe;                 // real_probe in the daemon
+  std::unique_ptr<geo::GeoDb> geo;  // null: volunteers choose the country
+};
+
+struct Session {
+  int64_t account_id = 0;
+  std::string email;
+  std::string role;  // volunteer, vendor, admin
+  std::string csrf;
+  std::string token_hash;
+};
+
+struct Ctx {
+  const App& app;
+  pg::Connection& db;
+  const Request& req;
+  std::optional<Session> session;
+  std::string csrf;              // what this request's forms carry
+  bool csrf_cookie_new = false;  // an anonymous visitor's CSRF cookie must be set
+  std::vector<std::pair<std::string, std::string>> cookies_out;  // name -> full Set-Cookie
+
+  bool is(std::string_view role) const { return session && session->role == role; }
+  bool logged_in() const { return session.has_value(); }
+};
+
+// Routes one request: loads the session, checks the CSRF token of every POST, calls the
+// handler, turns database failures into a 500 page (or JSON error under /api/).
+Response dispatch(const App& app, DbPool& pool, const Request& req);
+// The same on a connection the caller holds (tests, benchmarks).
+Response dispatch(const App& app, pg::Connection& db, const Request& req);
+
+// --- shared by the handlers (auth.cpp) -----------------------------------------------------
+Ctx make_ctx(const App& app, pg::Connection& db, const Request& req);
+void finish(Ctx& ctx, Response& r);
+// A hidden input with the CSRF token, for every form.
+std::string csrf_field(const Ctx& ctx);
+// The page around `body`: head, navigation for the visitor's role, footer.
+std::string layout(const Ctx& ctx, std::string_view title, std::string_view body);
+Response page(const Ctx& ctx, int status, std::string_view title, std::string_view body);
+// A page with one message (`message` is plain text, escaped) and a link back.
+Response message_page(const Ctx& ctx, int status, std::string_view title,
+                      std::string_view message, std::string_view back = "");
+// nullopt when the visitor may go on; else the response (redirect to /login or 403).
+std::optional<Response> require_role(const Ctx& ctx, std::initializer_list<std::string_view> roles);
+std::string cookie(const App& app, std::string_view name, std::string_view value, int64_t max_age);
+
+// --- handlers --------------------------------------------------------------------------------
+// auth.cpp
+Response get_signup(Ctx& c);
+Response post_signup(Ctx& c);
+Response get_login(Ctx& c);
+Response post_login(Ctx& c);
+Response post_logout(Ctx& c);
+Response get_account(Ctx& c);
+Response post_password(Ctx& c);
+// public.cpp
+Response get_home(Ctx& c);
+Response get_zones(Ctx& c);
+Response get_zone(Ctx& c);
+Response get_score_page(Ctx& c);
+Response get_score_log(Ctx& c);
+Response get_style(Ctx& c);
+// volunteer.cpp
+Response get_servers(Ctx& c);
+Response post_server_add(Ctx& c);
+Response get_server_manage(Ctx& c);
+Response post_server_netspeed(Ctx& c);
+Response post_server_delete(Ctx& c);
+Response post_server_undelete(Ctx& c);
+// vendor.cpp
+Response get_vendor(Ctx& c);
+Response post_vendor_request(Ctx& c);
+Response get_vendor_zone(Ctx& c);
+// admin.cpp
+Response get_admin(Ctx& c);
+Response post_admin_approve(Ctx& c);
+Response post_admin_reject(Ctx& c);
+Response get_admin_servers(Ctx& c);
+Response post_admin_server_disable(Ctx& c);
+Response post_admin_server_country(Ctx& c);
+Response get_admin_accounts(Ctx& c);
+Response post_admin_account_disable(Ctx& c);
+// Shared by /scores/<addr>/log and /api/server/<addr>/log (public.cpp): the history rows the
+// request asks for (?since=, ?limit=, ?monitor=), or the error response.
+std::variant<std::vector<LogRow>, Response> log_rows(Ctx& c, bool json_errors);
+nlohmann::json log_json(const std::vector<LogRow>& rows);
+// api.cpp
+Response api_zones(Ctx& c);
+Response api_zone(Ctx& c);
+Response api_server(Ctx& c);
+Response api_server_log(Ctx& c);
+
+}  // namespace timepool::web

@@ -1,0 +1,332 @@
+// Sessions, CSRF tokens, the page layout and the account pages (sign up, log in, log out,
+// change password).
+//
+// A session is a random 256-bit token in an HttpOnly, SameSite=Lax cookie; the database keeps
+// only its SHA-256 (password::hash_token), so a leaked sessions table opens no account. Each
+// session has its own CSRF token. Visitors without a session (the sign-up and login forms) get
+// a random CSRF cookie and the same value in the form (double submit); SameSite=Lax keeps other
+// sites from posting with it.
+#include <optional>
+
+#include "core/address.hpp"
+#include "core/password.hpp"
+#include "web/app.hpp"
+#include "web/html.hpp"
+#include "web/validate.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+constexpr const char* kSessionCookie = "tp_session";
+constexpr const char* kCsrfCookie = "tp_csrf";
+// Spent on an unknown e-mail so that a login takes as long whether or not the account exists.
+constexpr const char* kDummyPassword = "timing-equalizer-not-a-password";
+
+bool is_token(std::string_view t) {
+  if (t.size() != 64) return false;
+  for (char c : t)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+std::optional<std::string> peer_inet(const Request& req) {
+  auto a = address::parse(req.remote_addr);
+  if (!a) return std::nullopt;
+  return a->to_string();
+}
+
+std::string home_of(std::string_view role) {
+  if (role == "admin") return "/admin";
+  if (role == "vendor") return "/vendor";
+  return "/servers";
+}
+
+const std::string& dummy_hash() {
+  static const std::string h = password::hash(kDummyPassword);
+  return h;
+}
+
+// Creates a session for `account_id` and sets its cookie; returns the redirect.
+Response start_session(Ctx& c, int64_t account_id, std::string_view role) {
+  std::string token = password::random_token(32);
+  std::string csrf = password::random_token(32);
+  c.db.exec(
+      "INSERT INTO sessions (token_hash, account_id, csrf_token, expires_at, remote_addr) "
+      "VALUES ($1, $2, $3, now() + make_interval(days => $4), $5::inet)",
+      password::hash_token(token), account_id, csrf, c.app.cfg.session_days, peer_inet(c.req));
+  Response r = Response::redirect(home_of(role));
+  r.add_header("Set-Cookie", cookie(c.app, kSessionCookie, token,
+                                    int64_t{c.app.cfg.session_days} * 86400));
+  return r;
+}
+
+std::string signup_form(const Ctx& c, std::string_view email, std::string_view role,
+                        std::string_view error) {
+  return render(R"(<h1>Sign up</h1>
+{{{error}}}
+<form method="post" action="/signup" class="card">
+{{{csrf}}}
+<label>E-mail <input type="email" name="email" value="{{email}}" required autocomplete="email"></label>
+<label>Password (at least 10 characters)
+<input type="password" name="password" required minlength="10" autocomplete="new-password"></label>
+<fieldset><legend>I want to</legend>
+<label class="inline"><input type="radio" name="role" value="volunteer"{{{vol}}}> add NTP servers to the pool (volunteer)</label>
+<label class="inline"><input type="radio" name="role" value="vendor"{{{ven}}}> request a zone for devices I make (vendor)</label>
+</fieldset>
+<button type="submit">Create account</button>
+</form>
+<p>Already have an account? <a href="/login">Log in</a>.</p>)",
+                {{"error", error.empty() ? "" : "<p class=\"error\">" + esc(error) + "</p>"},
+                 {"csrf", csrf_field(c)},
+                 {"email", std::string(email)},
+                 {"vol", role != "vendor" ? " checked" : ""},
+                 {"ven", role == "vendor" ? " checked" : ""}});
+}
+
+std::string login_form(const Ctx& c, std::string_view email, std::string_view error) {
+  return render(R"(<h1>Log in</h1>
+{{{error}}}
+<form method="post" action="/login" class="card">
+{{{csrf}}}
+<label>E-mail <input type="email" name="email" value="{{email}}" required autocomplete="email"></label>
+<label>Password <input type="password" name="password" required autocomplete="current-password"></label>
+<button type="submit">Log in</button>
+</form>
+<p>No account yet? <a href="/signup">Sign up</a>.</p>)",
+                {{"error", error.empty() ? "" : "<p class=\"error\">" + esc(error) + "</p>"},
+                 {"csrf", csrf_field(c)},
+                 {"email", std::string(email)}});
+}
+
+}  // namespace
+
+std::string cookie(const App& app, std::string_view name, std::string_view value,
+                   int64_t max_age) {
+  std::string s = std::string(name) + "=" + std::string(value) +
+                  "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
+  if (app.cfg.secure_cookies) s += "; Secure";
+  return s;
+}
+
+Ctx make_ctx(const App& app, pg::Connection& db, const Request& req) {
+  Ctx c{app, db, req, std::nullopt, "", false, {}};
+  auto it = req.cookies.find(kSessionCookie);
+  if (it != req.cookies.end() && is_token(it->second)) {
+    std::string h = password::hash_token(it->second);
+    auto r = db.exec(
+        "SELECT s.account_id, a.email, a.role, s.csrf_token FROM sessions s "
+        "JOIN accounts a ON a.id = s.account_id "
+        "WHERE s.token_hash = $1 AND s.expires_at > now() AND a.disabled_at IS NULL",
+        h);
+    if (r.rows() == 1) {
+      c.session = Session{r.get<int64_t>(0, 0), r.get<std::string>(0, 1),
+                          r.get<std::string>(0, 2), r.get<std::string>(0, 3), h};
+      c.csrf = c.session->csrf;
+      return c;
+    }
+  }
+  auto ct = req.cookies.find(kCsrfCookie);
+  if (ct != req.cookies.end() && is_token(ct->second)) {
+    c.csrf = ct->second;
+  } else {
+    c.csrf = password::random_token(32);
+    c.csrf_cookie_new = true;
+  }
+  return c;
+}
+
+void finish(Ctx& c, Response& r) {
+  if (c.csrf_cookie_new && !c.session) {
+    r.add_header("Set-Cookie", cookie(c.app, kCsrfCookie, c.csrf, 86400));
+  }
+  r.add_header("X-Content-Type-Options", "nosniff");
+  r.add_header("X-Frame-Options", "DENY");
+  r.add_header("Referrer-Policy", "same-origin");
+  if (r.content_type.rfind("text/html", 0) == 0) {
+    r.add_header("Content-Security-Policy",
+                 "default-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "form-action 'self'; frame-ancestors 'none'");
+    r.add_header("Cache-Control", "no-store");
+  }
+}
+
+std::string csrf_field(const Ctx& c) {
+  return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(c.csrf) + "\">";
+}
+
+std::string layout(const Ctx& c, std::string_view title, std::string_view body) {
+  std::string nav = "<a href=\"/\">Home</a> <a href=\"/zones\">Zones</a>";
+  if (c.session) {
+    const auto& role = c.session->role;
+    if (role == "volunteer" || role == "admin") nav += " <a href=\"/servers\">My servers</a>";
+    if (role == "vendor" || role == "admin") nav += " <a href=\"/vendor\">Vendor zones</a>";
+    if (role == "admin") nav += " <a href=\"/admin\">Admin</a>";
+    nav += " <a href=\"/account\">" + esc(c.session->email) + "</a>";
+    nav += " <form method=\"post\" action=\"/logout\" class=\"inline\">" + csrf_field(c) +
+           "<button type=\"submit\" class=\"link\">Log out</button></form>";
+  } else {
+    nav += " <a href=\"/login\">Log in</a> <a href=\"/signup\">Sign up</a>";
+  }
+  return render(R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{title}} - {{site}}</title>
+<link rel="stylesheet" href="/static/style.css">
+</head><body>
+<header><a class="brand" href="/">{{site}}</a><nav>{{{nav}}}</nav></header>
+<main>
+{{{body}}}
+</main>
+<footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api/zones">JSON API</a></footer>
+</body></html>
+)",
+                {{"title", std::string(title)},
+                 {"site", c.app.cfg.site_name},
+                 {"nav", nav},
+                 {"body", std::string(body)}});
+}
+
+Response page(const Ctx& c, int status, std::string_view title, std::string_view body) {
+  return Response::html(status, layout(c, title, body));
+}
+
+Response message_page(const Ctx& c, int status, std::string_view title, std::string_view message,
+                      std::string_view back) {
+  std::string body = "<h1>" + esc(title) + "</h1><p class=\"" +
+                     (status >= 400 ? "error" : "ok") + "\">" + esc(message) + "</p>";
+  if (!back.empty()) body += "<p><a href=\"" + esc(back) + "\">Back</a></p>";
+  return page(c, status, title, body);
+}
+
+std::optional<Response> require_role(const Ctx& c, std::initializer_list<std::string_view> roles) {
+  if (!c.session) return Response::redirect("/login");
+  for (auto r : roles)
+    if (c.session->role == r) return std::nullopt;
+  return message_page(c, 403, "Not allowed", "Your account may not open this page.", "/");
+}
+
+Response get_signup(Ctx& c) { return page(c, 200, "Sign up", signup_form(c, "", "volunteer", "")); }
+
+Response post_signup(Ctx& c) {
+  std::string email_in = c.req.param("email");
+  std::string role = c.req.param("role");
+  std::string pw = c.req.param("password");
+  auto refuse = [&](int status, std::string_view msg) {
+    return page(c, status, "Sign up", signup_form(c, email_in, role, msg));
+  };
+  auto email = normalize_email(email_in);
+  if (!email) return refuse(400, "That is not an e-mail address.");
+  if (role != "volunteer" && role != "vendor") return refuse(400, "Choose volunteer or vendor.");
+  if (auto e = check_password(pw); !e.empty()) return refuse(400, e);
+  std::string h = password::hash(pw);
+  int64_t id = 0;
+  try {
+    auto r = c.db.exec(
+        "INSERT INTO accounts (email, password_hash, role) VALUES ($1, $2, $3) RETURNING id",
+        *email, h, role);
+    id = r.get<int64_t>(0, 0);
+  } catch (const pg::Error& e) {
+    if (e.is_unique_violation()) return refuse(409, "There is already an account for this e-mail.");
+    throw;
+  }
+  return start_session(c, id, role);
+}
+
+Response get_login(Ctx& c) {
+  if (c.session) return Response::redirect(home_of(c.session->role));
+  return page(c, 200, "Log in", login_form(c, "", ""));
+}
+
+Response post_login(Ctx& c) {
+  std::string email_in = c.req.param("email");
+  std::string pw = c.req.param("password");
+  auto refuse = [&](int status, std::string_view msg) {
+    return page(c, status, "Log in", login_form(c, email_in, msg));
+  };
+  auto email = normalize_email(email_in);
+  if (!email) return refuse(400, "Wrong e-mail or password.");
+  auto peer = peer_inet(c.req);
+  const auto& cfg = c.app.cfg;
+  // Rate limits: failures in the window, per account and per address.
+  auto fails = c.db.exec(
+      "SELECT count(*) FILTER (WHERE lower(email) = $1), "
+      "       count(*) FILTER (WHERE $2::inet IS NOT NULL AND remote_addr = $2::inet) "
+      "FROM login_attempts WHERE NOT success AND at > now() - make_interval(mins => $3) "
+      "AND (lower(email) = $1 OR remote_addr = $2::inet)",
+      *email, peer, cfg.login_window_minutes);
+  if (fails.get<int64_t>(0, 0) >= cfg.login_max_failures_account ||
+      fails.get<int64_t>(0, 1) >= cfg.login_max_failures_address) {
+    Response r = refuse(429, "Too many failed logins. Wait " +
+                                 std::to_string(cfg.login_window_minutes) +
+                                 " minutes and try again.");
+    r.add_header("Retry-After", std::to_string(cfg.login_window_minutes * 60));
+    return r;
+  }
+  auto acc = c.db.exec(
+      "SELECT id, password_hash, role, disabled_at IS NOT NULL FROM accounts "
+      "WHERE lower(email) = $1",
+      *email);
+  bool ok = false;
+  if (acc.rows() == 1) {
+    ok = password::verify(pw, acc.get<std::string>(0, 1)) && !acc.get<bool>(0, 3);
+  } else {
+    (void)password::verify(pw, dummy_hash());
+  }
+  c.db.exec("INSERT INTO login_attempts (email, remote_addr, success) VALUES ($1, $2::inet, $3)",
+            *email, peer, ok);
+  if (!ok) return refuse(401, "Wrong e-mail or password.");
+  return start_session(c, acc.get<int64_t>(0, 0), acc.get<std::string>(0, 2));
+}
+
+Response post_logout(Ctx& c) {
+  if (c.session) c.db.exec("DELETE FROM sessions WHERE token_hash = $1", c.session->token_hash);
+  Response r = Response::redirect("/");
+  r.add_header("Set-Cookie", cookie(c.app, kSessionCookie, "", 0));
+  return r;
+}
+
+Response get_account(Ctx& c) {
+  if (!c.session) return Response::redirect("/login");
+  std::string body = render(R"(<h1>Your account</h1>
+<p>{{email}}: {{role}}</p>
+{{{msg}}}
+<form method="post" action="/account/password" class="card">
+{{{csrf}}}
+<h2>Change password</h2>
+<label>Current password <input type="password" name="current" required autocomplete="current-password"></label>
+<label>New password (at least 10 characters)
+<input type="password" name="password" required minlength="10" autocomplete="new-password"></label>
+<button type="submit">Change password</button>
+</form>)",
+                            {{"email", c.session->email},
+                             {"role", c.session->role},
+                             {"msg", c.req.param("ok") == "password"
+                                         ? "<p class=\"ok\">Your password was changed.</p>"
+                                         : ""},
+                             {"csrf", csrf_field(c)}});
+  return page(c, 200, "Account", body);
+}
+
+Response post_password(Ctx& c) {
+  if (!c.session) return Response::redirect("/login");
+  auto acc = c.db.exec("SELECT password_hash FROM accounts WHERE id = $1", c.session->account_id);
+  if (!password::verify(c.req.param("current"), acc.get<std::string>(0, 0))) {
+    return message_page(c, 400, "Password not changed", "The current password is wrong.",
+                        "/account");
+  }
+  std::string pw = c.req.param("password");
+  if (auto e = check_password(pw); !e.empty()) {
+    return message_page(c, 400, "Password not changed", e, "/account");
+  }
+  pg::Transaction tx(c.db);
+  tx.exec("UPDATE accounts SET password_hash = $1 WHERE id = $2", password::hash(pw),
+          c.session->account_id);
+  // Other sessions (another browser, a thief) end with the old password.
+  tx.exec("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
+          c.session->account_id, c.session->token_hash);
+  tx.commit();
+  return Response::redirect("/account?ok=password");
+}
+
+}  // namespace timepool::web

@@ -1,0 +1,29 @@
+#include "web/config.hpp"
+
+namespace timepool::web {
+
+WebConfig read_web_config(const config::Document& doc) {
+  auto s = doc.section("web");
+  WebConfig c;
+  c.listen = s.get_string("listen", c.listen);
+  c.port = static_cast<int>(s.get_int("port", c.port, 0, 65535));  // 0: any free port
+  c.pool_domain = s.get_string("pool_domain", c.pool_domain);
+  c.site_name = s.get_string("site_name", c.site_name);
+  c.allow_loopback = s.get_bool("allow_loopback", c.allow_loopback);
+  c.probe_port = static_cast<int>(s.get_int("probe_port", c.probe_port, 1, 65535));
+  c.geoip_db = s.get_string("geoip_db", c.geoip_db);
+  c.secure_cookies = s.get_bool("secure_cookies", c.secure_cookies);
+  c.session_days = static_cast<int>(s.get_int("session_days", c.session_days, 1, 365));
+  c.threads = static_cast<int>(s.get_int("threads", c.threads, 1, 256));
+  c.db_connections = static_cast<int>(s.get_int("db_connections", c.db_connections, 1, 64));
+  c.login_window_minutes =
+      static_cast<int>(s.get_int("login_window_minutes", c.login_window_minutes, 1, 1440));
+  c.login_max_failures_account = static_cast<int>(
+      s.get_int("login_max_failures_account", c.login_max_failures_account, 1, 1000));
+  c.login_max_failures_address = static_cast<int>(
+      s.get_int("login_max_failures_address", c.login_max_failures_address, 1, 100000));
+  if (c.pool_domain.empty()) throw config::Error(doc.origin() + ": web.pool_domain: empty");
+  return c;
+}
+
+}  // namespace timepool::web

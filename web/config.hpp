@@ -1,0 +1,36 @@
+// The [web] section of timepool.toml, read once at start into an immutable struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config.hpp"
+
+namespace timepool::web {
+
+struct WebConfig {
+  std::string listen = "127.0.0.1";
+  int port = 8080;
+  // The DNS apex the pool answers under: vendor zones are <name>.<pool_domain>.
+  std::string pool_domain = "pool.example";
+  std::string site_name = "timepool";
+  // Development switch: accept loopback server addresses (local runs and tests).
+  bool allow_loopback = false;
+  // NTP port probed when a volunteer adds a server (not 123 only in tests).
+  int probe_port = 123;
+  // MaxMind DB file for the country of new servers; "" = the volunteer chooses.
+  std::string geoip_db;
+  bool secure_cookies = false;  // add Secure to cookies (the site is served over HTTPS)
+  int session_days = 30;
+  int threads = 8;         // HTTP worker threads
+  int db_connections = 4;  // pooled PostgreSQL connections
+  // Login rate limits: failed attempts within window_minutes before logins are refused.
+  int login_window_minutes = 15;
+  int login_max_failures_account = 5;
+  int login_max_failures_address = 20;
+};
+
+// Reads [web]; throws config::Error naming the key for a bad value.
+WebConfig read_web_config(const config::Document& doc);
+
+}  // namespace timepool::web

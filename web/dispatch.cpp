@@ -1,0 +1,122 @@
+// The route table and the per-request boundary: session, CSRF check for every POST, errors.
+#include <regex>
+
+#include "core/log.hpp"
+#include "core/password.hpp"
+#include "web/app.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+using Handler = Response (*)(Ctx&);
+
+struct Route {
+  const char* method;
+  std::regex pattern;
+  Handler handler;
+};
+
+const std::vector<Route>& routes() {
+  // Addresses in paths: hex digits, ':' and '.' only; the handler parses them strictly.
+  static const std::string addr = "([^/]{1,64})";
+  static const std::vector<Route> table = {
+      {"GET", std::regex("/"), get_home},
+      {"GET", std::regex("/static/style\\.css"), get_style},
+      {"GET", std::regex("/zones"), get_zones},
+      {"GET", std::regex("/zone/([a-z0-9@-]{1,63})"), get_zone},
+      {"GET", std::regex("/scores/" + addr), get_score_page},
+      {"GET", std::regex("/scores/" + addr + "/log"), get_score_log},
+      {"GET", std::regex("/signup"), get_signup},
+      {"POST", std::regex("/signup"), post_signup},
+      {"GET", std::regex("/login"), get_login},
+      {"POST", std::regex("/login"), post_login},
+      {"POST", std::regex("/logout"), post_logout},
+      {"GET", std::regex("/account"), get_account},
+      {"POST", std::regex("/account/password"), post_password},
+      {"GET", std::regex("/servers"), get_servers},
+      {"POST", std::regex("/servers/add"), post_server_add},
+      {"GET", std::regex("/servers/([0-9]{1,18})"), get_server_manage},
+      {"POST", std::regex("/servers/([0-9]{1,18})/netspeed"), post_server_netspeed},
+      {"POST", std::regex("/servers/([0-9]{1,18})/delete"), post_server_delete},
+      {"POST", std::regex("/servers/([0-9]{1,18})/undelete"), post_server_undelete},
+      {"GET", std::regex("/vendor"), get_vendor},
+      {"POST", std::regex("/vendor/request"), post_vendor_request},
+      {"GET", std::regex("/vendor/([0-9]{1,18})"), get_vendor_zone},
+      {"GET", std::regex("/admin"), get_admin},
+      {"POST", std::regex("/admin/vendor/([0-9]{1,18})/approve"), post_admin_approve},
+      {"POST", std::regex("/admin/vendor/([0-9]{1,18})/reject"), post_admin_reject},
+      {"GET", std::regex("/admin/servers"), get_admin_servers},
+      {"POST", std::regex("/admin/servers/([0-9]{1,18})/disable"), post_admin_server_disable},
+      {"POST", std::regex("/admin/servers/([0-9]{1,18})/country"), post_admin_server_country},
+      {"GET", std::regex("/admin/accounts"), get_admin_accounts},
+      {"POST", std::regex("/admin/accounts/([0-9]{1,18})/disable"), post_admin_account_disable},
+      {"GET", std::regex("/api/zones"), api_zones},
+      {"GET", std::regex("/api/zone/([a-z0-9@-]{1,63})"), api_zone},
+      {"GET", std::regex("/api/server/" + addr), api_server},
+      {"GET", std::regex("/api/server/" + addr + "/log"), api_server_log},
+  };
+  return table;
+}
+
+bool is_api(const Request& req) { return req.path.rfind("/api/", 0) == 0; }
+
+Response not_found(const App& app, pg::Connection& db, const Request& req, bool wrong_method) {
+  int status = wrong_method ? 405 : 404;
+  if (is_api(req)) return Response::json_error(status, wrong_method ? "method not allowed" : "not found");
+  Ctx c = make_ctx(app, db, req);
+  Response r = message_page(c, status, wrong_method ? "Method not allowed" : "Not found",
+                            "There is no such page.", "/");
+  finish(c, r);
+  return r;
+}
+
+}  // namespace
+
+Response dispatch(const App& app, pg::Connection& db, const Request& req) {
+  const Route* found = nullptr;
+  bool path_known = false;
+  std::smatch m;
+  for (const auto& r : routes()) {
+    if (!std::regex_match(req.path, m, r.pattern)) continue;
+    path_known = true;
+    if (req.method == r.method || (req.method == "HEAD" && std::string_view(r.method) == "GET")) {
+      found = &r;
+      break;
+    }
+  }
+  if (!found) return not_found(app, db, req, path_known);
+  Request routed = req;
+  routed.matches.assign(m.begin(), m.end());
+  Ctx c = make_ctx(app, db, routed);
+  Response r;
+  // Every form carries the CSRF token of the session (or of the anonymous visitor's cookie);
+  // a POST without the right one changes nothing.
+  if (req.method == "POST" &&
+      (c.csrf_cookie_new || !password::equal_constant_time(req.param("csrf"), c.csrf) ||
+       c.csrf.empty())) {
+    r = message_page(c, 403, "Form expired",
+                     "This form was not sent by this site or has expired. Go back, reload the "
+                     "page and send it again.",
+                     "/");
+  } else {
+    r = found->handler(c);
+  }
+  finish(c, r);
+  return r;
+}
+
+Response dispatch(const App& app, DbPool& pool, const Request& req) {
+  try {
+    auto lease = pool.acquire();
+    return dispatch(app, *lease, req);
+  } catch (const pg::Error& e) {
+    log::get("web")->error("{} {}: database: {}", req.method, req.path, e.what());
+    if (is_api(req)) return Response::json_error(503, "the database is not available");
+    return Response::html(503,
+                          "<!DOCTYPE html><title>Unavailable</title><h1>Service unavailable</h1>"
+                          "<p>The database is not available. Try again in a minute.</p>");
+  }
+}
+
+}  // namespace timepool::web

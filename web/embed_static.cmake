@@ -1,0 +1,5 @@
+# Writes a C++ file returning the text of web/static/style.css (see static_files.hpp).
+file(READ ${CSS} text)
+set(body "#include \"web/static_files.hpp\"\nnamespace timepool::web {\nstd::string_view style_css() {\n  static const char kCss[] = R\"tp_css(${text})tp_css\";\n  return {kCss, sizeof kCss - 1};\n}\n}  // namespace timepool::web\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

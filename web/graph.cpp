@@ -1,0 +1,143 @@
+#include "web/graph.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+#include "web/html.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+constexpr int kLeft = 56, kRight = 10, kTop = 24, kBottom = 28;
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+std::string label(double v, const std::string& unit) {
+  char buf[32];
+  if (std::fabs(v) >= 100 || v == std::floor(v)) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2g", v);
+  }
+  return std::string(buf) + (unit.empty() ? "" : " " + unit);
+}
+
+std::string date_label(double t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%m-%d %H:%M", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series, int width,
+                      int height) {
+  const double pw = width - kLeft - kRight;
+  const double ph = height - kTop - kBottom;
+  const double tspan = spec.t1 > spec.t0 ? spec.t1 - spec.t0 : 1;
+  const double yspan = spec.y_max > spec.y_min ? spec.y_max - spec.y_min : 1;
+  auto x_of = [&](double t) { return kLeft + (t - spec.t0) / tspan * pw; };
+  auto y_of = [&](double v) {
+    v = std::clamp(v, spec.y_min, spec.y_max);
+    return kTop + (spec.y_max - v) / yspan * ph;
+  };
+
+  std::string s;
+  s.reserve(16384);
+  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 " +
+       std::to_string(width) + " " + std::to_string(height) + "\" role=\"img\" aria-label=\"" +
+       esc(spec.title) + "\">";
+  s += "<title>" + esc(spec.title) + "</title>";
+  s += "<text x=\"" + std::to_string(kLeft) + "\" y=\"16\" class=\"ct\">" + esc(spec.title) +
+       "</text>";
+  // Frame, y labels at the edges and at the guides.
+  s += "<rect x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(kTop) + "\" width=\"" +
+       num(pw) + "\" height=\"" + num(ph) + "\" class=\"frame\"/>";
+  auto ylabel = [&](double v) {
+    s += "<text x=\"" + std::to_string(kLeft - 4) + "\" y=\"" + num(y_of(v) + 4) +
+         "\" class=\"yl\">" + esc(label(v, spec.unit)) + "</text>";
+  };
+  ylabel(spec.y_max);
+  ylabel(spec.y_min);
+  for (double g : spec.guides) {
+    if (g <= spec.y_min || g >= spec.y_max) continue;
+    s += "<line x1=\"" + std::to_string(kLeft) + "\" x2=\"" + num(kLeft + pw) + "\" y1=\"" +
+         num(y_of(g)) + "\" y2=\"" + num(y_of(g)) + "\" class=\"guide\"/>";
+    ylabel(g);
+  }
+  s += "<text x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(height - 8) +
+       "\" class=\"xl\">" + date_label(spec.t0) + " UTC</text>";
+  s += "<text x=\"" + num(kLeft + pw) + "\" y=\"" + std::to_string(height - 8) +
+       "\" class=\"xl end\">" + date_label(spec.t1) + " UTC</text>";
+
+  int index = 0;
+  for (const auto& ser : series) {
+    std::string cls = "s" + std::to_string(index++ % 6);
+    // Per pixel column keep first, min, max and last so spikes survive the reduction.
+    std::vector<Point> kept;
+    kept.reserve(std::min<size_t>(ser.points.size(), static_cast<size_t>(pw) * 4 + 4));
+    long col = -1;
+    Point first{}, lo{}, hi{}, last{};
+    auto flush = [&] {
+      if (col < 0) return;
+      kept.push_back(first);
+      if (lo.t < hi.t) {
+        kept.push_back(lo);
+        kept.push_back(hi);
+      } else {
+        kept.push_back(hi);
+        kept.push_back(lo);
+      }
+      kept.push_back(last);
+    };
+    for (const auto& p : ser.points) {
+      if (p.t < spec.t0 || p.t > spec.t1 || !std::isfinite(p.v)) continue;
+      long c = std::lround(x_of(p.t));
+      if (c != col) {
+        flush();
+        col = c;
+        first = lo = hi = last = p;
+      } else {
+        if (p.v < lo.v) lo = p;
+        if (p.v > hi.v) hi = p;
+        last = p;
+      }
+    }
+    flush();
+    if (kept.empty()) continue;
+    if (spec.dots) {
+      s += "<g class=\"" + cls + " dots\">";
+      std::string path;
+      for (const auto& p : kept) {
+        path += "M" + num(x_of(p.t)) + " " + num(y_of(p.v)) + "h0.1";
+      }
+      s += "<path d=\"" + path + "\"/></g>";
+    } else {
+      s += "<polyline class=\"" + cls + " line\" points=\"";
+      for (const auto& p : kept) {
+        s += num(x_of(p.t));
+        s += ',';
+        s += num(y_of(p.v));
+        s += ' ';
+      }
+      s += "\"/>";
+    }
+    // Legend entry.
+    s += "<text x=\"" + num(kLeft + pw - 4) + "\" y=\"" + std::to_string(kTop + 14 * index) +
+         "\" class=\"legend end " + cls + "t\">" + esc(ser.name) + "</text>";
+  }
+  s += "</svg>";
+  return s;
+}
+
+}  // namespace timepool::web

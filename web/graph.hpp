@@ -1,0 +1,35 @@
+// Inline SVG charts for the score page: no scripts, no external assets, readable without CSS.
+// Pure functions: the same points always give the same SVG.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace timepool::web {
+
+struct Point {
+  double t;  // epoch seconds
+  double v;
+};
+
+struct ChartSeries {
+  std::string name;  // legend text (escaped)
+  std::vector<Point> points;  // sorted by t
+};
+
+struct ChartSpec {
+  std::string title;
+  std::string unit;             // "" or "ms"
+  double t0 = 0, t1 = 1;        // time range shown
+  double y_min = 0, y_max = 1;  // values outside are drawn at the edge
+  std::vector<double> guides;   // horizontal reference lines (e.g. score 10)
+  bool dots = false;            // dots instead of lines (offsets)
+};
+
+// One chart, `width` x `height` in user units (scales with the page: viewBox). Many points are
+// reduced per pixel column to first/min/max/last, so the SVG stays small for long histories.
+std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series,
+                      int width = 800, int height = 220);
+
+}  // namespace timepool::web

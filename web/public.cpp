@@ -1,0 +1,351 @@
+// Public pages: home, zones, a server's score page and its history as CSV/JSON.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "core/address.hpp"
+#include "web/app.hpp"
+#include "web/graph.hpp"
+#include "web/html.hpp"
+#include "web/queries.hpp"
+#include "web/static_files.hpp"
+#include "web/validate.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+constexpr int kMaxLogRows = 10000;
+constexpr int kDefaultLogRows = 1000;
+constexpr double kGraphSeconds = 7 * 86400.0;
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string opt_ms(const std::optional<double>& s) {
+  return s ? fmt("%.3f ms", *s * 1000.0) : std::string("-");
+}
+
+std::string zone_link(const std::string& name) {
+  return "<a href=\"/zone/" + esc(name) + "\">" + esc(name) + "</a>";
+}
+
+std::string dns_name(const Ctx& c, const std::string& zone, int n = -1) {
+  std::string prefix = n >= 0 ? std::to_string(n) + "." : "";
+  if (zone == "@") return prefix + c.app.cfg.pool_domain;
+  return prefix + zone + "." + c.app.cfg.pool_domain;
+}
+
+// Rules for device makers, in plain words (also on the vendor page).
+constexpr const char* kVendorRules = R"(<ol class="rules">
+<li>Never put the address of a server, or a plain pool name such as {{pool}}, into a product.
+Addresses change; a plain name gives us no way to see or steer your devices' load.</li>
+<li>Ask for a vendor zone (free): your devices then use names like
+<code>0.yourcompany.{{pool}}</code> that we can manage for you.</li>
+<li>Poll at a random minute and second, never at the top of the hour or all at once after a
+power cut: thousands of devices in the same second look like an attack to the volunteers.</li>
+<li>When a server does not answer, wait longer before each retry (double the wait each time, up
+to a day), and never poll more often than every 64 seconds.</li>
+<li>When a server sends a Kiss-o'-Death (stratum 0 with the code DENY or RSTR), stop asking
+that server; with RATE, slow down.</li>
+</ol>)";
+
+}  // namespace
+
+Response get_style(Ctx&) {
+  Response r = Response::text(200, "text/css; charset=utf-8", std::string(style_css()));
+  r.add_header("Cache-Control", "public, max-age=3600");
+  return r;
+}
+
+Response get_home(Ctx& c) {
+  auto counts = c.db.exec(
+      "SELECT count(*) FILTER (WHERE ip_version = 4), count(*) FILTER (WHERE ip_version = 6) "
+      "FROM eligible_servers");
+  std::string body = render(R"(<h1>Network time for everyone</h1>
+<p>{{site}} is a big virtual cluster of time servers run by volunteers. Computers and devices
+ask it for the time over NTP; the pool's DNS hands each of them a few nearby servers that our
+monitors have found to keep good time.</p>
+<section class="stats">
+<div><strong id="active-v4">{{v4}}</strong> IPv4 servers active</div>
+<div><strong id="active-v6">{{v6}}</strong> IPv6 servers active</div>
+</section>
+<h2>How to use it</h2>
+<p>Point your NTP client at the pool, for example with chrony:</p>
+<pre>pool {{pool}} iburst</pre>
+<p>or pick your country's or continent's zone from the <a href="/zones">zone list</a>, such as
+<code>0.de.{{pool}}</code> to <code>3.de.{{pool}}</code>.</p>
+<h2>Run a server</h2>
+<p>Have a server with a static public address and a good clock? <a href="/signup">Sign up</a>
+and add it: we check it once, then our monitors score it around the clock and DNS hands it out
+while its score is 10 or more.</p>
+<h2>Rules for device makers</h2>
+{{{rules}}})",
+                            {{"site", c.app.cfg.site_name},
+                             {"v4", std::to_string(counts.get<int64_t>(0, 0))},
+                             {"v6", std::to_string(counts.get<int64_t>(0, 1))},
+                             {"pool", c.app.cfg.pool_domain},
+                             {"rules", render(kVendorRules, {{"pool", c.app.cfg.pool_domain}})}});
+  return page(c, 200, "Home", body);
+}
+
+Response get_zones(Ctx& c) {
+  auto zones = list_zones(c.db);
+  std::string rows;
+  for (const auto& z : zones) {
+    if (z.kind == "vendor") continue;  // vendor zones are listed to their owners
+    rows += "<tr><td>" + zone_link(z.name) + "</td><td>" + esc(z.kind) + "</td><td>" +
+            esc(z.description) + "</td><td class=\"num\">" + std::to_string(z.active_v4) +
+            "</td><td class=\"num\">" + std::to_string(z.active_v6) + "</td></tr>";
+  }
+  std::string body =
+      "<h1>Zones</h1><div class=\"scroll\"><table><thead><tr><th>Zone</th><th>Kind</th>"
+      "<th>Name</th><th>IPv4</th><th>IPv6</th></tr></thead><tbody>" +
+      rows + "</tbody></table></div>";
+  return page(c, 200, "Zones", body);
+}
+
+Response get_zone(Ctx& c) {
+  auto z = find_zone(c.db, c.req.match(1));
+  if (!z) return message_page(c, 404, "No such zone", "There is no zone " + c.req.match(1) + ".", "/zones");
+  std::string subs;
+  for (const auto& s : sub_zones(c.db, z->name)) {
+    if (s.kind == "vendor") continue;
+    subs += "<li>" + zone_link(s.name) + " " + esc(s.description) + " (" +
+            std::to_string(s.active_v4) + " IPv4, " + std::to_string(s.active_v6) + " IPv6)</li>";
+  }
+  std::string names;
+  for (int n = 0; n < 4; ++n) names += "<code>" + esc(dns_name(c, z->name, n)) + "</code> ";
+  std::string body = render(R"(<h1>Zone {{name}}</h1>
+<p>{{description}}{{{alias}}}{{{parent}}}</p>
+<table class="facts">
+<tr><th>Servers active (IPv4)</th><td id="zone-v4">{{v4}}</td></tr>
+<tr><th>Servers active (IPv6)</th><td id="zone-v6">{{v6}}</td></tr>
+<tr><th>Total netspeed (IPv4)</th><td>{{n4}}</td></tr>
+<tr><th>Total netspeed (IPv6)</th><td>{{n6}}</td></tr>
+<tr><th>Registered servers</th><td>{{reg}}</td></tr>
+</table>
+<p>Names: <code>{{bare}}</code> {{{names}}}</p>
+{{{subs}}})",
+                            {{"name", z->name},
+                             {"description", z->description},
+                             {"alias", z->alias_of ? " (alias of " + zone_link(*z->alias_of) + ")" : ""},
+                             {"parent", z->parent ? ". Part of " + zone_link(*z->parent) + "." : ""},
+                             {"v4", std::to_string(z->active_v4)},
+                             {"v6", std::to_string(z->active_v6)},
+                             {"n4", netspeed_label(static_cast<int>(std::min<int64_t>(z->netspeed_v4, 2'000'000'000)))},
+                             {"n6", netspeed_label(static_cast<int>(std::min<int64_t>(z->netspeed_v6, 2'000'000'000)))},
+                             {"reg", std::to_string(z->registered)},
+                             {"bare", dns_name(c, z->name)},
+                             {"names", names},
+                             {"subs", subs.empty() ? "" : "<h2>Zones below</h2><ul>" + subs + "</ul>"}});
+  return page(c, 200, "Zone " + z->name, body);
+}
+
+std::string score_page_body(Ctx& c, const ServerInfo& s) {
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // The week's history for the charts: a narrow query (no text formatting per row).
+  auto h = c.db.exec(
+      "SELECT extract(epoch FROM p.ts)::float8, p.score, p.offset_s, m.name "
+      "FROM probe_log p JOIN monitors m ON m.id = p.monitor_id "
+      "WHERE p.server_id = $1 AND p.ts >= to_timestamp($2) ORDER BY p.ts",
+      s.id, now - kGraphSeconds);
+  std::map<std::string, ChartSeries> score_by_mon, offset_by_mon;
+  double t_first = now, min_score = 0, max_abs_off = 0;
+  for (int i = 0; i < h.rows(); ++i) {
+    double t = h.get<double>(i, 0);
+    double sc = h.get<double>(i, 1);
+    std::string mon(h.text(i, 3));
+    t_first = std::min(t_first, t);
+    min_score = std::min(min_score, sc);
+    auto& ss = score_by_mon[mon];
+    ss.name = mon;
+    ss.points.push_back({t, sc});
+    if (!h.is_null(i, 2)) {
+      double off_ms = h.get<double>(i, 2) * 1000.0;
+      max_abs_off = std::max(max_abs_off, std::fabs(off_ms));
+      auto& os = offset_by_mon[mon];
+      os.name = mon;
+      os.points.push_back({t, off_ms});
+    }
+  }
+  std::vector<ChartSeries> score_series, offset_series;
+  for (auto& [_, v] : score_by_mon) score_series.push_back(std::move(v));
+  for (auto& [_, v] : offset_by_mon) offset_series.push_back(std::move(v));
+  ChartSpec sc;
+  sc.title = "Score (last 7 days)";
+  sc.t0 = std::max(now - kGraphSeconds, t_first - 600);
+  sc.t1 = now;
+  sc.y_min = std::max(-100.0, std::floor(std::min(min_score, -5.0) / 5) * 5);
+  sc.y_max = 20;
+  sc.guides = {10, 0};
+  ChartSpec oc = sc;
+  oc.title = "Offset (ms, last 7 days)";
+  oc.unit = "ms";
+  double lim = std::clamp(max_abs_off * 1.1, 10.0, 1000.0);
+  oc.y_min = -lim;
+  oc.y_max = lim;
+  oc.guides = {0};
+  oc.dots = true;
+
+  std::string mons;
+  for (const auto& m : monitor_scores(c.db, s.id)) {
+    mons += "<tr><td>" + esc(m.monitor) + "</td><td>" + esc(m.status) + "</td><td class=\"num\">" +
+            fmt("%.1f", m.score) + "</td><td class=\"num\">" + opt_ms(m.offset_s) +
+            "</td><td class=\"num\">" + opt_ms(m.rtt_s) + "</td><td>" +
+            (m.stratum ? std::to_string(*m.stratum) : "-") + "</td><td>" +
+            esc(m.error.value_or("")) + "</td><td>" + esc(m.updated_at) + "</td></tr>";
+  }
+  // The newest probes, grouped by monitor.
+  std::map<std::string, std::string> recent;
+  for (const auto& l : load_log(c.db, s.id, std::nullopt, 60)) {
+    auto& rows = recent[l.monitor];
+    if (std::count(rows.begin(), rows.end(), '\n') >= 10) continue;
+    rows += "<tr><td>" + esc(l.time) + "</td><td class=\"num\">" + fmt("%.2f", l.step) +
+            "</td><td class=\"num\">" + fmt("%.1f", l.score) + "</td><td class=\"num\">" +
+            opt_ms(l.offset_s) + "</td><td class=\"num\">" + opt_ms(l.rtt_s) + "</td><td>" +
+            esc(l.error.value_or("")) + "</td></tr>\n";
+  }
+  std::string recent_html;
+  for (const auto& [mon, rows] : recent) {
+    recent_html += "<h3>" + esc(mon) + "</h3><div class=\"scroll\"><table><thead><tr><th>Time (UTC)"
+                   "</th><th>Step</th><th>Score</th><th>Offset</th><th>RTT</th><th>Error</th>"
+                   "</tr></thead><tbody>" + rows + "</tbody></table></div>";
+  }
+  std::string zones;
+  for (const auto& z : s.zones) zones += zone_link(z) + " ";
+  std::string status = s.in_dns ? "in the pool (handed out by DNS)"
+                       : s.disabled_at ? "disabled by an administrator"
+                       : s.deletion_on ? "leaving the pool: deletion on " + *s.deletion_on
+                       : s.netspeed == 0 ? "monitoring only (netspeed 0)"
+                                         : "not in DNS: the score is below 10";
+  std::string addr_url = "/scores/" + s.address + "/log";
+  return render(R"(<h1>{{addr}}</h1>
+<table class="facts">
+<tr><th>Score</th><td id="score">{{score}}</td></tr>
+<tr><th>Status</th><td id="status">{{status}}</td></tr>
+<tr><th>Netspeed</th><td>{{netspeed}}</td></tr>
+<tr><th>Country</th><td>{{country}}</td></tr>
+<tr><th>Zones</th><td>{{{zones}}}</td></tr>
+<tr><th>Added</th><td>{{created}}</td></tr>
+</table>
+<figure>{{{score_chart}}}</figure>
+<figure>{{{offset_chart}}}</figure>
+<p>History: <a href="{{log}}?format=csv">CSV</a> <a href="{{log}}?format=json">JSON</a>
+(<code>?since=</code> epoch seconds or ISO 8601, <code>&amp;limit=</code> up to {{max}} rows).</p>
+<h2>Monitors</h2>
+<div class="scroll"><table><thead><tr><th>Monitor</th><th>Status</th><th>Score</th><th>Offset</th>
+<th>RTT</th><th>Stratum</th><th>Error</th><th>Updated (UTC)</th></tr></thead><tbody>{{{mons}}}</tbody></table></div>
+<h2>Recent probes</h2>
+{{{recent}}})",
+                {{"addr", s.address},
+                 {"score", fmt("%.1f", s.score)},
+                 {"status", status},
+                 {"netspeed", netspeed_label(s.netspeed)},
+                 {"country", s.country},
+                 {"zones", zones},
+                 {"created", s.created_at},
+                 {"score_chart", svg_chart(sc, score_series)},
+                 {"offset_chart", svg_chart(oc, offset_series)},
+                 {"log", addr_url},
+                 {"max", std::to_string(kMaxLogRows)},
+                 {"mons", mons.empty() ? "<tr><td colspan=\"8\">No monitor has scored this server yet.</td></tr>" : mons},
+                 {"recent", recent_html.empty() ? "<p>No probes yet.</p>" : recent_html}});
+}
+
+Response get_score_page(Ctx& c) {
+  auto a = address::parse(c.req.match(1));
+  if (!a) return message_page(c, 400, "Bad address", "That is not an IP address.", "/");
+  auto s = find_server(c.db, *a);
+  if (!s) return message_page(c, 404, "Unknown server", "No server with this address is in the pool.", "/");
+  return page(c, 200, s->address, score_page_body(c, *s));
+}
+
+// Shared by /scores/<addr>/log and /api/server/<addr>/log: the rows, or an error response.
+std::variant<std::vector<LogRow>, Response> log_rows(Ctx& c, bool json_errors) {
+  auto fail = [&](int status, const std::string& msg) -> Response {
+    if (json_errors) return Response::json_error(status, msg);
+    return Response::text(status, "text/plain; charset=utf-8", msg + "\n");
+  };
+  auto a = address::parse(c.req.match(1));
+  if (!a) return fail(400, "not an IP address");
+  auto s = find_server(c.db, *a);
+  if (!s) return fail(404, "no server with this address");
+  int limit = kDefaultLogRows;
+  if (auto l = c.req.param("limit"); !l.empty()) {
+    auto v = parse_int(l);
+    if (!v || *v < 1 || *v > kMaxLogRows) {
+      return fail(400, "limit must be 1.." + std::to_string(kMaxLogRows));
+    }
+    limit = static_cast<int>(*v);
+  }
+  std::optional<double> since;
+  if (auto t = c.req.param("since"); !t.empty()) {
+    since = parse_since(c.db, t);
+    if (!since) return fail(400, "since must be epoch seconds or an ISO 8601 time");
+  }
+  return load_log(c.db, s->id, since, limit, c.req.param("monitor"));
+}
+
+nlohmann::json log_json(const std::vector<LogRow>& rows) {
+  auto arr = nlohmann::json::array();
+  for (const auto& l : rows) {
+    nlohmann::json j = {{"time", l.time},
+                        {"ts", l.epoch},
+                        {"offset", l.offset_s ? nlohmann::json(*l.offset_s) : nlohmann::json()},
+                        {"step", l.step},
+                        {"score", l.score},
+                        {"monitor", l.monitor},
+                        {"rtt", l.rtt_s ? nlohmann::json(*l.rtt_s) : nlohmann::json()},
+                        {"leap", l.leap ? nlohmann::json(*l.leap) : nlohmann::json()},
+                        {"error", l.error ? nlohmann::json(*l.error) : nlohmann::json()}};
+    arr.push_back(std::move(j));
+  }
+  return arr;
+}
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) {
+    if (ch == '"') out += '"';
+    out += ch;
+  }
+  return out + "\"";
+}
+
+std::string csv_num(const std::optional<double>& v, const char* f) {
+  return v ? fmt(f, *v) : std::string();
+}
+
+}  // namespace
+
+Response get_score_log(Ctx& c) {
+  std::string format = c.req.param("format");
+  if (format.empty()) format = "csv";
+  if (format != "csv" && format != "json") {
+    return Response::text(400, "text/plain; charset=utf-8", "format must be csv or json\n");
+  }
+  auto rows = log_rows(c, format == "json");
+  if (auto* r = std::get_if<Response>(&rows)) return std::move(*r);
+  const auto& log = std::get<std::vector<LogRow>>(rows);
+  if (format == "json") return Response::json(200, {{"history", log_json(log)}});
+  std::string out = "time,offset,step,score,monitor,rtt,leap,error\n";
+  for (const auto& l : log) {
+    out += l.time + "," + csv_num(l.offset_s, "%.9f") + "," + fmt("%.3f", l.step) + "," +
+           fmt("%.3f", l.score) + "," + csv_field(l.monitor) + "," + csv_num(l.rtt_s, "%.6f") +
+           "," + (l.leap ? std::to_string(*l.leap) : "") + "," + csv_field(l.error.value_or("")) +
+           "\n";
+  }
+  Response r = Response::text(200, "text/csv; charset=utf-8", std::move(out));
+  return r;
+}
+
+}  // namespace timepool::web

@@ -1,0 +1,262 @@
+// Volunteers: their servers, adding one (checked and probed once first), netspeed, scheduled
+// deletion and its undo. A volunteer sees and changes only servers they own.
+#include <cstdio>
+
+#include "core/address.hpp"
+#include "core/log.hpp"
+#include "web/app.hpp"
+#include "web/html.hpp"
+#include "web/queries.hpp"
+#include "web/validate.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::vector<std::pair<std::string, std::string>> netspeed_choices() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (int n : kNetspeeds) out.emplace_back(std::to_string(n), netspeed_label(n));
+  return out;
+}
+
+std::string add_form(Ctx& c, std::string_view address, std::string_view netspeed,
+                     std::string_view country) {
+  auto countries = country_choices(c.db);
+  std::string auto_label = c.app.geo ? "Find it from the address (GeoIP)" : "Choose the country";
+  countries.insert(countries.begin(), {"", auto_label});
+  return render(R"(<form method="post" action="/servers/add" class="card" id="add-server">
+{{{csrf}}}
+<h2>Add a server</h2>
+<label>IP address (IPv4 or IPv6) <input type="text" name="address" value="{{address}}" required
+ inputmode="text" autocomplete="off" spellcheck="false" placeholder="192.0.2.10"></label>
+<label>Netspeed (how much NTP traffic you can take)
+<select name="netspeed">{{{speeds}}}</select></label>
+<label>Country <select name="country">{{{countries}}}</select></label>
+<p class="muted">We send the server a few NTP packets first; it must answer with stratum 1 to 5.</p>
+<button type="submit">Check and add</button>
+</form>)",
+                {{"csrf", csrf_field(c)},
+                 {"address", std::string(address)},
+                 {"speeds", options(netspeed_choices(), netspeed.empty() ? "1500" : netspeed)},
+                 {"countries", options(countries, country)}});
+}
+
+std::string probe_html(const ProbeReport& p, bool good) {
+  std::string rows;
+  if (p.answered) {
+    rows = "<tr><th>Stratum</th><td id=\"probe-stratum\">" + std::to_string(p.stratum) +
+           "</td></tr><tr><th>Offset</th><td id=\"probe-offset\">" +
+           fmt("%.3f ms", p.offset_s * 1000) + "</td></tr><tr><th>Round trip</th><td>" +
+           fmt("%.3f ms", p.rtt_s * 1000) + "</td></tr><tr><th>Leap</th><td>" +
+           std::to_string(p.leap) + "</td></tr><tr><th>Reference</th><td>" + esc(p.refid) +
+           "</td></tr>";
+  } else {
+    rows = "<tr><th>Error</th><td id=\"probe-error\">" + esc(p.error.empty() ? "no answer" : p.error) +
+           "</td></tr>";
+  }
+  return std::string("<div class=\"probe ") + (good ? "good" : "bad") +
+         "\"><h2>What the check saw</h2><table class=\"facts\">" + rows + "</table></div>";
+}
+
+// The server row if it exists and belongs to the visitor; else the refusal.
+std::variant<ServerInfo, Response> owned_server(Ctx& c) {
+  auto id = parse_int(c.req.match(1));
+  auto s = id ? find_server_by_id(c.db, *id) : std::nullopt;
+  if (!s || !s->owner_id) {
+    return message_page(c, 404, "No such server", "There is no such server.", "/servers");
+  }
+  if (*s->owner_id != c.session->account_id) {
+    return message_page(c, 403, "Not your server",
+                        "This server belongs to another account; you can change only your own.",
+                        "/servers");
+  }
+  return *s;
+}
+
+}  // namespace
+
+Response get_servers(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto r = c.db.exec(
+      "SELECT s.id, host(s.address), s.netspeed, s.country, s.score, s.deletion_on::text, "
+      "server_in_dns(s) FROM servers s WHERE s.owner_id = $1 AND s.deleted_at IS NULL "
+      "ORDER BY s.address",
+      c.session->account_id);
+  std::string rows;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::string addr = r.get<std::string>(i, 1);
+    auto del = r.get<std::optional<std::string>>(i, 5);
+    rows += "<tr><td><a href=\"/scores/" + esc(addr) + "\">" + esc(addr) + "</a></td><td class=\"num\">" +
+            fmt("%.1f", r.get<double>(i, 4)) + "</td><td>" +
+            esc(netspeed_label(r.get<int32_t>(i, 2))) + "</td><td>" + esc(r.get<std::string>(i, 3)) +
+            "</td><td>" + (del ? "deletion on " + esc(*del) : r.get<bool>(i, 6) ? "in DNS" : "not in DNS") +
+            "</td><td><a href=\"/servers/" + std::to_string(r.get<int64_t>(i, 0)) +
+            "\">Manage</a></td></tr>";
+  }
+  std::string body =
+      "<h1>My servers</h1>" +
+      std::string(r.rows() == 0 ? "<p>You have no servers yet.</p>"
+                                : "<div class=\"scroll\"><table id=\"my-servers\"><thead><tr><th>Address</th>"
+                                  "<th>Score</th><th>Netspeed</th><th>Country</th><th>Status</th>"
+                                  "<th></th></tr></thead><tbody>" + rows + "</tbody></table></div>") +
+      add_form(c, "", "", "");
+  return page(c, 200, "My servers", body);
+}
+
+Response post_server_add(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  std::string addr_in = trim(c.req.param("address"));
+  std::string speed_in = c.req.param("netspeed");
+  std::string country_in = c.req.param("country");
+  auto refuse = [&](int status, const std::string& msg, const std::string& extra = "") {
+    return page(c, status, "Server not added",
+                "<h1>Server not added</h1><p class=\"error\" id=\"refusal\">" + esc(msg) + "</p>" +
+                    extra + add_form(c, addr_in, speed_in, country_in));
+  };
+  auto a = address::parse(addr_in);
+  if (!a) return refuse(400, "\"" + addr_in + "\" is not an IP address.");
+  if (!address::is_public_unicast(*a, c.app.cfg.allow_loopback)) {
+    return refuse(400, a->to_string() + " is " + std::string(address::describe(address::classify(*a))) +
+                           ": only public unicast addresses can join the pool.");
+  }
+  auto netspeed = parse_netspeed(speed_in);
+  if (!netspeed) return refuse(400, "Choose a netspeed from the list.");
+  if (find_server(c.db, *a)) return refuse(409, a->to_string() + " is already in the pool.");
+
+  std::string country;
+  if (c.app.geo) {
+    if (auto cc = c.app.geo->country(*a)) country = std::string(cc->str());
+  }
+  if (country.empty()) country = country_in;
+  if (country.empty()) return refuse(400, "Choose the server's country.");
+  // A country zone, resolving aliases (uk -> gb).
+  auto z = c.db.exec(
+      "SELECT coalesce(a.name, z.name) FROM zones z LEFT JOIN zones a ON a.id = z.alias_of "
+      "WHERE z.name = $1 AND z.kind = 'country'",
+      country);
+  if (z.rows() != 1) return refuse(400, "\"" + country + "\" is not a country in the list.");
+  country = z.get<std::string>(0, 0);
+
+  ProbeReport probe = c.app.probe(*a, static_cast<uint16_t>(c.app.cfg.probe_port));
+  if (auto why = judge_probe(probe); !why.empty()) {
+    return refuse(422, why, probe_html(probe, false));
+  }
+  int64_t id = 0;
+  try {
+    auto r = c.db.exec(
+        "INSERT INTO servers (address, owner_id, netspeed, country) VALUES ($1::inet, $2, $3, $4) "
+        "RETURNING id",
+        a->to_string(), c.session->account_id, *netspeed, country);
+    id = r.get<int64_t>(0, 0);
+  } catch (const pg::Error& e) {
+    if (e.is_unique_violation()) return refuse(409, a->to_string() + " is already in the pool.");
+    throw;
+  }
+  log::get("web")->info("server added id={} address={} owner={} country={}", id, a->to_string(),
+                        c.session->account_id, country);
+  std::string addr = a->to_string();
+  std::string body = render(R"(<h1>Server added</h1>
+<p class="ok" id="added">{{addr}} joined the pool in {{country}}. Our monitors now score it; DNS
+hands it out once its score reaches 10.</p>
+{{{probe}}}
+<p><a href="/scores/{{addr}}" id="score-link">Its score page</a> · <a href="/servers/{{id}}">Manage it</a> ·
+<a href="/servers">All my servers</a></p>)",
+                            {{"addr", addr},
+                             {"country", country},
+                             {"probe", probe_html(probe, true)},
+                             {"id", std::to_string(id)}});
+  return page(c, 200, "Server added", body);
+}
+
+Response get_server_manage(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto owned = owned_server(c);
+  if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
+  const auto& s = std::get<ServerInfo>(owned);
+  std::vector<std::pair<std::string, std::string>> days;
+  for (int d = kMinDeletionDays; d <= kMaxDeletionDays; ++d) {
+    days.emplace_back(std::to_string(d), std::to_string(d) + " days");
+  }
+  std::string id = std::to_string(s.id);
+  std::string deletion;
+  if (s.deletion_on) {
+    deletion = render(R"(<form method="post" action="/servers/{{id}}/undelete" class="card">{{{csrf}}}
+<h2>Deletion scheduled</h2><p id="deletion">This server left DNS and will be deleted on {{date}}.
+Its history stays.</p><button type="submit">Keep the server (undo)</button></form>)",
+                      {{"id", id}, {"csrf", csrf_field(c)}, {"date", *s.deletion_on}});
+  } else {
+    deletion = render(R"(<form method="post" action="/servers/{{id}}/delete" class="card">{{{csrf}}}
+<h2>Delete</h2><p>The server leaves DNS at once and is deleted after the days you choose; you
+can undo it until then. Its history stays.</p>
+<label>Delete in <select name="days">{{{days}}}</select></label>
+<button type="submit" class="danger">Schedule deletion</button></form>)",
+                      {{"id", id}, {"csrf", csrf_field(c)}, {"days", options(days, "7")}});
+  }
+  std::string body = render(R"(<h1>Manage {{addr}}</h1>
+<p><a href="/scores/{{addr}}">Score page</a> · score {{score}} · {{country}}</p>
+<form method="post" action="/servers/{{id}}/netspeed" class="card">{{{csrf}}}
+<h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
+<button type="submit">Save</button></form>
+{{{deletion}}})",
+                            {{"addr", s.address},
+                             {"score", fmt("%.1f", s.score)},
+                             {"country", s.country},
+                             {"id", id},
+                             {"csrf", csrf_field(c)},
+                             {"speeds", options(netspeed_choices(), std::to_string(s.netspeed))},
+                             {"deletion", deletion}});
+  return page(c, 200, "Manage " + s.address, body);
+}
+
+Response post_server_netspeed(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto owned = owned_server(c);
+  if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
+  const auto& s = std::get<ServerInfo>(owned);
+  auto n = parse_netspeed(c.req.param("netspeed"));
+  if (!n) {
+    return message_page(c, 400, "Netspeed not changed", "Choose a netspeed from the list.",
+                        "/servers/" + std::to_string(s.id));
+  }
+  c.db.exec("UPDATE servers SET netspeed = $1 WHERE id = $2 AND owner_id = $3", *n, s.id,
+            c.session->account_id);
+  return Response::redirect("/servers/" + std::to_string(s.id));
+}
+
+Response post_server_delete(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto owned = owned_server(c);
+  if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
+  const auto& s = std::get<ServerInfo>(owned);
+  auto days = parse_int(c.req.param("days"));
+  if (!days || *days < kMinDeletionDays || *days > kMaxDeletionDays) {
+    return message_page(c, 400, "Deletion not scheduled",
+                        "Choose " + std::to_string(kMinDeletionDays) + " to " +
+                            std::to_string(kMaxDeletionDays) + " days.",
+                        "/servers/" + std::to_string(s.id));
+  }
+  c.db.exec(
+      "UPDATE servers SET deletion_on = current_date + $1::integer "
+      "WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL",
+      *days, s.id, c.session->account_id);
+  return Response::redirect("/servers/" + std::to_string(s.id));
+}
+
+Response post_server_undelete(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto owned = owned_server(c);
+  if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
+  const auto& s = std::get<ServerInfo>(owned);
+  c.db.exec(
+      "UPDATE servers SET deletion_on = NULL WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+      s.id, c.session->account_id);
+  return Response::redirect("/servers/" + std::to_string(s.id));
+}
+
+}  // namespace timepool::web

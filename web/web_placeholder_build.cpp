@@ -1,1 +1,0 @@
-// (removed once web/ has sources)
