@@ -1,0 +1,342 @@
+#include "core/query_stats.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "core/password.hpp"
+
+namespace timepool::stats {
+
+size_t qtype_bucket(uint16_t qtype) {
+  for (size_t i = 1; i < kQtypes.size(); ++i) {
+    if (kQtypes[i] == qtype) return i;
+  }
+  return 0;
+}
+
+size_t rcode_bucket(uint16_t rcode) {
+  for (size_t i = 0; i + 1 < kRcodes.size(); ++i) {
+    if (kRcodes[i] == rcode) return i;
+  }
+  return kRcodes.size() - 1;
+}
+
+int64_t current_minute() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) / 60;
+}
+
+// --- Recorder --------------------------------------------------------------------------------
+
+Recorder::Recorder(uint32_t max_zones, uint32_t max_servers, std::atomic<uint64_t>* overflow)
+    : max_zones_(max_zones), max_servers_(max_servers), overflow_(overflow) {
+  for (auto& s : slots_) {
+    s.queries = std::make_unique<std::atomic<uint32_t>[]>(size_t{max_zones} * kPerZone);
+    s.answers = std::make_unique<std::atomic<uint32_t>[]>(max_servers);
+  }
+}
+
+Recorder::Slot& Recorder::enter(int64_t minute) {
+  if (minute != minute_) {
+    minute_ = minute;
+    current_ = &slots_[static_cast<size_t>(minute) % kRing];
+    // Seqlock-style: the new tag is stored before any count of the new minute, with a release
+    // fence between, so a collector that read one of those counts (and then an acquire fence)
+    // sees the new tag and knows its read straddled the change.
+    current_->minute.store(minute, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
+  return *current_;
+}
+
+void Recorder::count_query(int64_t minute, uint32_t zone_slot, uint16_t qtype, uint16_t rcode) {
+  if (zone_slot >= max_zones_ || minute < 0) {
+    overflow_->fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Slot& s = enter(minute);
+  bump(s.queries[size_t{zone_slot} * kPerZone + qtype_bucket(qtype) * kRcodes.size() +
+                 rcode_bucket(rcode)]);
+}
+
+void Recorder::count_answer(int64_t minute, uint32_t server_slot) {
+  if (server_slot >= max_servers_ || minute < 0) {
+    overflow_->fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  bump(enter(minute).answers[server_slot]);
+}
+
+// --- QueryStats ------------------------------------------------------------------------------
+
+QueryStats::QueryStats(Limits limits) : limits_(limits) {}
+
+uint32_t QueryStats::zone_slot(int32_t zone_id) {
+  std::lock_guard lock(setup_mu_);
+  auto it = zone_slots_.find(zone_id);
+  if (it != zone_slots_.end()) return it->second;
+  if (zone_ids_.size() >= limits_.max_zones) return kNoSlot;
+  auto slot = static_cast<uint32_t>(zone_ids_.size());
+  zone_ids_.push_back(zone_id);
+  zone_slots_.emplace(zone_id, slot);
+  return slot;
+}
+
+uint32_t QueryStats::server_slot(int64_t server_id) {
+  std::lock_guard lock(setup_mu_);
+  auto it = server_slots_.find(server_id);
+  if (it != server_slots_.end()) return it->second;
+  if (server_ids_.size() >= limits_.max_servers) return kNoSlot;
+  auto slot = static_cast<uint32_t>(server_ids_.size());
+  server_ids_.push_back(server_id);
+  server_slots_.emplace(server_id, slot);
+  return slot;
+}
+
+Recorder& QueryStats::add_recorder() {
+  std::lock_guard lock(setup_mu_);
+  recorders_.push_back(
+      std::unique_ptr<Recorder>(new Recorder(limits_.max_zones, limits_.max_servers, &overflow_)));
+  return *recorders_.back();
+}
+
+uint64_t QueryStats::collect(int64_t now_unix_s) { return collect_slots(now_unix_s, false); }
+uint64_t QueryStats::collect_all() { return collect_slots(0, true); }
+
+uint64_t QueryStats::collect_slots(int64_t now_unix_s, bool all) {
+  std::vector<int32_t> zone_ids;
+  std::vector<int64_t> server_ids;
+  std::vector<Recorder*> recorders;
+  {
+    std::lock_guard lock(setup_mu_);
+    zone_ids = zone_ids_;
+    server_ids = server_ids_;
+    for (auto& r : recorders_) recorders.push_back(r.get());
+  }
+  std::lock_guard lock(collect_mu_);
+  uint64_t total = 0;
+  for (Recorder* r : recorders) {
+    for (size_t s = 0; s < Recorder::kRing; ++s) {
+      Recorder::Slot& slot = r->slots_[s];
+      int64_t minute = slot.minute.load(std::memory_order_relaxed);
+      if (minute < 0) continue;
+      // A minute still being written is read once it has ended (plus grace for threads that
+      // read the clock just before the boundary).
+      if (!all && (minute + 1) * 60 + limits_.grace_seconds > now_unix_s) continue;
+      Recorder::Seen& seen = r->seen_[s];
+      // Counters are cumulative per slot and never reset (a reset would race with the writer):
+      // what is new since the last read belongs to the slot's minute. Unsigned subtraction is
+      // right across a wrap of the 32-bit counter.
+      size_t nq = zone_ids.size() * Recorder::kPerZone;
+      size_t na = server_ids.size();
+      if (seen.queries.size() < nq) seen.queries.resize(nq, 0);
+      if (seen.answers.size() < na) seen.answers.resize(na, 0);
+      fresh_.resize(nq + na);
+      for (size_t i = 0; i < nq; ++i) fresh_[i] = slot.queries[i].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < na; ++i) {
+        fresh_[nq + i] = slot.answers[i].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      // The writer moved this slot to a new minute while we read: some of what we read may
+      // belong to that minute. Take nothing now; the next collect reads it under the new tag.
+      if (slot.minute.load(std::memory_order_relaxed) != minute) continue;
+      for (size_t i = 0; i < nq; ++i) {
+        uint32_t delta = fresh_[i] - seen.queries[i];
+        if (delta == 0) continue;
+        seen.queries[i] = fresh_[i];
+        size_t zone = i / Recorder::kPerZone;
+        size_t q = (i % Recorder::kPerZone) / kRcodes.size();
+        size_t rc = i % kRcodes.size();
+        open_queries_[{zone_ids[zone], minute, kQtypes[q], kRcodes[rc]}] += delta;
+        total += delta;
+      }
+      for (size_t i = 0; i < na; ++i) {
+        uint32_t delta = fresh_[nq + i] - seen.answers[i];
+        if (delta == 0) continue;
+        seen.answers[i] = fresh_[nq + i];
+        open_answers_[{server_ids[i], minute / 60}] += delta;
+      }
+      seen.minute = minute;
+    }
+  }
+  return total;
+}
+
+void QueryStats::seal() {
+  Batch b;
+  {
+    std::lock_guard lock(collect_mu_);
+    if (open_queries_.empty() && open_answers_.empty()) return;
+    b.queries.reserve(open_queries_.size());
+    for (const auto& [k, count] : open_queries_) {
+      const auto& [zone_id, minute, qtype, rcode] = k;
+      b.queries.push_back(QueryRow{minute, zone_id, qtype, rcode, count});
+    }
+    b.answers.reserve(open_answers_.size());
+    for (const auto& [k, count] : open_answers_) {
+      b.answers.push_back(AnswerRow{k.second, k.first, count});
+    }
+    open_queries_.clear();
+    open_answers_.clear();
+  }
+  std::lock_guard lock(queue_mu_);
+  b.seq = next_seq_++;
+  queue_.push_back(std::move(b));
+  enqueue_locked_trim();
+}
+
+void QueryStats::enqueue_locked_trim() {
+  while (queue_.size() > limits_.max_queued_batches) {
+    queue_.pop_front();
+    ++dropped_;
+  }
+}
+
+std::optional<Batch> QueryStats::take() {
+  std::lock_guard lock(queue_mu_);
+  if (queue_.empty()) return std::nullopt;
+  Batch b = std::move(queue_.front());
+  queue_.pop_front();
+  return b;
+}
+
+void QueryStats::put_back(Batch b) {
+  std::lock_guard lock(queue_mu_);
+  queue_.push_front(std::move(b));
+  enqueue_locked_trim();
+}
+
+size_t QueryStats::queued() const {
+  std::lock_guard lock(queue_mu_);
+  return queue_.size();
+}
+
+uint64_t QueryStats::dropped_batches() const {
+  std::lock_guard lock(queue_mu_);
+  return dropped_;
+}
+
+// --- Writing ---------------------------------------------------------------------------------
+
+namespace {
+
+// A PostgreSQL array literal of integers: "{1,2,3}".
+template <typename T, typename Get>
+std::string int_array(const std::vector<T>& rows, Get get) {
+  std::string out = "{";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(get(rows[i]));
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+bool write_batch(pg::Connection& conn, const std::string& instance_id, const Batch& batch) {
+  pg::Transaction tx(conn);
+  auto claimed = tx.exec(
+      "INSERT INTO dns_stats_flushes (instance_id, flush_seq, query_rows, answer_rows) "
+      "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+      instance_id, static_cast<int64_t>(batch.seq), static_cast<int64_t>(batch.queries.size()),
+      static_cast<int64_t>(batch.answers.size()));
+  if (claimed.affected() == 0) {
+    tx.commit();
+    return false;
+  }
+  if (!batch.queries.empty()) {
+    const auto& q = batch.queries;
+    std::string zones = int_array(q, [](const QueryRow& r) { return r.zone_id; });
+    std::string minutes = int_array(q, [](const QueryRow& r) { return r.minute; });
+    std::string qtypes = int_array(q, [](const QueryRow& r) { return r.qtype; });
+    std::string rcodes = int_array(q, [](const QueryRow& r) { return r.rcode; });
+    std::string counts = int_array(q, [](const QueryRow& r) { return r.count; });
+    // Rows go in primary key order, so concurrent writers lock rows in the same order and
+    // cannot deadlock; zones deleted since the counting are skipped rather than failing.
+    tx.exec(
+        "INSERT INTO dns_query_counts (zone_id, minute, qtype, rcode, count) "
+        "SELECT t.z, to_timestamp(t.m * 60), t.q, t.r, t.c "
+        "FROM unnest($1::int[], $2::bigint[], $3::int[], $4::smallint[], $5::bigint[]) "
+        "  WITH ORDINALITY AS t (z, m, q, r, c, i) "
+        "WHERE EXISTS (SELECT 1 FROM zones WHERE zones.id = t.z) ORDER BY t.i "
+        "ON CONFLICT (zone_id, minute, qtype, rcode) "
+        "DO UPDATE SET count = dns_query_counts.count + EXCLUDED.count",
+        zones, minutes, qtypes, rcodes, counts);
+    tx.exec(
+        "INSERT INTO dns_query_counts_hourly (zone_id, hour, qtype, rcode, count) "
+        "SELECT t.z, to_timestamp((t.m / 60) * 3600), t.q, t.r, sum(t.c) "
+        "FROM unnest($1::int[], $2::bigint[], $3::int[], $4::smallint[], $5::bigint[]) "
+        "  AS t (z, m, q, r, c) "
+        "WHERE EXISTS (SELECT 1 FROM zones WHERE zones.id = t.z) "
+        "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4 "
+        "ON CONFLICT (zone_id, hour, qtype, rcode) "
+        "DO UPDATE SET count = dns_query_counts_hourly.count + EXCLUDED.count",
+        zones, minutes, qtypes, rcodes, counts);
+  }
+  if (!batch.answers.empty()) {
+    const auto& a = batch.answers;
+    tx.exec(
+        "INSERT INTO dns_server_answers (server_id, hour, count) "
+        "SELECT t.s, to_timestamp(t.h * 3600), t.c "
+        "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS t (s, h, c, i) "
+        "WHERE EXISTS (SELECT 1 FROM servers WHERE servers.id = t.s) ORDER BY t.i "
+        "ON CONFLICT (server_id, hour) "
+        "DO UPDATE SET count = dns_server_answers.count + EXCLUDED.count",
+        int_array(a, [](const AnswerRow& r) { return r.server_id; }),
+        int_array(a, [](const AnswerRow& r) { return r.hour; }),
+        int_array(a, [](const AnswerRow& r) { return r.count; }));
+  }
+  tx.commit();
+  return true;
+}
+
+StatsFlusher::StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name)
+    : stats_(stats),
+      conninfo_(std::move(conninfo)),
+      instance_id_(name.substr(0, 150) + "/" + password::random_token(8)) {}
+
+FlushResult StatsFlusher::flush(int64_t now_unix_s) {
+  stats_.collect(now_unix_s);
+  stats_.seal();
+  return write_queued();
+}
+
+FlushResult StatsFlusher::write_queued() {
+  FlushResult res;
+  auto logger = log::get("stats");
+  while (auto batch = stats_.take()) {
+    try {
+      if (!conn_) conn_ = pg::Connection::open(conninfo_);
+      if (write_batch(*conn_, instance_id_, *batch)) {
+        ++res.written;
+      } else {
+        ++res.duplicates;
+      }
+    } catch (const pg::Error& e) {
+      if (e.is_connection() || e.is_retryable()) {
+        if (e.is_connection()) conn_.reset();
+        stats_.put_back(std::move(*batch));
+        res.error = e.what();
+        break;
+      }
+      // The database refuses the content itself: retrying cannot help, and keeping it would
+      // block every later batch.
+      ++res.discarded;
+      logger->error("stats: flush {} of {} refused, {} query rows lost: {}", batch->seq,
+                    instance_id_, batch->queries.size(), e.what());
+    } catch (const std::exception& e) {
+      stats_.put_back(std::move(*batch));
+      res.error = e.what();
+      conn_.reset();
+      break;
+    }
+  }
+  res.queued = stats_.queued();
+  return res;
+}
+
+}  // namespace timepool::stats

@@ -1,0 +1,137 @@
+// Query statistics written by several DNS servers add up, and a flush is applied once.
+#include <catch2/catch.hpp>
+
+#include "core/query_stats.hpp"
+#include "tests/support/pg_test_db.hpp"
+
+using namespace timepool;
+using namespace timepool::stats;
+
+namespace {
+
+int32_t zone_id(pg::Connection& c, const char* name) {
+  return c.exec("SELECT id FROM zones WHERE name = $1", name).get<int32_t>(0, 0);
+}
+
+int64_t add_server(pg::Connection& c, const char* addr) {
+  return c.exec("INSERT INTO servers (address, netspeed, country, score) "
+                "VALUES ($1, 1500, 'de', 20) RETURNING id", addr)
+      .get<int64_t>(0, 0);
+}
+
+int64_t count_at(pg::Connection& c, int32_t zone, int64_t minute, int qtype, int rcode) {
+  return c.exec("SELECT coalesce(sum(count), 0)::bigint FROM dns_query_counts WHERE zone_id = $1 "
+                "AND minute = to_timestamp($2 * 60) AND qtype = $3 AND rcode = $4",
+                zone, minute, qtype, rcode)
+      .get<int64_t>(0, 0);
+}
+
+int64_t hourly_at(pg::Connection& c, int32_t zone, int64_t minute, int qtype, int rcode) {
+  return c.exec("SELECT coalesce(sum(count), 0)::bigint FROM dns_query_counts_hourly "
+                "WHERE zone_id = $1 AND hour = to_timestamp(($2 / 60) * 3600) AND qtype = $3 "
+                "AND rcode = $4",
+                zone, minute, qtype, rcode)
+      .get<int64_t>(0, 0);
+}
+
+int64_t answers_at(pg::Connection& c, int64_t server, int64_t minute) {
+  return c.exec("SELECT coalesce(sum(count), 0)::bigint FROM dns_server_answers "
+                "WHERE server_id = $1 AND hour = to_timestamp(($2 / 60) * 3600)",
+                server, minute)
+      .get<int64_t>(0, 0);
+}
+
+int64_t scalar(pg::Connection& c, const char* sql) { return c.exec(sql).get<int64_t>(0, 0); }
+
+}  // namespace
+
+TEST_CASE("counts from two DNS servers add up in every table", "[stats_sum]") {
+  test::TestDb db;
+  auto c = db.connect();
+  int32_t de = zone_id(c, "de"), glob = zone_id(c, "@");
+  int64_t s1 = add_server(c, "192.0.2.1"), s2 = add_server(c, "192.0.2.2");
+
+  // Two instances counting into the same minute, as two DNS servers behind one name do.
+  int64_t minute = current_minute() - 2;
+  QueryStats a, b;
+  Recorder& ra = a.add_recorder();
+  Recorder& rb = b.add_recorder();
+  for (int i = 0; i < 100; ++i) ra.count_query(minute, a.zone_slot(de), 1, 0);
+  for (int i = 0; i < 5; ++i) ra.count_query(minute, a.zone_slot(glob), 28, 0);
+  for (int i = 0; i < 50; ++i) rb.count_query(minute, b.zone_slot(de), 1, 0);
+  for (int i = 0; i < 7; ++i) rb.count_query(minute, b.zone_slot(de), 1, 3);
+  rb.count_query(minute + 1, b.zone_slot(de), 1, 0);  // the next minute, same hour or not
+  for (int i = 0; i < 10; ++i) ra.count_answer(minute, a.server_slot(s1));
+  for (int i = 0; i < 20; ++i) rb.count_answer(minute, b.server_slot(s1));
+  rb.count_answer(minute, b.server_slot(s2));
+
+  int64_t now = (minute + 2) * 60 + 30;
+  StatsFlusher fa(a, db.conninfo(), "dns-a"), fb(b, db.conninfo(), "dns-b");
+  CHECK(fa.instance_id() != fb.instance_id());
+  auto r1 = fa.flush(now);
+  auto r2 = fb.flush(now);
+  CHECK(r1.written == 1);
+  CHECK(r2.written == 1);
+  CHECK(r1.error.empty());
+  CHECK(r2.queued == 0);
+
+  CHECK(count_at(c, de, minute, 1, 0) == 150);
+  CHECK(count_at(c, de, minute, 1, 3) == 7);
+  CHECK(count_at(c, glob, minute, 28, 0) == 5);
+  CHECK(count_at(c, de, minute + 1, 1, 0) == 1);
+  CHECK(answers_at(c, s1, minute) == 30);
+  CHECK(answers_at(c, s2, minute) == 1);
+  int64_t same_hour = (minute / 60 == (minute + 1) / 60) ? 1 : 0;
+  CHECK(hourly_at(c, de, minute, 1, 0) == 150 + same_hour);
+  CHECK(scalar(c, "SELECT sum(count)::bigint FROM dns_query_counts") == 163);
+  CHECK(scalar(c, "SELECT sum(count)::bigint FROM dns_query_counts_hourly") == 163);
+  CHECK(scalar(c, "SELECT count(*) FROM dns_stats_flushes") == 2);
+
+  // Another round from the same instance adds to the same rows.
+  for (int i = 0; i < 3; ++i) ra.count_query(minute, a.zone_slot(de), 1, 0);
+  CHECK(fa.flush(now).written == 1);
+  CHECK(count_at(c, de, minute, 1, 0) == 153);
+  CHECK(scalar(c, "SELECT max(flush_seq) FROM dns_stats_flushes") == 2);
+}
+
+TEST_CASE("a batch written twice counts once; vanished zones and servers are skipped",
+          "[stats_dedupe]") {
+  test::TestDb db;
+  auto c = db.connect();
+  int32_t de = zone_id(c, "de");
+  int64_t s1 = add_server(c, "192.0.2.9");
+  int64_t minute = current_minute() - 5;
+  Batch batch;
+  batch.seq = 7;
+  batch.queries = {{minute, de, 1, 0, 40}, {minute, 999999, 1, 0, 5}};
+  batch.answers = {{minute / 60, s1, 4}, {minute / 60, 888888, 2}};
+  CHECK(write_batch(c, "dns-x/abc", batch));
+  CHECK_FALSE(write_batch(c, "dns-x/abc", batch));  // the retry after a lost commit ack
+  CHECK(write_batch(c, "dns-y/def", batch));         // another instance, same numbers
+  CHECK(count_at(c, de, minute, 1, 0) == 80);
+  CHECK(answers_at(c, s1, minute) == 8);
+  CHECK(scalar(c, "SELECT count(*) FROM dns_query_counts") == 1);
+  CHECK(scalar(c, "SELECT query_rows FROM dns_stats_flushes WHERE instance_id = 'dns-x/abc'") == 2);
+
+  // Through the queue: a batch that was applied but put back (its acknowledgement was lost)
+  // is recognised, not added again.
+  QueryStats stats;
+  Recorder& rec = stats.add_recorder();
+  rec.count_query(minute, stats.zone_slot(de), 28, 0);
+  StatsFlusher f(stats, db.conninfo(), "dns-z");
+  stats.collect_all();
+  stats.seal();
+  auto b = stats.take();
+  REQUIRE(b);
+  CHECK(write_batch(c, f.instance_id(), *b));
+  stats.put_back(std::move(*b));
+  auto r = f.write_queued();
+  CHECK(r.duplicates == 1);
+  CHECK(r.written == 0);
+  CHECK(count_at(c, de, minute, 28, 0) == 1);
+
+  // Retention drops old minute rows and keeps hourly totals.
+  CHECK(scalar(c, "SELECT dns_stats_prune('1 second', '1 second')") == 2);
+  CHECK(scalar(c, "SELECT count(*) FROM dns_query_counts") == 0);
+  CHECK(scalar(c, "SELECT sum(count)::bigint FROM dns_query_counts_hourly") == 81);
+}
