@@ -43,7 +43,7 @@ std::string dns_name(const Ctx& c, const std::string& zone, int n = -1) {
 
 // Rules for device makers, in plain words (also on the vendor page).
 constexpr const char* kVendorRules = R"(<ol class="rules">
-<li>Never put the address of a server, or a plain pool name such as {{pool}}, into a product.
+<li>Never hard-code the address of a server, or a plain pool name such as {{pool}}, into a product.
 Addresses change; a plain name gives us no way to see or steer your devices' load.</li>
 <li>Ask for a vendor zone (free): your devices then use names like
 <code>0.yourcompany.{{pool}}</code> that we can manage for you.</li>
