@@ -313,9 +313,10 @@ void Document::check_unknown(const std::vector<std::string>& known) const {
     for (const auto& section : known) {
       std::string prefix = env_name(section, "");  // "TIMEPOOL_DNS_"
       if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string& env_key = name;  // clang 14 cannot capture a structured binding
       bool matched = std::any_of(used_.begin(), used_.end(), [&](const std::string& k) {
         auto dot = k.find('.');
-        return env_name(k.substr(0, dot), k.substr(dot + 1)) == name;
+        return env_name(k.substr(0, dot), k.substr(dot + 1)) == env_key;
       });
       if (!matched) {
         problems.push_back("environment: " + name + " names no key of [" + section + "]");
