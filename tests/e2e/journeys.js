@@ -1,0 +1,129 @@
+// The three journeys of the web site in headless Chromium (Debian's), end to end against the
+// real timepool-web: a volunteer adds a loopback server and sees its page; a vendor requests a
+// zone; an admin approves it and the vendor then sees the names to ship. Screenshots go to
+// $SHOTS. Run by run_e2e.py, which starts the database, chronyd and the site.
+'use strict';
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS;
+const adminEmail = process.env.ADMIN_EMAIL;
+const adminPassword = process.env.ADMIN_PASSWORD;
+const stamp = Date.now().toString(36);
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+  console.log('ok - ' + what);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+}
+
+async function signup(page, email, role) {
+  await page.goto(base + '/signup');
+  await page.fill('input[name=email]', email);
+  await page.fill('input[name=password]', 'a long password 1');
+  await page.check(`input[name=role][value=${role}]`);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
+async function volunteerJourney(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(base + '/');
+  await shot(page, '00-home');
+  await signup(page, `vol-${stamp}@example.org`, 'volunteer');
+  check(page.url().endsWith('/servers'), 'volunteer lands on My servers');
+  await page.fill('#add-server input[name=address]', '127.0.0.1');
+  await page.selectOption('#add-server select[name=netspeed]', '25000');
+  await page.selectOption('#add-server select[name=country]', 'de');
+  await shot(page, '01-volunteer-add-form');
+  await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#add-server button[type=submit]')]);
+  check(await page.isVisible('#added'), 'server added');
+  check((await page.textContent('#probe-stratum')).trim() === '2', 'the check saw stratum 2');
+  await shot(page, '02-volunteer-added');
+  await Promise.all([page.waitForNavigation(), page.click('#score-link')]);
+  check((await page.textContent('h1')).trim() === '127.0.0.1', 'score page of 127.0.0.1');
+  check((await page.locator('svg.chart').count()) === 2, 'score page has two SVG charts');
+  await shot(page, '03-volunteer-score-page');
+  // The same page on a phone.
+  const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
+  const p2 = await phone.newPage();
+  await p2.goto(base + '/scores/127.0.0.1');
+  const overflow = await p2.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  check(!overflow, 'score page fits a phone screen without sideways scrolling');
+  await shot(p2, '04-phone-score-page');
+  await phone.close();
+  await ctx.close();
+}
+
+async function vendorRequests(browser, zone) {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+  const page = await ctx.newPage();
+  await signup(page, `vendor-${stamp}@example.org`, 'vendor');
+  check(page.url().endsWith('/vendor'), 'vendor lands on Vendor zones');
+  await page.fill('#vendor-form input[name=name]', zone);
+  await page.fill('#vendor-form input[name=organization]', 'Example Gadgets Ltd');
+  await page.fill('#vendor-form input[name=contact]', 'Eve Example <eve@example.org>');
+  await page.fill('#vendor-form textarea[name=device_description]', 'Wi-Fi weather stations');
+  await page.fill('#vendor-form input[name=device_count]', '50000');
+  await page.selectOption('#vendor-form select[name=client_type]', 'both');
+  await page.fill('#vendor-form textarea[name=poll_description]', 'SNTP every hour at a random minute');
+  await shot(page, '05-vendor-form');
+  await Promise.all([page.waitForNavigation(), page.click('#vendor-form button[type=submit]')]);
+  check((await page.textContent('#my-requests')).includes(zone), 'request listed');
+  check((await page.textContent('#my-requests')).includes('waiting'), 'request is waiting');
+  await shot(page, '06-vendor-waiting');
+  return { ctx, page };
+}
+
+async function adminApproves(browser, zone) {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(base + '/login');
+  await page.fill('input[name=email]', adminEmail);
+  await page.fill('input[name=password]', adminPassword);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  check(page.url().endsWith('/admin'), 'admin lands on the queue');
+  const card = page.locator('#request-' + zone);
+  check(await card.isVisible(), 'request in the queue');
+  await shot(page, '07-admin-queue');
+  await Promise.all([page.waitForNavigation(), card.locator('text=Approve').click()]);
+  check(!(await page.isVisible('#request-' + zone)), 'request left the queue');
+  await shot(page, '08-admin-approved');
+  await ctx.close();
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/lib/chromium/chromium',
+    chromiumSandbox: false,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync',
+           '--no-first-run'],
+  });
+  let failed = false;
+  try {
+    await volunteerJourney(browser);
+    const zone = 'gadgets-' + stamp;
+    const vendor = await vendorRequests(browser, zone);
+    await adminApproves(browser, zone);
+    const page = vendor.page;
+    await page.goto(base + '/vendor');
+    await Promise.all([page.waitForNavigation(), page.click(`#my-requests a:text("${zone}")`)]);
+    const names = await page.textContent('#names');
+    check(names.includes(`0.${zone}.pool.test`) && names.includes(`3.${zone}.pool.test`) &&
+          names.includes(`${zone}.pool.test`), 'vendor page shows the names to ship');
+    check((await page.textContent('main')).includes('systemd-timesyncd'), 'vendor page has the snippets');
+    await shot(page, '09-vendor-approved-names');
+    await vendor.ctx.close();
+  } catch (e) {
+    console.error(e);
+    failed = true;
+  } finally {
+    await browser.close();
+  }
+  process.exit(failed ? 1 : 0);
+})();
