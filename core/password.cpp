@@ -43,6 +43,7 @@ bool verify(std::string_view password, std::string_view hashed) {
 
 std::string random_token(std::size_t bytes) {
   init();
+  if (bytes == 0) return "";
   std::vector<unsigned char> buf(bytes);
   randombytes_buf(buf.data(), buf.size());
   std::string out = to_hex(buf.data(), buf.size());

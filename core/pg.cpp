@@ -285,6 +285,15 @@ std::optional<Notification> Connection::wait_notification(std::chrono::milliseco
   }
 }
 
+void Connection::reset() {
+  if (!conn_) throw Error("not connected", kConnectionFailure);
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    throw Error("cannot reconnect to PostgreSQL: " + error_message(), "08001");
+  }
+  PQsetNoticeProcessor(conn_.get(), notice_to_log, nullptr);
+}
+
 bool Connection::ok() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
 
 int Connection::socket() const { return conn_ ? PQsocket(conn_.get()) : -1; }

@@ -138,6 +138,11 @@ class Connection {
   // Notifications already received (non-blocking).
   std::vector<Notification> drain_notifications();
 
+  // Re-establishes the link with the same parameters (PQreset), e.g. after is_connection()
+  // errors; a daemon calls it in its loop with Backoff delays between attempts. LISTENs of the
+  // old session are gone: listen() again. Throws Error (is_connection()) if it fails.
+  void reset();
+
   bool ok() const;     // the link is up as far as libpq knows
   int socket() const;  // for poll()/epoll
   std::string error_message() const;

@@ -136,5 +136,13 @@ TEST_CASE("connection failures are is_connection()", "[pg]") {
     }
     CHECK_FALSE(victim.ok());
     CHECK_THROWS_AS(victim.wait_notification(std::chrono::milliseconds(10)), pg::Error);
+
+    // reset() brings the same connection back, as a new session.
+    victim.reset();
+    CHECK(victim.ok());
+    CHECK(victim.exec("SELECT pg_backend_pid()").get<int64_t>(0, 0) != pid);
+    victim.listen("again");
+    killer.exec("SELECT pg_notify('again', 'x')");
+    CHECK(victim.wait_notification(std::chrono::seconds(2)).has_value());
   }
 }
