@@ -63,7 +63,14 @@ DnsConfig read_dns_config(const config::Document& doc) {
   a.apexes = names("apex", {"pool.example"});
   const std::string first_apex = wire_to_name(a.apexes.front());
   a.ns = names("ns", {"ns1." + first_apex});
-  a.soa_rname = names("soa_rname", {"hostmaster." + first_apex}).front();
+  {
+    const std::string rname = s.get_string("soa_rname", "hostmaster." + first_apex);
+    try {
+      a.soa_rname = name_to_wire(rname);
+    } catch (const std::invalid_argument& e) {
+      throw config::Error(where + "soa_rname: '" + rname + "': " + e.what());
+    }
+  }
   a.ttl = static_cast<uint32_t>(s.get_int("ttl", 150, 30, 86400));
   a.ns_ttl = static_cast<uint32_t>(s.get_int("ns_ttl", 86400, 30, 604800));
   a.soa_ttl = static_cast<uint32_t>(s.get_int("soa_ttl", 3600, 30, 604800));
