@@ -7,6 +7,8 @@
 #   deploy/run-local.sh          start everything and wait; Ctrl-C stops it all
 #   deploy/run-local.sh stop     stop everything a run started (from another shell)
 #   deploy/run-local.sh status   show what is running
+#   deploy/run-local.sh ctl ARGS  timepoolctl against the local database (ctl servers list)
+#   deploy/run-local.sh psql      psql on the local database
 #
 # Running it again reuses the cluster, the admin and the monitor in var/. Environment:
 #   SKIP_INSTALL=1          do not run deploy/install-deps.sh
@@ -107,8 +109,11 @@ status() {
 case "${1:-start}" in
   stop) stop_all; exit 0 ;;
   status) status; exit 0 ;;
+  ctl) shift; eval "export $(bash deploy/local-pg.sh env)"
+       exec "$build/ctl/timepoolctl" -c deploy/local.toml "$@" ;;
+  psql) shift; eval "export $(bash deploy/local-pg.sh env)"; exec psql "$@" ;;
   start) ;;
-  *) echo "usage: $0 [start|stop|status]" >&2; exit 2 ;;
+  *) echo "usage: $0 [start|stop|status|ctl ARGS|psql]" >&2; exit 2 ;;
 esac
 
 for name in "${daemons[@]}"; do
@@ -216,6 +221,8 @@ start_daemon() {  # NAME ARGS...
   # Its own session: Ctrl-C reaches this script, which stops the daemons in order.
   setsid "$(binary_of "$name")" -c deploy/local.toml "$@" >>"$logdir/$name.log" 2>&1 &
   echo $! >"$run/$name.pid"
+  # live_pid recognises the daemon by its executable: wait until the fork has become it.
+  for _ in $(seq 50); do live_pid "$name" >/dev/null && break; sleep 0.1; done
 }
 stopping=0
 on_signal() {
@@ -251,17 +258,17 @@ The pool is running (logs in var/log/, state in var/):
   timepool-dns      $dns_listen (pid $(cat "$run/dns.pid")), zone $apex
   timepool-web      http://127.0.0.1:$web_port/ (pid $(cat "$run/web.pid"))
   timepool-monitor  probes every server every 10 s (pid $(cat "$run/monitor.pid"))
-  PostgreSQL        var/pg (psql: $(bash deploy/local-pg.sh env))
+  PostgreSQL        var/pg (deploy/run-local.sh psql)
   volunteers        $started_volunteers chronyd servers on 127.0.0.11-15 (127.0.0.15 is 5 s wrong)
 
 Healthy servers enter DNS after about 14 good probes (2-3 minutes); 127.0.0.15 never does.
 Try:
-  dig @$dns_host -p $dns_port $apex              # the global pool
-  dig @$dns_host -p $dns_port 2.$apex            # a numbered name
-  dig @$dns_host -p $dns_port de.$apex           # a country (europe.$apex: a continent)
-  dig @$dns_host -p $dns_port $vendor.$apex      # an approved vendor zone (also 0-3.$vendor)
-  $build/ctl/timepoolctl -c deploy/local.toml servers list
-  open http://127.0.0.1:$web_port/scores/127.0.0.11
+  dig @$dns_host -p $dns_port $apex                # the global pool
+  dig @$dns_host -p $dns_port 2.$apex              # a numbered name
+  dig @$dns_host -p $dns_port de.$apex             # a country (europe.$apex: a continent)
+  dig @$dns_host -p $dns_port $vendor.$apex    # the approved demo vendor zone (0-3.$vendor too)
+  deploy/run-local.sh ctl servers list               # scores, and who is in DNS
+  curl http://127.0.0.1:$web_port/zone/de                # or open it in a browser
 EOF
 if [ -n "$first_admin" ]; then
   cat <<EOF
