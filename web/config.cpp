@@ -13,6 +13,7 @@ WebConfig read_web_config(const config::Document& doc) {
   c.probe_port = static_cast<int>(s.get_int("probe_port", c.probe_port, 1, 65535));
   c.geoip_db = s.get_string("geoip_db", c.geoip_db);
   c.secure_cookies = s.get_bool("secure_cookies", c.secure_cookies);
+  c.trust_x_forwarded_for = s.get_bool("trust_x_forwarded_for", c.trust_x_forwarded_for);
   c.session_days = static_cast<int>(s.get_int("session_days", c.session_days, 1, 365));
   c.threads = static_cast<int>(s.get_int("threads", c.threads, 1, 256));
   c.db_connections = static_cast<int>(s.get_int("db_connections", c.db_connections, 1, 64));

@@ -21,6 +21,8 @@ struct WebConfig {
   // MaxMind DB file for the country of new servers; "" = the volunteer chooses.
   std::string geoip_db;
   bool secure_cookies = false;  // add Secure to cookies (the site is served over HTTPS)
+  // Client address from the last X-Forwarded-For entry (behind a reverse proxy only).
+  bool trust_x_forwarded_for = false;
   int session_days = 30;
   int threads = 8;         // HTTP worker threads
   int db_connections = 4;  // pooled PostgreSQL connections

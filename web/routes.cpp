@@ -13,7 +13,7 @@ namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;  // forms are small; refuse anything bigger
 
-Request convert(const httplib::Request& in) {
+Request convert(const httplib::Request& in, bool trust_forwarded_for) {
   Request r;
   r.method = in.method;
   r.path = in.path;
@@ -25,6 +25,14 @@ Request convert(const httplib::Request& in) {
   }
   r.cookies = parse_cookies(in.get_header_value("Cookie"));
   r.remote_addr = in.remote_addr;
+  if (trust_forwarded_for && in.has_header("X-Forwarded-For")) {
+    // The proxy appends the peer it saw: the last entry is the one we can trust.
+    std::string xff = in.get_header_value("X-Forwarded-For");
+    size_t comma = xff.rfind(',');
+    std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
+    size_t b = last.find_first_not_of(' '), e = last.find_last_not_of(' ');
+    if (b != std::string::npos) r.remote_addr = last.substr(b, e - b + 1);
+  }
   return r;
 }
 
@@ -47,7 +55,7 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
   s.set_payload_max_length(kMaxBody);
   auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    Response r = dispatch(app, pool, convert(req));
+    Response r = dispatch(app, pool, convert(req, app.cfg.trust_x_forwarded_for));
     write(r, res);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, ms);
