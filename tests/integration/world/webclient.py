@@ -3,7 +3,7 @@
 fetch a page, read its form (hidden CSRF field included), post it with the session cookie.
 
     webclient.py BASE_URL signup EMAIL PASSWORD ROLE
-    webclient.py BASE_URL add-server EMAIL PASSWORD ADDRESS COUNTRY NETSPEED [--expect-refusal]
+    webclient.py BASE_URL add-server EMAIL PASSWORD COUNTRY NETSPEED ADDRESS... [--expect-refusal]
     webclient.py BASE_URL request-zone EMAIL PASSWORD NAME CLIENT_TYPE
     webclient.py BASE_URL approve-zone EMAIL PASSWORD NAME
 
@@ -125,21 +125,23 @@ def main(argv):
             die(f"signup {email}: HTTP {status}: {message(page)}")
         print(f"signed up {email} as {rest[0]}")
     elif cmd == "add-server":
-        address, country, netspeed = rest[0:3]
         expect_refusal = "--expect-refusal" in rest
+        rest = [r for r in rest if r != "--expect-refusal"]
+        country, netspeed = rest[0:2]
         b.login(email, password)
-        status, url, page = b.submit("/servers", "/servers/add",
-                                     {"address": address, "country": country,
-                                      "netspeed": netspeed})
-        refused = status >= 400 or has_error(page)
-        if expect_refusal:
-            if not refused:
-                die(f"add {address}: accepted, but it should have been refused")
-            print(f"add {address}: refused as expected: {message(page)}")
-        elif refused:
-            die(f"add {address}: HTTP {status}: {message(page)}")
-        else:
-            print(f"added {address} ({country}, netspeed {netspeed})")
+        for address in rest[2:]:
+            status, url, page = b.submit("/servers", "/servers/add",
+                                         {"address": address, "country": country,
+                                          "netspeed": netspeed})
+            refused = status >= 400 or has_error(page)
+            if expect_refusal:
+                if not refused:
+                    die(f"add {address}: accepted, but it should have been refused")
+                print(f"add {address}: refused as expected: {message(page)}")
+            elif refused:
+                die(f"add {address}: HTTP {status}: {message(page)}")
+            else:
+                print(f"added {address} ({country}, netspeed {netspeed})")
     elif cmd == "request-zone":
         name, client_type = rest[0:2]
         b.login(email, password)

@@ -275,10 +275,8 @@ say "timepool up: DNS $tp_addr:53 (SOA answers), web http://$tp_addr/, monitor r
 web() { in_ns c1 /usr/bin/python3 "$src/tests/integration/world/webclient.py" "http://$tp_addr" "$@"; }
 vol_pw=volunteer-password-$RANDOM$RANDOM
 web signup volunteer@world.test "$vol_pw" volunteer
-for a in "${good[@]}" "$wrong" "$silent"; do
-  web add-server volunteer@world.test "$vol_pw" "$a" de 1500
-done
-web add-server volunteer@world.test "$vol_pw" "$nohost" de 1500 --expect-refusal
+web add-server volunteer@world.test "$vol_pw" de 1500 "${good[@]}" "$wrong" "$silent"
+web add-server volunteer@world.test "$vol_pw" de 1500 "$nohost" --expect-refusal
 [ "$(psql_tp "SELECT count(*) FROM servers WHERE address = '$nohost'")" = 0 ] \
   || fail "the refused address $nohost was written to the database"
 # The silent volunteer goes away right after registering.
@@ -325,6 +323,29 @@ while :; do
 done
 say "all healthy servers in DNS: ${!seen[*]}"
 psql_tp "SELECT host(address) || ' score ' || round(score::numeric, 2) FROM servers ORDER BY address" | sed 's/^/    /'
+
+# The web site shows what the monitor saw: JSON API and score page per server.
+api_check() {  # ADDRESS EXPECTATION(good|wrong|silent)
+  in_ns c1 /usr/bin/python3 - "http://$tp_addr" "$1" "$2" <<'EOF'
+import json, sys, urllib.request
+base, addr, kind = sys.argv[1:4]
+j = json.load(urllib.request.urlopen(f"{base}/api/server/{addr}", timeout=10))
+mons = j.get("monitors") or []
+seen = mons[0] if mons else {}
+ok = {
+    "good": j["in_dns"] and j["score"] >= 10 and abs(seen.get("offset") or 9) < 0.025,
+    "wrong": not j["in_dns"] and j["score"] < 0 and 3 < (seen.get("offset") or 0) < 5,
+    "silent": not j["in_dns"] and j["score"] < 0 and seen.get("offset") is None,
+}[kind]
+page = urllib.request.urlopen(f"{base}/scores/{addr}", timeout=10).read().decode()
+if not ok or addr not in page or "<svg" not in page:
+    sys.exit(f"web shows {addr} ({kind}) as: {json.dumps(j)[:600]}")
+print(f"    web: {addr} score {j['score']:.1f} in_dns={j['in_dns']} offset={seen.get('offset')}")
+EOF
+}
+for a in "${good[@]}"; do api_check "$a" good || fail "web site: $a"; done
+api_check "$wrong" wrong || fail "web site: $wrong"
+api_check "$silent" silent || fail "web site: $silent"
 
 # --- Clients: chronyd with the pool and with the vendor zone ------------------------------------
 client() {  # NAME CONFIG-LINES...
