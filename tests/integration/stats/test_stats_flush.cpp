@@ -94,7 +94,7 @@ TEST_CASE("counts from two DNS servers add up in every table", "[stats_sum]") {
   CHECK(scalar(c, "SELECT max(flush_seq) FROM dns_stats_flushes") == 2);
 }
 
-TEST_CASE("a batch written twice counts once; vanished zones and servers are skipped",
+TEST_CASE("a batch written twice counts once - vanished zones and servers are skipped",
           "[stats_dedupe]") {
   test::TestDb db;
   auto c = db.connect();

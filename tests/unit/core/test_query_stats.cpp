@@ -76,7 +76,7 @@ TEST_CASE("stats: late counts for a collected minute are kept for that minute") 
   CHECK(b->queries == std::vector<QueryRow>{{kT0, 5, 1, 0, 2}, {kT0 + 1, 5, 1, 0, 1}});
 }
 
-TEST_CASE("stats: answers are summed per hour; capacity overflow is counted, not crashed") {
+TEST_CASE("stats: answers are summed per hour - capacity overflow is counted, not crashed") {
   QueryStats::Limits lim;
   lim.max_zones = 2;
   lim.max_servers = 1;
