@@ -34,16 +34,17 @@ class FakeNtpServer {
     kWrongVersion,    // answers with version 3 to a version 4 request
   };
 
-  // Binds `ip`:`port` (port 0: any free port, see port()).
+  // Binds `ip`:`port` (IPv4 or IPv6; port 0: any free port, see port()).
   explicit FakeNtpServer(Behaviour b, const std::string& ip = "127.0.0.1", uint16_t port = 0,
                          double offset_s = 0, std::string kiss = "RATE", int stratum = 2)
       : behaviour_(b), offset_s_(offset_s), kiss_(std::move(kiss)), stratum_(stratum) {
     fd_ = bind_udp(ip, port);
     other_fd_ = bind_udp(ip, 0);
-    sockaddr_in sin{};
-    socklen_t len = sizeof sin;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ss.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                                     : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     thread_ = std::thread([this] { loop(); });
   }
   ~FakeNtpServer() {
@@ -61,16 +62,28 @@ class FakeNtpServer {
 
  private:
   static int bind_udp(const std::string& ip, uint16_t port) {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const bool v6 = ip.find(':') != std::string::npos;
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::runtime_error("socket");
     int rcv = 8 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &rcv, sizeof rcv);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    inet_pton(AF_INET, ip.c_str(), &sin.sin_addr);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) != 0) {
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (v6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons(port);
+      inet_pton(AF_INET6, ip.c_str(), &sin6->sin6_addr);
+      len = sizeof(sockaddr_in6);
+    } else {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(port);
+      inet_pton(AF_INET, ip.c_str(), &sin->sin_addr);
+      len = sizeof(sockaddr_in);
+    }
+    if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
       close(fd);
       throw std::runtime_error("bind " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno));
     }
@@ -128,7 +141,7 @@ class FakeNtpServer {
   void loop() {
     constexpr int kBatch = 64;
     std::array<std::array<uint8_t, 48>, kBatch> bufs;
-    std::array<sockaddr_in, kBatch> addrs;
+    std::array<sockaddr_storage, kBatch> addrs;
     std::array<iovec, kBatch> iov;
     std::array<mmsghdr, kBatch> msgs;
     std::array<mmsghdr, kBatch> out;
@@ -139,7 +152,7 @@ class FakeNtpServer {
         iov[k] = iovec{bufs[k].data(), bufs[k].size()};
         msgs[k] = mmsghdr{};
         msgs[k].msg_hdr.msg_name = &addrs[k];
-        msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+        msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
         msgs[k].msg_hdr.msg_iov = &iov[k];
         msgs[k].msg_hdr.msg_iovlen = 1;
       }
@@ -151,7 +164,6 @@ class FakeNtpServer {
       for (int k = 0; k < n; ++k) {
         if (msgs[k].msg_len != 48 || !answer(bufs[k], b)) continue;
         out[m] = msgs[k];
-        out[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
         ++m;
       }
       if (m > 0) sendmmsg(b == Behaviour::kOtherPort ? other_fd_ : fd_, out.data(), static_cast<unsigned>(m), 0);

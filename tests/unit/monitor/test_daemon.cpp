@@ -79,6 +79,8 @@ TEST_CASE("daemon: a healthy server's score rises past 10 in 14 probes", "[daemo
   Setup s;
   Fake ok(Fake::Behaviour::kGood);
   const int64_t sid = s.add_server("127.0.0.1");
+  auto listener = s.db.connect();
+  listener.listen("timepool_dns");
   Daemon d(s.settings(ok.port()), s.db.conninfo(), [] { return ClockReading{true, 1000us, ""}; });
   d.start();
   std::thread t([&] { d.run(); });
@@ -86,6 +88,12 @@ TEST_CASE("daemon: a healthy server's score rises past 10 in 14 probes", "[daemo
   d.stop();
   t.join();
   REQUIRE(crossed);
+  // Crossing 10 put the server into DNS: the DNS servers were told, once.
+  auto n = listener.wait_notification(2s);
+  REQUIRE(n);
+  CHECK(n->channel == "timepool_dns");
+  CHECK(n->payload == "servers");
+  CHECK_FALSE(listener.wait_notification(300ms));
   auto r = s.conn.exec("SELECT score, step FROM probe_log WHERE server_id = $1 ORDER BY ts", sid);
   for (int i = 0; i < r.rows(); ++i) {
     INFO(i);
@@ -144,7 +152,7 @@ TEST_CASE("daemon: trust_local_clock scores despite an unsynchronized kernel", "
   CHECK(m.find("timepool_monitor_own_clock_trusted 1") != std::string::npos);
 }
 
-TEST_CASE("daemon: new servers are picked up, disabled ones dropped; pending does not probe", "[daemon][db]") {
+TEST_CASE("daemon: new servers are picked up, disabled ones dropped - pending does not probe", "[daemon][db]") {
   Setup s("pending");
   Fake ok(Fake::Behaviour::kGood);
   Daemon d(s.settings(ok.port()), s.db.conninfo(), [] { return ClockReading{true, 0us, ""}; });

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "fake_server.hpp"
 #include "monitor/probe_once.hpp"
@@ -149,6 +150,22 @@ TEST_CASE("prober: many concurrent probes each get their own result", "[prober]"
   CHECK(p.in_flight() == 0);
   CHECK(p.stats().packets_sent == 600);
   CHECK(p.stats().replies == 300);
+}
+
+TEST_CASE("prober: IPv6", "[prober][v6]") {
+  std::unique_ptr<Fake> ok;
+  try {
+    ok = std::make_unique<Fake>(Fake::Behaviour::kGood, "::1");
+  } catch (const std::exception& e) {
+    WARN("no IPv6 loopback here, skipped: " << e.what());
+    return;
+  }
+  auto r = probe_once("::1", ok->port(), fast());
+  CHECK(r.ok());
+  CHECK(r.replies == 3);
+  CHECK(*r.stratum == 2);
+  Fake other(Fake::Behaviour::kOtherPort, "::1");
+  CHECK(probe_once("::1", other.port(), fast()).outcome == scoring::Outcome::kNoResponse);
 }
 
 TEST_CASE("probe_once reports an unresolvable name", "[prober]") {
