@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <map>
+#include <unordered_map>
 
 #include "core/log.hpp"
 #include "core/pg.hpp"
@@ -22,38 +23,11 @@ WHERE z.kind <> 'vendor' OR v.id IS NOT NULL
 ORDER BY z.id
 )SQL";
 
-// Eligible servers (the view holds the pool rules) with every zone they are in: the global
-// zone, their country, that country's continent, and any explicit server_zones rows.
-constexpr const char* kServersSql = R"SQL(
-WITH e AS (SELECT s.id, host(s.address) AS addr, s.netspeed, s.country
-           FROM servers s WHERE s.id IN (SELECT id FROM eligible_servers)),
-m AS (
-  SELECT e.id AS server_id, g.id AS zone_id FROM e JOIN zones g ON g.kind = 'global'
-  UNION
-  SELECT e.id, c.id FROM e JOIN zones c ON c.kind = 'country' AND c.name = e.country
-                                        AND c.alias_of IS NULL
-  UNION
-  SELECT e.id, c.parent_id FROM e JOIN zones c ON c.kind = 'country' AND c.name = e.country
-                                               AND c.alias_of IS NULL
-  UNION
-  SELECT sz.server_id, sz.zone_id FROM server_zones sz JOIN e ON e.id = sz.server_id)
-SELECT e.id, e.addr, e.netspeed,
-       coalesce(array_to_string(array_agg(m.zone_id ORDER BY m.zone_id), ','), '') AS zones
-FROM e LEFT JOIN m ON m.server_id = e.id
-GROUP BY e.id, e.addr, e.netspeed
-ORDER BY e.id
-)SQL";
-
-std::vector<int64_t> split_ids(std::string_view s) {
-  std::vector<int64_t> out;
-  while (!s.empty()) {
-    const size_t comma = s.find(',');
-    out.push_back(std::stoll(std::string(s.substr(0, comma))));
-    if (comma == std::string_view::npos) break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
-}
+// Eligible servers (the view holds the pool rules) and, separately, every zone membership:
+// server_zones is kept by a trigger (global, continent, country; schema/0003_servers.sql).
+// Two flat reads joined here are several times faster than a GROUP BY in the database.
+constexpr const char* kServersSql = "SELECT id, host(address), netspeed FROM eligible_servers";
+constexpr const char* kMembersSql = "SELECT server_id, zone_id FROM server_zones";
 
 }  // namespace
 
@@ -78,13 +52,20 @@ SourceData fetch_source(pg::Connection& conn) {
     }
     auto sr = conn.exec(kServersSql);
     src.servers.reserve(static_cast<size_t>(sr.rows()));
+    std::unordered_map<int64_t, size_t> index;
+    index.reserve(static_cast<size_t>(sr.rows()));
     for (int r = 0; r < sr.rows(); ++r) {
       ServerRow s;
       s.id = sr.get<int64_t>(r, 0);
       if (!parse_address(sr.text(r, 1), s)) continue;
       s.netspeed = static_cast<uint32_t>(sr.get<int64_t>(r, 2));
-      s.zones = split_ids(sr.text(r, 3));
+      index.emplace(s.id, src.servers.size());
       src.servers.push_back(std::move(s));
+    }
+    auto mr = conn.exec(kMembersSql);
+    for (int r = 0; r < mr.rows(); ++r) {
+      auto it = index.find(mr.get<int64_t>(r, 0));
+      if (it != index.end()) src.servers[it->second].zones.push_back(mr.get<int64_t>(r, 1));
     }
     conn.exec_script("COMMIT");
   } catch (...) {

@@ -1,5 +1,6 @@
 #include "server/io/udp.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -71,7 +72,13 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
   std::vector<sockaddr_storage> peers(kBatch);
   alignas(cmsghdr) static thread_local uint8_t in_ctrl[kBatch][kCtrl];
   alignas(cmsghdr) static thread_local uint8_t out_ctrl[kBatch][kCtrl];
-  pollfd pfd[2] = {{fd, POLLIN, 0}, {rt.stop_fd, POLLIN, 0}};
+  // Blocking receive with MSG_WAITFORONE: one syscall waits for the first datagram and takes
+  // whatever else is queued (no poll() round trip per batch). The receive timeout bounds how
+  // long a stop request waits to be seen.
+  const int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  const timeval tv{0, 200000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
   while (!rt.stop.load(std::memory_order_relaxed)) {
     for (size_t i = 0; i < kBatch; ++i) {
@@ -84,14 +91,8 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
       in[i].msg_hdr.msg_control = in_ctrl[i];
       in[i].msg_hdr.msg_controllen = kCtrl;
     }
-    const int n = ::recvmmsg(fd, in.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) {
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        // Transient errors (ICMP-reported ECONNREFUSED and the like) must not stop the loop.
-      }
-      ::poll(pfd, 2, 1000);
-      continue;
-    }
+    const int n = ::recvmmsg(fd, in.data(), kBatch, MSG_WAITFORONE, nullptr);
+    if (n <= 0) continue;  // timeout (check stop), EINTR, or a transient ICMP-reported error
     // One snapshot and one config for the whole batch.
     const auto snap = rt.store->load();
     const auto cfg = rt.answer_cfg.load(std::memory_order_acquire);
