@@ -1,6 +1,7 @@
 #include "core/geo.hpp"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -41,9 +42,10 @@ namespace {
 using U128 = RangeGeoDb::U128;
 
 U128 key_of(const std::array<uint8_t, 16>& b) {
-  U128 k = 0;
-  for (uint8_t byte : b) k = (k << 8) | byte;
-  return k;
+  uint64_t hi, lo;
+  std::memcpy(&hi, b.data(), 8);
+  std::memcpy(&lo, b.data() + 8, 8);
+  return (U128{be64toh(hi)} << 64) | be64toh(lo);
 }
 
 std::array<uint8_t, 16> bytes_of(U128 k) {
@@ -68,25 +70,42 @@ uint32_t mapped_v4(const address::Address& a) {
   return (uint32_t{b[12]} << 24) | (uint32_t{b[13]} << 16) | (uint32_t{b[14]} << 8) | b[15];
 }
 
+// The index of the highest set bit of x (x != 0).
+int msb(uint32_t x) { return 31 - __builtin_clz(x); }
+int msb(U128 x) {
+  auto hi = static_cast<uint64_t>(x >> 64);
+  return hi ? 127 - __builtin_clzll(hi) : 63 - __builtin_clzll(static_cast<uint64_t>(x));
+}
+
 // The length of the largest aligned block around `key` that lies inside [lo, hi] (which
-// contains key). Fitting is monotone in the block size, so a binary search over the number of
-// host bits finds it in log2(bits) steps.
+// contains key). The block of 2^h addresses around key starts at or above lo exactly when key
+// and lo - 1 differ in a bit at position h or higher, i.e. h <= msb(key ^ (lo - 1)); it ends
+// at or below hi when h <= msb(key ^ (hi + 1)).
 template <typename K>
 uint8_t block_prefix(K key, K lo, K hi, int bits) {
-  auto fits = [&](int host_bits) {
-    K host_mask = host_bits == 0 ? K{0}
-                  : host_bits >= bits ? ~K{0}
-                                      : static_cast<K>((K{1} << host_bits) - 1);
-    K block_lo = key & ~host_mask;
-    K block_hi = block_lo | host_mask;
-    return block_lo >= lo && block_hi <= hi;
-  };
-  int good = 0, bad = bits + 1;  // fits(good) is true; fits(bad) is taken as false
-  while (bad - good > 1) {
-    int mid = (good + bad) / 2;
-    (fits(mid) ? good : bad) = mid;
+  int h = bits;
+  if (lo != 0) h = std::min(h, msb(static_cast<K>(key ^ (lo - 1))));
+  if (hi != static_cast<K>(~K{0})) h = std::min(h, msb(static_cast<K>(key ^ (hi + 1))));
+  return static_cast<uint8_t>(bits - h);
+}
+
+// Index of the first element of the sorted [base, base + n) greater than key. Branch-free (the
+// loop compiles to conditional moves): the comparisons of a lookup are unpredictable, and
+// mispredicted branches cost more than the memory reads here (Khuong and Morin, "Array Layouts
+// for Comparison-Based Searching", 2017).
+template <typename K>
+size_t upper_index(const K* base, size_t n, K key) {
+  if (n == 0) return 0;
+  const K* p = base;
+  while (n > 1) {
+    size_t half = n / 2;
+    // Fetch both possible next probes while this comparison waits for memory.
+    __builtin_prefetch(p + half / 2);
+    __builtin_prefetch(p + half + half / 2);
+    p = (p[half] <= key) ? p + half : p;
+    n -= half;
   }
-  return static_cast<uint8_t>(bits - good);
+  return static_cast<size_t>(p - base) + (*p <= key ? 1 : 0);
 }
 
 struct Line {
@@ -231,6 +250,11 @@ class RangeLoader {
     table.low.shrink_to_fit();
     table.high.shrink_to_fit();
     table.code.shrink_to_fit();
+    table.sample.clear();
+    for (size_t i = 0; i < table.low.size(); i += RangeGeoDb::kStride) {
+      table.sample.push_back(table.low[i]);
+    }
+    table.sample.shrink_to_fit();
   }
 
   RangeGeoDb& db_;
@@ -282,8 +306,13 @@ std::unique_ptr<RangeGeoDb> RangeGeoDb::load(const std::string& v4_path,
 template <typename K>
 GeoResult RangeGeoDb::find(const Table<K>& t, K key, int bits,
                            const std::vector<CountryCode>& codes) {
-  auto it = std::upper_bound(t.low.begin(), t.low.end(), key);
-  size_t next = static_cast<size_t>(it - t.low.begin());  // first range starting after key
+  // sample[j - 1] <= key < sample[j], so the first low above key is in block j - 1's keys or
+  // is the block's end.
+  size_t j = upper_index(t.sample.data(), t.sample.size(), key);
+  size_t from = j == 0 ? 0 : (j - 1) * kStride;
+  size_t to = std::min(t.low.size(), j * kStride);
+  // The first range starting after key.
+  size_t next = from + upper_index(t.low.data() + from, to - from, key);
   if (next > 0 && key <= t.high[next - 1]) {
     size_t i = next - 1;
     return GeoResult{codes[t.code[i]], block_prefix<K>(key, t.low[i], t.high[i], bits)};
@@ -310,10 +339,10 @@ std::string RangeGeoDb::description() const {
 }
 
 size_t RangeGeoDb::memory_bytes() const {
-  return v4_.low.capacity() * sizeof(uint32_t) + v4_.high.capacity() * sizeof(uint32_t) +
-         v4_.code.capacity() * sizeof(uint16_t) + v6_.low.capacity() * sizeof(U128) +
-         v6_.high.capacity() * sizeof(U128) + v6_.code.capacity() * sizeof(uint16_t) +
-         codes_.capacity() * sizeof(CountryCode);
+  return (v4_.low.capacity() + v4_.high.capacity() + v4_.sample.capacity()) * sizeof(uint32_t) +
+         v4_.code.capacity() * sizeof(uint16_t) +
+         (v6_.low.capacity() + v6_.high.capacity() + v6_.sample.capacity()) * sizeof(U128) +
+         v6_.code.capacity() * sizeof(uint16_t) + codes_.capacity() * sizeof(CountryCode);
 }
 
 RangeGeoDb::V4Range RangeGeoDb::v4_range(size_t i) const {

@@ -117,11 +117,15 @@ class RangeGeoDb final : public GeoDb {
 
  private:
   RangeGeoDb() = default;
-  // Parallel arrays (structure of arrays): the binary search touches only `low`.
+  // Parallel arrays (structure of arrays): the search touches only `low`. `sample` holds every
+  // kStride-th low key: a binary search there stays in cache (about 100 KB for IPv4, 280 KB for
+  // IPv6), and the final search reads one block of kStride keys (IPv4: one cache line).
+  static constexpr size_t kStride = 16;
   template <typename K>
   struct Table {
     std::vector<K> low, high;
     std::vector<uint16_t> code;  // index into codes_
+    std::vector<K> sample;       // low[0], low[kStride], low[2 * kStride], ...
   };
   template <typename K>
   static GeoResult find(const Table<K>& t, K key, int bits, const std::vector<CountryCode>& codes);

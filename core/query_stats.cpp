@@ -10,17 +10,21 @@
 namespace timepool::stats {
 
 size_t qtype_bucket(uint16_t qtype) {
-  for (size_t i = 1; i < kQtypes.size(); ++i) {
-    if (kQtypes[i] == qtype) return i;
+  switch (qtype) {
+    case 1: return 1;
+    case 2: return 2;
+    case 6: return 3;
+    case 16: return 4;
+    case 28: return 5;
+    case 65: return 6;
+    case 255: return 7;
+    default: return 0;
   }
-  return 0;
 }
 
 size_t rcode_bucket(uint16_t rcode) {
-  for (size_t i = 0; i + 1 < kRcodes.size(); ++i) {
-    if (kRcodes[i] == rcode) return i;
-  }
-  return kRcodes.size() - 1;
+  if (rcode <= 5) return rcode;
+  return rcode == 16 ? 6 : 7;
 }
 
 int64_t current_minute() {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -217,4 +218,98 @@ TEST_CASE("MmdbGeoDb reports a missing or corrupt file") {
     CHECK(std::string(e.what()).find(path) != std::string::npos);
   }
   unlink(path);
+}
+
+namespace {
+
+// The largest aligned block around key inside [lo, hi], by trying every size.
+template <typename K>
+int brute_prefix(K key, K lo, K hi, int bits) {
+  for (int h = bits; h >= 0; --h) {
+    K mask = h == bits ? static_cast<K>(~K{0}) : static_cast<K>((K{1} << h) - 1);
+    K b = key & static_cast<K>(~mask);
+    if (b >= lo && (b | mask) <= hi) return bits - h;
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("RangeGeoDb agrees with a linear scan on random ranges, country and prefix") {
+  uint32_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  using U128 = RangeGeoDb::U128;
+  struct R4 { uint32_t lo, hi; std::string cc; };
+  struct R6 { U128 lo, hi; std::string cc; };
+  std::vector<R4> r4;
+  std::vector<R6> r6;
+  std::string t4, t6;
+  const char* codes[] = {"de", "fr", "jp", "br"};
+  uint32_t x = static_cast<uint32_t>(rng() % 1000);
+  U128 y = rng() % 1000;
+  for (int i = 0; i < 3000; ++i) {
+    uint32_t lo = x + static_cast<uint32_t>(rng() % 3) * static_cast<uint32_t>(rng() % 5000);
+    uint32_t hi = lo + static_cast<uint32_t>(rng() % 70000);
+    if (hi < lo || hi > 0xfff00000u) break;
+    std::string cc = codes[i % 4];  // neighbours differ: no merging
+    r4.push_back({lo, hi, cc});
+    t4 += std::to_string(lo) + "," + std::to_string(hi) + "," + cc + "\n";
+    x = hi + 1;
+    // IPv6 ranges spread over the whole space: steps of up to 2^100.
+    U128 lo6 = y + (static_cast<U128>(rng() % 3) << (rng() % 100));
+    U128 hi6 = lo6 + (static_cast<U128>(rng() >> 8) << (rng() % 40));
+    std::array<uint8_t, 16> bl{}, bh{};
+    for (int k = 0; k < 16; ++k) {
+      bl[static_cast<size_t>(15 - k)] = static_cast<uint8_t>(lo6 >> (8 * k));
+      bh[static_cast<size_t>(15 - k)] = static_cast<uint8_t>(hi6 >> (8 * k));
+    }
+    r6.push_back({lo6, hi6, cc});
+    t6 += Address::v6(bl).to_string() + "," + Address::v6(bh).to_string() + "," + cc + "\n";
+    y = hi6 + 1;
+  }
+  LoadReport rep;
+  auto db = RangeGeoDb::parse(t4, t6, &rep);
+  INFO(rep.summary());
+  REQUIRE(rep.bad_lines == 0);
+  for (int i = 0; i < 20000; ++i) {
+    // An address near a random range boundary, or anywhere.
+    uint32_t k4;
+    U128 k6;
+    const auto& a4 = r4[rng() % r4.size()];
+    const auto& a6 = r6[rng() % r6.size()];
+    switch (rng() % 4) {
+      case 0: k4 = a4.lo - static_cast<uint32_t>(rng() % 3); k6 = a6.lo - rng() % 3; break;
+      case 1: k4 = a4.hi + static_cast<uint32_t>(rng() % 3); k6 = a6.hi + rng() % 3; break;
+      case 2: k4 = a4.lo + static_cast<uint32_t>(rng() % (a4.hi - a4.lo + 1)); k6 = a6.lo + rng() % 1000; break;
+      default: k4 = static_cast<uint32_t>(rng()); k6 = (static_cast<U128>(rng()) << 64) | rng(); break;
+    }
+    // Expected, by a linear scan: the containing range, else the gap around the key.
+    std::string want4 = "-";
+    uint32_t lo4 = 0, hi4 = 0xffffffffu;
+    for (const auto& r : r4) {
+      if (r.lo <= k4 && k4 <= r.hi) { want4 = r.cc; lo4 = r.lo; hi4 = r.hi; break; }
+      if (r.hi < k4) lo4 = r.hi + 1;
+      if (r.lo > k4) { hi4 = r.lo - 1; break; }
+    }
+    auto got4 = db->lookup(Address::v4(k4));
+    INFO("v4 " << Address::v4(k4).to_string());
+    REQUIRE(cc(got4.country) == want4);
+    REQUIRE(got4.prefix_len == brute_prefix<uint32_t>(k4, lo4, hi4, 32));
+
+    std::string want6 = "-";
+    U128 lo6 = 0, hi6 = ~U128{0};
+    for (const auto& r : r6) {
+      if (r.lo <= k6 && k6 <= r.hi) { want6 = r.cc; lo6 = r.lo; hi6 = r.hi; break; }
+      if (r.hi < k6) lo6 = r.hi + 1;
+      if (r.lo > k6) { hi6 = r.lo - 1; break; }
+    }
+    std::array<uint8_t, 16> kb{};
+    for (int k = 0; k < 16; ++k) kb[static_cast<size_t>(15 - k)] = static_cast<uint8_t>(k6 >> (8 * k));
+    auto got6 = db->lookup(Address::v6(kb));
+    INFO("v6 " << Address::v6(kb).to_string());
+    if (kb[0] == 0 && kb[10] == 0xff && kb[11] == 0xff) continue;  // IPv4-mapped: the v4 table
+    REQUIRE(cc(got6.country) == want6);
+    REQUIRE(got6.prefix_len == brute_prefix<U128>(k6, lo6, hi6, 128));
+  }
 }

@@ -27,6 +27,13 @@ TEST_CASE("stats buckets: known qtypes and rcodes have their own, the rest share
   CHECK(kRcodes[rcode_bucket(16)] == 16);
   CHECK(kRcodes[rcode_bucket(9)] == 4095);
   CHECK(kRcodes[rcode_bucket(4095)] == 4095);
+  for (size_t i = 0; i < kQtypes.size(); ++i) CHECK(qtype_bucket(kQtypes[i]) == i);
+  for (size_t i = 0; i + 1 < kRcodes.size(); ++i) CHECK(rcode_bucket(kRcodes[i]) == i);
+  for (uint32_t v = 0; v <= 65535; ++v) {
+    uint16_t q = static_cast<uint16_t>(v);
+    if (kQtypes[qtype_bucket(q)] != q && qtype_bucket(q) != 0) FAIL("qtype " << v);
+    if (kRcodes[rcode_bucket(q)] != q && rcode_bucket(q) != kRcodes.size() - 1) FAIL("rcode " << v);
+  }
   int64_t m = current_minute();
   CHECK(m > kT0);
 }
