@@ -39,6 +39,7 @@ class Error : public std::runtime_error {
 class Document;
 
 // A view of one [section]; getters record the keys they read so Document can report the rest.
+// It points into its Document: use it only while the Document lives (and is not moved).
 class Section {
  public:
   std::string get_string(std::string_view key, std::string_view def) const;

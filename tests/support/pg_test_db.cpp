@@ -51,10 +51,15 @@ void drop_database(const std::string& name) {
 }  // namespace
 
 TestDb::TestDb(bool migrate) : name_("tp_" + password::random_token(6)) {
-  {
+  try {
     auto admin = admin_connection();
     // The name is ours (hex), and CREATE DATABASE takes no parameters.
     admin.exec_script("CREATE DATABASE " + name_);
+  } catch (const pg::Error& e) {
+    if (!e.is_connection()) throw;
+    throw pg::Error(std::string("TestDb: no test cluster (run the test through ctest, which "
+                                "starts one, or set PGHOST/PGPORT/PGUSER): ") + e.what(),
+                    e.sqlstate());
   }
   if (migrate) {
     try {
