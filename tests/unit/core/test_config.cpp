@@ -107,7 +107,7 @@ TEST_CASE("precedence: file < environment < --set", "[config]") {
   }
 }
 
-TEST_CASE("load reads a file and names it; no file means defaults", "[config]") {
+TEST_CASE("load reads a file and names it - no file means defaults", "[config]") {
   timepool::test::TempDir dir;
   auto path = dir.write("timepool.toml", "[dns]\nttl = 99\n");
   auto doc = config::Document::load(path, {"dns.port=5353"}, nullptr);

@@ -56,7 +56,7 @@ TEST_CASE("a Process going out of scope leaves no child behind", "[process]") {
   CHECK(::kill(pid, 0) != 0);  // killed and reaped
 }
 
-TEST_CASE("free_port gives a bindable port; wait_for_tcp_port sees a listener", "[process]") {
+TEST_CASE("free_port gives a bindable port - wait_for_tcp_port sees a listener", "[process]") {
   uint16_t port = free_port();
   CHECK(port > 0);
   CHECK_FALSE(wait_for_tcp_port("127.0.0.1", port, std::chrono::milliseconds(100)));
