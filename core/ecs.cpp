@@ -74,4 +74,42 @@ Echo make_echo(const ClientSubnet& query, uint8_t scope) {
   return e;
 }
 
+ClientLocation locate(const geo::GeoDb* geo, const address::Address& resolver,
+                      std::optional<std::span<const uint8_t>> ecs_data) {
+  ClientLocation loc;
+  loc.address = resolver;
+  std::optional<ClientSubnet> subnet;
+  if (ecs_data) {
+    Parsed p = parse(*ecs_data);
+    loc.ecs_error = p.error;
+    if (p.error == Error::None) subnet = p.subnet;
+  }
+  uint8_t scope = 0;
+  if (subnet && usable(*subnet)) {
+    loc.address = subnet->address;
+    loc.from_ecs = true;
+    if (geo) {
+      geo::GeoResult r = geo->lookup(loc.address);
+      loc.country = r.country;
+      // The answer holds for the whole block the database maps alike (RFC 7871 7.2.1).
+      scope = r.prefix_len;
+    }
+  } else if (geo && address::is_public_unicast(resolver, false)) {
+    loc.country = geo->lookup(resolver).country;
+  }
+  if (subnet) loc.echo = make_echo(*subnet, scope);
+  return loc;
+}
+
+std::string debug_text(const ClientLocation& loc, std::string_view zone_name,
+                       std::string_view reason) {
+  std::string out = "address=" + loc.address.to_string();
+  out += loc.from_ecs ? " source=ecs" : " source=resolver";
+  if (loc.ecs_error != Error::None) out += " ecs-error=" + std::string(error_name(loc.ecs_error));
+  out += " country=" + (loc.country ? std::string(loc.country->str()) : std::string("unknown"));
+  out += " zone=" + std::string(zone_name);
+  out += " reason=" + std::string(reason);
+  return out;
+}
+
 }  // namespace timepool::ecs

@@ -15,7 +15,11 @@
 #include <span>
 #include <string_view>
 
+#include <optional>
+#include <string>
+
 #include "core/address.hpp"
+#include "core/geo.hpp"
 
 namespace timepool::ecs {
 
@@ -66,5 +70,28 @@ struct Echo {
   std::span<const uint8_t> bytes() const { return {data.data(), size}; }
 };
 Echo make_echo(const ClientSubnet& query, uint8_t scope);
+
+// Where a query comes from, as the DNS server decides it (issue: geo-aware answers): the ECS
+// subnet when the query carried a well-formed, usable one, else the resolver's own address.
+struct ClientLocation {
+  address::Address address;  // the address that was looked up
+  bool from_ecs = false;
+  std::optional<geo::CountryCode> country;
+  // The option to echo when the query carried a well-formed ECS option (scope 0 when it was
+  // not used); nullopt when there was none or it was malformed.
+  std::optional<Echo> echo;
+  Error ecs_error = Error::None;  // a malformed option: the caller may answer FORMERR
+};
+
+// `ecs_data` is the ECS option's data when the query had one, else nullopt. `geo` may be null
+// (geo disabled): nobody is located then. Loopback and other special-purpose resolver
+// addresses are not looked up. Pure, thread-safe, allocation-free.
+ClientLocation locate(const geo::GeoDb* geo, const address::Address& resolver,
+                      std::optional<std::span<const uint8_t>> ecs_data);
+
+// The text of the `_country.<apex>` debug TXT record, e.g.
+// "address=81.2.188.0 source=ecs country=gb zone=gb reason=country gb has 5 servers (>= 3)".
+std::string debug_text(const ClientLocation& loc, std::string_view zone_name,
+                       std::string_view reason);
 
 }  // namespace timepool::ecs

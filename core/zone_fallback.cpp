@@ -39,6 +39,20 @@ ZoneTree::ZoneTree(std::vector<ZoneRow> rows) : rows_(std::move(rows)) {
   }
 }
 
+ZoneTree load_zone_tree(pg::Connection& conn) {
+  auto res = conn.exec("SELECT id, name, kind, parent_id, alias_of FROM zones ORDER BY id");
+  std::vector<ZoneRow> rows;
+  rows.reserve(static_cast<size_t>(res.rows()));
+  for (int i = 0; i < res.rows(); ++i) {
+    auto kind = parse_zone_kind(res.get<std::string>(i, "kind"));
+    if (!kind) throw std::invalid_argument("zones: unknown kind " + res.get<std::string>(i, "kind"));
+    rows.push_back(ZoneRow{res.get<int32_t>(i, "id"), res.get<std::string>(i, "name"), *kind,
+                           res.get<std::optional<int32_t>>(i, "parent_id"),
+                           res.get<std::optional<int32_t>>(i, "alias_of")});
+  }
+  return ZoneTree(std::move(rows));
+}
+
 const ZoneRow* ZoneTree::find(int32_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &rows_[it->second];

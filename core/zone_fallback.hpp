@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/geo.hpp"
+#include "core/pg.hpp"
 
 namespace timepool::geo {
 
@@ -64,6 +65,10 @@ class ZoneTree {
   std::unordered_map<std::string, size_t> by_name_;
   size_t global_index_ = 0;
 };
+
+// Reads every row of the zones table. Throws pg::Error, or std::invalid_argument when the rows
+// do not form a tree.
+ZoneTree load_zone_tree(pg::Connection& conn);
 
 // Eligible servers per zone id; a zone that is absent has none.
 using ServerCounts = std::unordered_map<int32_t, uint32_t>;

@@ -135,3 +135,35 @@ TEST_CASE("a batch written twice counts once - vanished zones and servers are sk
   CHECK(scalar(c, "SELECT count(*) FROM dns_query_counts") == 0);
   CHECK(scalar(c, "SELECT sum(count)::bigint FROM dns_query_counts_hourly") == 81);
 }
+
+TEST_CASE("a zone's minute series read back from the database shows its weekly burst",
+          "[stats_sum]") {
+  test::TestDb db;
+  auto c = db.connect();
+  int32_t acme_like = zone_id(c, "de");
+  // Three weeks of 100 queries a minute, 4000 every Sunday at 19:45 UTC, written as the DNS
+  // server would (two qtypes, so the series must add them up).
+  const int64_t sun = 29891520;  // 2026-11-01 00:00 UTC, a Sunday
+  QueryStats stats;
+  Recorder& rec = stats.add_recorder();
+  uint32_t z = stats.zone_slot(acme_like);
+  StatsFlusher f(stats, db.conninfo(), "dns-burst");
+  for (int64_t m = sun; m < sun + 21 * 1440; ++m) {
+    bool spike = (m - sun) % (7 * 1440) == 19 * 60 + 45;
+    for (int i = 0; i < (spike ? 2000 : 50); ++i) {
+      rec.count_query(m, z, 1, 0);
+      rec.count_query(m, z, 28, 0);
+    }
+    stats.collect_all();  // the collector runs at least every few minutes
+  }
+  auto r = f.flush(0);
+  REQUIRE(r.error.empty());
+  auto series = read_minute_series(c, acme_like, sun, sun + 21 * 1440);
+  REQUIRE(series.size() == 21 * 1440);
+  CHECK(series[0].count == 100);
+  auto bursts = find_bursts(series);
+  REQUIRE(bursts.size() == 1);
+  CHECK(bursts[0].warning ==
+        "every Sunday at 19:45 UTC your devices send 40 times your normal load in one minute");
+  CHECK(read_minute_series(c, acme_like, sun + 21 * 1440, sun + 22 * 1440).empty());
+}

@@ -11,16 +11,8 @@ TEST_CASE("ZoneTree loads the zones table: every country under a continent, uk -
           "[zones_db]") {
   test::TestDb db;
   auto c = db.connect();
-  auto res = c.exec("SELECT id, name, kind, parent_id, alias_of FROM zones ORDER BY id");
-  std::vector<ZoneRow> rows;
-  for (int i = 0; i < res.rows(); ++i) {
-    auto kind = parse_zone_kind(res.get<std::string>(i, "kind"));
-    REQUIRE(kind);
-    rows.push_back(ZoneRow{res.get<int32_t>(i, "id"), res.get<std::string>(i, "name"), *kind,
-                           res.get<std::optional<int32_t>>(i, "parent_id"),
-                           res.get<std::optional<int32_t>>(i, "alias_of")});
-  }
-  ZoneTree tree(rows);
+  ZoneTree tree = load_zone_tree(c);
+  const auto& rows = tree.rows();
   size_t countries = 0;
   for (const auto& z : rows) {
     if (z.kind != ZoneKind::Country) continue;

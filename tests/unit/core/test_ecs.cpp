@@ -114,3 +114,51 @@ TEST_CASE("ECS: random option data never breaks parse, and valid data echoes bac
   }
   CHECK(valid > 100);
 }
+
+TEST_CASE("locate: ECS when usable, else the resolver, with the echo's scope from geo") {
+  // 81.2.0.0/16 is gb, 2a00:1450::/32 is de, 5.0.0.0/8 fr; nothing else is known.
+  auto geo = timepool::geo::RangeGeoDb::parse(
+      "1359085568,1359151103,GB\n83886080,100663295,FR\n",
+      "2a00:1450::,2a00:1450:ffff:ffff:ffff:ffff:ffff:ffff,DE\n");
+  auto a = [](const char* t) { return *timepool::address::parse(t); };
+  auto span = [](const Bytes& b) { return std::optional<std::span<const uint8_t>>(b); };
+
+  Bytes gb{0, 1, 24, 0, 81, 2, 188};
+  auto loc = locate(geo.get(), a("5.5.5.5"), span(gb));
+  CHECK(loc.from_ecs);
+  CHECK(loc.address.to_string() == "81.2.188.0");
+  CHECK(loc.country->str() == "gb");
+  REQUIRE(loc.echo);
+  CHECK(Bytes(loc.echo->bytes().begin(), loc.echo->bytes().end()) == Bytes{0, 1, 24, 16, 81, 2, 188});
+  CHECK(debug_text(loc, "gb", "country gb has 5 servers (>= 3)") ==
+        "address=81.2.188.0 source=ecs country=gb zone=gb reason=country gb has 5 servers (>= 3)");
+
+  Bytes de{0, 2, 56, 0, 0x2a, 0x00, 0x14, 0x50, 0x40, 0x01, 0x08};
+  loc = locate(geo.get(), a("5.5.5.5"), span(de));
+  CHECK(loc.country->str() == "de");
+  CHECK(loc.echo->bytes()[3] == 32);
+
+  // Private ECS: the resolver's address decides, and the echo says scope 0.
+  Bytes priv{0, 1, 24, 0, 192, 168, 1};
+  loc = locate(geo.get(), a("5.5.5.5"), span(priv));
+  CHECK_FALSE(loc.from_ecs);
+  CHECK(loc.country->str() == "fr");
+  CHECK(loc.echo->bytes()[3] == 0);
+
+  // Malformed ECS: no echo, the error reported, the resolver used.
+  Bytes bad{0, 1, 24, 0, 81, 2};
+  loc = locate(geo.get(), a("5.5.5.5"), span(bad));
+  CHECK(loc.ecs_error == Error::WrongAddressLength);
+  CHECK_FALSE(loc.echo);
+  CHECK(loc.country->str() == "fr");
+  CHECK(debug_text(loc, "@", "x").find("ecs-error=wrong address length") != std::string::npos);
+
+  // No ECS; a loopback resolver is never looked up; no geo database at all.
+  loc = locate(geo.get(), a("81.2.3.4"), std::nullopt);
+  CHECK(loc.country->str() == "gb");
+  CHECK_FALSE(loc.echo);
+  CHECK_FALSE(locate(geo.get(), a("127.0.0.1"), std::nullopt).country);
+  loc = locate(nullptr, a("81.2.3.4"), span(gb));
+  CHECK_FALSE(loc.country);
+  CHECK(loc.echo->bytes()[3] == 0);
+}
