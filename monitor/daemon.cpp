@@ -157,6 +157,12 @@ void Daemon::on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint star
     metrics_.probes_unscored.fetch_add(1);
     return;
   }
+  if (r.local_failure) {
+    // Our side could not send (no IPv6 route, full buffers): not the server's fault.
+    metrics_.probes_unscored.fetch_add(1);
+    log->debug("server={} not scored: {}", id, r.error);
+    return;
+  }
   const auto step = scoring::step_for(scoring::ProbeOutcome{r.outcome, r.offset_s.value_or(0), r.stratum.value_or(0)});
   double& score = scores_[id];
   score = scoring::update_score(score, step);

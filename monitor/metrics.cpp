@@ -37,7 +37,7 @@ std::string render_metrics(const Metrics& m, const ProberStats& p, const ResultQ
                        outcome_label(static_cast<scoring::Outcome>(i)), m.probes[i].load());
   }
   metric(out, "timepool_monitor_probes_unscored_total", "counter",
-         "Probes not scored because the monitor's own clock was not good.", double(m.probes_unscored.load()));
+         "Probes not scored: the own clock was not good, or the request could not be sent.", double(m.probes_unscored.load()));
   metric(out, "timepool_monitor_probes_in_flight", "gauge", "Probes running now.", double(p.in_flight.load()));
   metric(out, "timepool_monitor_packets_sent_total", "counter", "NTP requests sent.", double(p.packets_sent.load()));
   metric(out, "timepool_monitor_send_errors_total", "counter", "Requests that could not be sent.", double(p.send_errors.load()));

@@ -78,6 +78,7 @@ ProbeResult choose_best(std::span<const PacketSample> samples) {
   } else if (first_send_error) {
     r.outcome = Outcome::kError;
     r.error = "send: " + first_send_error->error;
+    r.local_failure = true;
   }
   return r;
 }

@@ -9,7 +9,7 @@
 //   2. otherwise the valid sample with the lowest round-trip delay ("no error first, then
 //      lowest round-trip");
 //   3. otherwise the first reply that was rejected (its reason is the error);
-//   4. otherwise the first send error;
+//   4. otherwise the first send error (local_failure: not the server's fault);
 //   5. otherwise no response.
 #pragma once
 
@@ -54,6 +54,9 @@ struct ProbeResult {
   std::string error;
   int packets_sent = 0;
   int replies = 0;  // replies that answered our request (valid or not)
+  // No reply and at least one request could not leave this machine (no IPv6, no route, full
+  // socket buffer): the fault is ours, so the daemon does not score the server for it.
+  bool local_failure = false;
 };
 
 ProbeResult choose_best(std::span<const PacketSample> samples);

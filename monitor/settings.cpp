@@ -25,7 +25,7 @@ Settings read_settings(const config::Document& doc, bool need_key) {
                         "NAME` prints a key)");
   }
   r.interval = milliseconds(s.get_int("interval_ms", 540000, 100, 86400000));
-  r.new_server_within = milliseconds(s.get_int("new_server_within_ms", 60000, 0, 3600000));
+  r.new_server_within = milliseconds(s.get_int("new_server_within_ms", 25000, 0, 3600000));
   r.refresh = milliseconds(s.get_int("refresh_ms", 30000, 100, 3600000));
   r.ntp_port = static_cast<uint16_t>(s.get_int("ntp_port", 123, 1, 65535));
   r.probe.packets = static_cast<int>(s.get_int("packets", 3, 1, 8));

@@ -14,9 +14,10 @@ namespace timepool::monitor {
 struct Settings {
   // The monitor's key, as printed by `timepoolctl monitor add NAME` (or read from key_file).
   std::string key;
-  // How often each server is probed, and how soon a newly added server is.
+  // How often each server is probed, and how soon a newly added server is once seen (seen
+  // within `refresh`: 30 s + 25 s keeps "probed within a minute").
   std::chrono::milliseconds interval{540000};
-  std::chrono::milliseconds new_server_within{60000};
+  std::chrono::milliseconds new_server_within{25000};
   // How often the server list and this monitor's status are read from the database.
   std::chrono::milliseconds refresh{30000};
   uint16_t ntp_port = 123;

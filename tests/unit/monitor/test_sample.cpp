@@ -112,6 +112,8 @@ TEST_CASE("best sample: errors without a reply", "[sample]") {
   CHECK(r.outcome == Outcome::kError);
   CHECK(r.error == "send: Network is unreachable");
   CHECK(r.packets_sent == 1);
+  CHECK(r.local_failure);
+  CHECK_FALSE(choose_best(std::vector<PacketSample>{timeout()}).local_failure);
   v = {bad(ntp::Reason::kRootDistance), send_error("x")};
   CHECK(choose_best(v).error == "root_distance");
   CHECK(choose_best(std::vector<PacketSample>{}).outcome == Outcome::kNoResponse);
