@@ -13,6 +13,47 @@ void Pool::add(std::span<const uint8_t> addr, uint64_t weight, int64_t server_id
   ids_.push_back(server_id);
 }
 
+void Pool::seal() {
+  const size_t n = cum_.size();
+  threshold_.assign(n, 0xffffffffu);
+  alias_.resize(n);
+  if (n == 0) return;
+  // Vose: scale each weight to n * w / total; pair each small slot with a large one.
+  std::vector<double> scaled(n);
+  const double total = static_cast<double>(this->total());
+  std::vector<uint32_t> small, large;
+  for (size_t i = 0; i < n; ++i) {
+    scaled[i] = static_cast<double>(weight(i)) * static_cast<double>(n) / total;
+    alias_[i] = static_cast<uint32_t>(i);
+    (scaled[i] < 1.0 ? small : large).push_back(static_cast<uint32_t>(i));
+  }
+  while (!small.empty() && !large.empty()) {
+    const uint32_t s = small.back();
+    small.pop_back();
+    const uint32_t l = large.back();
+    threshold_[s] = static_cast<uint32_t>(std::min(scaled[s] * 4294967296.0, 4294967295.0));
+    alias_[s] = l;
+    scaled[l] = (scaled[l] + scaled[s]) - 1.0;
+    if (scaled[l] < 1.0) {
+      large.pop_back();
+      small.push_back(l);
+    }
+  }
+  // Left-overs are 1.0 up to rounding: they keep their own slot.
+}
+
+uint32_t Pool::exact_pick(Rng& rng, const uint32_t* taken, size_t ntaken, uint64_t remaining) const {
+  // A point of the reduced line [0, remaining) maps back to the full line by stepping over each
+  // taken interval that starts at or before it (taken is sorted by index).
+  uint64_t u = rng.below(remaining);
+  for (size_t t = 0; t < ntaken; ++t) {
+    const uint32_t idx = taken[t];
+    const uint64_t start = idx ? cum_[idx - 1] : 0;
+    if (u >= start) u += weight(idx); else break;
+  }
+  return static_cast<uint32_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
+}
+
 size_t Pool::pick(Rng& rng, size_t k, std::span<uint32_t> out) const {
   const size_t n = cum_.size();
   k = std::min({k, n, kMaxPick, out.size()});
@@ -22,20 +63,22 @@ size_t Pool::pick(Rng& rng, size_t k, std::span<uint32_t> out) const {
     for (size_t i = n; i > 1; --i) std::swap(out[i - 1], out[rng.below(i)]);
     return n;
   }
-  // taken[] is kept sorted by index: mapping a point of the reduced line [0, remaining) back to
-  // the full line means stepping over each taken interval that starts at or before it.
-  uint32_t taken[kMaxPick];
+  assert(threshold_.size() == n);
+  constexpr int kTries = 8;
+  uint32_t taken[kMaxPick];  // sorted, for exact_pick
   size_t ntaken = 0;
   uint64_t remaining = total();
   for (size_t p = 0; p < k; ++p) {
-    uint64_t u = rng.below(remaining);
-    for (size_t t = 0; t < ntaken; ++t) {
-      const uint32_t idx = taken[t];
-      const uint64_t start = idx ? cum_[idx - 1] : 0;
-      if (u >= start) u += weight(idx); else break;
+    uint32_t idx = 0;
+    bool found = false;
+    for (int t = 0; t < kTries && !found; ++t) {
+      const uint64_t r = rng();
+      const auto slot = static_cast<uint32_t>(((r >> 32) * n) >> 32);
+      idx = static_cast<uint32_t>(r) < threshold_[slot] ? slot : alias_[slot];
+      found = true;
+      for (size_t j = 0; j < ntaken; ++j) found &= taken[j] != idx;
     }
-    const auto it = std::upper_bound(cum_.begin(), cum_.end(), u);
-    const auto idx = static_cast<uint32_t>(it - cum_.begin());
+    if (!found) idx = exact_pick(rng, taken, ntaken, remaining);
     out[p] = idx;
     remaining -= weight(idx);
     size_t pos = ntaken++;

@@ -1,10 +1,12 @@
 // A weighted list of server addresses of one family, and the weighted draw without replacement
 // that every A/AAAA answer makes from it.
 //
-// The draw is exact (each pick is proportional to the weight among the servers not yet picked)
-// and costs O(k log n + k^2) for k picks from n servers: one binary search over the prefix sums
-// per pick, with the random point mapped past the intervals already taken. No rejection loop,
-// so a single very heavy server cannot make it slow.
+// The draw is exact: each pick is proportional to the weight among the servers not yet picked
+// (successive sampling). Each pick first tries Walker's alias method (O(1): one random number,
+// two loads), rejecting a server already taken; after a few rejections in a row (one server
+// holds most of the weight) it switches to an exact O(log n + k) draw over the prefix sums
+// with the random point mapped past the intervals already taken. Both give the same
+// distribution, so the switch does not bias anything; it only bounds the time.
 // Thread safety: immutable after build; pick() may be called from any number of threads.
 #pragma once
 
@@ -22,8 +24,10 @@ class Pool {
   // addr_len is 4 (IPv4) or 16 (IPv6).
   explicit Pool(uint8_t addr_len = 4) : addr_len_(addr_len) {}
 
-  // weight > 0.
+  // weight > 0. Then seal() once before the first pick().
   void add(std::span<const uint8_t> addr, uint64_t weight, int64_t server_id);
+  // Builds the alias table (Vose's method, O(n)).
+  void seal();
 
   size_t size() const { return cum_.size(); }
   bool empty() const { return cum_.empty(); }
@@ -45,6 +49,12 @@ class Pool {
   std::vector<uint8_t> addrs_;
   std::vector<uint64_t> cum_;  // inclusive prefix sums of the weights
   std::vector<int64_t> ids_;
+  // Alias table: slot i keeps i when the low 32 random bits are below threshold_[i], else
+  // gives alias_[i].
+  std::vector<uint32_t> threshold_;
+  std::vector<uint32_t> alias_;
+
+  uint32_t exact_pick(Rng& rng, const uint32_t* taken_sorted, size_t ntaken, uint64_t remaining) const;
 };
 
 }  // namespace timepool::server

@@ -86,6 +86,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t 
     };
     Pool bare(len);
     for (size_t si : members) add_to(bare, si);
+    bare.seal();
     out[0] = static_cast<uint32_t>(snap->pools_.size());
     snap->pools_.push_back(std::move(bare));
     if (members.size() < kSplitMin) {
@@ -95,6 +96,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t 
     for (int q = 0; q < 4; ++q) {
       Pool part(len);
       for (size_t i = static_cast<size_t>(q); i < members.size(); i += 4) add_to(part, members[i]);
+      part.seal();
       out[1 + q] = static_cast<uint32_t>(snap->pools_.size());
       snap->pools_.push_back(std::move(part));
     }

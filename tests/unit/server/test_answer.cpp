@@ -208,7 +208,7 @@ TEST_CASE("AAAA only on the 2. labels unless configured for all") {
   CHECK(ldns_pkt_ancount(p.get()) == 0);
 }
 
-TEST_CASE("Numbered labels hold disjoint quarters; small zones answer everything everywhere") {
+TEST_CASE("Numbered labels hold disjoint quarters - small zones answer everything everywhere") {
   Fixture f;
   std::set<std::string> all, quarters[4];
   for (int i = 0; i < 200; ++i) {
@@ -258,7 +258,7 @@ TEST_CASE("Vendor zones publish the labels of their client type") {
   CHECK(f.st.zone_id == 12);
 }
 
-TEST_CASE("EDNS: OPT echoed with our size and DO copied; BADVERS; TC when it does not fit") {
+TEST_CASE("EDNS: OPT echoed with our size and DO copied - BADVERS - TC when it does not fit") {
   Fixture f;
   auto qp = make_query_pkt("0.pool.example", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 4096);
   ldns_pkt_set_edns_do(qp.get(), true);

@@ -15,6 +15,7 @@ Pool make(const std::vector<uint64_t>& weights) {
     const uint8_t a[4] = {10, 0, 0, static_cast<uint8_t>(i)};
     p.add(a, weights[i], static_cast<int64_t>(i));
   }
+  p.seal();
   return p;
 }
 }  // namespace
