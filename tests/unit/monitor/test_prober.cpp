@@ -173,3 +173,36 @@ TEST_CASE("probe_once reports an unresolvable name", "[prober]") {
   CHECK(r.outcome == scoring::Outcome::kError);
   CHECK(r.error.find("cannot resolve") != std::string::npos);
 }
+
+TEST_CASE("prober: garbage sprayed at its port is dropped, the probe still succeeds", "[prober]") {
+  Fake ok(Fake::Behaviour::kGood);
+  std::optional<ProbeResult> result;
+  ProbeOptions o = fast();
+  Prober p(o, [&](uint64_t, const ProbeResult& r, ntp::TimePoint) { result = r; });
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(p.local_port_v4());
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  // Every truncated length, a few oversized and odd ones, and well-formed replies to nothing.
+  std::vector<uint8_t> junk(1500, 0x24);
+  for (std::size_t n = 0; n <= 49; ++n) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  for (std::size_t n : {51, 1025, 1028, 1500}) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  p.start(1, Endpoint(*address::parse("127.0.0.1"), ok.port()));
+  for (int i = 0; i < 20; ++i) {
+    ntp::Packet fake_reply;
+    fake_reply.mode = ntp::Mode::kServer;
+    fake_reply.stratum = 1;
+    fake_reply.origin = 0x1234 + static_cast<uint64_t>(i);
+    fake_reply.receive = fake_reply.transmit = 99;
+    auto b = ntp::encode(fake_reply);
+    sendto(fd, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (!result && std::chrono::steady_clock::now() < deadline) p.poll(50ms);
+  close(fd);
+  REQUIRE(result);
+  CHECK(result->ok());
+  CHECK(result->replies == 3);
+  CHECK(p.stats().unsolicited >= 70);
+}
