@@ -140,6 +140,9 @@ done
 mkdir -p "$run" "$logdir"
 chmod 0755 "$var" "$run"
 rm -f "$run/stopping"
+# A failure on the way up stops whatever this run had started.
+up=0
+trap 'if [ $up = 0 ]; then echo "run-local: start failed; stopping what was started" >&2; stop_all; fi' EXIT
 echo "== database"
 bash deploy/local-pg.sh start
 eval "export $(bash deploy/local-pg.sh env)"
@@ -227,6 +230,7 @@ start_daemon() {  # NAME ARGS...
 stopping=0
 on_signal() {
   stopping=1
+  up=1
   echo
   echo "== stopping"
   stop_all
@@ -241,7 +245,7 @@ start_daemon web --set "web.port=$web_port"
 ready=
 for _ in $(seq 150); do
   for name in "${daemons[@]}"; do
-    live_pid "$name" >/dev/null || { echo "timepool-$name exited:" >&2; tail -n 20 "$logdir/$name.log" >&2; stop_all; exit 1; }
+    live_pid "$name" >/dev/null || { echo "timepool-$name exited:" >&2; tail -n 20 "$logdir/$name.log" >&2; exit 1; }
   done
   if dig +short +time=1 +tries=1 -p "$dns_port" @"$dns_host" "$apex" SOA 2>/dev/null | grep -q . &&
      curl -fsS -o /dev/null "http://127.0.0.1:$web_port/" 2>/dev/null; then
@@ -250,7 +254,7 @@ for _ in $(seq 150); do
   fi
   sleep 0.2
 done
-[ -n "$ready" ] || { echo "the pool did not come up in 30 s; logs in var/log" >&2; stop_all; exit 1; }
+[ -n "$ready" ] || { echo "the pool did not come up in 30 s; logs in var/log" >&2; exit 1; }
 
 cat <<EOF
 
@@ -280,6 +284,7 @@ else
 fi
 echo
 echo "Ctrl-C (or '$0 stop' from another shell) stops everything."
+up=1
 
 # Wait: if a daemon dies (or another shell ran 'stop'), stop the rest and leave.
 while [ $stopping = 0 ]; do

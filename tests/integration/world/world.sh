@@ -152,13 +152,10 @@ volunteer_chronyd s2 "${good[1]}"
 volunteer_chronyd s4 "$wrong" +4s
 volunteer_chronyd s5 "$silent"
 
-# ntpsec, unpacked from Debian's package beside chrony (the two packages conflict).
-ntpd=$bin/ntpsec-cache/root/usr/sbin/ntpd
-if [ ! -x "$ntpd" ]; then
-  mkdir -p "$bin/ntpsec-cache"
-  (cd "$bin/ntpsec-cache" && apt-get download ntpsec >download.log 2>&1 &&
-    dpkg-deb -x ntpsec_*.deb root) || fail "cannot fetch ntpsec (apt-get download ntpsec): $(tail -n 3 "$bin/ntpsec-cache/download.log")"
-fi
+# ntpsec, unpacked from Debian's package beside chrony (the two packages conflict); the
+# monitor's tests keep the same cache in the build folder.
+ntpd=$(bash "$src/tests/integration/monitor/fetch-ntpsec.sh" "$bin/ntpsec-cache" 2>"$work/ntpsec-fetch.log") \
+  || fail "cannot fetch ntpsec: $(tail -n 3 "$work/ntpsec-fetch.log")"
 mkdir -p "$work/s3"
 cat >"$work/s3/ntp.conf" <<EOF
 # A volunteer running ntpsec in orphan mode: it serves its own clock at stratum 3.
