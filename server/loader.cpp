@@ -1,5 +1,7 @@
 #include "server/loader.hpp"
 
+#include <sys/stat.h>
+
 #include <ctime>
 #include <map>
 #include <unordered_map>
@@ -148,6 +150,9 @@ bool Loader::load_disk() {
     serial_ = serial ? serial - 1 : 0;
     install(src, ("file " + cfg_.snapshot_file).c_str());
     ++stats_.disk_loads;
+    // The data is as old as the file: that is the age to report.
+    struct stat st {};
+    if (::stat(cfg_.snapshot_file.c_str(), &st) == 0) stats_.snapshot_built_unix = st.st_mtime;
     return true;
   } catch (const std::exception& e) {
     log::get("dns")->error("snapshot file: {}", e.what());
@@ -182,8 +187,20 @@ void Loader::run() {
   std::optional<clock::time_point> pending;   // a NOTIFY arrived; rebuild at this time
   std::optional<clock::time_point> retry_at;  // after a failure
   bool wanted = false;
+  auto next_status = clock::now() + std::chrono::minutes(5);
   while (!stop_) {
     const auto now = clock::now();
+    if (now >= next_status) {
+      // What is being served, now and then; every minute while the database is away.
+      next_status = now + (stats_.db_up ? std::chrono::minutes(5) : std::chrono::minutes(1));
+      if (auto snap = store_.load()) {
+        const int64_t built = stats_.snapshot_built_unix.load();
+        log::get("dns")->info("serving snapshot serial={} servers={} zones={} age={}s database={}",
+                              snap->serial(), snap->server_count(), snap->zones().size(),
+                              built ? static_cast<int64_t>(::time(nullptr)) - built : -1,
+                              stats_.db_up ? "up" : "down");
+      }
+    }
     wanted = wanted || requested_.exchange(false) || now >= next_timer ||
              (pending && now >= *pending) || retry_at.has_value();
     if (wanted && (!retry_at || now >= *retry_at)) {

@@ -158,6 +158,14 @@ int main(int argc, char** argv) {
       try {
         Loaded fresh = load_config(config_path, sets);
         // Sockets, threads and the user stay as they are; what the answers depend on changes.
+        bool same_listen = fresh.dns.listen.size() == cfg.dns.listen.size();
+        for (size_t i = 0; same_listen && i < fresh.dns.listen.size(); ++i) {
+          same_listen = fresh.dns.listen[i].text() == cfg.dns.listen[i].text();
+        }
+        if (!same_listen || fresh.dns.udp_threads != cfg.dns.udp_threads ||
+            fresh.dns.metrics_listen != cfg.dns.metrics_listen || fresh.dns.user != cfg.dns.user) {
+          logger->warn("listen, udp_threads, metrics_listen and user change only on restart");
+        }
         rt.answer_cfg.store(std::make_shared<const AnswerConfig>(fresh.dns.answer));
         rt.tcp_idle_timeout_ms = fresh.dns.tcp_idle_timeout_ms;
         if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
