@@ -12,6 +12,9 @@ namespace timepool::web {
 namespace {
 
 constexpr int kLeft = 56, kRight = 10, kTop = 24, kBottom = 28;
+// Width of one reduction bucket in user units: each keeps its lowest and highest point, so a
+// week of probes from several monitors stays a few thousand vertices and spikes stay visible.
+constexpr double kBucket = 2.0;
 
 std::string num(double v) {
   char buf[32];
@@ -82,35 +85,34 @@ std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& ser
 
   int index = 0;
   for (const auto& ser : series) {
-    std::string cls = "s" + std::to_string(index++ % 6);
-    // Per pixel column keep first, min, max and last so spikes survive the reduction.
+    std::string cls = std::string("s").append(std::to_string(index++ % 6));
+    // Per bucket keep the lowest and the highest point (in time order).
     std::vector<Point> kept;
-    kept.reserve(std::min<size_t>(ser.points.size(), static_cast<size_t>(pw) * 4 + 4));
+    kept.reserve(std::min<size_t>(ser.points.size(), static_cast<size_t>(pw / kBucket) * 2 + 4));
     long col = -1;
-    Point first{}, lo{}, hi{}, last{};
+    Point lo{}, hi{};
     auto flush = [&] {
       if (col < 0) return;
-      kept.push_back(first);
-      if (lo.t < hi.t) {
+      if (lo.t == hi.t && lo.v == hi.v) {
+        kept.push_back(lo);
+      } else if (lo.t < hi.t) {
         kept.push_back(lo);
         kept.push_back(hi);
       } else {
         kept.push_back(hi);
         kept.push_back(lo);
       }
-      kept.push_back(last);
     };
     for (const auto& p : ser.points) {
       if (p.t < spec.t0 || p.t > spec.t1 || !std::isfinite(p.v)) continue;
-      long c = std::lround(x_of(p.t));
+      long c = std::lround(x_of(p.t) / kBucket);
       if (c != col) {
         flush();
         col = c;
-        first = lo = hi = last = p;
+        lo = hi = p;
       } else {
         if (p.v < lo.v) lo = p;
         if (p.v > hi.v) hi = p;
-        last = p;
       }
     }
     flush();
@@ -119,7 +121,11 @@ std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& ser
       s += "<g class=\"" + cls + " dots\">";
       std::string path;
       for (const auto& p : kept) {
-        path += "M" + num(x_of(p.t)) + " " + num(y_of(p.v)) + "h0.1";
+        path += 'M';
+        path += num(x_of(p.t));
+        path += ' ';
+        path += num(y_of(p.v));
+        path += "h0.1";
       }
       s += "<path d=\"" + path + "\"/></g>";
     } else {

@@ -28,7 +28,8 @@ struct ChartSpec {
 };
 
 // One chart, `width` x `height` in user units (scales with the page: viewBox). Many points are
-// reduced per pixel column to first/min/max/last, so the SVG stays small for long histories.
+// reduced per 2-unit bucket to their minimum and maximum, so the SVG stays small for long
+// histories and spikes stay visible.
 std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series,
                       int width = 800, int height = 220);
 

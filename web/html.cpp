@@ -53,7 +53,9 @@ std::string options(const std::vector<std::pair<std::string, std::string>>& item
   for (const auto& [value, label] : items) {
     out += "<option value=\"" + esc(value) + "\"";
     if (value == selected) out += " selected";
-    out += ">" + esc(label) + "</option>";
+    out += '>';
+    out += esc(label);
+    out += "</option>";
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "core/address.hpp"
 #include "core/log.hpp"
 #include "web/app.hpp"
+#include "web/country.hpp"
 #include "web/html.hpp"
 #include "web/queries.hpp"
 #include "web/validate.hpp"
@@ -129,11 +130,7 @@ Response post_server_add(Ctx& c) {
   if (!netspeed) return refuse(400, "Choose a netspeed from the list.");
   if (find_server(c.db, *a)) return refuse(409, a->to_string() + " is already in the pool.");
 
-  std::string country;
-  if (c.app.geo) {
-    if (auto cc = c.app.geo->country(*a)) country = std::string(cc->str());
-  }
-  if (country.empty()) country = country_in;
+  std::string country = pick_country(c.app.geo.get(), *a, country_in);
   if (country.empty()) return refuse(400, "Choose the server's country.");
   // A country zone, resolving aliases (uk -> gb).
   auto z = c.db.exec(

@@ -1,0 +1,119 @@
+// How long the score page of a server with a week of history takes to render.
+//
+// Makes a fresh database (tests/support TestDb, on the cluster named by PGHOST/PGPORT/PGUSER),
+// fills a week of probe_log for one server (5 monitors, each probing every 6 minutes: 50 probes
+// an hour, like the public pool, 8,400 rows), then times
+//   1. dispatch() of GET /scores/<address> on one connection: the whole request as the daemon
+//      handles it (session lookup, queries, SVG, HTML), without the network;
+//   2. the same request over HTTP against the real server wiring (routes.cpp) on loopback.
+// Prints min / median / p95 / max in milliseconds. Run with bench/web/run.sh.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "tests/support/pg_test_db.hpp"
+#include "web/app.hpp"
+#include "web/routes.hpp"
+
+using namespace timepool;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+void report(const char* what, std::vector<double> ms, size_t bytes) {
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))]; };
+  std::printf("%-34s n=%zu  min %.2f  median %.2f  p95 %.2f  max %.2f ms  (%zu bytes)\n", what,
+              ms.size(), ms.front(), at(0.5), at(0.95), ms.back(), bytes);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = argc > 1 ? std::atoi(argv[1]) : 200;
+  test::TestDb db;
+  auto conn = db.connect();
+  conn.exec_script(R"(
+    INSERT INTO monitors (name, key_hash, status)
+      SELECT 'monitor-' || g, 'key' || g, 'active' FROM generate_series(1, 5) g;
+    INSERT INTO servers (address, netspeed, country, score) VALUES ('192.0.2.77', 12000, 'de', 18.5);
+    INSERT INTO servers (address, netspeed, country, score) VALUES ('192.0.2.78', 12000, 'de', 0);
+    SELECT probe_log_ensure_partitions(current_date - 8, 9);
+    INSERT INTO probe_log (ts, server_id, monitor_id, step, score, offset_s, rtt_s, stratum, leap, error)
+      SELECT now() - make_interval(mins => 6 * k) - make_interval(secs => m.id * 67),
+             s.id, m.id,
+             CASE WHEN random() < 0.02 THEN -5 ELSE 1 END,
+             least(20, 10 + 10 * random()),
+             CASE WHEN random() < 0.02 THEN NULL ELSE (random() - 0.5) * 0.01 END,
+             0.02 + random() * 0.01, 2, 0,
+             CASE WHEN random() < 0.02 THEN 'timeout' END
+      FROM generate_series(0, 7 * 24 * 10 - 1) k, monitors m, servers s WHERE s.address = '192.0.2.77';
+    INSERT INTO server_scores (server_id, monitor_id, score, step, offset_s, rtt_s, stratum, leap)
+      SELECT s.id, m.id, 18, 1, 0.001, 0.02, 2, 0 FROM monitors m, servers s
+      WHERE s.address = '192.0.2.77';
+    ANALYZE;
+  )");
+  auto rows = conn.exec("SELECT count(*) FROM probe_log").get<int64_t>(0, 0);
+  std::printf("probe_log rows for the server: %lld (one week, 5 monitors)\n",
+              static_cast<long long>(rows));
+
+  web::App app;
+  app.cfg.pool_domain = "pool.example";
+  app.probe = [](const address::Address&, uint16_t) { return web::ProbeReport{}; };
+  web::Request req;
+  req.method = "GET";
+  req.path = "/scores/192.0.2.77";
+  req.remote_addr = "127.0.0.1";
+
+  std::vector<double> ms;
+  size_t bytes = 0;
+  auto time_dispatch = [&](const char* what, const std::string& path) {
+    req.path = path;
+    ms.clear();
+    for (int i = 0; i < iterations + 5; ++i) {
+      auto t0 = Clock::now();
+      auto r = web::dispatch(app, conn, req);
+      auto t1 = Clock::now();
+      if (r.status != 200) {
+        std::fprintf(stderr, "%s: status %d\n", path.c_str(), r.status);
+        std::exit(1);
+      }
+      bytes = r.body.size();
+      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    report(what, ms, bytes);
+  };
+  time_dispatch("score page, no history, dispatch()", "/scores/192.0.2.78");
+  time_dispatch("score page, dispatch()", "/scores/192.0.2.77");
+
+  web::DbPool pool(db.conninfo(), 2);
+  web::HttpServer server(app, pool);
+  int port = server.bind("127.0.0.1", 0);
+  std::thread t([&] { server.serve(); });
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  ms.clear();
+  for (int i = 0; i < iterations + 5; ++i) {
+    auto t0 = Clock::now();
+    auto r = client.Get("/scores/192.0.2.77");
+    auto t1 = Clock::now();
+    if (!r || r->status != 200) {
+      std::fprintf(stderr, "HTTP request failed\n");
+      server.stop();
+      t.join();
+      return 1;
+    }
+    bytes = r->body.size();
+    if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  report("score page, HTTP on loopback", ms, bytes);
+  server.stop();
+  t.join();
+  return 0;
+}
