@@ -10,6 +10,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/pg.hpp"
+#include "core/service.hpp"
 #include "core/version.hpp"
 #include "monitor/daemon.hpp"
 #include "monitor/probe_once.hpp"
@@ -103,7 +104,9 @@ int main(int argc, char** argv) {
     g_daemon = &daemon;
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
+    service::notify_ready();  // authenticated, sockets open: systemd (Type=notify) may proceed
     daemon.run();
+    service::notify_stopping();
     g_daemon = nullptr;
     log->info("stopped");
     return kExitOk;

@@ -99,7 +99,7 @@ TEST_CASE("schedule: a server starting from an empty list is still probed soon",
   CHECK(starts[5][0] < 60);
 }
 
-TEST_CASE("schedule: removed servers stop; in-flight ones are not handed out twice", "[schedule]") {
+TEST_CASE("schedule: removed servers stop - in-flight ones are not handed out twice", "[schedule]") {
   Schedule s(10s, 5s, 16, 3);
   const auto t0 = Clock::time_point{} + 1000h;
   s.set_servers(servers(1, 3), t0);

@@ -98,7 +98,7 @@ TEST_CASE("store: a batch is written once, a re-sent batch changes nothing", "[s
   CHECK(c.exec("SELECT score FROM servers WHERE id = $1", s2).get<double>(0, 0) == 18);
 }
 
-TEST_CASE("store: results wait across a database restart; nothing lost, nothing twice", "[store][db]") {
+TEST_CASE("store: results wait across a database restart - nothing lost, nothing twice", "[store][db]") {
   test::OwnCluster cluster;
   test::TestDb db;
   int64_t sid;
