@@ -19,7 +19,8 @@
 //   - Flushing (one thread at a time; may block on the database):
 //       StatsFlusher flusher(stats, conninfo, "dns1");
 //       flusher.flush(now_unix_seconds);  // every minute; collects, seals, writes the queue
-//     and at shutdown stats.collect_all() then one last flusher.flush(...).
+//     and at shutdown stats.collect_all() then one last flusher.flush(...). Give the conninfo a
+//     connect_timeout (e.g. "... connect_timeout=5") so a flush during an outage returns soon.
 //
 // Exactly once: every flush is a sealed batch with a sequence number; it is written in one
 // transaction together with the row (instance_id, flush_seq) in dns_stats_flushes, and skipped
