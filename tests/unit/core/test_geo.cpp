@@ -313,3 +313,23 @@ TEST_CASE("RangeGeoDb agrees with a linear scan on random ranges, country and pr
     REQUIRE(got6.prefix_len == brute_prefix<U128>(k6, lo6, hi6, 128));
   }
 }
+
+TEST_CASE("RangeGeoDb survives random text and counts what it cannot read") {
+  uint32_t seed = std::random_device{}();
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  const std::string alphabet = "0123456789,,,::abcdefABCDEF?.\n\n\r# \xff";
+  for (int round = 0; round < 300; ++round) {
+    std::string v4, v6;
+    for (int i = 0; i < 200; ++i) {
+      v4 += alphabet[rng() % alphabet.size()];
+      v6 += alphabet[rng() % alphabet.size()];
+    }
+    LoadReport rep;
+    auto db = RangeGeoDb::parse(v4, v6, &rep);
+    CHECK(rep.v4_ranges == db->v4_size());
+    CHECK(rep.bad_samples.size() <= LoadReport::kMaxBadSamples);
+    (void)db->lookup(Address::v4(static_cast<uint32_t>(rng())));
+    (void)db->lookup(a("2001:db8::1"));
+  }
+}
