@@ -51,6 +51,9 @@ const std::string& dummy_hash() {
 Response start_session(Ctx& c, int64_t account_id, std::string_view role) {
   std::string token = password::random_token(32);
   std::string csrf = password::random_token(32);
+  // Housekeeping on the (rare) login path: expired sessions and old login attempts go.
+  c.db.exec("DELETE FROM sessions WHERE expires_at < now()");
+  c.db.exec("DELETE FROM login_attempts WHERE at < now() - interval '7 days'");
   c.db.exec(
       "INSERT INTO sessions (token_hash, account_id, csrf_token, expires_at, remote_addr) "
       "VALUES ($1, $2, $3, now() + make_interval(days => $4), $5::inet)",
@@ -137,13 +140,15 @@ Ctx make_ctx(const App& app, pg::Connection& db, const Request& req) {
 }
 
 void finish(Ctx& c, Response& r) {
-  if (c.csrf_cookie_new && !c.session) {
+  bool html = r.content_type.rfind("text/html", 0) == 0;
+  // Only pages carry forms; the API, CSV and the stylesheet set no cookies.
+  if (c.csrf_cookie_new && !c.session && html) {
     r.add_header("Set-Cookie", cookie(c.app, kCsrfCookie, c.csrf, 86400));
   }
   r.add_header("X-Content-Type-Options", "nosniff");
   r.add_header("X-Frame-Options", "DENY");
   r.add_header("Referrer-Policy", "same-origin");
-  if (r.content_type.rfind("text/html", 0) == 0) {
+  if (html) {
     r.add_header("Content-Security-Policy",
                  "default-src 'self'; style-src 'self'; img-src 'self' data:; "
                  "form-action 'self'; frame-ancestors 'none'");

@@ -63,6 +63,7 @@ class Public(webtest.WebTestCase):
         r = c.get("/api/zones")
         self.assertEqual(r.status, 200)
         self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertIsNone(r.header("Set-Cookie"))  # the API sets no cookies
         zones = {z["name"]: z for z in r.json()["zones"]}
         self.assertEqual(zones["@"]["active"], {"v4": 2, "v6": 1})
         self.assertEqual(zones["de"]["netspeed"]["v4"], 4500)
