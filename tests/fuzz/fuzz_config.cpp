@@ -5,6 +5,7 @@
 //
 // Input: the TOML file text, optionally followed by a NUL and NUL-separated extra entries:
 // "TIMEPOOL_..." entries become environment variables, anything else a --set override.
+// With FUZZ_VERBOSE set, each program's verdict is printed (to see what a seed reaches).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -59,7 +60,9 @@ void run_program(const Input& in, const char* program,
     const auto doc = config::Document::parse(in.toml, "fuzz.toml", in.overrides, in.envp.data());
     read(doc);
     doc.check_unknown(known);
+    if (std::getenv("FUZZ_VERBOSE")) std::fprintf(stderr, "%s: accepted\n", program);
   } catch (const config::Error& e) {
+    if (std::getenv("FUZZ_VERBOSE")) std::fprintf(stderr, "%s: %s\n", program, e.what());
     if (std::string_view(e.what()).empty()) {
       std::fprintf(stderr, "%s: config::Error without a message\n", program);
       std::abort();
