@@ -27,6 +27,11 @@ def main():
         rc = subprocess.run(["node", os.path.join(HERE, "journeys.js")], env=env, cwd=HERE,
                             timeout=300).returncode
         print("screenshots in", shots)
+        web_rc = web.stop()
+        web = None
+        if web_rc != 0:
+            print("timepool-web exited with", web_rc)
+            return 1
         return rc
     finally:
         if web:
