@@ -38,8 +38,8 @@ std::vector<Snippet> vendor_snippets(const std::string& name, const std::string&
   std::string ntpd = "# /etc/ntpsec/ntp.conf or /etc/ntp.conf\n";
   for (const auto& n : ntp_names) ntpd += "pool " + n + " iburst\n";
   ntpd +=
-      "# Never use 'burst' (only 'iburst' at start); ntpd honours KoD RATE by backing off.\n"
-      "restrict default kod limited nomodify noquery nopeer\nrestrict 127.0.0.1\nrestrict ::1\n";
+      "# Use 'iburst' (a quick start), never 'burst'; keep the default poll range (64-1024 s).\n"
+      "# ntpd backs off on a Kiss-o'-Death RATE and drops a server that sends DENY or RSTR.\n";
   out.push_back({"ntpd / ntpsec", ntpd});
 
   std::string timesyncd = "# /etc/systemd/timesyncd.conf\n[Time]\nNTP=";
