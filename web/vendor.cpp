@@ -1,7 +1,11 @@
 // Vendors: request a zone, follow the request, and once approved see what to ship.
 #include "web/vendor.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 #include "web/app.hpp"
+#include "web/graph.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 
@@ -96,6 +100,59 @@ std::string request_form(const Ctx& c, const Request& in) {
                  {"types", options(types, in.param("client_type"))},
                  {"poll", in.param("poll_description")},
                  {"os", in.param("open_source") == "yes" ? " checked" : ""}});
+}
+
+// The zone's DNS load: queries per hour over the last week (counted by the DNS servers) and
+// the busiest minute, so a burst of synchronized clients is visible and named.
+std::string load_section(Ctx& c, const std::string& zone) {
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto h = c.db.exec(
+      "SELECT extract(epoch FROM q.hour)::float8, sum(q.count)::float8 "
+      "FROM dns_query_counts_hourly q JOIN zones z ON z.id = q.zone_id "
+      "WHERE z.name = $1 AND q.hour >= now() - interval '7 days' GROUP BY q.hour ORDER BY q.hour",
+      zone);
+  auto m = c.db.exec(
+      "SELECT to_char(q.minute AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI'), sum(q.count)::bigint, "
+      "  (SELECT sum(count)::float8 / greatest(1, count(DISTINCT minute)) FROM dns_query_counts x "
+      "   WHERE x.zone_id = z.id AND x.minute >= now() - interval '7 days') "
+      "FROM dns_query_counts q JOIN zones z ON z.id = q.zone_id "
+      "WHERE z.name = $1 AND q.minute >= now() - interval '7 days' "
+      "GROUP BY q.minute, z.id ORDER BY 2 DESC LIMIT 1",
+      zone);
+  std::string out = "<h2>Load</h2>";
+  if (h.rows() == 0 && m.rows() == 0) {
+    return out + "<p id=\"load\">No queries counted for this zone in the last 7 days.</p>";
+  }
+  ChartSeries series{"queries per hour", {}};
+  double peak = 1, total = 0;
+  for (int i = 0; i < h.rows(); ++i) {
+    double v = h.get<double>(i, 1);
+    series.points.push_back({h.get<double>(i, 0), v});
+    peak = std::max(peak, v);
+    total += v;
+  }
+  ChartSpec spec;
+  spec.title = "DNS queries per hour (last 7 days)";
+  spec.t0 = now - 7 * 86400.0;
+  spec.t1 = now;
+  spec.y_min = 0;
+  spec.y_max = peak * 1.1;
+  out += "<figure>" + svg_chart(spec, {series}) + "</figure>";
+  out += "<p id=\"load\">" + std::to_string(static_cast<long long>(total)) +
+         " queries in the last 7 days.";
+  if (m.rows() == 1) {
+    auto busiest = m.get<int64_t>(0, 1);
+    double avg = m.get<double>(0, 2);
+    out += " Busiest minute: " + esc(m.get<std::string>(0, 0)) + " UTC with " +
+           std::to_string(busiest) + " queries";
+    if (busiest > 10 * avg && busiest >= 100) {
+      out += " <strong class=\"error\" id=\"burst\">(a burst: " +
+             std::to_string(static_cast<long long>(busiest / std::max(avg, 1.0))) +
+             " times the average minute; spread your devices' polls over the hour)</strong>";
+    }
+    out += ".";
+  }
+  return out + "</p>";
 }
 
 std::string status_text(const std::string& s) {
@@ -201,6 +258,7 @@ Response get_vendor_zone(Ctx& c) {
     for (const auto& s : vendor_snippets(name, type, c.app.cfg.pool_domain)) {
       result += "<h3>" + esc(s.title) + "</h3><pre>" + esc(s.text) + "</pre>";
     }
+    result += load_section(c, name);
   } else if (status == "rejected") {
     result = "<p class=\"error\">The request was rejected: <span id=\"reason\">" +
              esc(r.get<std::optional<std::string>>(0, 10).value_or("")) + "</span></p>";

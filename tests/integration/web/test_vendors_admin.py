@@ -163,6 +163,20 @@ class VendorsAdmin(webtest.WebTestCase):
         for words in ("chrony", "ntpd / ntpsec", "systemd-timesyncd", "generic SNTP client",
                       "pool 0.gadgetco.pool.test iburst", "NTP=0.gadgetco.pool.test"):
             self.assertIn(words, page.body)
+        self.assertIn("No queries counted", page.body)
+        # The DNS servers' counts show up as the zone's load, with a burst named.
+        zid = zone[0][2]
+        self.db.q("INSERT INTO dns_query_counts_hourly (hour, zone_id, qtype, rcode, count) "
+                  "SELECT date_trunc('hour', now()) - make_interval(hours => g), %s, 1, 0, 600 "
+                  "FROM generate_series(1, 48) g", zid)
+        self.db.q("INSERT INTO dns_query_counts (minute, zone_id, qtype, rcode, count) "
+                  "SELECT date_trunc('minute', now()) - make_interval(mins => g), %s, 1, 0, "
+                  "CASE WHEN g = 30 THEN 5000 ELSE 10 END FROM generate_series(1, 120) g", zid)
+        page = ven.get("/vendor/%d" % vid)
+        self.assertIn("28800 queries in the last 7 days", page.body)
+        self.assertIn("with 5000 queries", page.body)
+        self.assertIn('id="burst"', page.body)
+        self.assertEqual(page.body.count("<svg"), 1)
         # Approving twice does nothing more.
         before = self.db.snapshot()
         adm.get("/admin")
