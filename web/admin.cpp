@@ -70,12 +70,13 @@ Response get_admin(Ctx& c) {
                      {"csrf", csrf_field(c)}});
   }
   auto d = c.db.exec(
-      "SELECT v.name, v.status, v.decided_at::date::text, coalesce(v.decision_reason, '') "
+      "SELECT v.name, v.status, v.decided_at::date::text, coalesce(v.decision_reason, ''), v.id "
       "FROM vendor_zones v WHERE v.status IN ('approved', 'rejected') "
       "ORDER BY v.decided_at DESC LIMIT 20");
   std::string decided;
   for (int i = 0; i < d.rows(); ++i) {
-    decided += "<tr><td>" + esc(d.get<std::string>(i, 0)) + "</td><td>" +
+    decided += "<tr><td><a href=\"/vendor/" + std::to_string(d.get<int64_t>(i, 4)) + "\">" +
+               esc(d.get<std::string>(i, 0)) + "</a></td><td>" +
                esc(d.get<std::string>(i, 1)) + "</td><td>" + esc(d.get<std::string>(i, 2)) +
                "</td><td>" + esc(d.get<std::string>(i, 3)) + "</td></tr>";
   }
