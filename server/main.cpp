@@ -100,12 +100,25 @@ int main(int argc, char** argv) {
   std::vector<Sock> socks;
   try {
     for (const auto& l : cfg.dns.listen) {
-      // The first UDP socket picks the port when 0 is asked for; the rest share it.
-      const int first = io::bind_udp(l, l.port, true);
-      const uint16_t port = io::bound_port(first);
-      socks.push_back({first, false});
-      for (int i = 1; i < cfg.dns.udp_threads; ++i) socks.push_back({io::bind_udp(l, port, true), false});
-      socks.push_back({io::bind_tcp(l, port), true});
+      // The first UDP socket picks the port when 0 is asked for; the rest share it. With an
+      // ephemeral port the TCP side may already be taken: then try another port.
+      uint16_t port = 0;
+      for (int attempt = 0;; ++attempt) {
+        std::vector<Sock> these;
+        try {
+          const int first = io::bind_udp(l, l.port, true);
+          these.push_back({first, false});
+          port = io::bound_port(first);
+          for (int i = 1; i < cfg.dns.udp_threads; ++i) these.push_back({io::bind_udp(l, port, true), false});
+          these.push_back({io::bind_tcp(l, port), true});
+        } catch (const std::exception&) {
+          for (auto& s : these) ::close(s.fd);
+          if (l.port != 0 || attempt >= 20) throw;
+          continue;
+        }
+        socks.insert(socks.end(), these.begin(), these.end());
+        break;
+      }
       ListenAddr shown = l;
       shown.port = port;
       logger->info("listening on {} (udp x{}, tcp)", shown.text(), cfg.dns.udp_threads);
