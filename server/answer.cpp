@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
+
+#include "core/ecs.hpp"
+#include "server/geo_answer.hpp"
 
 namespace timepool::server {
 
@@ -30,6 +34,8 @@ struct Parsed {
   uint16_t edns_size = 0;
   uint8_t edns_version = 0;
   bool edns_do = false;
+  const uint8_t* ecs = nullptr;  // EDNS Client Subnet option data (RFC 7871), if any
+  uint16_t ecs_len = 0;
 };
 
 enum class Parse { Ok, FormErrNoQuestion, FormErr };
@@ -102,6 +108,18 @@ Parse parse(std::span<const uint8_t> q, Parsed& p) {
       p.edns_size = get16(q, pos + 2);
       p.edns_version = q[pos + 5];
       p.edns_do = (q[pos + 6] & 0x80) != 0;
+      // Options (RFC 6891 section 6.1.2): code, length, data. Only ECS is looked at; a
+      // malformed option list ends the scan (the rest is ignored, as before).
+      for (size_t o = pos + 10; o + 4 <= pos + 10 + rdlen;) {
+        const uint16_t code = get16(q, o);
+        const uint16_t olen = get16(q, o + 2);
+        if (o + 4 + olen > pos + 10 + rdlen) break;
+        if (code == ecs::kOptionCode && !p.ecs) {
+          p.ecs = q.data() + o + 4;
+          p.ecs_len = olen;
+        }
+        o += 4u + olen;
+      }
     }
     pos += 10 + rdlen;
   }
@@ -261,9 +279,28 @@ void write_txt(Ctx& c, std::string_view text) {
   ++c.an;
 }
 
-void write_pool(Ctx& c, const Pool& pool, Rng& rng, uint16_t type) {
-  uint32_t picks[Pool::kMaxPick];
-  const size_t n = pool.pick(rng, c.cfg.max_answers, picks);
+// TXT in class IN with the text split into strings of at most 255 bytes (RFC 1035 3.3.14).
+void write_txt_in(Ctx& c, std::string_view text) {
+  rr_header(c, kHeader, rrtype::kTXT, kClassIN, 0);
+  const size_t rdlen_at = c.w.size();
+  c.w.u16(0);
+  do {
+    const size_t n = std::min<size_t>(text.size(), 255);
+    c.w.u8(static_cast<uint8_t>(n));
+    c.w.bytes(reinterpret_cast<const uint8_t*>(text.data()), n);
+    text.remove_prefix(n);
+  } while (!text.empty());
+  if (c.w.ok()) c.w.put16(rdlen_at, static_cast<uint16_t>(c.w.size() - rdlen_at - 2));
+  ++c.an;
+}
+
+void write_pool(Ctx& c, const Snapshot& snap, uint32_t pool_index, Rng& rng, uint16_t type,
+                AnswerStats& st) {
+  const Pool& pool = snap.pool(pool_index);
+  uint32_t* picks = st.picked.data();
+  const size_t n = pool.pick(rng, c.cfg.max_answers, st.picked);
+  st.pool = pool_index;
+  st.picked_count = static_cast<uint8_t>(n);
   const uint8_t len = pool.addr_len();
   // Every record is the same 12 bytes (owner pointer to the question, type, class, TTL,
   // length) and then the address.
@@ -315,8 +352,15 @@ std::string wire_to_name(std::span<const uint8_t> wire) {
 }
 
 size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConfig& cfg,
-              Rng& rng, const Client& client, std::span<uint8_t> out, AnswerStats& st) {
-  st = AnswerStats{};
+              Rng& rng, const Client& client, std::span<uint8_t> out, AnswerStats& st,
+              const GeoView* geo) {
+  // Field by field: `picked` is only valid below picked_count and need not be cleared.
+  st.zone_id = -1;
+  st.qtype = st.rcode = 0;
+  st.dropped = false;
+  st.zone_index = -1;
+  st.pool = Node::kNoPool;
+  st.picked_count = 0;
   // Silence for what cannot be a query: too short for a header, or a response (answering
   // responses is how reflection loops start).
   if (q.size() < kHeader || (q[2] & 0x80) || out.size() < kHeader) {
@@ -362,7 +406,10 @@ size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConf
   bool tc = false;
 
   // Reserve room for the OPT so truncation never drops it.
-  if (p.edns) w.set_limit(limit - kOptLen);
+  // An echoed ECS option adds 4 bytes of option header and at most 20 of data.
+  const size_t opt_len = kOptLen + (geo && p.ecs ? 24 : 0);
+  if (p.edns) w.set_limit(limit - opt_len);
+  std::optional<ecs::Echo> echo;
 
   auto finish = [&](uint16_t code) -> size_t {
     if (!w.ok()) {
@@ -381,7 +428,15 @@ size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConf
       w.u8(0);                                // version 0
       w.u8(p.edns_do ? 0x80 : 0);              // DO copied (RFC 3225 section 3)
       w.u8(0);
-      w.u16(0);
+      if (echo) {
+        // RFC 7871 section 7.2.1: the option as received, with our SCOPE PREFIX-LENGTH.
+        w.u16(static_cast<uint16_t>(4 + echo->size));
+        w.u16(ecs::kOptionCode);
+        w.u16(echo->size);
+        w.bytes(echo->data.data(), echo->size);
+      } else {
+        w.u16(0);
+      }
       arcount = 1;
     }
     uint8_t* d = w.data();
@@ -398,6 +453,14 @@ size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConf
   if (pr == Parse::FormErr) return finish(rcode::kFormErr);
   if (p.edns && p.edns_version > 0) return finish(rcode::kBadVers);  // RFC 6891 section 6.1.3
   if (p.qtype == rrtype::kOPT) return finish(rcode::kFormErr);
+  std::optional<std::span<const uint8_t>> ecs_data;
+  if (geo && p.ecs && p.edns) {
+    ecs_data = std::span<const uint8_t>(p.ecs, p.ecs_len);
+    const ecs::Parsed e = ecs::parse(*ecs_data);
+    // RFC 7871 section 7.1.2 / 7.2.1: a malformed option SHOULD get FORMERR.
+    if (e.error != ecs::Error::None) return finish(rcode::kFormErr);
+    echo = ecs::make_echo(e.subnet, 0);  // scope 0 unless the answer depends on it
+  }
 
   if (p.qclass == kClassCH) {
     // Server identification (RFC 4892).
@@ -448,6 +511,23 @@ size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConf
     }
   }
   aa = true;
+  if (geo && rel_len == 8 && std::memcmp(rel, "_country", 8) == 0) {
+    // The debug name: only for loopback clients unless configured otherwise. Others get
+    // REFUSED, so the name reveals nothing and is not cached as a negative answer.
+    if (!geo->debug_allowed(client)) {
+      aa = false;
+      return finish(rcode::kRefused);
+    }
+    const ecs::ClientLocation loc = geo->locate(client, ecs_data);
+    if (loc.echo) echo = loc.echo;
+    if (p.qtype == rrtype::kTXT || p.qtype == rrtype::kANY) {
+      write_txt_in(c, geo->debug(loc, false));
+    } else {
+      write_soa(c, apex_off, snap->serial(), std::min(cfg.soa_ttl, cfg.negative_ttl));
+      c.ns = 1;
+    }
+    return finish(rcode::kNoError);
+  }
   const Node* node = has_dot ? nullptr : snap->find(std::string_view(rel, rel_len));
   const uint32_t neg_ttl = std::min(cfg.soa_ttl, cfg.negative_ttl);
   if (!node) {
@@ -456,19 +536,33 @@ size_t answer(std::span<const uint8_t> q, const Snapshot* snap, const AnswerConf
     return finish(rcode::kNxDomain);
   }
   if (node->zone >= 0) st.zone_id = snap->zones()[static_cast<size_t>(node->zone)].id;
+  st.zone_index = node->zone;
+  // Where the address records come from: the name's own pools, or with geo the chosen zone's
+  // node with the same number (so the quarters stay disjoint at every level).
+  const Node* src = node;
+  if (geo && node->terminal && (p.qtype == rrtype::kA || p.qtype == rrtype::kAAAA)) {
+    const bool v6 = p.qtype == rrtype::kAAAA;
+    if (geo->needs_location(*node)) {
+      const ecs::ClientLocation loc = geo->locate(client, ecs_data);
+      if (loc.echo) echo = loc.echo;
+      src = geo->route(*node, v6, loc);
+    } else {
+      src = geo->route(*node, v6, ecs::ClientLocation{});
+    }
+  }
 
   const bool at_apex = rel_len == 0;
   bool answered = false;
   switch (p.qtype) {
     case rrtype::kA:
-      if (node->v4 != Node::kNoPool) {
-        write_pool(c, snap->pool(node->v4), rng, rrtype::kA);
+      if (src->v4 != Node::kNoPool) {
+        write_pool(c, *snap, src->v4, rng, rrtype::kA, st);
         answered = true;
       }
       break;
     case rrtype::kAAAA:
-      if (node->v6 != Node::kNoPool && (cfg.aaaa_all_labels || node->number == 2)) {
-        write_pool(c, snap->pool(node->v6), rng, rrtype::kAAAA);
+      if (src->v6 != Node::kNoPool && (cfg.aaaa_all_labels || node->number == 2)) {
+        write_pool(c, *snap, src->v6, rng, rrtype::kAAAA, st);
         answered = true;
       }
       break;

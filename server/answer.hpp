@@ -66,6 +66,10 @@ struct AnswerStats {
   uint16_t qtype = 0;
   uint16_t rcode = 0;
   bool dropped = false;
+  int32_t zone_index = -1;        // index into Snapshot::zones() of the name queried
+  uint32_t pool = 0xffffffff;     // the pool the A/AAAA records came from (Node::kNoPool: none)
+  uint8_t picked_count = 0;       // how many entries of `picked` hold pool indexes
+  std::array<uint32_t, Pool::kMaxPick> picked;  // not cleared: read only below picked_count
 };
 
 namespace rcode {
@@ -80,7 +84,14 @@ constexpr uint16_t kA = 1, kNS = 2, kSOA = 6, kHINFO = 13, kTXT = 16, kAAAA = 28
 // Writes the response into `out` and returns its length; 0 means send nothing. `snap` may be
 // null (no data yet): names below an apex then get SERVFAIL. `out` should hold 65535 bytes for
 // TCP; for UDP 4096 is plenty (responses never exceed edns_max).
+//
+// `geo` (server/geo_answer.hpp; nullptr: geo off) makes answers geo-aware: global names and
+// vendor zones answer from the client's zone, the EDNS Client Subnet option is parsed (FORMERR
+// when malformed, RFC 7871 section 7.1.2) and echoed with its scope (section 7.2.1), and
+// `_country.<apex>` answers a debug TXT to loopback clients (REFUSED to others).
+class GeoView;
 size_t answer(std::span<const uint8_t> query, const Snapshot* snap, const AnswerConfig& cfg,
-              Rng& rng, const Client& client, std::span<uint8_t> out, AnswerStats& stats);
+              Rng& rng, const Client& client, std::span<uint8_t> out, AnswerStats& stats,
+              const GeoView* geo = nullptr);
 
 }  // namespace timepool::server

@@ -18,7 +18,7 @@ constexpr const char* kChannel = "timepool_dns";
 
 // Every zone the server publishes: all non-vendor zones, and vendor zones once approved.
 constexpr const char* kZonesSql = R"SQL(
-SELECT z.id, z.name, z.kind, z.alias_of, v.client_type
+SELECT z.id, z.name, z.kind, z.alias_of, v.client_type, z.parent_id
 FROM zones z
 LEFT JOIN vendor_zones v ON v.zone_id = z.id AND v.status = 'approved'
 WHERE z.kind <> 'vendor' OR v.id IS NOT NULL
@@ -50,6 +50,7 @@ SourceData fetch_source(pg::Connection& conn) {
       z.alias_of = zr.get<std::optional<int64_t>>(r, 3);
       const auto ct = zr.get<std::optional<std::string>>(r, 4).value_or("both");
       z.client_type = ct == "ntp" ? ClientType::Ntp : ct == "sntp" ? ClientType::Sntp : ClientType::Both;
+      z.parent_id = zr.get<std::optional<int64_t>>(r, 5);
       src.zones.push_back(std::move(z));
     }
     auto sr = conn.exec(kServersSql);

@@ -19,6 +19,7 @@
 #include "core/service.hpp"
 #include "core/version.hpp"
 #include "server/dns_config.hpp"
+#include "server/geo_config.hpp"
 #include "server/io/runtime.hpp"
 #include "server/io/tcp.hpp"
 #include "server/io/udp.hpp"
@@ -34,11 +35,15 @@ struct Loaded {
   config::DatabaseConfig db;
   config::LogConfig log;
   DnsConfig dns;
+  GeoSettings geo;
+  StatsSettings stats;
 };
 
 Loaded load_config(const std::string& path, const std::vector<std::string>& sets) {
   auto doc = config::Document::load(path, sets);
-  Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc)};
+  Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc), {}, {}};
+  l.geo = read_geo_settings(doc);
+  l.stats = read_stats_settings(doc, l.db.conninfo);
   doc.check_unknown({"database", "log", "dns"});
   return l;
 }
@@ -92,6 +97,29 @@ int main(int argc, char** argv) {
   rt.tcp_idle_timeout_ms = cfg.dns.tcp_idle_timeout_ms;
   rt.tcp_max_connections = cfg.dns.tcp_max_connections;
   rt.rng_seed = cfg.dns.rng_seed;
+
+  // Geo: a configured .mmdb that cannot be opened is a start-up error (the operator asked for
+  // it); when the built-in tor-geoipdb ranges are missing we serve without locating clients.
+  GeoState geo_state;
+  std::shared_ptr<const geo::GeoDb> geo_db;
+  if (cfg.geo.enabled) {
+    try {
+      geo_db = load_geo_db(cfg.geo.mmdb_path);
+    } catch (const std::exception& e) {
+      if (!cfg.geo.mmdb_path.empty()) {
+        logger->critical("cannot start: dns.geo_mmdb: {}", e.what());
+        return 1;
+      }
+      logger->error("geo: {}; answering without client locations (global zone)", e.what());
+    }
+  } else {
+    logger->info("geo: off (dns.geo = false)");
+  }
+  geo_state.configure(geo_db, cfg.geo);
+  rt.geo = &geo_state;
+  StatsWriter stats_writer(cfg.stats);
+  rt.stats = &stats_writer;
+  metrics.set_extra([&stats_writer] { return stats_writer.metrics_text(); });
 
   struct Sock {
     int fd;
@@ -147,6 +175,7 @@ int main(int argc, char** argv) {
   };
   auto loader = std::make_unique<Loader>(loader_cfg(cfg), store, metrics.loader());
   loader->start();
+  stats_writer.start();
 
   std::vector<std::thread> workers;
   for (const auto& s : socks) {
@@ -190,6 +219,19 @@ int main(int argc, char** argv) {
         } else {
           loader->request_rebuild();
         }
+        if (fresh.geo.enabled && (!cfg.geo.enabled || fresh.geo.mmdb_path != cfg.geo.mmdb_path)) {
+          try {
+            geo_db = load_geo_db(fresh.geo.mmdb_path);
+          } catch (const std::exception& e) {
+            logger->error("geo: {}; keeping the previous geo database", e.what());
+            fresh.geo.mmdb_path = cfg.geo.mmdb_path;
+          }
+        }
+        geo_state.configure(fresh.geo.enabled ? geo_db : nullptr, fresh.geo);
+        if (fresh.stats.instance != cfg.stats.instance ||
+            fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled) {
+          logger->warn("stats, stats_instance and stats_flush_interval change only on restart");
+        }
         cfg = std::move(fresh);
         logger->info("reloaded the configuration (SIGHUP); rebuilding the snapshot");
       } catch (const std::exception& e) {
@@ -204,6 +246,7 @@ int main(int argc, char** argv) {
   }
   rt.request_stop();
   for (auto& t : workers) t.join();
+  stats_writer.stop();
   loader->stop();
   metrics.stop();
   for (auto& s : socks) ::close(s.fd);

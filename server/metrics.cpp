@@ -125,6 +125,7 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
          std::to_string(loader_.disk_loads.load()));
   metric("timepool_dns_db_up", "gauge", "1 when the last database operation succeeded.",
          loader_.db_up.load() ? "1" : "0");
+  if (extra_) out += extra_();
   return out;
 }
 

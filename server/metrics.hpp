@@ -72,6 +72,8 @@ class Metrics {
   // A counter block for one worker thread; valid until the Metrics object dies.
   WorkerCounters& add_worker();
   LoaderStats& loader() { return loader_; }
+  // More lines for the page (query statistics); set before start().
+  void set_extra(std::function<std::string()> extra) { extra_ = std::move(extra); }
 
   // Renders the whole page; `snap` names the zones (may be null).
   std::string render(const Snapshot* snap, int64_t now_unix) const;
@@ -86,6 +88,7 @@ class Metrics {
   mutable std::mutex mu_;  // guards workers_ (growth only)
   std::vector<std::unique_ptr<WorkerCounters>> workers_;
   LoaderStats loader_;
+  std::function<std::string()> extra_;
   std::unique_ptr<httplib::Server> http_;
   std::thread thread_;
 };

@@ -138,7 +138,7 @@ std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t 
       continue;
     }
     const auto zi = static_cast<int32_t>(snap->zones_.size());
-    ZoneInfo info{z.id, z.name, z.kind};
+    ZoneInfo info{z.id, z.name, z.kind, 0, 0, z.parent_id, z.alias_of};
     if (sets[i].v4[0] != kNoPool) info.servers_v4 = static_cast<uint32_t>(snap->pools_[sets[i].v4[0]].size());
     if (sets[i].v6[0] != kNoPool) info.servers_v6 = static_cast<uint32_t>(snap->pools_[sets[i].v6[0]].size());
     snap->zones_.push_back(info);
@@ -208,7 +208,8 @@ std::string format_source(const SourceData& src, uint32_t serial) {
   for (const auto& z : src.zones) {
     out += "zone " + std::to_string(z.id) + " " + z.name + " " + kind_name(z.kind) + " " +
            (z.alias_of ? std::to_string(*z.alias_of) : std::string("-")) + " " +
-           client_name(z.client_type) + "\n";
+           client_name(z.client_type) + " " +
+           (z.parent_id ? std::to_string(*z.parent_id) : std::string("-")) + "\n";
   }
   for (const auto& s : src.servers) {
     out += "server " + std::to_string(s.id) + " " + format_address(s) + " " +
@@ -270,7 +271,7 @@ SourceData parse_source(std::string_view text, uint32_t* serial) {
       header = true;
     } else if (f[0] == "serial" && f.size() == 2) {
       ser = number<uint32_t>(f[1], lineno);
-    } else if (f[0] == "zone" && f.size() == 6) {
+    } else if (f[0] == "zone" && (f.size() == 6 || f.size() == 7)) {
       ZoneRow z;
       z.id = number<int64_t>(f[1], lineno);
       z.name = std::string(f[2]);
@@ -284,6 +285,8 @@ SourceData parse_source(std::string_view text, uint32_t* serial) {
       else if (f[5] == "sntp") z.client_type = ClientType::Sntp;
       else if (f[5] == "both") z.client_type = ClientType::Both;
       else bad(lineno, "bad client type");
+      // The parent (7th field) came later; copies without it load with no geo fallback tree.
+      if (f.size() == 7 && f[6] != "-") z.parent_id = number<int64_t>(f[6], lineno);
       src.zones.push_back(std::move(z));
     } else if (f[0] == "server" && f.size() == 5) {
       ServerRow s;

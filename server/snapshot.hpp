@@ -34,6 +34,7 @@ struct ZoneRow {
   std::string name;  // '@' for the global zone
   ZoneKind kind = ZoneKind::Country;
   std::optional<int64_t> alias_of;  // zone id this one answers for (uk -> gb)
+  std::optional<int64_t> parent_id;  // a country's continent, a continent's global zone
   ClientType client_type = ClientType::Both;  // vendor zones only
 };
 
@@ -70,6 +71,8 @@ struct ZoneInfo {
   ZoneKind kind;
   uint32_t servers_v4 = 0;
   uint32_t servers_v6 = 0;
+  std::optional<int64_t> parent_id;  // for the geo zone tree (server/geo_answer)
+  std::optional<int64_t> alias_of;
 };
 
 class Snapshot {
@@ -87,6 +90,7 @@ class Snapshot {
     return it == nodes_.end() ? nullptr : &it->second;
   }
   const Pool& pool(uint32_t i) const { return pools_[i]; }
+  size_t pool_count() const { return pools_.size(); }
   const std::vector<ZoneInfo>& zones() const { return zones_; }
   uint32_t serial() const { return serial_; }
   size_t server_count() const { return server_count_; }

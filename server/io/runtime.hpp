@@ -7,14 +7,18 @@
 
 #include "server/answer.hpp"
 #include "server/dns_config.hpp"
+#include "server/geo_answer.hpp"
 #include "server/loader.hpp"
 #include "server/metrics.hpp"
+#include "server/stats_writer.hpp"
 
 namespace timepool::server::io {
 
 struct Runtime {
   SnapshotStore* store = nullptr;
   Metrics* metrics = nullptr;
+  GeoState* geo = nullptr;        // nullptr or disabled: answers without geo
+  StatsWriter* stats = nullptr;   // nullptr: queries are not counted for the database
   std::atomic<std::shared_ptr<const AnswerConfig>> answer_cfg;
   std::atomic<bool> stop{false};
   int stop_fd = -1;  // eventfd; written once by request_stop()

@@ -35,7 +35,7 @@ class TcpServer {
  public:
   TcpServer(int lfd, Runtime& rt, WorkerCounters& counters)
       : lfd_(lfd), rt_(rt), counters_(counters), ep_(::epoll_create1(EPOLL_CLOEXEC)),
-        rng_(rt.make_rng()) {}
+        rng_(rt.make_rng()), stats_(rt.stats ? rt.stats->worker() : nullptr) {}
   ~TcpServer() {
     for (auto& [fd, c] : conns_) ::close(fd);
     if (ep_ >= 0) ::close(ep_);
@@ -147,13 +147,15 @@ class TcpServer {
     size_t off = 0;
     const auto snap = rt_.store->load();
     const auto cfg = rt_.answer_cfg.load(std::memory_order_acquire);
+    const auto geo = rt_.geo ? rt_.geo->view(snap) : nullptr;
     while (c.in.size() - off >= 2) {
       const size_t len = static_cast<size_t>((c.in[off] << 8) | c.in[off + 1]);
       if (c.in.size() - off - 2 < len) break;
       AnswerStats st;
       const size_t rlen = answer({c.in.data() + off + 2, len}, snap.get(), *cfg, rng_, c.client,
-                                 {reply_.data() + 2, reply_.size() - 2}, st);
+                                 {reply_.data() + 2, reply_.size() - 2}, st, geo.get());
       counters_.count(st, true);
+      if (stats_) stats_->count(snap, st);
       off += 2 + len;
       if (rlen == 0) return false;
       reply_[0] = static_cast<uint8_t>(rlen >> 8);
@@ -214,6 +216,7 @@ class TcpServer {
   int ep_;
   std::unordered_map<int, Conn> conns_;
   Rng rng_;
+  WorkerStats* stats_;
   std::vector<uint8_t> reply_ = std::vector<uint8_t>(2 + 65535);
 };
 

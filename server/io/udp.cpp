@@ -66,6 +66,7 @@ size_t reply_control(msghdr& in, uint8_t* out) {
 
 void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
   Rng rng = rt.make_rng();
+  WorkerStats* stats = rt.stats ? rt.stats->worker() : nullptr;
   std::vector<uint8_t> inbuf(kBatch * kInSize), outbuf(kBatch * kOutSize);
   std::vector<mmsghdr> in(kBatch), out(kBatch);
   std::vector<iovec> in_iov(kBatch), out_iov(kBatch);
@@ -96,6 +97,7 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
     // One snapshot and one config for the whole batch.
     const auto snap = rt.store->load();
     const auto cfg = rt.answer_cfg.load(std::memory_order_acquire);
+    const auto geo = rt.geo ? rt.geo->view(snap) : nullptr;
     size_t nout = 0;
     for (int i = 0; i < n; ++i) {
       const size_t len = in[i].msg_len;
@@ -105,9 +107,10 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
       const size_t rlen = (in[i].msg_hdr.msg_flags & MSG_TRUNC)
                               ? 0
                               : answer({inbuf.data() + i * kInSize, len}, snap.get(), *cfg, rng, c,
-                                       {reply, kOutSize}, st);
+                                       {reply, kOutSize}, st, geo.get());
       if (in[i].msg_hdr.msg_flags & MSG_TRUNC) st.dropped = true;
       counters.count(st, false);
+      if (stats) stats->count(snap, st);
       if (rlen == 0) continue;
       out_iov[nout] = {reply, rlen};
       out[nout].msg_hdr = msghdr{};

@@ -1,0 +1,30 @@
+#include "server/geo_config.hpp"
+
+#include <unistd.h>
+
+namespace timepool::server {
+
+GeoSettings read_geo_settings(const config::Document& doc) {
+  const auto s = doc.section("dns");
+  GeoSettings g;
+  g.enabled = s.get_bool("geo", true);
+  g.mmdb_path = s.get_string("geo_mmdb", "");
+  g.min_servers = static_cast<uint32_t>(s.get_int("geo_min_servers", geo::kDefaultMinServers, 1, 1000));
+  g.debug_any_client = s.get_bool("geo_debug_any_client", false);
+  return g;
+}
+
+StatsSettings read_stats_settings(const config::Document& doc, const std::string& conninfo) {
+  const auto s = doc.section("dns");
+  StatsSettings st;
+  st.enabled = s.get_bool("stats", true);
+  st.conninfo = conninfo;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  st.instance = s.get_string("stats_instance", "");
+  if (st.instance.empty()) st.instance = host[0] ? host : "dns";
+  st.flush_interval = std::chrono::seconds(s.get_int("stats_flush_interval", 60, 1, 3600));
+  return st;
+}
+
+}  // namespace timepool::server

@@ -1,0 +1,160 @@
+#include "server/stats_writer.hpp"
+
+#include <ctime>
+
+#include "core/log.hpp"
+
+namespace timepool::server {
+
+namespace {
+
+int64_t now_unix() { return static_cast<int64_t>(::time(nullptr)); }
+
+constexpr auto kCollectEvery = std::chrono::seconds(5);
+
+}  // namespace
+
+StatsView::StatsView(std::shared_ptr<const Snapshot> snap, stats::QueryStats& stats)
+    : snap_(std::move(snap)) {
+  const auto& zones = snap_->zones();
+  zone_slots_.resize(zones.size(), stats::kNoSlot);
+  for (size_t i = 0; i < zones.size(); ++i) {
+    zone_slots_[i] = stats.zone_slot(static_cast<int32_t>(zones[i].id));
+    if (zones[i].kind == ZoneKind::Global && global_slot_ == stats::kNoSlot) {
+      global_slot_ = zone_slots_[i];
+    }
+  }
+  // server_slot() takes a mutex: fine here, once per snapshot and server entry.
+  pool_slots_.resize(snap_->pool_count());
+  for (uint32_t p = 0; p < pool_slots_.size(); ++p) {
+    const Pool& pool = snap_->pool(p);
+    pool_slots_[p].resize(pool.size());
+    for (size_t e = 0; e < pool.size(); ++e) pool_slots_[p][e] = stats.server_slot(pool.server_id(e));
+  }
+}
+
+void WorkerStats::count(const std::shared_ptr<const Snapshot>& snap, const AnswerStats& st) {
+  if (st.dropped || !snap) return;
+  if (st.zone_index < 0 && st.rcode == rcode::kRefused) return;  // not one of our names
+  if (!view_ || view_->snapshot() != snap.get()) view_ = writer_.view(snap);
+  const int64_t minute = stats::current_minute();
+  rec_.count_query(minute, view_->zone_slot(st.zone_index), st.qtype, st.rcode);
+  for (size_t i = 0; i < st.picked_count; ++i) {
+    rec_.count_answer(minute, view_->server_slot(st.pool, st.picked[i]));
+  }
+}
+
+StatsWriter::StatsWriter(StatsSettings settings) : settings_(std::move(settings)) {
+  if (!settings_.enabled) return;
+  std::string conninfo = settings_.conninfo;
+  // A flush during an outage must give up soon and leave the batch queued.
+  if (conninfo.find("connect_timeout") == std::string::npos) conninfo += " connect_timeout=5";
+  flusher_ = std::make_unique<stats::StatsFlusher>(stats_, conninfo, settings_.instance);
+}
+
+StatsWriter::~StatsWriter() { stop(); }
+
+WorkerStats* StatsWriter::worker() {
+  if (!settings_.enabled) return nullptr;
+  std::lock_guard lock(mu_);
+  workers_.push_back(std::unique_ptr<WorkerStats>(new WorkerStats(*this, stats_.add_recorder())));
+  return workers_.back().get();
+}
+
+std::shared_ptr<const StatsView> StatsWriter::view(const std::shared_ptr<const Snapshot>& snap) {
+  std::lock_guard lock(mu_);
+  if (!view_ || view_->snapshot() != snap.get()) view_ = std::make_shared<const StatsView>(snap, stats_);
+  return view_;
+}
+
+void StatsWriter::start() {
+  if (!settings_.enabled) return;
+  log::get("dns")->info("query statistics: instance {}, flushed every {}s", flusher_->instance_id(),
+                        settings_.flush_interval.count());
+  collector_ = std::thread([this] { collect_loop(); });
+  flusher_thread_ = std::thread([this] { flush_loop(); });
+}
+
+void StatsWriter::collect_loop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, kCollectEvery, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    stats_.collect(now_unix());
+    lock.lock();
+  }
+}
+
+void StatsWriter::flush_loop() {
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, settings_.flush_interval, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    note(flusher_->flush(now_unix()));
+    lock.lock();
+  }
+}
+
+void StatsWriter::note(const stats::FlushResult& r) {
+  ++flushes_;
+  batches_written_ += r.written;
+  duplicates_ += r.duplicates;
+  discarded_ += r.discarded;
+  queued_ = r.queued;
+  auto log = log::get("dns");
+  if (!r.error.empty()) {
+    ++flush_failures_;
+    if (!last_failed_) log->error("query statistics not written ({} batches queued): {}", r.queued, r.error);
+    last_failed_ = true;
+  } else {
+    if (last_failed_) log->info("query statistics written again ({} batches)", r.written);
+    last_failed_ = false;
+    log->debug("query statistics: {} batches written, {} queued", r.written, r.queued);
+  }
+}
+
+void StatsWriter::stop() {
+  if (!settings_.enabled) return;
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (collector_.joinable()) collector_.join();
+  if (flusher_thread_.joinable()) flusher_thread_.join();
+  stats_.collect_all();
+  stats_.seal();
+  const auto r = flusher_->write_queued();
+  note(r);
+  log::get("dns")->info("query statistics at shutdown: {} batches written, {} not written", r.written,
+                        r.queued);
+}
+
+std::string StatsWriter::metrics_text() const {
+  if (!settings_.enabled) return {};
+  std::string out;
+  auto line = [&](const char* name, const char* type, const char* help, uint64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
+  };
+  line("timepool_dns_stats_flushes_total", "counter", "Statistics flush attempts.", flushes_.load());
+  line("timepool_dns_stats_flush_failures_total", "counter",
+       "Statistics flushes stopped by a database error.", flush_failures_.load());
+  line("timepool_dns_stats_batches_written_total", "counter", "Statistics batches written.",
+       batches_written_.load());
+  line("timepool_dns_stats_batches_duplicate_total", "counter",
+       "Batches found already written (a retry after a lost commit acknowledgement).", duplicates_.load());
+  line("timepool_dns_stats_batches_discarded_total", "counter",
+       "Batches the database refused for their content.", discarded_.load());
+  line("timepool_dns_stats_batches_queued", "gauge", "Batches waiting to be written.", queued_.load());
+  line("timepool_dns_stats_batches_dropped_total", "counter",
+       "Oldest batches dropped because the queue was full.", stats_.dropped_batches());
+  line("timepool_dns_stats_overflow_total", "counter", "Counts dropped for lack of slots.",
+       stats_.overflow());
+  return out;
+}
+
+}  // namespace timepool::server
