@@ -20,7 +20,7 @@ namespace {
 constexpr int kMaxLogRows = 10000;
 constexpr int kDefaultLogRows = 1000;
 constexpr double kGraphSeconds = 7 * 86400.0;
-constexpr double kGraphBuckets = 360;  // about two chart units each
+constexpr double kGraphBuckets = 240;  // about three chart units each
 
 std::string fmt(const char* f, double v) {
   char buf[64];

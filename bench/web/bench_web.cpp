@@ -19,6 +19,7 @@
 
 #include "tests/support/pg_test_db.hpp"
 #include "web/app.hpp"
+#include "web/graph.hpp"
 #include "web/routes.hpp"
 
 using namespace timepool;
@@ -89,6 +90,45 @@ int main(int argc, char** argv) {
     }
     report(what, ms, bytes);
   };
+  // The parts: the chart query alone (the database's share) and the SVG alone.
+  {
+    auto sid = conn.exec("SELECT id FROM servers WHERE address = '192.0.2.77'").get<int64_t>(0, 0);
+    ms.clear();
+    size_t n = 0;
+    for (int i = 0; i < iterations + 5; ++i) {
+      auto t0 = Clock::now();
+      auto r = conn.exec(
+          "SELECT monitor_id, date_bin(make_interval(secs => 2520), ts, 'epoch'::timestamptz), "
+          "min(score), max(score), min(offset_s), max(offset_s) FROM probe_log "
+          "WHERE server_id = $1 AND ts >= now() - interval '7 days' GROUP BY 1, 2",
+          sid);
+      auto t1 = Clock::now();
+      n = static_cast<size_t>(r.rows());
+      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    report("chart query alone (rows returned)", ms, n);
+    std::vector<web::ChartSeries> series(5);
+    for (int m = 0; m < 5; ++m) {
+      series[m].name = "monitor-" + std::to_string(m);
+      for (int b = 0; b < 240; ++b) {
+        series[m].points.push_back({b * 2520.0, 15.0 + m});
+        series[m].points.push_back({b * 2520.0 + 1260, 18.0});
+      }
+    }
+    web::ChartSpec spec;
+    spec.t1 = 240 * 2520.0;
+    spec.y_min = -20;
+    spec.y_max = 20;
+    ms.clear();
+    for (int i = 0; i < iterations + 5; ++i) {
+      auto t0 = Clock::now();
+      auto svg = web::svg_chart(spec, series);
+      auto t1 = Clock::now();
+      bytes = svg.size();
+      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    report("one chart's SVG alone (5 x 480 points)", ms, bytes);
+  }
   time_dispatch("score page, no history, dispatch()", "/scores/192.0.2.78");
   time_dispatch("score page, dispatch()", "/scores/192.0.2.77");
 
