@@ -12,6 +12,18 @@ using namespace timepool::server;
 
 namespace {
 
+ZoneRow zone_row(int64_t id, const std::string& name, ZoneKind kind,
+                        std::optional<int64_t> alias_of = std::nullopt,
+                        ClientType client_type = ClientType::Both) {
+  ZoneRow z;  // by field name, so new ZoneRow fields need no change here
+  z.id = id;
+  z.name = name;
+  z.kind = kind;
+  z.alias_of = alias_of;
+  z.client_type = client_type;
+  return z;
+}
+
 std::vector<uint8_t> query(const std::string& name, uint16_t type, bool edns) {
   std::vector<uint8_t> q = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns ? uint8_t{1} : uint8_t{0}};
   auto w = name_to_wire(name);
@@ -29,9 +41,9 @@ struct World {
     cfg.ns = {name_to_wire("ns1.pool.example")};
     cfg.soa_rname = name_to_wire("hostmaster.pool.example");
     SourceData src;
-    src.zones.push_back({1, "@", ZoneKind::Global, std::nullopt, ClientType::Both});
+    src.zones.push_back(zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both));
     for (int z = 0; z < 299; ++z) {
-      src.zones.push_back({z + 2, "z" + std::to_string(z), ZoneKind::Country, std::nullopt, ClientType::Both});
+      src.zones.push_back(zone_row(z + 2, "z" + std::to_string(z), ZoneKind::Country, std::nullopt, ClientType::Both));
     }
     const uint32_t speeds[] = {512, 1500, 3000, 25000, 100000, 1000000};
     for (int i = 0; i < 10000; ++i) {

@@ -15,6 +15,18 @@ using namespace timepool::server;
 
 namespace {
 
+ZoneRow zone_row(int64_t id, const std::string& name, ZoneKind kind,
+                        std::optional<int64_t> alias_of = std::nullopt,
+                        ClientType client_type = ClientType::Both) {
+  ZoneRow z;  // by field name, so new ZoneRow fields need no change here
+  z.id = id;
+  z.name = name;
+  z.kind = kind;
+  z.alias_of = alias_of;
+  z.client_type = client_type;
+  return z;
+}
+
 struct World {
   AnswerConfig cfg;
   std::shared_ptr<const Snapshot> snap;
@@ -25,13 +37,13 @@ struct World {
     cfg.version = "fuzz";
     cfg.identity = "fuzz";
     SourceData src;
-    src.zones = {{1, "@", ZoneKind::Global, std::nullopt, ClientType::Both},
-                 {2, "europe", ZoneKind::Continent, std::nullopt, ClientType::Both},
-                 {3, "de", ZoneKind::Country, std::nullopt, ClientType::Both},
-                 {4, "gb", ZoneKind::Country, std::nullopt, ClientType::Both},
-                 {5, "uk", ZoneKind::Country, int64_t{4}, ClientType::Both},
-                 {10, "acme", ZoneKind::Vendor, std::nullopt, ClientType::Ntp},
-                 {11, "sntpco", ZoneKind::Vendor, std::nullopt, ClientType::Sntp}};
+    src.zones = {zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both),
+                 zone_row(2, "europe", ZoneKind::Continent, std::nullopt, ClientType::Both),
+                 zone_row(3, "de", ZoneKind::Country, std::nullopt, ClientType::Both),
+                 zone_row(4, "gb", ZoneKind::Country, std::nullopt, ClientType::Both),
+                 zone_row(5, "uk", ZoneKind::Country, int64_t{4}, ClientType::Both),
+                 zone_row(10, "acme", ZoneKind::Vendor, std::nullopt, ClientType::Ntp),
+                 zone_row(11, "sntpco", ZoneKind::Vendor, std::nullopt, ClientType::Sntp)};
     for (int i = 0; i < 40; ++i) {
       ServerRow s;
       s.id = i + 1;

@@ -63,6 +63,18 @@ inline AnswerConfig test_config() {
   return cfg;
 }
 
+inline ZoneRow zone_row(int64_t id, const std::string& name, ZoneKind kind,
+                        std::optional<int64_t> alias_of = std::nullopt,
+                        ClientType client_type = ClientType::Both) {
+  ZoneRow z;  // by field name, so new ZoneRow fields need no change here
+  z.id = id;
+  z.name = name;
+  z.kind = kind;
+  z.alias_of = alias_of;
+  z.client_type = client_type;
+  return z;
+}
+
 inline ServerRow server(int64_t id, const std::string& addr, uint32_t netspeed,
                         std::vector<int64_t> zones) {
   ServerRow s;
@@ -79,15 +91,15 @@ inline ServerRow server(int64_t id, const std::string& addr, uint32_t netspeed,
 inline SourceData fixture() {
   SourceData src;
   src.zones = {
-      {1, "@", ZoneKind::Global, std::nullopt, ClientType::Both},
-      {2, "europe", ZoneKind::Continent, std::nullopt, ClientType::Both},
-      {3, "de", ZoneKind::Country, std::nullopt, ClientType::Both},
-      {4, "gb", ZoneKind::Country, std::nullopt, ClientType::Both},
-      {5, "uk", ZoneKind::Country, int64_t{4}, ClientType::Both},
-      {6, "asia", ZoneKind::Continent, std::nullopt, ClientType::Both},
-      {10, "acme", ZoneKind::Vendor, std::nullopt, ClientType::Ntp},
-      {11, "sntpco", ZoneKind::Vendor, std::nullopt, ClientType::Sntp},
-      {12, "bothco", ZoneKind::Vendor, std::nullopt, ClientType::Both},
+      zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both),
+      zone_row(2, "europe", ZoneKind::Continent, std::nullopt, ClientType::Both),
+      zone_row(3, "de", ZoneKind::Country, std::nullopt, ClientType::Both),
+      zone_row(4, "gb", ZoneKind::Country, std::nullopt, ClientType::Both),
+      zone_row(5, "uk", ZoneKind::Country, int64_t{4}, ClientType::Both),
+      zone_row(6, "asia", ZoneKind::Continent, std::nullopt, ClientType::Both),
+      zone_row(10, "acme", ZoneKind::Vendor, std::nullopt, ClientType::Ntp),
+      zone_row(11, "sntpco", ZoneKind::Vendor, std::nullopt, ClientType::Sntp),
+      zone_row(12, "bothco", ZoneKind::Vendor, std::nullopt, ClientType::Both),
   };
   for (int i = 0; i < 12; ++i) {
     src.servers.push_back(server(100 + i, "192.0.2." + std::to_string(10 + i),

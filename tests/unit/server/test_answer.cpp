@@ -279,7 +279,7 @@ TEST_CASE("EDNS: OPT echoed with our size and DO copied - BADVERS - TC when it d
 
   // 40 servers and 32 answers: 12 + 20 + 32 * 16 bytes is more than 512.
   SourceData src;
-  src.zones = {{1, "@", ZoneKind::Global, std::nullopt, ClientType::Both}};
+  src.zones = {zone_row(1, "@", ZoneKind::Global)};
   for (int i = 0; i < 40; ++i) src.servers.push_back(server(i + 1, "10.0.0." + std::to_string(i + 1), 1000, {1}));
   f.snap = Snapshot::build(src, 1);
   f.cfg.max_answers = 32;

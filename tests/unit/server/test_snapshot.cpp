@@ -86,9 +86,9 @@ TEST_CASE("On-disk copy: round trip, and truncated or edited files are refused")
 
 TEST_CASE("Building 10,000 servers in 300 zones is fast") {
   SourceData src;
-  src.zones.push_back({1, "@", ZoneKind::Global, std::nullopt, ClientType::Both});
+  src.zones.push_back(zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both));
   for (int z = 0; z < 299; ++z) {
-    src.zones.push_back({z + 2, "z" + std::to_string(z), ZoneKind::Country, std::nullopt, ClientType::Both});
+    src.zones.push_back(zone_row(z + 2, "z" + std::to_string(z), ZoneKind::Country, std::nullopt, ClientType::Both));
   }
   for (int i = 0; i < 10000; ++i) {
     ServerRow s;
