@@ -182,6 +182,28 @@ def main():
         r = big.query("2.de.pool.example", "AAAA")
         check(len(r.answer[0]) == 2 or len(r.answer[0]) == 3, "quarters of IPv6 servers too")
 
+        # --- IPv6 transport (UDP and TCP on ::1) -----------------------------------------------
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as s6:
+                s6.bind(("::1", 0))
+            have_v6 = True
+        except OSError:
+            have_v6 = False
+        if have_v6:
+            v6 = Dns(db.conninfo(), ["--set", 'dns.listen=["127.0.0.1:0", "[::1]:0"]'])
+            try:
+                import re
+                port6 = int(re.search(r"listening on \[::1\]:(\d+)", v6.log_text()).group(1))
+                q = dns.message.make_query("de.pool.example", "A")
+                r = dns.query.udp(q, "::1", port=port6, timeout=3)
+                check(len(r.answer[0]) == 4, "answers over UDP on ::1")
+                r = dns.query.tcp(q, "::1", port=port6, timeout=3)
+                check(len(r.answer[0]) == 4, "answers over TCP on ::1")
+            finally:
+                v6.close()
+        else:
+            print("no ::1 here: IPv6 transport not checked")
+
         # --- Metrics ------------------------------------------------------------------------------
         m = srv.metrics()
         check('timepool_dns_queries_total{zone="de",qtype="A",rcode="NOERROR"}' in m, "metrics by zone/qtype/rcode")
