@@ -1,0 +1,181 @@
+// Geo-aware answers through the pure answer function: a small range table stands in for the
+// tor-geoipdb files, ECS options are written byte by byte, responses parsed with ldns.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "dns_test_util.hpp"
+#include "server/geo_answer.hpp"
+
+using namespace timepool;
+using namespace timepool::server;
+using namespace timepool::server::test;
+
+namespace {
+
+// 53.0.0.0/8 de, 80.0.0.0/8 fr, 126.0.0.0/8 jp (decimal low,high,CC as in /usr/share/tor/geoip).
+constexpr const char* kRanges =
+    "889192448,905969663,DE\n1342177280,1358954495,FR\n2113929216,2130706431,JP\n";
+
+// Zones: 1 '@', 2 europe, 3 de (4 servers), 4 fr (1 server), 5 at (none), 6 asia, 7 jp
+// (2 servers), 10 acme (vendor, both).
+SourceData geo_fixture() {
+  SourceData src;
+  auto z = [&](int64_t id, const char* name, ZoneKind k, std::optional<int64_t> parent) {
+    ZoneRow r = zone_row(id, name, k);
+    r.parent_id = parent;
+    src.zones.push_back(r);
+  };
+  z(1, "@", ZoneKind::Global, std::nullopt);
+  z(2, "europe", ZoneKind::Continent, 1);
+  z(3, "de", ZoneKind::Country, 2);
+  z(4, "fr", ZoneKind::Country, 2);
+  z(5, "at", ZoneKind::Country, 2);
+  z(6, "asia", ZoneKind::Continent, 1);
+  z(7, "jp", ZoneKind::Country, 6);
+  z(10, "acme", ZoneKind::Vendor, 1);
+  for (int i = 0; i < 4; ++i) src.servers.push_back(test::server(100 + i, "192.0.2." + std::to_string(1 + i), 1500, {1, 2, 3}));
+  src.servers.push_back(test::server(200, "198.51.100.1", 1500, {1, 2, 4}));
+  for (int i = 0; i < 2; ++i) src.servers.push_back(test::server(300 + i, "203.0.113." + std::to_string(1 + i), 1500, {1, 6, 7}));
+  return src;
+}
+
+// A query with EDNS and one ECS option carrying `ecs` as its data.
+std::vector<uint8_t> ecs_query(const std::string& name, ldns_rr_type type, std::vector<uint8_t> ecs) {
+  auto q = make_query(name, type);
+  q[11] = 1;  // ARCOUNT
+  const std::vector<uint8_t> opt = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0};
+  q.insert(q.end(), opt.begin(), opt.end());
+  const auto rdlen = static_cast<uint16_t>(4 + ecs.size());
+  q.push_back(static_cast<uint8_t>(rdlen >> 8));
+  q.push_back(static_cast<uint8_t>(rdlen));
+  q.insert(q.end(), {0, 8, 0, static_cast<uint8_t>(ecs.size())});
+  q.insert(q.end(), ecs.begin(), ecs.end());
+  return q;
+}
+
+std::set<std::string> a_records(const ldns_pkt* p);
+
+struct GeoFixture {
+  std::shared_ptr<const Snapshot> snap = Snapshot::build(geo_fixture(), 1);
+  std::shared_ptr<const geo::GeoDb> db = geo::RangeGeoDb::parse(kRanges, "");
+  GeoView view{snap, db, GeoSettings{}};
+  AnswerConfig cfg = test_config();
+  Rng rng{7};
+  std::vector<uint8_t> out = std::vector<uint8_t>(4096);
+
+  std::vector<uint8_t> ask(const std::vector<uint8_t>& q, const Client& c = loopback(),
+                           bool geo = true) {
+    AnswerStats st;
+    const size_t n = answer(q, snap.get(), cfg, rng, c, out, st, geo ? &view : nullptr);
+    return {out.begin(), out.begin() + static_cast<long>(n)};
+  }
+  static Client loopback() {
+    Client c;
+    c.addr = {127, 0, 0, 1};
+    return c;
+  }
+  std::set<std::string> seen(const std::string& name, const std::vector<uint8_t>& ecs, int n = 30) {
+    std::set<std::string> out_set;
+    for (int i = 0; i < n; ++i) {
+      auto p = parse(ask(ecs_query(name, LDNS_RR_TYPE_A, ecs)));
+      REQUIRE(p);
+      for (const auto& a : a_records(p.get())) out_set.insert(a);
+    }
+    return out_set;
+  }
+};
+
+std::set<std::string> a_records(const ldns_pkt* p) {
+  std::set<std::string> out;
+  const ldns_rr_list* an = ldns_pkt_answer(p);
+  for (size_t i = 0; i < ldns_rr_list_rr_count(an); ++i) {
+    ldns_rr* rr = ldns_rr_list_rr(an, i);
+    if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A) continue;
+    char* a = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+    out.insert(a);
+    free(a);
+  }
+  return out;
+}
+
+const std::vector<uint8_t> kDe = {0, 1, 24, 0, 53, 1, 2};
+const std::vector<uint8_t> kFr = {0, 1, 24, 0, 80, 1, 2};
+const std::vector<uint8_t> kJp = {0, 1, 24, 0, 126, 1, 2};
+const std::vector<uint8_t> kPrivate = {0, 1, 24, 0, 10, 1, 2};
+
+}  // namespace
+
+TEST_CASE("geo: global names and vendor zones answer from the client's zone with fallback") {
+  GeoFixture f;
+  const std::set<std::string> de = {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"};
+  const std::set<std::string> europe = {"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4",
+                                        "198.51.100.1"};
+  for (const char* name : {"pool.example", "2.pool.example", "acme.pool.example", "0.acme.pool.example"}) {
+    INFO(name);
+    CHECK(f.seen(name, kDe) == de);        // 4 servers >= 3: de
+    CHECK(f.seen(name, kFr) == europe);    // 1 server: europe
+    CHECK(f.seen(name, kJp).size() == 7);  // jp 2, asia 2: global
+  }
+  // Explicit names: fr keeps its one server; at (empty) falls back to europe.
+  CHECK(f.seen("fr.pool.example", kDe) == std::set<std::string>{"198.51.100.1"});
+  CHECK(f.seen("at.pool.example", kJp) == europe);
+  // Private ECS is ignored: the loopback resolver is not located either, so global.
+  CHECK(f.seen("pool.example", kPrivate).size() == 7);
+}
+
+TEST_CASE("geo: the ECS option is echoed with the scope of the range, 0 when unused") {
+  GeoFixture f;
+  auto tail = [](const std::vector<uint8_t>& r) { return std::vector<uint8_t>(r.end() - 7, r.end()); };
+  CHECK(tail(f.ask(ecs_query("pool.example", LDNS_RR_TYPE_A, kDe))) ==
+        std::vector<uint8_t>{0, 1, 24, 8, 53, 1, 2});
+  CHECK(tail(f.ask(ecs_query("de.pool.example", LDNS_RR_TYPE_A, kDe))) ==
+        std::vector<uint8_t>{0, 1, 24, 0, 53, 1, 2});
+  CHECK(tail(f.ask(ecs_query("pool.example", LDNS_RR_TYPE_A, kPrivate))) ==
+        std::vector<uint8_t>{0, 1, 24, 0, 10, 1, 2});
+  // Without geo the option is not echoed: the OPT has no data.
+  auto off = f.ask(ecs_query("pool.example", LDNS_RR_TYPE_A, kDe), GeoFixture::loopback(), false);
+  CHECK(off[off.size() - 2] == 0);
+  CHECK(off[off.size() - 1] == 0);
+}
+
+TEST_CASE("geo: a malformed ECS option gets FORMERR, only with geo on") {
+  GeoFixture f;
+  for (const auto& bad : std::vector<std::vector<uint8_t>>{
+           {0, 1, 24, 0, 53, 1, 2, 3}, {0, 1, 24, 8, 53, 1, 2}, {0, 9, 24, 0, 53, 1, 2},
+           {0, 1, 33, 0, 53, 1, 2, 3, 4}, {0, 1}, {0, 1, 20, 0, 53, 1, 0xff}}) {
+    auto p = parse(f.ask(ecs_query("pool.example", LDNS_RR_TYPE_A, bad)));
+    REQUIRE(p);
+    CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_FORMERR);
+    auto q = parse(f.ask(ecs_query("pool.example", LDNS_RR_TYPE_A, bad), GeoFixture::loopback(), false));
+    REQUIRE(q);
+    CHECK(ldns_pkt_get_rcode(q.get()) == LDNS_RCODE_NOERROR);
+  }
+}
+
+TEST_CASE("geo: _country TXT for loopback clients, REFUSED for others") {
+  GeoFixture f;
+  auto p = parse(f.ask(ecs_query("_country.pool.example", LDNS_RR_TYPE_TXT, kFr)));
+  REQUIRE(p);
+  CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_NOERROR);
+  REQUIRE(ldns_pkt_ancount(p.get()) == 1);
+  char* text = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(p.get()), 0));
+  const std::string s = text;
+  free(text);
+  CHECK(s.find("country=fr") != std::string::npos);
+  CHECK(s.find("zone=europe") != std::string::npos);
+  Client remote;
+  remote.addr = {198, 51, 100, 7};
+  auto r = parse(f.ask(ecs_query("_country.pool.example", LDNS_RR_TYPE_TXT, kFr), remote));
+  REQUIRE(r);
+  CHECK(ldns_pkt_get_rcode(r.get()) == LDNS_RCODE_REFUSED);
+  CHECK_FALSE(ldns_pkt_aa(r.get()));
+}
+
+TEST_CASE("geo: the zone parent survives the snapshot's text form") {
+  uint32_t serial = 0;
+  const auto src = parse_source(format_source(geo_fixture(), 5), &serial);
+  REQUIRE(src.zones.size() == 8);
+  CHECK(src.zones[2].parent_id == std::optional<int64_t>(2));
+  CHECK_FALSE(src.zones[0].parent_id);
+}
