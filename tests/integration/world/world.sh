@@ -169,7 +169,7 @@ restrict default nomodify noquery
 restrict 127.0.0.1
 EOF
 # Without CAP_SYS_TIME in its bounding set ntpd cannot touch the clock whatever it tries.
-in_ns s3 setpriv --bounding-set -sys_time -- "$ntpd" -n -c "$work/s3/ntp.conf" -l "$work/s3/ntpd.log" \
+ip netns exec "${p}s3" setpriv --bounding-set -sys_time -- "$ntpd" -n -c "$work/s3/ntp.conf" -l "$work/s3/ntpd.log" \
   >"$work/s3/ntpd.out.log" 2>&1 &
 pids+=($!)
 
@@ -245,7 +245,9 @@ echo "$admin_pw" | ctl create-admin admin@world.test --password-stdin >"$work/ad
 # daemon NAME ARGS...: start in the timepool namespace, logging to $work/NAME.log.
 daemon() {
   local name=$1; shift
-  in_ns tp "$@" >"$work/$name.log" 2>&1 &
+  # ip netns exec, not the in_ns function: $! must be the daemon itself (ip execs it), not a
+  # subshell around it, so that signals and exit statuses are the daemon's.
+  ip netns exec "${p}tp" "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   eval "pid_$name=$!"
 }
@@ -381,4 +383,18 @@ done
 query_all 20
 say "$((20 * ${#names[@]})) more DNS queries: only healthy servers"
 alive dns; alive web; alive monitor
+
+# --- A clean stop: SIGTERM ends each daemon with status 0 and no sanitizer report --------------
+for name in web dns monitor; do
+  pid=$(eval echo "\$pid_$name")
+  kill -TERM "$pid"
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "timepool-$name still runs 15 s after SIGTERM"
+  rc=0; wait "$pid" || rc=$?
+  [ $rc -eq 0 ] || fail "timepool-$name exited with status $rc after SIGTERM"
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/$name.log"; then
+    fail "timepool-$name: sanitizer report in its log"
+  fi
+done
+say "monitor, DNS and web stopped cleanly on SIGTERM"
 say "PASS"
