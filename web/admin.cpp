@@ -27,7 +27,7 @@ std::string search_form(const Ctx& c, const std::string& action, const std::stri
 
 std::string admin_nav() {
   return "<p><a href=\"/admin\">Vendor requests</a> · <a href=\"/admin/servers\">Servers</a> · "
-         "<a href=\"/admin/accounts\">Accounts</a></p>";
+         "<a href=\"/admin/accounts\">Accounts</a> · <a href=\"/admin/zones\">Zone load</a></p>";
 }
 
 }  // namespace
@@ -87,6 +87,7 @@ Response get_admin(Ctx& c) {
             "<th>Decision</th><th>On</th><th>Reason</th></tr></thead><tbody>" + decided +
             "</tbody></table></div>";
   }
+  body += admin_burst_section(c);
   return page(c, 200, "Admin", body);
 }
 

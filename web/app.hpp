@@ -108,6 +108,13 @@ Response post_admin_server_disable(Ctx& c);
 Response post_admin_server_country(Ctx& c);
 Response get_admin_accounts(Ctx& c);
 Response post_admin_account_disable(Ctx& c);
+// zone_pages.cpp
+Response get_admin_zones(Ctx& c);
+Response get_admin_zone_lookup(Ctx& c);
+Response get_admin_zone_load(Ctx& c);
+Response api_zone_queries(Ctx& c);
+// The admin queue's list of zones with recurring bursts (warning sentences, links, advice).
+std::string admin_burst_section(Ctx& c);
 // Shared by /scores/<addr>/log and /api/server/<addr>/log (public.cpp): the history rows the
 // request asks for (?since=, ?limit=, ?monitor=), or the error response.
 std::variant<std::vector<LogRow>, Response> log_rows(Ctx& c, bool json_errors);

@@ -8,6 +8,7 @@
 #include "web/graph.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
+#include "web/zone_load.hpp"
 
 namespace timepool::web {
 
@@ -102,55 +103,36 @@ std::string request_form(const Ctx& c, const Request& in) {
                  {"os", in.param("open_source") == "yes" ? " checked" : ""}});
 }
 
-// The zone's DNS load: queries per hour over the last week (counted by the DNS servers) and
-// the busiest minute, so a burst of synchronized clients is visible and named.
+// The zone's DNS load: queries per minute over the last day and per hour over the last 90
+// days (counted by the DNS servers), the busiest minute of the week, and recurring bursts of
+// synchronized clients named with the advice to spread polls at random.
 std::string load_section(Ctx& c, const std::string& zone) {
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto h = c.db.exec(
-      "SELECT extract(epoch FROM q.hour)::float8, sum(q.count)::float8 "
-      "FROM dns_query_counts_hourly q JOIN zones z ON z.id = q.zone_id "
-      "WHERE z.name = $1 AND q.hour >= now() - interval '7 days' GROUP BY q.hour ORDER BY q.hour",
-      zone);
-  auto m = c.db.exec(
-      "SELECT to_char(q.minute AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI'), sum(q.count)::bigint, "
-      "  (SELECT sum(count)::float8 / greatest(1, count(DISTINCT minute)) FROM dns_query_counts x "
-      "   WHERE x.zone_id = z.id AND x.minute >= now() - interval '7 days') "
-      "FROM dns_query_counts q JOIN zones z ON z.id = q.zone_id "
-      "WHERE z.name = $1 AND q.minute >= now() - interval '7 days' "
-      "GROUP BY q.minute, z.id ORDER BY 2 DESC LIMIT 1",
-      zone);
   std::string out = "<h2>Load</h2>";
-  if (h.rows() == 0 && m.rows() == 0) {
+  auto zone_id = zone_id_by_name(c.db, zone);
+  if (!zone_id) return out + "<p id=\"load\">No queries counted for this zone in the last 7 days.</p>";
+  double now = now_epoch();
+  auto m = c.db.exec(
+      "SELECT to_char(q.minute AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI'), sum(q.count)::bigint "
+      "FROM dns_query_counts q "
+      "WHERE q.zone_id = $1 AND q.minute >= now() - interval '7 days' "
+      "GROUP BY q.minute ORDER BY 2 DESC LIMIT 1",
+      *zone_id);
+  auto minutes = minute_series(c.db, *zone_id, now);
+  auto hours = hour_series(c.db, *zone_id, now);
+  if (m.rows() == 0 && hours.points.empty()) {
     return out + "<p id=\"load\">No queries counted for this zone in the last 7 days.</p>";
   }
-  ChartSeries series{"queries per hour", {}};
-  double peak = 1, total = 0;
-  for (int i = 0; i < h.rows(); ++i) {
-    double v = h.get<double>(i, 1);
-    series.points.push_back({h.get<double>(i, 0), v});
-    peak = std::max(peak, v);
-    total += v;
+  out += burst_warnings_html(zone_bursts(c.db, *zone_id, now), "bursts");
+  out += load_charts(minutes, hours);
+  double week = 0;
+  for (const auto& p : hours.points) {
+    if (p.t >= now - 7 * 86400.0) week += p.v;
   }
-  ChartSpec spec;
-  spec.title = "DNS queries per hour (last 7 days)";
-  spec.t0 = now - 7 * 86400.0;
-  spec.t1 = now;
-  spec.y_min = 0;
-  spec.y_max = peak * 1.1;
-  out += "<figure>" + svg_chart(spec, {series}) + "</figure>";
-  out += "<p id=\"load\">" + std::to_string(static_cast<long long>(total)) +
+  out += "<p id=\"load\">" + std::to_string(static_cast<long long>(week)) +
          " queries in the last 7 days.";
   if (m.rows() == 1) {
-    auto busiest = m.get<int64_t>(0, 1);
-    double avg = m.get<double>(0, 2);
     out += " Busiest minute: " + esc(m.get<std::string>(0, 0)) + " UTC with " +
-           std::to_string(busiest) + " queries";
-    if (busiest > 10 * avg && busiest >= 100) {
-      out += " <strong class=\"error\" id=\"burst\">(a burst: " +
-             std::to_string(static_cast<long long>(busiest / std::max(avg, 1.0))) +
-             " times the average minute; spread your devices' polls over the hour)</strong>";
-    }
-    out += ".";
+           std::to_string(m.get<int64_t>(0, 1)) + " queries.";
   }
   return out + "</p>";
 }

@@ -1,6 +1,9 @@
 // Volunteers: their servers, adding one (checked and probed once first), netspeed, scheduled
 // deletion and its undo. A volunteer sees and changes only servers they own.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include "core/address.hpp"
 #include "core/log.hpp"
@@ -9,6 +12,7 @@
 #include "web/html.hpp"
 #include "web/queries.hpp"
 #include "web/validate.hpp"
+#include "web/zone_load.hpp"
 
 namespace timepool::web {
 
@@ -80,13 +84,49 @@ std::variant<ServerInfo, Response> owned_server(Ctx& c) {
   return *s;
 }
 
+// How often the DNS servers handed this server out, per hour over the last day, so the
+// volunteer can relate the DNS share to the NTP traffic the server sees.
+std::string answers_section(pg::Connection& db, int64_t server_id) {
+  auto s = answer_series(db, server_id, now_epoch());
+  std::string out = "<h2>DNS answers</h2>";
+  if (s.points.empty()) {
+    return out + "<p id=\"answers\">Not handed out in any DNS answer in the last 24 hours.</p>";
+  }
+  double peak = 1, total = 0;
+  std::string rows;
+  for (const auto& p : s.points) {
+    peak = std::max(peak, p.v);
+    total += p.v;
+    std::time_t t = static_cast<std::time_t>(p.t);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:00", &tm);
+    rows += "<tr><td>" + std::string(when) + "</td><td class=\"num\">" +
+            std::to_string(static_cast<long long>(p.v)) + "</td></tr>";
+  }
+  ChartSpec spec;
+  spec.title = "DNS answers with this server per hour (last 24 hours)";
+  spec.t0 = s.t0;
+  spec.t1 = s.t1;
+  spec.y_max = std::ceil(peak * 1.1);
+  out += "<figure>" + svg_chart(spec, {ChartSeries{"answers", s.points}}) + "</figure>";
+  out += "<p>" + std::to_string(static_cast<long long>(total)) +
+         " answers in the last 24 hours.</p><details><summary>Per hour (UTC)</summary>"
+         "<table id=\"answers\"><thead><tr><th>Hour</th><th>Answers</th></tr></thead><tbody>" +
+         rows + "</tbody></table></details>";
+  return out;
+}
+
 }  // namespace
 
 Response get_servers(Ctx& c) {
   if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
   auto r = c.db.exec(
       "SELECT s.id, host(s.address), s.netspeed, s.country, s.score, s.deletion_on::text, "
-      "server_in_dns(s) FROM servers s WHERE s.owner_id = $1 AND s.deleted_at IS NULL "
+      "server_in_dns(s), (SELECT coalesce(sum(a.count), 0) FROM dns_server_answers a "
+      "WHERE a.server_id = s.id AND a.hour >= date_trunc('hour', now()) - interval '24 hours')::bigint "
+      "FROM servers s WHERE s.owner_id = $1 AND s.deleted_at IS NULL "
       "ORDER BY s.address",
       c.session->account_id);
   std::string rows;
@@ -97,6 +137,7 @@ Response get_servers(Ctx& c) {
             fmt("%.1f", r.get<double>(i, 4)) + "</td><td>" +
             esc(netspeed_label(r.get<int32_t>(i, 2))) + "</td><td>" + esc(r.get<std::string>(i, 3)) +
             "</td><td>" + (del ? "deletion on " + esc(*del) : r.get<bool>(i, 6) ? "in DNS" : "not in DNS") +
+            "</td><td class=\"num answers\">" + std::to_string(r.get<int64_t>(i, 7)) +
             "</td><td><a href=\"/servers/" + std::to_string(r.get<int64_t>(i, 0)) +
             "\">Manage</a></td></tr>";
   }
@@ -105,6 +146,7 @@ Response get_servers(Ctx& c) {
       std::string(r.rows() == 0 ? "<p>You have no servers yet.</p>"
                                 : "<div class=\"scroll\"><table id=\"my-servers\"><thead><tr><th>Address</th>"
                                   "<th>Score</th><th>Netspeed</th><th>Country</th><th>Status</th>"
+                                  "<th>DNS answers (24 h)</th>"
                                   "<th></th></tr></thead><tbody>" + rows + "</tbody></table></div>") +
       add_form(c, "", "", "");
   return page(c, 200, "My servers", body);
@@ -200,6 +242,7 @@ can undo it until then. Its history stays.</p>
 <form method="post" action="/servers/{{id}}/netspeed" class="card">{{{csrf}}}
 <h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
 <button type="submit">Save</button></form>
+{{{answers}}}
 {{{deletion}}})",
                             {{"addr", s.address},
                              {"score", fmt("%.1f", s.score)},
@@ -207,7 +250,8 @@ can undo it until then. Its history stays.</p>
                              {"id", id},
                              {"csrf", csrf_field(c)},
                              {"speeds", options(netspeed_choices(), std::to_string(s.netspeed))},
-                             {"deletion", deletion}});
+                             {"deletion", deletion},
+                             {"answers", answers_section(c.db, s.id)}});
   return page(c, 200, "Manage " + s.address, body);
 }
 
