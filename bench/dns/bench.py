@@ -132,15 +132,17 @@ class Proc:
         self.log.close()
 
 
-def start_timepool(build, work, conninfo, port, mport):
-    return Proc("timepool", [os.path.join(build, "server", "timepool-dns"),
+def start_timepool(build, work, conninfo, port, mport, name="timepool", extra=()):
+    snap = "snapshot" if name == "timepool" else name + ".snapshot"
+    return Proc(name, [os.path.join(build, "server", "timepool-dns"),
                              "--set", "database.conninfo=" + conninfo,
                              "--set", 'dns.listen=["127.0.0.1:%d"]' % port,
                              "--set", "dns.metrics_listen=127.0.0.1:%d" % mport,
                              "--set", "dns.udp_threads=1",
-                             "--set", "dns.snapshot_file=" + os.path.join(work, "snapshot"),
+                             "--set", "dns.snapshot_file=" + os.path.join(work, snap),
                              "--set", "dns.rebuild_interval=3600",
-                             "--set", "log.level=info"], port, os.path.join(work, "timepool.log"))
+                             "--set", "log.level=info"] + list(extra), port,
+                os.path.join(work, name + ".log"))
 
 
 def metric(mport, name):
@@ -176,6 +178,15 @@ def published_names(snapshot_text):
         if kind != "vendor" or ct != "sntp":
             names.extend("%d.%s%s" % (q, suffix, APEX) for q in range(4))
     return sorted(names)
+
+
+def geo_routed(name):
+    """Global names (apex, 0-3.) and vendor zones: the names whose answer depends on the client."""
+    rel = name[:-len(APEX)].rstrip(".")
+    parts = rel.split(".") if rel else []
+    if parts and parts[0] in ("0", "1", "2", "3"):
+        parts = parts[1:]
+    return not parts or parts[0].startswith("vendor")
 
 
 def pool_members(snapshot_text):
@@ -294,9 +305,15 @@ def write_gdnsd(work, port, names, members):
 
 # --- measuring -------------------------------------------------------------------------------
 
+# Every query carries an EDNS Client Subnet option for a public IPv4 /24 (53.127.255.0/24, in
+# Germany per tor-geoipdb): queries come from 127.0.0.1, which timepool-dns never looks up, so
+# without it the geo run would skip the country lookup. All servers get the same option.
+ECS_OPTION = "8:00011800357fff"
+
+
 def dnsperf(port, qfile, seconds, rate=None, verbose=False):
     cmd = ["taskset", "-c", "1", "dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile,
-           "-l", str(seconds), "-c", "4", "-q", "500", "-t", "2"]
+           "-l", str(seconds), "-c", "4", "-q", "500", "-t", "2", "-E", ECS_OPTION]
     if rate:
         cmd += ["-Q", str(rate)]
     if verbose:
@@ -327,6 +344,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", 5)))
     ap.add_argument("--seconds", type=int, default=int(os.environ.get("SECONDS_PER_RUN", 4)))
     ap.add_argument("--servers", type=int, default=int(os.environ.get("SERVERS", 10000)))
+    ap.add_argument("--geo", choices=["on", "off", "both"], default=os.environ.get("GEO", "both"),
+                    help="timepool-dns with geo-aware answers, without, or both (interleaved)")
+    ap.add_argument("--mix", choices=["all", "geo"], default=os.environ.get("MIX", "all"),
+                    help="query every published name, or only those geo answers locate the "
+                         "client for (global names and vendor zones)")
     args = ap.parse_args()
     rnd = random.Random(1)
     work = tempfile.mkdtemp(prefix="tpbench-")
@@ -339,8 +361,15 @@ def main():
         print("data: %d servers in DNS, %d zones" % (nservers, nzones))
 
         tp_port, k_port, g_port, mport = free_port(), free_port(), free_port(), free_port()
-        tp = start_timepool(args.build, work, conninfo, tp_port, mport)
+        geo_off = ["--set", "dns.geo=false"]
+        tp = start_timepool(args.build, work, conninfo, tp_port, mport,
+                            extra=geo_off if args.geo == "off" else ())
         procs.append(tp)
+        tp_off = None
+        if args.geo == "both":
+            tp_off = start_timepool(args.build, work, conninfo, free_port(), free_port(),
+                                    name="timepool-nogeo", extra=geo_off)
+            procs.append(tp_off)
         # Rebuild time: the loader's own measure (database read + build + swap), 5 rebuilds.
         rebuilds, builds = [], []
         for _ in range(5):
@@ -354,9 +383,10 @@ def main():
         snap_text = open(os.path.join(work, "snapshot")).read()
         names = published_names(snap_text)
         qfile = os.path.join(work, "queries.txt")
+        qnames = [n for n in names if geo_routed(n)] if args.mix == "geo" else names
         with open(qfile, "w") as f:
             for _ in range(20000):
-                n = rnd.choice(names)
+                n = rnd.choice(qnames)
                 f.write("%s A\n" % n)
         print("names with servers: %d; query file: 20000 lines" % len(names))
 
@@ -369,7 +399,7 @@ def main():
                   os.path.join(work, "gdnsd.log"), env=genv)
         procs.append(gd)
 
-        servers = [tp, knot, gd]
+        servers = [tp] + ([tp_off] if tp_off else []) + [knot, gd]
         results = {s.name: [] for s in servers}
         for r in range(args.rounds):
             for s in servers:
@@ -388,21 +418,31 @@ def main():
         rss = {s.name: rss_mb(s.pid) for s in servers}
         lines = ["| server | qps | CPU (of %d s) | queries per CPU-second | p50 latency | p99 latency | RSS |" % args.seconds,
                  "|---|---|---|---|---|---|---|"]
-        for n in ("timepool", "knot", "gdnsd"):
+        tp_label = {"on": "timepool-dns (geo on)", "off": "timepool-dns (geo off)",
+                    "both": "timepool-dns (geo on)"}[args.geo]
+        for n in [s.name for s in servers]:
             m = med[n]
             lines.append("| %s | %.0f | %.2f s | %.0f | %.0f us | %.0f us | %.1f MB |" % (
-                {"timepool": "timepool-dns", "knot": "Knot DNS 3.2", "gdnsd": "gdnsd 3.8 weighted"}[n],
+                {"timepool": tp_label, "timepool-nogeo": "timepool-dns (geo off)",
+                 "knot": "Knot DNS 3.2", "gdnsd": "gdnsd 3.8 weighted"}[n],
                 m["qps"], m["cpu"], m["qpcs"], m["p50"] * 1e6, m["p99"] * 1e6, rss[n]))
         t, k, g = med["timepool"], med["knot"], med["gdnsd"]
         lines += ["",
                   "Ratios timepool/Knot: qps %.2f, queries per CPU-second %.2f" % (t["qps"] / k["qps"], t["qpcs"] / k["qpcs"]),
                   "Ratios timepool/gdnsd: qps %.2f, queries per CPU-second %.2f" % (t["qps"] / g["qps"], t["qpcs"] / g["qpcs"]),
+                  ] + ([
+                  "Ratios geo on/geo off: qps %.2f, queries per CPU-second %.2f" % (
+                      t["qps"] / med["timepool-nogeo"]["qps"], t["qpcs"] / med["timepool-nogeo"]["qpcs"]),
+                  "Ratios geo off/Knot: qps %.2f, queries per CPU-second %.2f" % (
+                      med["timepool-nogeo"]["qps"] / k["qps"], med["timepool-nogeo"]["qpcs"] / k["qpcs"]),
+                  ] if tp_off else []) + [
                   "Snapshot: %d servers in DNS, %d zones, %d names with servers; timepool-dns RSS %.1f MB" % (
                       nservers, nzones, len(names), rss["timepool"]),
                   "Rebuild (database read + build + swap), median of 5: %.1f ms; build alone: median %.1f ms" % (
                       statistics.median(rebuilds), statistics.median(builds)),
                   "Median of %d interleaved rounds of %d s each (dnsperf -c 4 -q 500 on CPU 1, server on CPU 0); "
-                  "latency from a 1 s run at 20,000 qps per round." % (args.rounds, args.seconds)]
+                  "latency from a 1 s run at 20,000 qps per round; query mix: %s (%d names)." % (
+                      args.rounds, args.seconds, args.mix, len(qnames))]
         text = "\n".join(lines)
         print("\n" + text)
         with open(os.path.join(ROOT, "bench", "dns", "results.md"), "w") as f:
