@@ -113,7 +113,7 @@ Response get_admin_zones(Ctx& c);
 Response get_admin_zone_lookup(Ctx& c);
 Response get_admin_zone_load(Ctx& c);
 Response api_zone_queries(Ctx& c);
-// The admin queue's list of zones with recurring bursts (warning sentences, links, advice).
+// The admin queue's list of vendor zones with recurring bursts (warning sentences, links, advice).
 std::string admin_burst_section(Ctx& c);
 // Shared by /scores/<addr>/log and /api/server/<addr>/log (public.cpp): the history rows the
 // request asks for (?since=, ?limit=, ?monitor=), or the error response.
