@@ -50,6 +50,10 @@ class Load(webtest.WebTestCase):
         cls.db.q("INSERT INTO dns_query_counts_hourly (hour, zone_id, qtype, rcode, count) "
                  "SELECT date_trunc('hour', minute), zone_id, qtype, rcode, sum(count) "
                  "FROM dns_query_counts WHERE zone_id = %s GROUP BY 1, 2, 3, 4", cls.zid)
+        # The same spikes in a country zone: /admin/zones lists them, the vendor queue does not.
+        cls.db.q("INSERT INTO dns_query_counts (minute, zone_id, qtype, rcode, count) "
+                 "SELECT minute, (SELECT id FROM zones WHERE name = 'de'), qtype, rcode, count "
+                 "FROM dns_query_counts WHERE zone_id = %s", cls.zid)
         # A flat zone: counted, never a burst.
         cls.flat = cls.db.one("INSERT INTO zones (name, kind, parent_id) SELECT 'flatco', 'vendor', id "
                               "FROM zones WHERE name = '@' RETURNING id")
@@ -80,11 +84,14 @@ class Load(webtest.WebTestCase):
         self.assertIn(WARNING, queue.body)
         self.assertIn(ADVICE, queue.body)
         self.assertNotIn('data-zone="flatco"', queue.body)
+        self.assertNotIn('data-zone="de"', queue.body)
         zones = self.adm.get("/admin/zones")
         self.assertEqual(zones.status, 200)
         row = zones.body[zones.body.index('id="zone-spiky"'):]
         row = row[:row.index("</tr>")]
         self.assertIn(WARNING, row)
+        de = zones.body[zones.body.index('id="zone-de"'):]
+        self.assertIn(WARNING, de[:de.index("</tr>")])
         flat = zones.body[zones.body.index('id="zone-flatco"'):]
         self.assertIn("<td>none</td>", flat[:flat.index("</tr>")])
         load = self.adm.get("/admin/zones/spiky")
