@@ -43,6 +43,9 @@ def main():
         check(totals(db, zid), "periodic flush wrote rows within %.0f s" % (time.time() - start))
         ask(a, 7)
         ask(b, 4)
+        m = a.metrics()
+        check("timepool_dns_stats_batches_written_total" in m and
+              "timepool_dns_stats_batches_queued 0" in m, "statistics metrics on /metrics")
         a.close()
         b.close()
         a = b = None
