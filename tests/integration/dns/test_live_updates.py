@@ -13,12 +13,12 @@ LIMIT = 5.0
 def main():
     db = Database()
     srv = None
+    import tempfile
+    work = tempfile.mkdtemp(prefix="tpdns-live-")
     try:
         a = db.add_server("192.0.2.1", "no", 1500)
         db.add_server("192.0.2.2", "no", 1500)
         conf_dir = os.path.dirname(os.path.abspath(__file__))
-        import tempfile
-        work = tempfile.mkdtemp(prefix="tpdns-live-")
         conf = os.path.join(work, "timepool.toml")
         with open(conf, "w") as f:
             f.write("[dns]\nttl = 150\nrebuild_interval = 3600\n")
@@ -76,6 +76,8 @@ def main():
         if srv:
             srv.close()
         db.close()
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
     print("PASS")
 
 
