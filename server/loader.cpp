@@ -113,7 +113,14 @@ bool Loader::rebuild_from_db() {
     if (!conn_ || !conn_->ok()) {
       conn_.reset();
       conn_ = std::make_unique<pg::Connection>(pg::Connection::open(cfg_.conninfo));
-      conn_->listen(kChannel);
+      // A streaming replica cannot LISTEN (and NOTIFY is not replicated): there the snapshot
+      // follows the database on the rebuild timer alone.
+      if (conn_->exec("SELECT pg_is_in_recovery()").get<bool>(0, 0)) {
+        log->info("database is a standby: no NOTIFY there, rebuilding every {}s",
+                  std::chrono::duration_cast<std::chrono::seconds>(cfg_.interval).count());
+      } else {
+        conn_->listen(kChannel);
+      }
     }
     SourceData src = fetch_source(*conn_);
     install(src, "database");
@@ -186,7 +193,8 @@ void Loader::run() {
   const milliseconds tick(100);  // how fast stop() and SIGHUP are noticed
   auto next_timer = clock::now() + cfg_.interval;
   std::optional<clock::time_point> pending;   // a NOTIFY arrived; rebuild at this time
-  std::optional<clock::time_point> retry_at;  // after a failure
+  bool retrying = false;                      // after a failure, until retry_at
+  clock::time_point retry_at{};
   bool wanted = false;
   auto next_status = clock::now() + std::chrono::minutes(5);
   while (!stop_) {
@@ -203,17 +211,18 @@ void Loader::run() {
       }
     }
     wanted = wanted || requested_.exchange(false) || now >= next_timer ||
-             (pending && now >= *pending) || retry_at.has_value();
-    if (wanted && (!retry_at || now >= *retry_at)) {
+             (pending && now >= *pending) || retrying;
+    if (wanted && (!retrying || now >= retry_at)) {
       wanted = false;
       pending.reset();
       next_timer = now + cfg_.interval;
       if (rebuild_from_db()) {
         backoff.reset();
-        retry_at.reset();
+        retrying = false;
       } else {
         const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
         retry_at = clock::now() + backoff.next(u);
+        retrying = true;
       }
       continue;
     }
@@ -232,6 +241,7 @@ void Loader::run() {
         log::get("dns")->error("database connection lost: {}; answering from the last good snapshot", e.what());
         db_ok_logged_ = false;
         retry_at = clock::now();
+        retrying = true;
       }
     } else {
       std::this_thread::sleep_for(tick);
