@@ -5,7 +5,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "core/ecs.hpp"
+#include "server/ecs.hpp"
 #include "server/geo_answer.hpp"
 
 namespace timepool::server {

@@ -9,16 +9,6 @@ namespace timepool::server {
 
 namespace {
 
-geo::ZoneKind geo_kind(ZoneKind k) {
-  switch (k) {
-    case ZoneKind::Global: return geo::ZoneKind::Global;
-    case ZoneKind::Continent: return geo::ZoneKind::Continent;
-    case ZoneKind::Country: return geo::ZoneKind::Country;
-    case ZoneKind::Vendor: return geo::ZoneKind::Vendor;
-  }
-  return geo::ZoneKind::Country;
-}
-
 address::Address address_of(const Client& c) {
   if (c.v6) return address::Address::v6(c.addr);
   return address::Address::v4(std::array<uint8_t, 4>{c.addr[0], c.addr[1], c.addr[2], c.addr[3]});
@@ -39,21 +29,16 @@ GeoView::GeoView(std::shared_ptr<const Snapshot> snap, std::shared_ptr<const geo
     : snap_(std::move(snap)), db_(std::move(db)), settings_(settings) {
   const auto& infos = snap_->zones();
   zones_.resize(infos.size());
-  std::vector<geo::ZoneRow> rows;
-  geo::ServerCounts c4, c6;
+  std::vector<ZoneRow> rows;
+  rows.reserve(infos.size());
+  ServerCounts c4, c6;
   for (size_t i = 0; i < infos.size(); ++i) {
     const ZoneInfo& z = infos[i];
-    const auto id = static_cast<int32_t>(z.id);
-    index_of_.emplace(id, static_cast<int32_t>(i));
-    geo::ZoneRow r;
-    r.id = id;
-    r.name = z.kind == ZoneKind::Global ? "@" : z.name;
-    r.kind = geo_kind(z.kind);
-    if (z.parent_id) r.parent_id = static_cast<int32_t>(*z.parent_id);
-    if (z.alias_of) r.alias_of = static_cast<int32_t>(*z.alias_of);
-    rows.push_back(std::move(r));
-    if (z.servers_v4) c4.emplace(id, z.servers_v4);
-    if (z.servers_v6) c6.emplace(id, z.servers_v6);
+    index_of_.emplace(z.id, static_cast<int32_t>(i));
+    rows.push_back(z);
+    if (z.kind == ZoneKind::Global) rows.back().name = "@";
+    if (z.servers_v4) c4.emplace(z.id, z.servers_v4);
+    if (z.servers_v6) c6.emplace(z.id, z.servers_v6);
     // The names this zone publishes (the same naming as Snapshot::build).
     const std::string suffix = z.kind == ZoneKind::Global ? std::string() : z.name;
     auto& nodes = zones_[i].nodes;
@@ -79,7 +64,7 @@ GeoView::GeoView(std::shared_ptr<const Snapshot> snap, std::shared_ptr<const geo
   for (size_t i = 0; i < infos.size(); ++i) {
     if (infos[i].kind != ZoneKind::Country && infos[i].kind != ZoneKind::Continent) continue;
     for (int fam = 0; fam < 2; ++fam) {
-      const auto* ch = (fam ? *v6_ : *v4_).for_explicit(static_cast<int32_t>(infos[i].id));
+      const auto* ch = (fam ? *v6_ : *v4_).for_explicit(infos[i].id);
       if (!ch) continue;
       auto it = index_of_.find(ch->zone_id);
       if (it != index_of_.end() && it->second != static_cast<int32_t>(i)) {
@@ -104,7 +89,7 @@ ecs::ClientLocation GeoView::locate(const Client& c,
   return ecs::locate(db_.get(), address_of(c), ecs);
 }
 
-const geo::ZoneChoice& GeoView::choice(bool v6, const ecs::ClientLocation& loc) const {
+const ZoneChoice& GeoView::choice(bool v6, const ecs::ClientLocation& loc) const {
   return (v6 ? *v6_ : *v4_).for_client(loc.country);
 }
 
@@ -130,29 +115,6 @@ std::string GeoView::debug(const ecs::ClientLocation& loc, bool v6) const {
   if (!tree_) return ecs::debug_text(loc, "@", "no zone tree in this snapshot: geo off");
   const auto& ch = choice(v6, loc);
   return ecs::debug_text(loc, ch.zone_name, ch.reason);
-}
-
-void GeoState::configure(std::shared_ptr<const geo::GeoDb> db, const GeoSettings& settings) {
-  std::lock_guard lock(mu_);
-  db_ = std::move(db);
-  settings_ = settings;
-  ++generation_;
-  enabled_.store(settings.enabled, std::memory_order_relaxed);
-  current_.store(nullptr, std::memory_order_release);
-}
-
-std::shared_ptr<const GeoView> GeoState::view(const std::shared_ptr<const Snapshot>& snap) {
-  if (!snap || !enabled_.load(std::memory_order_relaxed)) return nullptr;
-  auto cur = current_.load(std::memory_order_acquire);
-  if (cur && cur->snapshot() == snap.get()) return cur;
-  std::lock_guard lock(mu_);
-  cur = current_.load(std::memory_order_acquire);
-  if (cur && cur->snapshot() == snap.get() && view_generation_ == generation_) return cur;
-  if (!settings_.enabled) return nullptr;
-  auto fresh = std::make_shared<const GeoView>(snap, db_, settings_);
-  view_generation_ = generation_;
-  current_.store(fresh, std::memory_order_release);
-  return fresh;
 }
 
 std::shared_ptr<const geo::GeoDb> load_geo_db(const std::string& mmdb_path) {

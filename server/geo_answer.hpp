@@ -1,31 +1,28 @@
 // Geo-aware answers: which zone's servers answer a client, per snapshot.
 //
 // The pool rule itself (country -> continent -> global with a minimum number of servers) lives
-// in core/zone_fallback; the client's location (EDNS Client Subnet, else the resolver address)
-// in core/ecs. GeoView joins them to one immutable snapshot: it maps every zone to the five
-// nodes it publishes (bare, 0-3) so a routed answer draws from the chosen zone's node with the
-// same number, and the numbered labels keep their disjoint quarters at every level.
+// in server/zone_fallback; the client's location (EDNS Client Subnet, else the resolver
+// address) in server/ecs. GeoView joins them to one immutable snapshot: it maps every zone to
+// the five nodes it publishes (bare, 0-3) so a routed answer draws from the chosen zone's node
+// with the same number, and the numbered labels keep their disjoint quarters at every level.
+// It holds one GeoSelector per address family (IPv4 counts for A, IPv6 counts for AAAA).
 //
-// Threads: a GeoView is immutable after construction; route()/locate() may run on any number
-// of workers at once. GeoState hands each worker the view for its snapshot: a lock-free load
-// while the snapshot is unchanged, a mutex (and one build) when a new snapshot arrives or the
-// geo settings change (SIGHUP).
+// Threads: a GeoView is built by the thread that publishes a snapshot (server/published.hpp)
+// and is immutable after construction; route()/locate() may run on any number of workers.
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "core/ecs.hpp"
+#include "server/ecs.hpp"
 #include "core/geo.hpp"
-#include "core/zone_fallback.hpp"
+#include "server/zone_fallback.hpp"
 #include "server/snapshot.hpp"
 
 namespace timepool::server {
@@ -35,7 +32,7 @@ struct Client;
 struct GeoSettings {
   bool enabled = true;
   std::string mmdb_path;         // "" : the tor-geoipdb range files
-  uint32_t min_servers = geo::kDefaultMinServers;
+  uint32_t min_servers = kDefaultMinServers;
   bool debug_any_client = false;  // `_country.<apex>` TXT for every client, not only loopback
 };
 
@@ -65,34 +62,16 @@ class GeoView {
     std::array<const Node*, 5> nodes{};  // bare, 0, 1, 2, 3
     std::array<int32_t, 2> explicit_target{-1, -1};  // zone index for v4, v6; -1: itself
   };
-  const geo::ZoneChoice& choice(bool v6, const ecs::ClientLocation& loc) const;
+  const ZoneChoice& choice(bool v6, const ecs::ClientLocation& loc) const;
   const Node* node_of(int32_t zone_index, const Node& queried) const;
 
   std::shared_ptr<const Snapshot> snap_;
   std::shared_ptr<const geo::GeoDb> db_;
   GeoSettings settings_;
-  std::optional<geo::ZoneTree> tree_;
-  std::optional<geo::GeoSelector> v4_, v6_;
+  std::optional<ZoneTree> tree_;
+  std::optional<GeoSelector> v4_, v6_;
   std::vector<ZoneNodes> zones_;                  // by Snapshot::zones() index
-  std::unordered_map<int32_t, int32_t> index_of_;  // zone id -> zones_ index
-};
-
-// The geo database and settings in use, and the view for the current snapshot.
-class GeoState {
- public:
-  // Replaces the database and settings (start-up, SIGHUP); views are rebuilt on next use.
-  void configure(std::shared_ptr<const geo::GeoDb> db, const GeoSettings& settings);
-  // nullptr when geo is off. Cheap while `snap` and the settings are unchanged.
-  std::shared_ptr<const GeoView> view(const std::shared_ptr<const Snapshot>& snap);
-  bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::shared_ptr<const GeoView>> current_;
-  std::atomic<bool> enabled_{false};
-  std::mutex mu_;
-  std::shared_ptr<const geo::GeoDb> db_;
-  GeoSettings settings_;
-  uint64_t generation_ = 0, view_generation_ = 0;
+  std::unordered_map<int64_t, int32_t> index_of_;  // zone id -> zones_ index
 };
 
 // Loads the configured geo database (throws geo::GeoError) and logs what was loaded.

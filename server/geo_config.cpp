@@ -9,7 +9,7 @@ GeoSettings read_geo_settings(const config::Document& doc) {
   GeoSettings g;
   g.enabled = s.get_bool("geo", true);
   g.mmdb_path = s.get_string("geo_mmdb", "");
-  g.min_servers = static_cast<uint32_t>(s.get_int("geo_min_servers", geo::kDefaultMinServers, 1, 1000));
+  g.min_servers = static_cast<uint32_t>(s.get_int("geo_min_servers", kDefaultMinServers, 1, 1000));
   g.debug_any_client = s.get_bool("geo_debug_any_client", false);
   return g;
 }

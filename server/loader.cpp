@@ -31,6 +31,21 @@ ORDER BY z.id
 constexpr const char* kServersSql = "SELECT id, host(address), netspeed FROM eligible_servers";
 constexpr const char* kMembersSql = "SELECT server_id, zone_id FROM server_zones";
 
+// A kind or client type this server does not know refuses the whole read: the snapshot in
+// use stays, and the error names the zone (the schema's CHECK constraints make this a
+// schema newer than the server).
+ZoneKind zone_kind(std::string_view text, int64_t zone_id) {
+  if (auto k = parse_zone_kind(text)) return *k;
+  throw std::runtime_error("zone " + std::to_string(zone_id) + ": unknown kind '" +
+                           std::string(text) + "'");
+}
+
+ClientType client_type(std::string_view text, int64_t zone_id) {
+  if (auto c = parse_client_type(text)) return *c;
+  throw std::runtime_error("zone " + std::to_string(zone_id) + ": unknown client type '" +
+                           std::string(text) + "'");
+}
+
 }  // namespace
 
 SourceData fetch_source(pg::Connection& conn) {
@@ -42,14 +57,9 @@ SourceData fetch_source(pg::Connection& conn) {
       ZoneRow z;
       z.id = zr.get<int64_t>(r, 0);
       z.name = zr.get<std::string>(r, 1);
-      const std::string kind = zr.get<std::string>(r, 2);
-      z.kind = kind == "global"      ? ZoneKind::Global
-               : kind == "continent" ? ZoneKind::Continent
-               : kind == "vendor"    ? ZoneKind::Vendor
-                                     : ZoneKind::Country;
+      z.kind = zone_kind(zr.text(r, 2), z.id);
       z.alias_of = zr.get<std::optional<int64_t>>(r, 3);
-      const auto ct = zr.get<std::optional<std::string>>(r, 4).value_or("both");
-      z.client_type = ct == "ntp" ? ClientType::Ntp : ct == "sntp" ? ClientType::Sntp : ClientType::Both;
+      if (!zr.is_null(r, 4)) z.client_type = client_type(zr.text(r, 4), z.id);
       z.parent_id = zr.get<std::optional<int64_t>>(r, 5);
       src.zones.push_back(std::move(z));
     }
@@ -81,8 +91,8 @@ SourceData fetch_source(pg::Connection& conn) {
   return src;
 }
 
-Loader::Loader(LoaderConfig cfg, SnapshotStore& store, LoaderStats& stats)
-    : cfg_(std::move(cfg)), store_(store), stats_(stats) {}
+Loader::Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats)
+    : cfg_(std::move(cfg)), publisher_(publisher), stats_(stats) {}
 
 Loader::~Loader() { stop(); }
 
@@ -91,7 +101,7 @@ void Loader::install(const SourceData& src, const char* from) {
   serial_ = std::max<uint32_t>(serial_ + 1, static_cast<uint32_t>(::time(nullptr)));
   auto snap = Snapshot::build(src, serial_);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  store_.store(snap);
+  publisher_.publish(snap);
   auto log = log::get("dns");
   std::string zones_line;
   size_t shown = 0;
@@ -202,7 +212,7 @@ void Loader::run() {
     if (now >= next_status) {
       // What is being served, now and then; every minute while the database is away.
       next_status = now + (stats_.db_up ? std::chrono::minutes(5) : std::chrono::minutes(1));
-      if (auto snap = store_.load()) {
+      if (const auto snap = publisher_.load()->snapshot) {
         const int64_t built = stats_.snapshot_built_unix.load();
         log::get("dns")->info("serving snapshot serial={} servers={} zones={} age={}s database={}",
                               snap->serial(), snap->server_count(), snap->zones().size(),

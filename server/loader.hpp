@@ -1,4 +1,5 @@
-// Keeps the snapshot current: reads the database, builds a Snapshot and swaps it in.
+// Keeps the snapshot current: reads the database, builds a Snapshot and hands it to the
+// Publisher (server/published.hpp), which swaps it in with its geo routing and statistics slots.
 //
 // One thread. It LISTENs on channel `timepool_dns` and rebuilds shortly after a NOTIFY
 // (bursts are coalesced for `debounce`, but a rebuild is never postponed by more than that
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "server/metrics.hpp"
+#include "server/published.hpp"
 #include "server/snapshot.hpp"
 
 namespace timepool::pg {
@@ -25,16 +27,6 @@ class Connection;
 }
 
 namespace timepool::server {
-
-// The snapshot in use. Workers load() it once per batch of packets.
-class SnapshotStore {
- public:
-  std::shared_ptr<const Snapshot> load() const { return cur_.load(std::memory_order_acquire); }
-  void store(std::shared_ptr<const Snapshot> s) { cur_.store(std::move(s), std::memory_order_release); }
-
- private:
-  std::atomic<std::shared_ptr<const Snapshot>> cur_;
-};
 
 // Reads zones, eligible servers and their memberships in one consistent read-only transaction.
 // Throws pg::Error.
@@ -49,7 +41,7 @@ struct LoaderConfig {
 
 class Loader {
  public:
-  Loader(LoaderConfig cfg, SnapshotStore& store, LoaderStats& stats);
+  Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats);
   ~Loader();
 
   // Tries the database once, then the disk copy, so the caller can log what it starts with;
@@ -65,7 +57,7 @@ class Loader {
   void install(const SourceData& src, const char* from);
 
   LoaderConfig cfg_;
-  SnapshotStore& store_;
+  Publisher& publisher_;
   LoaderStats& stats_;
   std::unique_ptr<pg::Connection> conn_;
   uint32_t serial_ = 0;

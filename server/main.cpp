@@ -89,10 +89,13 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   io::Runtime rt;
-  SnapshotStore store;
   Metrics metrics;
-  rt.store = &store;
+  StatsWriter stats_writer(cfg.stats);
+  Publisher publisher(stats_writer.query_stats());
+  rt.published = &publisher;
   rt.metrics = &metrics;
+  rt.stats = &stats_writer;
+  metrics.set_extra([&stats_writer] { return stats_writer.metrics_text(); });
   rt.answer_cfg.store(std::make_shared<const AnswerConfig>(cfg.dns.answer));
   rt.tcp_idle_timeout_ms = cfg.dns.tcp_idle_timeout_ms;
   rt.tcp_max_connections = cfg.dns.tcp_max_connections;
@@ -100,7 +103,6 @@ int main(int argc, char** argv) {
 
   // Geo: a configured .mmdb that cannot be opened is a start-up error (the operator asked for
   // it); when the built-in tor-geoipdb ranges are missing we serve without locating clients.
-  GeoState geo_state;
   std::shared_ptr<const geo::GeoDb> geo_db;
   if (cfg.geo.enabled) {
     try {
@@ -115,11 +117,7 @@ int main(int argc, char** argv) {
   } else {
     logger->info("geo: off (dns.geo = false)");
   }
-  geo_state.configure(geo_db, cfg.geo);
-  rt.geo = &geo_state;
-  StatsWriter stats_writer(cfg.stats);
-  rt.stats = &stats_writer;
-  metrics.set_extra([&stats_writer] { return stats_writer.metrics_text(); });
+  publisher.configure_geo(geo_db, cfg.geo);
 
   struct Sock {
     int fd;
@@ -153,7 +151,7 @@ int main(int argc, char** argv) {
     }
     if (!cfg.dns.metrics_listen.empty()) {
       const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
-      const int port = metrics.start(m.host, m.port, [&store] { return store.load(); });
+      const int port = metrics.start(m.host, m.port, [&publisher] { return publisher.load()->snapshot; });
       ListenAddr shown = m;
       shown.port = static_cast<uint16_t>(port);
       logger->info("metrics on http://{}/metrics", shown.text());
@@ -173,7 +171,7 @@ int main(int argc, char** argv) {
                         std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
                         std::chrono::milliseconds(c.dns.notify_debounce_ms)};
   };
-  auto loader = std::make_unique<Loader>(loader_cfg(cfg), store, metrics.loader());
+  auto loader = std::make_unique<Loader>(loader_cfg(cfg), publisher, metrics.loader());
   loader->start();
   stats_writer.start();
 
@@ -214,7 +212,7 @@ int main(int argc, char** argv) {
             fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
             fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms) {
           loader->stop();
-          loader = std::make_unique<Loader>(loader_cfg(fresh), store, metrics.loader());
+          loader = std::make_unique<Loader>(loader_cfg(fresh), publisher, metrics.loader());
           loader->start();
         } else {
           loader->request_rebuild();
@@ -227,7 +225,7 @@ int main(int argc, char** argv) {
             fresh.geo.mmdb_path = cfg.geo.mmdb_path;
           }
         }
-        geo_state.configure(fresh.geo.enabled ? geo_db : nullptr, fresh.geo);
+        publisher.configure_geo(fresh.geo.enabled ? geo_db : nullptr, fresh.geo);
         if (fresh.stats.instance != cfg.stats.instance ||
             fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled) {
           logger->warn("stats, stats_instance and stats_flush_interval change only on restart");

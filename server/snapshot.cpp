@@ -25,25 +25,6 @@ struct PoolSet {
   std::array<uint32_t, 5> v6{kNoPool, kNoPool, kNoPool, kNoPool, kNoPool};
 };
 
-const char* kind_name(ZoneKind k) {
-  switch (k) {
-    case ZoneKind::Global: return "global";
-    case ZoneKind::Continent: return "continent";
-    case ZoneKind::Country: return "country";
-    case ZoneKind::Vendor: return "vendor";
-  }
-  return "country";
-}
-
-const char* client_name(ClientType c) {
-  switch (c) {
-    case ClientType::Ntp: return "ntp";
-    case ClientType::Sntp: return "sntp";
-    case ClientType::Both: return "both";
-  }
-  return "both";
-}
-
 }  // namespace
 
 std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
@@ -138,7 +119,8 @@ std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t 
       continue;
     }
     const auto zi = static_cast<int32_t>(snap->zones_.size());
-    ZoneInfo info{z.id, z.name, z.kind, 0, 0, z.parent_id, z.alias_of};
+    ZoneInfo info;
+    static_cast<ZoneRow&>(info) = z;
     if (sets[i].v4[0] != kNoPool) info.servers_v4 = static_cast<uint32_t>(snap->pools_[sets[i].v4[0]].size());
     if (sets[i].v6[0] != kNoPool) info.servers_v6 = static_cast<uint32_t>(snap->pools_[sets[i].v6[0]].size());
     snap->zones_.push_back(info);
@@ -206,9 +188,9 @@ std::string format_address(const ServerRow& row) {
 std::string format_source(const SourceData& src, uint32_t serial) {
   std::string out = "timepool-dns-snapshot 1\nserial " + std::to_string(serial) + "\n";
   for (const auto& z : src.zones) {
-    out += "zone " + std::to_string(z.id) + " " + z.name + " " + kind_name(z.kind) + " " +
+    out += "zone " + std::to_string(z.id) + " " + z.name + " " + std::string(zone_kind_name(z.kind)) + " " +
            (z.alias_of ? std::to_string(*z.alias_of) : std::string("-")) + " " +
-           client_name(z.client_type) + " " +
+           std::string(client_type_name(z.client_type)) + " " +
            (z.parent_id ? std::to_string(*z.parent_id) : std::string("-")) + "\n";
   }
   for (const auto& s : src.servers) {
@@ -275,16 +257,13 @@ SourceData parse_source(std::string_view text, uint32_t* serial) {
       ZoneRow z;
       z.id = number<int64_t>(f[1], lineno);
       z.name = std::string(f[2]);
-      if (f[3] == "global") z.kind = ZoneKind::Global;
-      else if (f[3] == "continent") z.kind = ZoneKind::Continent;
-      else if (f[3] == "country") z.kind = ZoneKind::Country;
-      else if (f[3] == "vendor") z.kind = ZoneKind::Vendor;
-      else bad(lineno, "bad zone kind");
+      const auto kind = parse_zone_kind(f[3]);
+      if (!kind) bad(lineno, "bad zone kind");
+      z.kind = *kind;
       if (f[4] != "-") z.alias_of = number<int64_t>(f[4], lineno);
-      if (f[5] == "ntp") z.client_type = ClientType::Ntp;
-      else if (f[5] == "sntp") z.client_type = ClientType::Sntp;
-      else if (f[5] == "both") z.client_type = ClientType::Both;
-      else bad(lineno, "bad client type");
+      const auto client = parse_client_type(f[5]);
+      if (!client) bad(lineno, "bad client type");
+      z.client_type = *client;
       // The parent (7th field) came later; copies without it load with no geo fallback tree.
       if (f.size() == 7 && f[6] != "-") z.parent_id = number<int64_t>(f[6], lineno);
       src.zones.push_back(std::move(z));

@@ -21,22 +21,9 @@
 #include <vector>
 
 #include "server/pool.hpp"
+#include "server/zone.hpp"
 
 namespace timepool::server {
-
-enum class ZoneKind : uint8_t { Global, Continent, Country, Vendor };
-// Which labels a vendor zone publishes (RFC-free pool convention: ntpd uses 0-3.<vendor>,
-// SNTP clients use one bare name).
-enum class ClientType : uint8_t { Ntp, Sntp, Both };
-
-struct ZoneRow {
-  int64_t id = 0;
-  std::string name;  // '@' for the global zone
-  ZoneKind kind = ZoneKind::Country;
-  std::optional<int64_t> alias_of;  // zone id this one answers for (uk -> gb)
-  std::optional<int64_t> parent_id;  // a country's continent, a continent's global zone
-  ClientType client_type = ClientType::Both;  // vendor zones only
-};
 
 struct ServerRow {
   int64_t id = 0;
@@ -65,14 +52,10 @@ struct Node {
   int32_t zone = -1;      // index into Snapshot::zones() for metrics; -1 for the apex parents
 };
 
-struct ZoneInfo {
-  int64_t id;
-  std::string name;
-  ZoneKind kind;
+// A zone as published: its row and how many servers of each family answer for it.
+struct ZoneInfo : ZoneRow {
   uint32_t servers_v4 = 0;
   uint32_t servers_v6 = 0;
-  std::optional<int64_t> parent_id;  // for the geo zone tree (server/geo_answer)
-  std::optional<int64_t> alias_of;
 };
 
 class Snapshot {

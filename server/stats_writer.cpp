@@ -14,33 +14,14 @@ constexpr auto kCollectEvery = std::chrono::seconds(5);
 
 }  // namespace
 
-StatsView::StatsView(std::shared_ptr<const Snapshot> snap, stats::QueryStats& stats)
-    : snap_(std::move(snap)) {
-  const auto& zones = snap_->zones();
-  zone_slots_.resize(zones.size(), stats::kNoSlot);
-  for (size_t i = 0; i < zones.size(); ++i) {
-    zone_slots_[i] = stats.zone_slot(static_cast<int32_t>(zones[i].id));
-    if (zones[i].kind == ZoneKind::Global && global_slot_ == stats::kNoSlot) {
-      global_slot_ = zone_slots_[i];
-    }
-  }
-  // server_slot() takes a mutex: fine here, once per snapshot and server entry.
-  pool_slots_.resize(snap_->pool_count());
-  for (uint32_t p = 0; p < pool_slots_.size(); ++p) {
-    const Pool& pool = snap_->pool(p);
-    pool_slots_[p].resize(pool.size());
-    for (size_t e = 0; e < pool.size(); ++e) pool_slots_[p][e] = stats.server_slot(pool.server_id(e));
-  }
-}
-
-void WorkerStats::count(const std::shared_ptr<const Snapshot>& snap, const AnswerStats& st) {
-  if (st.dropped || !snap) return;
+void WorkerStats::count(const Published& pub, const AnswerStats& st) {
+  const StatsSlots* slots = pub.stats.get();
+  if (st.dropped || !slots) return;
   if (st.zone_index < 0 && st.rcode == rcode::kRefused) return;  // not one of our names
-  if (!view_ || view_->snapshot() != snap.get()) view_ = writer_.view(snap);
   const int64_t minute = stats::current_minute();
-  rec_.count_query(minute, view_->zone_slot(st.zone_index), st.qtype, st.rcode);
+  rec_.count_query(minute, slots->zone_slot(st.zone_index), st.qtype, st.rcode);
   for (size_t i = 0; i < st.picked_count; ++i) {
-    rec_.count_answer(minute, view_->server_slot(st.pool, st.picked[i]));
+    rec_.count_answer(minute, slots->server_slot(st.pool, st.picked[i]));
   }
 }
 
@@ -57,14 +38,8 @@ StatsWriter::~StatsWriter() { stop(); }
 WorkerStats* StatsWriter::worker() {
   if (!settings_.enabled) return nullptr;
   std::lock_guard lock(mu_);
-  workers_.push_back(std::unique_ptr<WorkerStats>(new WorkerStats(*this, stats_.add_recorder())));
+  workers_.push_back(std::unique_ptr<WorkerStats>(new WorkerStats(stats_.add_recorder())));
   return workers_.back().get();
-}
-
-std::shared_ptr<const StatsView> StatsWriter::view(const std::shared_ptr<const Snapshot>& snap) {
-  std::lock_guard lock(mu_);
-  if (!view_ || view_->snapshot() != snap.get()) view_ = std::make_shared<const StatsView>(snap, stats_);
-  return view_;
 }
 
 void StatsWriter::start() {

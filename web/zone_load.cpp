@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/query_stats.hpp"
+#include "core/minute_series.hpp"
 #include "web/html.hpp"
 
 namespace timepool::web {

@@ -1,5 +1,6 @@
-// What the UDP and TCP loops share: the snapshot, the answer configuration (replaced on
-// SIGHUP), the stop flag and an eventfd that becomes readable when it is time to stop.
+// What the UDP and TCP loops share: the published object (snapshot, geo routing, statistics
+// slots), the answer configuration and TCP settings (replaced on SIGHUP), the stop flag and an
+// eventfd that becomes readable when it is time to stop.
 #pragma once
 
 #include <atomic>
@@ -7,17 +8,15 @@
 
 #include "server/answer.hpp"
 #include "server/dns_config.hpp"
-#include "server/geo_answer.hpp"
-#include "server/loader.hpp"
+#include "server/published.hpp"
 #include "server/metrics.hpp"
 #include "server/stats_writer.hpp"
 
 namespace timepool::server::io {
 
 struct Runtime {
-  SnapshotStore* store = nullptr;
+  Publisher* published = nullptr;
   Metrics* metrics = nullptr;
-  GeoState* geo = nullptr;        // nullptr or disabled: answers without geo
   StatsWriter* stats = nullptr;   // nullptr: queries are not counted for the database
   std::atomic<std::shared_ptr<const AnswerConfig>> answer_cfg;
   std::atomic<bool> stop{false};

@@ -145,17 +145,17 @@ class TcpServer {
 
   bool process(Conn& c) {
     size_t off = 0;
-    const auto snap = rt_.store->load();
+    const auto pub = rt_.published->load();
     const auto cfg = rt_.answer_cfg.load(std::memory_order_acquire);
-    const auto geo = rt_.geo ? rt_.geo->view(snap) : nullptr;
     while (c.in.size() - off >= 2) {
       const size_t len = static_cast<size_t>((c.in[off] << 8) | c.in[off + 1]);
       if (c.in.size() - off - 2 < len) break;
       AnswerStats st;
-      const size_t rlen = answer({c.in.data() + off + 2, len}, snap.get(), *cfg, rng_, c.client,
-                                 {reply_.data() + 2, reply_.size() - 2}, st, geo.get());
+      const size_t rlen = answer({c.in.data() + off + 2, len}, pub->snapshot.get(), *cfg, rng_,
+                                 c.client, {reply_.data() + 2, reply_.size() - 2}, st,
+                                 pub->geo.get());
       counters_.count(st, true);
-      if (stats_) stats_->count(snap, st);
+      if (stats_) stats_->count(*pub, st);
       off += 2 + len;
       if (rlen == 0) return false;
       reply_[0] = static_cast<uint8_t>(rlen >> 8);

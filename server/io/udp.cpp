@@ -94,10 +94,9 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
     }
     const int n = ::recvmmsg(fd, in.data(), kBatch, MSG_WAITFORONE, nullptr);
     if (n <= 0) continue;  // timeout (check stop), EINTR, or a transient ICMP-reported error
-    // One snapshot and one config for the whole batch.
-    const auto snap = rt.store->load();
+    // One published object and one config for the whole batch.
+    const auto pub = rt.published->load();
     const auto cfg = rt.answer_cfg.load(std::memory_order_acquire);
-    const auto geo = rt.geo ? rt.geo->view(snap) : nullptr;
     size_t nout = 0;
     for (int i = 0; i < n; ++i) {
       const size_t len = in[i].msg_len;
@@ -106,11 +105,11 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
       const Client c = client_of(peers[i]);
       const size_t rlen = (in[i].msg_hdr.msg_flags & MSG_TRUNC)
                               ? 0
-                              : answer({inbuf.data() + i * kInSize, len}, snap.get(), *cfg, rng, c,
-                                       {reply, kOutSize}, st, geo.get());
+                              : answer({inbuf.data() + i * kInSize, len}, pub->snapshot.get(), *cfg, rng,
+                                       c, {reply, kOutSize}, st, pub->geo.get());
       if (in[i].msg_hdr.msg_flags & MSG_TRUNC) st.dropped = true;
       counters.count(st, false);
-      if (stats) stats->count(snap, st);
+      if (stats) stats->count(*pub, st);
       if (rlen == 0) continue;
       out_iov[nout] = {reply, rlen};
       out[nout].msg_hdr = msghdr{};

@@ -2,7 +2,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "core/query_stats.hpp"
+#include "core/minute_series.hpp"
+#include "server/query_stats.hpp"
 #include "tests/support/pg_test_db.hpp"
 
 using namespace timepool;

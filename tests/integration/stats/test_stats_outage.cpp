@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/password.hpp"
-#include "core/query_stats.hpp"
+#include "server/query_stats.hpp"
 #include "tests/support/pg_test_db.hpp"
 
 using namespace timepool;

@@ -1,11 +1,12 @@
 // The geo selection rule over the real zones table.
 #include <catch2/catch.hpp>
 
-#include "core/zone_fallback.hpp"
+#include "server/zone_fallback.hpp"
 #include "tests/support/pg_test_db.hpp"
 
 using namespace timepool;
-using namespace timepool::geo;
+using namespace timepool::server;
+using timepool::geo::CountryCode;
 
 TEST_CASE("ZoneTree loads the zones table: every country under a continent, uk -> gb",
           "[zones_db]") {
@@ -34,7 +35,7 @@ TEST_CASE("ZoneTree loads the zones table: every country under a continent, uk -
     auto r = c.exec("SELECT zone_id, count(*)::bigint AS n FROM server_zones sz "
                     "JOIN eligible_servers s ON s.id = sz.server_id GROUP BY zone_id");
     for (int i = 0; i < r.rows(); ++i) {
-      counts[r.get<int32_t>(i, "zone_id")] = static_cast<uint32_t>(r.get<int64_t>(i, "n"));
+      counts[r.get<int64_t>(i, "zone_id")] = static_cast<uint32_t>(r.get<int64_t>(i, "n"));
     }
     return counts;
   };

@@ -72,6 +72,15 @@ TEST_CASE("On-disk copy: round trip, and truncated or edited files are refused")
   std::string bad = text;
   bad.replace(bad.find("192.0.2.10"), 10, "192.0.2.x0");
   CHECK_THROWS(parse_source(bad, nullptr));
+  // A zone kind or client type this server does not know is refused, not guessed.
+  const size_t de = text.find(" de country ");
+  REQUIRE(de != std::string::npos);
+  std::string region = text;
+  region.replace(de, 12, " de region ");
+  CHECK_THROWS_WITH(parse_source(region, nullptr), Catch::Contains("bad zone kind"));
+  std::string client = text;
+  client.replace(client.find(" both "), 6, " all ");
+  CHECK_THROWS_WITH(parse_source(client, nullptr), Catch::Contains("bad client type"));
 
   char tmpl[] = "/tmp/tpdns-snap-XXXXXX";
   const int fd = mkstemp(tmpl);

@@ -1,4 +1,4 @@
-#include "core/query_stats.hpp"
+#include "server/query_stats.hpp"
 
 #include <barrier>
 #include <catch2/catch.hpp>

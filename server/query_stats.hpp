@@ -45,7 +45,6 @@
 #include <tuple>
 #include <vector>
 
-#include "core/bursts.hpp"
 #include "core/pg.hpp"
 
 namespace timepool::stats {
@@ -189,12 +188,6 @@ class QueryStats {
 // dns_stats_flushes says it had been applied before. Rows for zones or servers that no longer
 // exist are skipped. Throws pg::Error.
 bool write_batch(pg::Connection& conn, const std::string& instance_id, const Batch& batch);
-
-// One zone's queries per minute (all qtypes and rcodes added up) for minutes in
-// [from_minute, to_minute), oldest first; minutes without queries are absent. The input of
-// find_bursts() (core/bursts.hpp) and of the per-minute chart. Throws pg::Error.
-std::vector<MinuteCount> read_minute_series(pg::Connection& conn, int32_t zone_id,
-                                            int64_t from_minute, int64_t to_minute);
 
 struct FlushResult {
   size_t written = 0;     // batches applied now

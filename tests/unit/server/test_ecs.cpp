@@ -1,4 +1,4 @@
-#include "core/ecs.hpp"
+#include "server/ecs.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>

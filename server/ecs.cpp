@@ -1,4 +1,4 @@
-#include "core/ecs.hpp"
+#include "server/ecs.hpp"
 
 #include <algorithm>
 

@@ -1,14 +1,6 @@
-#include "core/zone_fallback.hpp"
+#include "server/zone_fallback.hpp"
 
-namespace timepool::geo {
-
-std::optional<ZoneKind> parse_zone_kind(std::string_view text) {
-  if (text == "global") return ZoneKind::Global;
-  if (text == "continent") return ZoneKind::Continent;
-  if (text == "country") return ZoneKind::Country;
-  if (text == "vendor") return ZoneKind::Vendor;
-  return std::nullopt;
-}
+namespace timepool::server {
 
 ZoneTree::ZoneTree(std::vector<ZoneRow> rows) : rows_(std::move(rows)) {
   bool have_global = false;
@@ -46,14 +38,14 @@ ZoneTree load_zone_tree(pg::Connection& conn) {
   for (int i = 0; i < res.rows(); ++i) {
     auto kind = parse_zone_kind(res.get<std::string>(i, "kind"));
     if (!kind) throw std::invalid_argument("zones: unknown kind " + res.get<std::string>(i, "kind"));
-    rows.push_back(ZoneRow{res.get<int32_t>(i, "id"), res.get<std::string>(i, "name"), *kind,
-                           res.get<std::optional<int32_t>>(i, "parent_id"),
-                           res.get<std::optional<int32_t>>(i, "alias_of")});
+    rows.push_back(ZoneRow{res.get<int64_t>(i, "id"), res.get<std::string>(i, "name"), *kind,
+                           res.get<std::optional<int64_t>>(i, "parent_id"),
+                           res.get<std::optional<int64_t>>(i, "alias_of")});
   }
   return ZoneTree(std::move(rows));
 }
 
-const ZoneRow* ZoneTree::find(int32_t id) const {
+const ZoneRow* ZoneTree::find(int64_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &rows_[it->second];
 }
@@ -70,7 +62,7 @@ const ZoneRow& ZoneTree::resolve(const ZoneRow& z) const {
   return z;
 }
 
-const ZoneRow* ZoneTree::country(const CountryCode& cc) const {
+const ZoneRow* ZoneTree::country(const geo::CountryCode& cc) const {
   const ZoneRow* z = find_name(cc.str());
   if (!z || z->kind != ZoneKind::Country) return nullptr;
   return &resolve(*z);
@@ -86,12 +78,12 @@ const ZoneRow* ZoneTree::continent_of(const ZoneRow& country) const {
 
 namespace {
 
-uint32_t count_of(const ServerCounts& counts, int32_t id) {
+uint64_t count_of(const ServerCounts& counts, int64_t id) {
   auto it = counts.find(id);
   return it == counts.end() ? 0 : it->second;
 }
 
-std::string servers(uint32_t n) {
+std::string servers(uint64_t n) {
   return std::to_string(n) + (n == 1 ? " server" : " servers");
 }
 
@@ -103,8 +95,8 @@ ZoneChoice make(const ZoneRow& z, std::string reason) {
 
 }  // namespace
 
-ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<CountryCode>& client,
-                           const ServerCounts& counts, uint32_t min_servers) {
+ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<geo::CountryCode>& client,
+                           const ServerCounts& counts, uint64_t min_servers) {
   const ZoneRow& global = tree.global();
   std::string why;
   std::string min = std::to_string(min_servers);
@@ -113,13 +105,13 @@ ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<CountryCode
   if (!country) {
     return make(global, "no zone for country " + std::string(client->str()) + ": global");
   }
-  uint32_t n = count_of(counts, country->id);
+  uint64_t n = count_of(counts, country->id);
   if (n >= min_servers) {
     return make(*country, "country " + country->name + " has " + servers(n) + " (>= " + min + ")");
   }
   why = "country " + country->name + " has " + servers(n) + " (< " + min + ")";
   if (const ZoneRow* continent = tree.continent_of(*country)) {
-    uint32_t c = count_of(counts, continent->id);
+    uint64_t c = count_of(counts, continent->id);
     if (c >= min_servers) {
       return make(*continent, why + "; continent " + continent->name + " has " + servers(c) +
                                   " (>= " + min + ")");
@@ -131,21 +123,21 @@ ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<CountryCode
   return make(global, why + ": global");
 }
 
-ZoneChoice choose_explicit_zone(const ZoneTree& tree, int32_t requested_zone,
+ZoneChoice choose_explicit_zone(const ZoneTree& tree, int64_t requested_zone,
                                 const ServerCounts& counts) {
   const ZoneRow* asked = tree.find(requested_zone);
   if (!asked) throw std::invalid_argument("zones: unknown zone id " + std::to_string(requested_zone));
   const ZoneRow& zone = tree.resolve(*asked);
   std::string prefix =
       &zone == asked ? std::string() : asked->name + " is an alias of " + zone.name + "; ";
-  uint32_t n = count_of(counts, zone.id);
+  uint64_t n = count_of(counts, zone.id);
   if (n > 0 || (zone.kind != ZoneKind::Country && zone.kind != ZoneKind::Continent)) {
     return make(zone, prefix + "zone " + label(zone) + " asked for, " + servers(n));
   }
   std::string why = prefix + "zone " + zone.name + " asked for, no servers";
   if (zone.kind == ZoneKind::Country) {
     if (const ZoneRow* continent = tree.continent_of(zone)) {
-      uint32_t c = count_of(counts, continent->id);
+      uint64_t c = count_of(counts, continent->id);
       if (c > 0) return make(*continent, why + "; continent " + continent->name + " has " + servers(c));
       why += "; continent " + continent->name + " has none";
     }
@@ -156,30 +148,30 @@ ZoneChoice choose_explicit_zone(const ZoneTree& tree, int32_t requested_zone,
 namespace {
 constexpr size_t kCodes = 26 * 26;
 
-size_t code_slot(const CountryCode& cc) {
+size_t code_slot(const geo::CountryCode& cc) {
   auto s = cc.str();
   return static_cast<size_t>(s[0] - 'a') * 26 + static_cast<size_t>(s[1] - 'a');
 }
 }  // namespace
 
-GeoSelector::GeoSelector(const ZoneTree& tree, const ServerCounts& counts, uint32_t min_servers) {
+GeoSelector::GeoSelector(const ZoneTree& tree, const ServerCounts& counts, uint64_t min_servers) {
   by_code_.reserve(kCodes + 1);
   for (size_t i = 0; i < kCodes; ++i) {
     const char text[2] = {static_cast<char>('a' + i / 26), static_cast<char>('a' + i % 26)};
     by_code_.push_back(
-        choose_geo_zone(tree, CountryCode::parse(std::string_view(text, 2)), counts, min_servers));
+        choose_geo_zone(tree, geo::CountryCode::parse(std::string_view(text, 2)), counts, min_servers));
   }
   by_code_.push_back(choose_geo_zone(tree, std::nullopt, counts, min_servers));
   for (const auto& z : tree.rows()) explicit_.emplace(z.id, choose_explicit_zone(tree, z.id, counts));
 }
 
-const ZoneChoice& GeoSelector::for_client(const std::optional<CountryCode>& client) const {
+const ZoneChoice& GeoSelector::for_client(const std::optional<geo::CountryCode>& client) const {
   return client ? by_code_[code_slot(*client)] : by_code_.back();
 }
 
-const ZoneChoice* GeoSelector::for_explicit(int32_t zone_id) const {
+const ZoneChoice* GeoSelector::for_explicit(int64_t zone_id) const {
   auto it = explicit_.find(zone_id);
   return it == explicit_.end() ? nullptr : &it->second;
 }
 
-}  // namespace timepool::geo
+}  // namespace timepool::server

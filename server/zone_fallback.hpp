@@ -27,41 +27,29 @@
 
 #include "core/geo.hpp"
 #include "core/pg.hpp"
+#include "server/zone.hpp"
 
-namespace timepool::geo {
-
-enum class ZoneKind : uint8_t { Global, Continent, Country, Vendor };
-// "global" | "continent" | "country" | "vendor" (the zones.kind column); nullopt otherwise.
-std::optional<ZoneKind> parse_zone_kind(std::string_view text);
-
-// One row of the zones table (SELECT id, name, kind, parent_id, alias_of FROM zones).
-struct ZoneRow {
-  int32_t id = 0;
-  std::string name;  // "@", "europe", "de", "acme"
-  ZoneKind kind = ZoneKind::Global;
-  std::optional<int32_t> parent_id;
-  std::optional<int32_t> alias_of;  // uk -> gb
-};
+namespace timepool::server {
 
 class ZoneTree {
  public:
   explicit ZoneTree(std::vector<ZoneRow> rows);
 
-  const ZoneRow* find(int32_t id) const;  // nullptr when absent
+  const ZoneRow* find(int64_t id) const;  // nullptr when absent
   const ZoneRow* find_name(std::string_view name) const;
   const ZoneRow& global() const { return rows_[global_index_]; }
   // The zone whose servers a zone answers with: alias_of followed once (uk -> gb), else itself.
   const ZoneRow& resolve(const ZoneRow& z) const;
   // The country zone for a client's country code, alias resolved; nullptr when the pool has
   // no zone for that code (geo databases also return codes such as "eu" or "ap").
-  const ZoneRow* country(const CountryCode& cc) const;
+  const ZoneRow* country(const geo::CountryCode& cc) const;
   // The continent a country zone hangs below; nullptr for other kinds.
   const ZoneRow* continent_of(const ZoneRow& country) const;
   const std::vector<ZoneRow>& rows() const { return rows_; }
 
  private:
   std::vector<ZoneRow> rows_;
-  std::unordered_map<int32_t, size_t> by_id_;
+  std::unordered_map<int64_t, size_t> by_id_;
   std::unordered_map<std::string, size_t> by_name_;
   size_t global_index_ = 0;
 };
@@ -71,12 +59,12 @@ class ZoneTree {
 ZoneTree load_zone_tree(pg::Connection& conn);
 
 // Eligible servers per zone id; a zone that is absent has none.
-using ServerCounts = std::unordered_map<int32_t, uint32_t>;
+using ServerCounts = std::unordered_map<int64_t, uint64_t>;
 
-inline constexpr uint32_t kDefaultMinServers = 3;
+inline constexpr uint64_t kDefaultMinServers = 3;
 
 struct ZoneChoice {
-  int32_t zone_id = 0;
+  int64_t zone_id = 0;
   std::string zone_name;
   // Why, in one line for the `_country.<apex>` debug TXT record and logs, e.g.
   // "country lu has 1 server (< 3); continent europe has 40 (>= 3)".
@@ -85,12 +73,12 @@ struct ZoneChoice {
 
 // The rule for global names and vendor zones. `client` is nullopt when the address could not
 // be located.
-ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<CountryCode>& client,
-                           const ServerCounts& counts, uint32_t min_servers = kDefaultMinServers);
+ZoneChoice choose_geo_zone(const ZoneTree& tree, const std::optional<geo::CountryCode>& client,
+                           const ServerCounts& counts, uint64_t min_servers = kDefaultMinServers);
 
 // The rule for an explicitly named zone (a country or continent label; other kinds answer
 // from themselves). Throws std::invalid_argument for an id that is not in the tree.
-ZoneChoice choose_explicit_zone(const ZoneTree& tree, int32_t requested_zone,
+ZoneChoice choose_explicit_zone(const ZoneTree& tree, int64_t requested_zone,
                                 const ServerCounts& counts);
 
 // Both rules precomputed for one snapshot and one address family, so the per-query cost is
@@ -99,14 +87,14 @@ ZoneChoice choose_explicit_zone(const ZoneTree& tree, int32_t requested_zone,
 class GeoSelector {
  public:
   GeoSelector(const ZoneTree& tree, const ServerCounts& counts,
-              uint32_t min_servers = kDefaultMinServers);
-  const ZoneChoice& for_client(const std::optional<CountryCode>& client) const;
+              uint64_t min_servers = kDefaultMinServers);
+  const ZoneChoice& for_client(const std::optional<geo::CountryCode>& client) const;
   // nullptr for a zone id that was not in the tree.
-  const ZoneChoice* for_explicit(int32_t zone_id) const;
+  const ZoneChoice* for_explicit(int64_t zone_id) const;
 
  private:
   std::vector<ZoneChoice> by_code_;  // 26*26 two-letter codes; the last entry: unknown
-  std::unordered_map<int32_t, ZoneChoice> explicit_;
+  std::unordered_map<int64_t, ZoneChoice> explicit_;
 };
 
-}  // namespace timepool::geo
+}  // namespace timepool::server
