@@ -304,7 +304,24 @@ std::string Connection::error_message() const {
 
 // --- Transaction -----------------------------------------------------------------------------
 
-Transaction::Transaction(Connection& c) : conn_(c) { conn_.exec_script("BEGIN"); }
+std::string_view begin_statement(Isolation isolation, Access access) {
+  const bool ro = access == Access::kReadOnly;
+  switch (isolation) {
+    case Isolation::kRepeatableRead:
+      return ro ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                : "BEGIN ISOLATION LEVEL REPEATABLE READ";
+    case Isolation::kSerializable:
+      return ro ? "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+                : "BEGIN ISOLATION LEVEL SERIALIZABLE";
+    case Isolation::kReadCommitted: break;
+  }
+  return ro ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+            : "BEGIN ISOLATION LEVEL READ COMMITTED";
+}
+
+Transaction::Transaction(Connection& c, Isolation isolation, Access access) : conn_(c) {
+  conn_.exec_script(begin_statement(isolation, access));
+}
 
 Transaction::~Transaction() {
   if (done_) return;
@@ -321,17 +338,24 @@ void Transaction::commit() {
   conn_.exec_script("COMMIT");
 }
 
-// --- Backoff ---------------------------------------------------------------------------------
+// --- ArrayBuilder ----------------------------------------------------------------------------
 
-std::chrono::milliseconds Backoff::next(double unit_random) {
-  double lo = static_cast<double>(min_.count());
-  double hi = static_cast<double>(max_.count());
-  if (hi < lo) hi = lo;
-  double current = lo * std::ldexp(1.0, std::min(attempt_, 62));
-  current = std::min(std::max(current, lo), hi);
-  double u = std::clamp(unit_random, 0.0, 1.0);
-  ++attempt_;
-  return std::chrono::milliseconds(static_cast<int64_t>(lo + u * (current - lo)));
+ArrayBuilder& ArrayBuilder::add(std::string_view text) {
+  // Array input syntax: a double-quoted element takes any character, with " and \ escaped.
+  if (size_++) body_.push_back(',');
+  body_.push_back('"');
+  for (char c : text) {
+    if (c == '"' || c == '\\') body_.push_back('\\');
+    body_.push_back(c);
+  }
+  body_.push_back('"');
+  return *this;
+}
+
+ArrayBuilder& ArrayBuilder::add_null() {
+  if (size_++) body_.push_back(',');
+  body_ += "NULL";
+  return *this;
 }
 
 }  // namespace timepool::pg

@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/reconnect.hpp"
+
 struct pg_conn;
 struct pg_result;
 
@@ -87,6 +89,8 @@ extern template std::optional<bool> Result::get<std::optional<bool>>(int, int) c
 // The shortest text that reads back as exactly `v` ("NaN", "Infinity" as PostgreSQL spells them).
 std::string float_text(double v);
 
+class ArrayBuilder;
+
 // A parameter as libpq wants it: text or NULL.
 struct Param {
   std::optional<std::string> text;
@@ -102,6 +106,8 @@ Param to_param(const T& v) {
     return Param{float_text(static_cast<double>(v))};
   } else if constexpr (std::is_integral_v<U>) {
     return Param{std::to_string(v)};
+  } else if constexpr (std::is_same_v<U, ArrayBuilder>) {
+    return Param{v.literal()};
   } else if constexpr (requires { v.has_value(); *v; }) {
     return v ? to_param(*v) : Param{};
   } else {
@@ -155,10 +161,21 @@ class Connection {
   std::unique_ptr<pg_conn, Free> conn_;
 };
 
-// BEGIN on construction; COMMIT on commit(); ROLLBACK in the destructor if not committed.
+// How a transaction sees concurrent writes (PostgreSQL "Transaction Isolation").
+enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+enum class Access { kReadWrite, kReadOnly };
+
+// The BEGIN statement for a mode: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".
+std::string_view begin_statement(Isolation isolation, Access access);
+
+// BEGIN (with the isolation level and access mode asked for) on construction; COMMIT on
+// commit(); ROLLBACK in the destructor if not committed. Under kRepeatableRead and
+// kSerializable every statement sees one snapshot; a commit may then fail with
+// is_retryable(), and the caller runs the whole transaction again.
 class Transaction {
  public:
-  explicit Transaction(Connection& c);
+  explicit Transaction(Connection& c, Isolation isolation = Isolation::kReadCommitted,
+                       Access access = Access::kReadWrite);
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
   ~Transaction();
@@ -173,19 +190,47 @@ class Transaction {
   bool done_ = false;
 };
 
-// Exponential backoff with full jitter for reconnect loops: next() gives the delay to sleep
-// before the next attempt; reset() after a success. Pure: the caller supplies the random value.
-class Backoff {
+// A one-dimensional array as a text parameter, for "= ANY($1::bigint[])" or
+// "unnest($1::text[])": the literal is built element by element with quoting, never spliced
+// into the SQL. Every element is double-quoted with backslash escapes, so any text (commas,
+// braces, quotes, "NULL") arrives as itself; add_null() is SQL NULL. The cast in the query
+// gives the element type (text[], int8[], float8[], timestamptz[] ...).
+//
+//   pg::ArrayBuilder ids;
+//   for (int64_t id : v) ids.add(id);
+//   conn.exec("SELECT refresh_pool_score($1::bigint[])", ids);
+class ArrayBuilder {
  public:
-  Backoff(std::chrono::milliseconds min, std::chrono::milliseconds max) : min_(min), max_(max) {}
-  // `unit_random` in [0,1): where in [min, current] the delay falls.
-  std::chrono::milliseconds next(double unit_random);
-  void reset() { attempt_ = 0; }
-  int attempts() const { return attempt_; }
+  ArrayBuilder& add(std::string_view text);
+  ArrayBuilder& add(const char* text) { return add(std::string_view(text)); }
+  ArrayBuilder& add(const std::string& text) { return add(std::string_view(text)); }
+  ArrayBuilder& add(int64_t v) { return add(std::string_view(std::to_string(v))); }
+  ArrayBuilder& add(int32_t v) { return add(static_cast<int64_t>(v)); }
+  ArrayBuilder& add(double v) { return add(std::string_view(float_text(v))); }
+  ArrayBuilder& add_null();
+  template <typename T>
+  ArrayBuilder& add(const std::optional<T>& v) {
+    return v ? add(*v) : add_null();
+  }
+  std::size_t size() const { return size_; }
+  // "{...}"; also what to_param() sends.
+  std::string literal() const { return body_ + "}"; }
+  operator std::string() const { return literal(); }
 
  private:
-  std::chrono::milliseconds min_, max_;
-  int attempt_ = 0;
+  std::string body_ = "{";
+  std::size_t size_ = 0;
 };
+
+// Every element of `values` (anything ArrayBuilder::add takes) as one array literal.
+template <typename Range>
+std::string array_literal(const Range& values) {
+  ArrayBuilder b;
+  for (const auto& v : values) b.add(v);
+  return b.literal();
+}
+
+// The reconnect delay policy (core/reconnect.hpp) under its earlier name.
+using Backoff = timepool::Backoff;
 
 }  // namespace timepool::pg

@@ -146,3 +146,72 @@ TEST_CASE("connection failures are is_connection()", "[pg]") {
     CHECK(victim.wait_notification(std::chrono::seconds(2)).has_value());
   }
 }
+
+TEST_CASE("isolation modes: one snapshot, read only refused writes, serialization failures retry",
+          "[pg]") {
+  TestDb db(false);
+  auto a = db.connect();
+  auto b = db.connect();
+  a.exec_script("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 10);");
+  {
+    pg::Transaction tx(a, pg::Isolation::kRepeatableRead, pg::Access::kReadOnly);
+    CHECK(tx.exec("SHOW transaction_isolation").get<std::string>(0, 0) == "repeatable read");
+    CHECK(tx.exec("SELECT v FROM t").get<int32_t>(0, 0) == 10);
+    b.exec("UPDATE t SET v = 11");
+    CHECK(tx.exec("SELECT v FROM t").get<int32_t>(0, 0) == 10);  // the first snapshot
+    try {
+      tx.exec("UPDATE t SET v = 12");
+      FAIL("a read-only transaction wrote");
+    } catch (const pg::Error& e) {
+      CHECK(e.sqlstate() == "25006");
+    }
+  }
+  {
+    pg::Transaction tx(a);  // read committed: each statement sees the latest commit
+    CHECK(tx.exec("SHOW transaction_isolation").get<std::string>(0, 0) == "read committed");
+    CHECK(tx.exec("SELECT v FROM t").get<int32_t>(0, 0) == 11);
+    b.exec("UPDATE t SET v = 12");
+    CHECK(tx.exec("SELECT v FROM t").get<int32_t>(0, 0) == 12);
+    tx.commit();
+  }
+  {
+    pg::Transaction tx(a, pg::Isolation::kSerializable);
+    CHECK(tx.exec("SHOW transaction_isolation").get<std::string>(0, 0) == "serializable");
+    CHECK(tx.exec("SELECT v FROM t").get<int32_t>(0, 0) == 12);
+    b.exec("UPDATE t SET v = 13");
+    try {
+      tx.exec("UPDATE t SET v = v + 1");
+      FAIL("a concurrent update was not detected");
+    } catch (const pg::Error& e) {
+      CHECK(e.is_retryable());
+    }
+  }
+  CHECK(a.exec("SELECT v FROM t").get<int32_t>(0, 0) == 13);
+}
+
+TEST_CASE("array parameters arrive element by element", "[pg]") {
+  TestDb db(false);
+  auto c = db.connect();
+  pg::ArrayBuilder texts;
+  const std::vector<std::string> odd = {"a,b", "{x}", "say \"hi\"", "back\\slash", "NULL", "", " sp "};
+  for (const auto& s : odd) texts.add(s);
+  texts.add_null();
+  auto r = c.exec("SELECT x, x IS NULL AS n FROM unnest($1::text[]) WITH ORDINALITY AS t(x, i) ORDER BY i",
+                  texts);
+  REQUIRE(r.rows() == static_cast<int>(odd.size()) + 1);
+  for (std::size_t i = 0; i < odd.size(); ++i) CHECK(r.get<std::string>(static_cast<int>(i), "x") == odd[i]);
+  CHECK(r.get<bool>(static_cast<int>(odd.size()), "n"));
+
+  const std::vector<int64_t> ids = {-9007199254740993, 0, 42};
+  auto s = c.exec("SELECT sum(x)::text, count(*) FROM unnest($1::int8[]) AS x",
+                  pg::array_literal(ids));
+  CHECK(s.get<std::string>(0, 0) == "-9007199254740951");
+  CHECK(s.get<int64_t>(0, 1) == 3);
+  const std::vector<std::optional<double>> ds = {0.1, std::nullopt, 1e-300};
+  auto d = c.exec("SELECT x FROM unnest($1::float8[]) WITH ORDINALITY AS t(x, i) ORDER BY i",
+                  pg::array_literal(ds));
+  CHECK(d.get<double>(0, 0) == 0.1);
+  CHECK(d.is_null(1, 0));
+  CHECK(d.get<double>(2, 0) == 1e-300);
+  CHECK(c.exec("SELECT cardinality($1::text[])", pg::ArrayBuilder()).get<int64_t>(0, 0) == 0);
+}
