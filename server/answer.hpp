@@ -1,9 +1,11 @@
 // The answer function: one DNS query in wire format in, the response (or nothing) out.
 //
-// Pure: no I/O, no clock, no globals. The snapshot, the RNG and the client's address are
-// arguments, so the UDP and TCP loops, the unit tests, the fuzzer and the benchmark all call
-// exactly this. The client address is unused today; it is here for geo-aware answers and EDNS
-// Client Subnet (RFC 7871), which only need the parsed query (ParsedQuery::edns_options).
+// Pure: no I/O, no clock, no globals. The snapshot, the geo view, the RNG and the client's
+// address are arguments, so the UDP and TCP loops, the unit tests, the fuzzer and the benchmark
+// all call exactly this. It runs in three steps: classify the query (silence, errors, CHAOS,
+// which apex), locate the name below the apex (and, with geo, the zone that answers this
+// client), and emit the records. The wire format lives in server/query (parser),
+// server/wire_writer (writer with name compression) and server/dns_wire (constants).
 //
 // Behaviour (RFC 1035, RFC 2308, RFC 6891, RFC 7766, RFC 8482, RFC 8906):
 //   - fewer than 12 bytes, or QR set: silence (never answer a response);
@@ -27,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/dns_wire.hpp"
 #include "server/rng.hpp"
 #include "server/snapshot.hpp"
 
@@ -48,11 +51,6 @@ struct AnswerConfig {
   std::string identity;         // CHAOS hostname.bind / id.server; empty: REFUSED
 };
 
-// "pool.example" or "pool.example." to lower-case wire format; throws std::invalid_argument
-// for an empty label, a label over 63 bytes or a name over 255 bytes.
-std::vector<uint8_t> name_to_wire(std::string_view dotted);
-std::string wire_to_name(std::span<const uint8_t> wire);
-
 struct Client {
   std::array<uint8_t, 16> addr{};  // IPv4 in the first 4 bytes
   bool v6 = false;
@@ -71,15 +69,6 @@ struct AnswerStats {
   uint8_t picked_count = 0;       // how many entries of `picked` hold pool indexes
   std::array<uint32_t, Pool::kMaxPick> picked;  // not cleared: read only below picked_count
 };
-
-namespace rcode {
-constexpr uint16_t kNoError = 0, kFormErr = 1, kServFail = 2, kNxDomain = 3, kNotImp = 4,
-                   kRefused = 5, kBadVers = 16;
-}
-namespace rrtype {
-constexpr uint16_t kA = 1, kNS = 2, kSOA = 6, kHINFO = 13, kTXT = 16, kAAAA = 28, kOPT = 41,
-                   kIXFR = 251, kAXFR = 252, kANY = 255;
-}
 
 // Writes the response into `out` and returns its length; 0 means send nothing. `snap` may be
 // null (no data yet): names below an apex then get SERVFAIL. `out` should hold 65535 bytes for
