@@ -27,129 +27,153 @@ struct PoolSet {
 
 }  // namespace
 
-std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
-  auto snap = std::shared_ptr<Snapshot>(new Snapshot());
-  snap->serial_ = serial;
+// Snapshot::build in its steps: members per zone, pools, names, parents.
+class SnapshotBuilder {
+ public:
+  SnapshotBuilder(const SourceData& src, uint32_t serial)
+      : src_(src), snap_(std::shared_ptr<Snapshot>(new Snapshot())) {
+    snap_->serial_ = serial;
+    for (size_t i = 0; i < src.zones.size(); ++i) zone_index_.emplace(src.zones[i].id, i);
+  }
 
-  std::map<int64_t, size_t> zone_index;  // zone id -> index in src.zones
-  for (size_t i = 0; i < src.zones.size(); ++i) zone_index.emplace(src.zones[i].id, i);
+  std::shared_ptr<const Snapshot> build() {
+    collect_members();
+    const std::vector<PoolSet> sets = make_pool_sets();
+    for (size_t i = 0; i < src_.zones.size(); ++i) add_zone(i, sets[i]);
+    add_parents();
+    return snap_;
+  }
 
+ private:
   // Members per zone and family, in server id order so the quarter split is deterministic.
-  std::vector<size_t> order(src.servers.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return src.servers[a].id < src.servers[b].id; });
-  std::vector<std::vector<size_t>> members_v4(src.zones.size()), members_v6(src.zones.size());
-  for (size_t si : order) {
-    const ServerRow& s = src.servers[si];
-    if (s.netspeed == 0) {
-      ++snap->skipped_;
-      continue;
-    }
-    ++snap->server_count_;
-    std::vector<int64_t> zs = s.zones;
-    std::sort(zs.begin(), zs.end());
-    zs.erase(std::unique(zs.begin(), zs.end()), zs.end());
-    for (int64_t z : zs) {
-      auto it = zone_index.find(z);
-      if (it == zone_index.end()) continue;
-      (s.v6 ? members_v6 : members_v4)[it->second].push_back(si);
+  void collect_members() {
+    std::vector<size_t> order(src_.servers.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return src_.servers[a].id < src_.servers[b].id; });
+    members_v4_.resize(src_.zones.size());
+    members_v6_.resize(src_.zones.size());
+    for (size_t si : order) {
+      const ServerRow& s = src_.servers[si];
+      if (s.netspeed == 0) {
+        ++snap_->skipped_;
+        continue;
+      }
+      ++snap_->server_count_;
+      std::vector<int64_t> zs = s.zones;
+      std::sort(zs.begin(), zs.end());
+      zs.erase(std::unique(zs.begin(), zs.end()), zs.end());
+      for (int64_t z : zs) {
+        auto it = zone_index_.find(z);
+        if (it == zone_index_.end()) continue;
+        (s.v6 ? members_v6_ : members_v4_)[it->second].push_back(si);
+      }
     }
   }
 
-  auto make_pools = [&](const std::vector<size_t>& members, bool v6,
-                        std::array<uint32_t, 5>& out) {
+  uint32_t add_pool(const std::vector<size_t>& members, uint8_t len, size_t first, size_t step) {
+    Pool pool(len);
+    for (size_t i = first; i < members.size(); i += step) {
+      const ServerRow& s = src_.servers[members[i]];
+      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, s.id);
+    }
+    pool.seal();
+    snap_->pools_.push_back(std::move(pool));
+    return static_cast<uint32_t>(snap_->pools_.size() - 1);
+  }
+
+  // The bare pool, and four disjoint quarters once there are kSplitMin members (else the
+  // numbered labels share the bare pool).
+  void make_pools(const std::vector<size_t>& members, bool v6, std::array<uint32_t, 5>& out) {
     if (members.empty()) return;
     const uint8_t len = v6 ? 16 : 4;
-    auto add_to = [&](Pool& p, size_t si) {
-      const ServerRow& s = src.servers[si];
-      p.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, s.id);
-    };
-    Pool bare(len);
-    for (size_t si : members) add_to(bare, si);
-    bare.seal();
-    out[0] = static_cast<uint32_t>(snap->pools_.size());
-    snap->pools_.push_back(std::move(bare));
-    if (members.size() < kSplitMin) {
-      for (int q = 1; q <= 4; ++q) out[q] = out[0];
-      return;
-    }
-    for (int q = 0; q < 4; ++q) {
-      Pool part(len);
-      for (size_t i = static_cast<size_t>(q); i < members.size(); i += 4) add_to(part, members[i]);
-      part.seal();
-      out[1 + q] = static_cast<uint32_t>(snap->pools_.size());
-      snap->pools_.push_back(std::move(part));
-    }
-  };
-
-  // Own pools for real zones first; vendor zones share the global pools, aliases their target's.
-  std::vector<PoolSet> sets(src.zones.size());
-  std::optional<size_t> global;
-  for (size_t i = 0; i < src.zones.size(); ++i) {
-    const ZoneRow& z = src.zones[i];
-    if (z.kind == ZoneKind::Global && !global) global = i;
-    if (z.kind == ZoneKind::Vendor || z.alias_of) continue;
-    make_pools(members_v4[i], false, sets[i].v4);
-    make_pools(members_v6[i], true, sets[i].v6);
-  }
-  for (size_t i = 0; i < src.zones.size(); ++i) {
-    const ZoneRow& z = src.zones[i];
-    if (z.kind == ZoneKind::Vendor && global) {
-      sets[i] = sets[*global];
-    } else if (z.alias_of) {
-      auto it = zone_index.find(*z.alias_of);
-      if (it != zone_index.end() && !src.zones[it->second].alias_of) sets[i] = sets[it->second];
+    out[0] = add_pool(members, len, 0, 1);
+    for (size_t q = 0; q < 4; ++q) {
+      out[1 + q] = members.size() < Snapshot::kSplitMin ? out[0] : add_pool(members, len, q, 4);
     }
   }
 
-  auto add_node = [&](const std::string& name, const Node& n) {
-    auto [it, inserted] = snap->nodes_.emplace(name, n);
+  // Own pools for real zones first; vendor zones share the global pools, aliases their
+  // target's.
+  std::vector<PoolSet> make_pool_sets() {
+    std::vector<PoolSet> sets(src_.zones.size());
+    std::optional<size_t> global;
+    for (size_t i = 0; i < src_.zones.size(); ++i) {
+      const ZoneRow& z = src_.zones[i];
+      if (z.kind == ZoneKind::Global && !global) global = i;
+      if (z.kind == ZoneKind::Vendor || z.alias_of) continue;
+      make_pools(members_v4_[i], false, sets[i].v4);
+      make_pools(members_v6_[i], true, sets[i].v6);
+    }
+    for (size_t i = 0; i < src_.zones.size(); ++i) {
+      const ZoneRow& z = src_.zones[i];
+      if (z.kind == ZoneKind::Vendor && global) {
+        sets[i] = sets[*global];
+      } else if (z.alias_of) {
+        auto it = zone_index_.find(*z.alias_of);
+        if (it != zone_index_.end() && !src_.zones[it->second].alias_of) sets[i] = sets[it->second];
+      }
+    }
+    return sets;
+  }
+
+  bool add_node(const std::string& name, const Node& n) {
+    auto [it, inserted] = snap_->nodes_.emplace(name, n);
     if (!inserted) {
       if (it->second.terminal) return false;
       it->second = n;  // an empty non-terminal made earlier becomes the real name
     }
     return true;
-  };
-  for (size_t i = 0; i < src.zones.size(); ++i) {
-    const ZoneRow& z = src.zones[i];
+  }
+
+  // The zone's entry and the names it publishes: bare and/or 0-3 (vendor zones by client type).
+  void add_zone(size_t i, const PoolSet& set) {
+    const ZoneRow& z = src_.zones[i];
     const bool is_global = z.kind == ZoneKind::Global;
     if (!is_global && (z.name.empty() || z.name == "@")) {
-      ++snap->skipped_;
-      continue;
+      ++snap_->skipped_;
+      return;
     }
-    const auto zi = static_cast<int32_t>(snap->zones_.size());
+    const auto zi = static_cast<int32_t>(snap_->zones_.size());
     ZoneInfo info;
     static_cast<ZoneRow&>(info) = z;
-    if (sets[i].v4[0] != kNoPool) info.servers_v4 = static_cast<uint32_t>(snap->pools_[sets[i].v4[0]].size());
-    if (sets[i].v6[0] != kNoPool) info.servers_v6 = static_cast<uint32_t>(snap->pools_[sets[i].v6[0]].size());
-    snap->zones_.push_back(info);
+    if (set.v4[0] != kNoPool) info.servers_v4 = static_cast<uint32_t>(snap_->pools_[set.v4[0]].size());
+    if (set.v6[0] != kNoPool) info.servers_v6 = static_cast<uint32_t>(snap_->pools_[set.v6[0]].size());
+    snap_->zones_.push_back(std::move(info));
 
     const std::string suffix = is_global ? std::string() : z.name;
     const bool bare = z.kind != ZoneKind::Vendor || z.client_type != ClientType::Ntp;
     const bool numbered = z.kind != ZoneKind::Vendor || z.client_type != ClientType::Sntp;
     bool ok = true;
-    if (bare) ok &= add_node(suffix, Node{sets[i].v4[0], sets[i].v6[0], -1, true, zi});
-    if (numbered) {
-      for (int q = 0; q < 4; ++q) {
-        std::string name = std::to_string(q);
-        if (!suffix.empty()) name += "." + suffix;
-        ok &= add_node(name, Node{sets[i].v4[1 + q], sets[i].v6[1 + q],
-                                  static_cast<int8_t>(q), true, zi});
-      }
+    if (bare) ok &= add_node(suffix, Node{set.v4[0], set.v6[0], -1, true, zi});
+    for (int q = 0; numbered && q < 4; ++q) {
+      std::string name = std::to_string(q);
+      if (!suffix.empty()) name += "." + suffix;
+      ok &= add_node(name, Node{set.v4[1 + q], set.v6[1 + q], static_cast<int8_t>(q), true, zi});
     }
-    if (!ok) ++snap->skipped_;  // a name clash (a vendor zone named like a numbered label)
+    if (!ok) ++snap_->skipped_;  // a name clash (a vendor zone named like a numbered label)
   }
+
   // Every ancestor of a name exists (as an empty non-terminal if nothing else): NODATA, not
   // NXDOMAIN (RFC 8020), and the apex always exists.
-  std::vector<std::string> parents{""};
-  for (const auto& [name, node] : snap->nodes_) {
-    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
-      parents.push_back(name.substr(dot + 1));
+  void add_parents() {
+    std::vector<std::string> parents{""};
+    for (const auto& [name, node] : snap_->nodes_) {
+      for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1)) {
+        parents.push_back(name.substr(dot + 1));
+      }
     }
+    for (auto& p : parents) snap_->nodes_.try_emplace(std::move(p), Node{});
   }
-  for (auto& p : parents) snap->nodes_.try_emplace(std::move(p), Node{});
-  return snap;
+
+  const SourceData& src_;
+  std::shared_ptr<Snapshot> snap_;
+  std::map<int64_t, size_t> zone_index_;  // zone id -> index in src.zones
+  std::vector<std::vector<size_t>> members_v4_, members_v6_;
+};
+
+std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
+  return SnapshotBuilder(src, serial).build();
 }
 
 std::vector<std::string> Snapshot::names() const {

@@ -83,6 +83,7 @@ class Snapshot {
   std::vector<std::string> names() const;
 
  private:
+  friend class SnapshotBuilder;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
