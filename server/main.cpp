@@ -57,6 +57,171 @@ void drop_privileges(const std::string& user) {
   if (::setuid(0) == 0) throw std::runtime_error("dns.user: privileges could be regained");
 }
 
+struct Sock {
+  int fd;
+  bool tcp;
+};
+
+// Geo: a configured .mmdb that cannot be opened is a start-up error (the operator asked for
+// it); when the built-in tor-geoipdb ranges are missing we serve without locating clients.
+// Returns false when the server must not start.
+bool open_geo(const GeoSettings& geo, std::shared_ptr<const geo::GeoDb>& db) {
+  auto logger = log::get("dns");
+  if (!geo.enabled) {
+    logger->info("geo: off (dns.geo = false)");
+    return true;
+  }
+  try {
+    db = load_geo_db(geo.mmdb_path);
+  } catch (const std::exception& e) {
+    if (!geo.mmdb_path.empty()) {
+      logger->critical("cannot start: dns.geo_mmdb: {}", e.what());
+      return false;
+    }
+    logger->error("geo: {}; answering without client locations (global zone)", e.what());
+  }
+  return true;
+}
+
+// The UDP sockets (one per worker, SO_REUSEPORT) and the TCP socket of one listen address.
+// The first UDP socket picks the port when 0 is asked for; the rest share it. With an
+// ephemeral port the TCP side may already be taken: then try another port.
+std::vector<Sock> bind_listen(const ListenAddr& l, int udp_threads) {
+  for (int attempt = 0;; ++attempt) {
+    std::vector<Sock> these;
+    try {
+      const int first = io::bind_udp(l, l.port, true);
+      these.push_back({first, false});
+      const uint16_t port = io::bound_port(first);
+      for (int i = 1; i < udp_threads; ++i) these.push_back({io::bind_udp(l, port, true), false});
+      these.push_back({io::bind_tcp(l, port), true});
+      ListenAddr shown = l;
+      shown.port = port;
+      log::get("dns")->info("listening on {} (udp x{}, tcp)", shown.text(), udp_threads);
+      return these;
+    } catch (const std::exception&) {
+      for (auto& s : these) ::close(s.fd);
+      if (l.port != 0 || attempt >= 20) throw;
+    }
+  }
+}
+
+// Binds every socket, starts /metrics and drops privileges. Throws std::runtime_error; the
+// sockets already bound are closed then.
+std::vector<Sock> open_sockets(const Loaded& cfg, Metrics& metrics, Publisher& publisher) {
+  std::vector<Sock> socks;
+  auto logger = log::get("dns");
+  try {
+    for (const auto& l : cfg.dns.listen) {
+      auto these = bind_listen(l, cfg.dns.udp_threads);
+      socks.insert(socks.end(), these.begin(), these.end());
+    }
+    if (!cfg.dns.metrics_listen.empty()) {
+      const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
+      const int port = metrics.start(m.host, m.port, [&publisher] { return publisher.load()->snapshot; });
+      ListenAddr shown = m;
+      shown.port = static_cast<uint16_t>(port);
+      logger->info("metrics on http://{}/metrics", shown.text());
+    }
+    if (!cfg.dns.user.empty()) {
+      drop_privileges(cfg.dns.user);
+      logger->info("running as user {}", cfg.dns.user);
+    }
+  } catch (...) {
+    for (auto& s : socks) ::close(s.fd);
+    throw;
+  }
+  return socks;
+}
+
+LoaderConfig loader_config(const Loaded& c) {
+  return LoaderConfig{c.db.conninfo, c.dns.snapshot_file,
+                      std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
+                      std::chrono::milliseconds(c.dns.notify_debounce_ms)};
+}
+
+// The running server: what SIGHUP reconfigures.
+struct Server {
+  io::Runtime& rt;
+  Metrics& metrics;
+  Publisher& publisher;
+  std::unique_ptr<Loader> loader;
+  std::shared_ptr<const geo::GeoDb> geo_db;
+};
+
+// SIGHUP: re-reads the configuration. Sockets, threads and the user stay as they are; what
+// the answers depend on changes. Throws when the new configuration is invalid (nothing
+// changed then).
+void reload(const std::string& path, const std::vector<std::string>& sets, Loaded& cfg,
+            Server& srv) {
+  auto logger = log::get("dns");
+  Loaded fresh = load_config(path, sets);
+  bool same_listen = fresh.dns.listen.size() == cfg.dns.listen.size();
+  for (size_t i = 0; same_listen && i < fresh.dns.listen.size(); ++i) {
+    same_listen = fresh.dns.listen[i].text() == cfg.dns.listen[i].text();
+  }
+  if (!same_listen || fresh.dns.udp_threads != cfg.dns.udp_threads ||
+      fresh.dns.metrics_listen != cfg.dns.metrics_listen || fresh.dns.user != cfg.dns.user) {
+    logger->warn("listen, udp_threads, metrics_listen and user change only on restart");
+  }
+  srv.rt.answer_cfg.store(std::make_shared<const AnswerConfig>(fresh.dns.answer));
+  srv.rt.tcp_idle_timeout_ms.store(fresh.dns.tcp_idle_timeout_ms, std::memory_order_relaxed);
+  if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
+      fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
+      fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms) {
+    srv.loader->stop();
+    srv.loader = std::make_unique<Loader>(loader_config(fresh), srv.publisher, srv.metrics.loader());
+    srv.loader->start();
+  } else {
+    srv.loader->request_rebuild();
+  }
+  if (fresh.geo.enabled && (!cfg.geo.enabled || fresh.geo.mmdb_path != cfg.geo.mmdb_path)) {
+    try {
+      srv.geo_db = load_geo_db(fresh.geo.mmdb_path);
+    } catch (const std::exception& e) {
+      logger->error("geo: {}; keeping the previous geo database", e.what());
+      fresh.geo.mmdb_path = cfg.geo.mmdb_path;
+    }
+  }
+  srv.publisher.configure_geo(fresh.geo.enabled ? srv.geo_db : nullptr, fresh.geo);
+  if (fresh.stats.instance != cfg.stats.instance ||
+      fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled) {
+    logger->warn("stats, stats_instance and stats_flush_interval change only on restart");
+  }
+  cfg = std::move(fresh);
+  logger->info("reloaded the configuration (SIGHUP); rebuilding the snapshot");
+}
+
+// Takes the blocked signals until SIGTERM or SIGINT; SIGHUP reloads.
+void wait_for_stop(const sigset_t& sigs, const std::string& path,
+                   const std::vector<std::string>& sets, Loaded& cfg, Server& srv) {
+  auto logger = log::get("dns");
+  while (true) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig) != 0) continue;
+    if (sig != SIGHUP) {
+      logger->info("stopping (signal {})", sig);
+      service::notify_stopping();
+      return;
+    }
+    service::notify_reloading();
+    try {
+      reload(path, sets, cfg, srv);
+    } catch (const std::exception& e) {
+      logger->error("reload failed, keeping the old configuration: {}", e.what());
+    }
+    service::notify_ready();
+  }
+}
+
+void log_serving(const DnsConfig& dns) {
+  std::string apexes;
+  for (const auto& a : dns.answer.apexes) apexes += " " + wire_to_name(a);
+  log::get("dns")->info("{} serving apexes:{}; {} answers of TTL {}s, AAAA on {} labels", version(),
+                        apexes, dns.answer.max_answers, dns.answer.ttl,
+                        dns.answer.aaaa_all_labels ? "all" : "the 2.");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,155 +262,38 @@ int main(int argc, char** argv) {
   rt.stats = &stats_writer;
   metrics.set_extra([&stats_writer] { return stats_writer.metrics_text(); });
   rt.answer_cfg.store(std::make_shared<const AnswerConfig>(cfg.dns.answer));
-  rt.tcp_idle_timeout_ms = cfg.dns.tcp_idle_timeout_ms;
+  rt.tcp_idle_timeout_ms.store(cfg.dns.tcp_idle_timeout_ms, std::memory_order_relaxed);
   rt.tcp_max_connections = cfg.dns.tcp_max_connections;
   rt.rng_seed = cfg.dns.rng_seed;
 
-  // Geo: a configured .mmdb that cannot be opened is a start-up error (the operator asked for
-  // it); when the built-in tor-geoipdb ranges are missing we serve without locating clients.
-  std::shared_ptr<const geo::GeoDb> geo_db;
-  if (cfg.geo.enabled) {
-    try {
-      geo_db = load_geo_db(cfg.geo.mmdb_path);
-    } catch (const std::exception& e) {
-      if (!cfg.geo.mmdb_path.empty()) {
-        logger->critical("cannot start: dns.geo_mmdb: {}", e.what());
-        return 1;
-      }
-      logger->error("geo: {}; answering without client locations (global zone)", e.what());
-    }
-  } else {
-    logger->info("geo: off (dns.geo = false)");
-  }
-  publisher.configure_geo(geo_db, cfg.geo);
-
-  struct Sock {
-    int fd;
-    bool tcp;
-  };
+  Server srv{rt, metrics, publisher, nullptr, nullptr};
+  if (!open_geo(cfg.geo, srv.geo_db)) return 1;
+  publisher.configure_geo(srv.geo_db, cfg.geo);
   std::vector<Sock> socks;
   try {
-    for (const auto& l : cfg.dns.listen) {
-      // The first UDP socket picks the port when 0 is asked for; the rest share it. With an
-      // ephemeral port the TCP side may already be taken: then try another port.
-      uint16_t port = 0;
-      for (int attempt = 0;; ++attempt) {
-        std::vector<Sock> these;
-        try {
-          const int first = io::bind_udp(l, l.port, true);
-          these.push_back({first, false});
-          port = io::bound_port(first);
-          for (int i = 1; i < cfg.dns.udp_threads; ++i) these.push_back({io::bind_udp(l, port, true), false});
-          these.push_back({io::bind_tcp(l, port), true});
-        } catch (const std::exception&) {
-          for (auto& s : these) ::close(s.fd);
-          if (l.port != 0 || attempt >= 20) throw;
-          continue;
-        }
-        socks.insert(socks.end(), these.begin(), these.end());
-        break;
-      }
-      ListenAddr shown = l;
-      shown.port = port;
-      logger->info("listening on {} (udp x{}, tcp)", shown.text(), cfg.dns.udp_threads);
-    }
-    if (!cfg.dns.metrics_listen.empty()) {
-      const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
-      const int port = metrics.start(m.host, m.port, [&publisher] { return publisher.load()->snapshot; });
-      ListenAddr shown = m;
-      shown.port = static_cast<uint16_t>(port);
-      logger->info("metrics on http://{}/metrics", shown.text());
-    }
-    if (!cfg.dns.user.empty()) {
-      drop_privileges(cfg.dns.user);
-      logger->info("running as user {}", cfg.dns.user);
-    }
+    socks = open_sockets(cfg, metrics, publisher);
   } catch (const std::exception& e) {
     logger->critical("cannot start: {}", e.what());
-    for (auto& s : socks) ::close(s.fd);
     return 1;
   }
 
-  const auto loader_cfg = [](const Loaded& c) {
-    return LoaderConfig{c.db.conninfo, c.dns.snapshot_file,
-                        std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
-                        std::chrono::milliseconds(c.dns.notify_debounce_ms)};
-  };
-  auto loader = std::make_unique<Loader>(loader_cfg(cfg), publisher, metrics.loader());
-  loader->start();
+  srv.loader = std::make_unique<Loader>(loader_config(cfg), publisher, metrics.loader());
+  srv.loader->start();
   stats_writer.start();
-
   std::vector<std::thread> workers;
   for (const auto& s : socks) {
     WorkerCounters& counters = metrics.add_worker();
     if (s.tcp) workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_tcp(fd, rt, counters); });
     else workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_udp(fd, rt, counters); });
   }
-  {
-    std::string apexes;
-    for (const auto& a : cfg.dns.answer.apexes) apexes += " " + wire_to_name(a);
-    logger->info("{} serving apexes:{}; {} answers of TTL {}s, AAAA on {} labels",
-                 version(), apexes, cfg.dns.answer.max_answers, cfg.dns.answer.ttl,
-                 cfg.dns.answer.aaaa_all_labels ? "all" : "the 2.");
-  }
+  log_serving(cfg.dns);
   service::notify_ready();
 
-  while (true) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      service::notify_reloading();
-      try {
-        Loaded fresh = load_config(config_path, sets);
-        // Sockets, threads and the user stay as they are; what the answers depend on changes.
-        bool same_listen = fresh.dns.listen.size() == cfg.dns.listen.size();
-        for (size_t i = 0; same_listen && i < fresh.dns.listen.size(); ++i) {
-          same_listen = fresh.dns.listen[i].text() == cfg.dns.listen[i].text();
-        }
-        if (!same_listen || fresh.dns.udp_threads != cfg.dns.udp_threads ||
-            fresh.dns.metrics_listen != cfg.dns.metrics_listen || fresh.dns.user != cfg.dns.user) {
-          logger->warn("listen, udp_threads, metrics_listen and user change only on restart");
-        }
-        rt.answer_cfg.store(std::make_shared<const AnswerConfig>(fresh.dns.answer));
-        rt.tcp_idle_timeout_ms = fresh.dns.tcp_idle_timeout_ms;
-        if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
-            fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
-            fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms) {
-          loader->stop();
-          loader = std::make_unique<Loader>(loader_cfg(fresh), publisher, metrics.loader());
-          loader->start();
-        } else {
-          loader->request_rebuild();
-        }
-        if (fresh.geo.enabled && (!cfg.geo.enabled || fresh.geo.mmdb_path != cfg.geo.mmdb_path)) {
-          try {
-            geo_db = load_geo_db(fresh.geo.mmdb_path);
-          } catch (const std::exception& e) {
-            logger->error("geo: {}; keeping the previous geo database", e.what());
-            fresh.geo.mmdb_path = cfg.geo.mmdb_path;
-          }
-        }
-        publisher.configure_geo(fresh.geo.enabled ? geo_db : nullptr, fresh.geo);
-        if (fresh.stats.instance != cfg.stats.instance ||
-            fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled) {
-          logger->warn("stats, stats_instance and stats_flush_interval change only on restart");
-        }
-        cfg = std::move(fresh);
-        logger->info("reloaded the configuration (SIGHUP); rebuilding the snapshot");
-      } catch (const std::exception& e) {
-        logger->error("reload failed, keeping the old configuration: {}", e.what());
-      }
-      service::notify_ready();
-      continue;
-    }
-    logger->info("stopping (signal {})", sig);
-    service::notify_stopping();
-    break;
-  }
+  wait_for_stop(sigs, config_path, sets, cfg, srv);
   rt.request_stop();
   for (auto& t : workers) t.join();
   stats_writer.stop();
-  loader->stop();
+  srv.loader->stop();
   metrics.stop();
   for (auto& s : socks) ::close(s.fd);
   logger->info("stopped");
