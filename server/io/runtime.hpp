@@ -21,8 +21,9 @@ struct Runtime {
   std::atomic<std::shared_ptr<const AnswerConfig>> answer_cfg;
   std::atomic<bool> stop{false};
   int stop_fd = -1;  // eventfd; written once by request_stop()
-  int tcp_idle_timeout_ms = 10000;
-  int tcp_max_connections = 512;
+  // Reloaded on SIGHUP by the main thread while the TCP workers read it.
+  std::atomic<int> tcp_idle_timeout_ms{10000};
+  int tcp_max_connections = 512;  // start-up only
   uint64_t rng_seed = 0;  // 0: random; else worker i uses rng_seed + i (reproducible tests)
   std::atomic<uint64_t> next_worker{0};
   Rng make_rng() {

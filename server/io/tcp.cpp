@@ -196,7 +196,7 @@ class TcpServer {
   }
 
   void sweep(Clock::time_point now) {
-    const auto idle = std::chrono::milliseconds(rt_.tcp_idle_timeout_ms);
+    const auto idle = std::chrono::milliseconds(rt_.tcp_idle_timeout_ms.load(std::memory_order_relaxed));
     std::vector<int> dead;
     for (auto& [fd, c] : conns_) {
       if (now - c.last > idle) dead.push_back(fd);
