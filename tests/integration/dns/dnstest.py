@@ -5,16 +5,10 @@ Environment (set by ctest, see tests/CMakeLists.txt): PGHOST/PGPORT/PGUSER of th
 cluster, TIMEPOOL_SOURCE_DIR and TIMEPOOL_BINARY_DIR.
 """
 import os
-import re
-import secrets
-import shutil
-import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 
 import dns.flags
 import dns.message
@@ -22,49 +16,20 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
-import psycopg2
 
-BIN = os.environ.get("TIMEPOOL_BINARY_DIR", "build")
-SRC = os.environ.get("TIMEPOOL_SOURCE_DIR", ".")
-DNS_BIN = os.path.join(BIN, "server", "timepool-dns")
-CTL_BIN = os.path.join(BIN, "ctl", "timepoolctl")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import tptest  # noqa: E402
+from tptest import SRC, BIN, check, fail  # noqa: E402,F401
 
-
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
+DNS_BIN = tptest.DNS
+CTL_BIN = tptest.CTL
 
 
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print("ok: " + msg)
-
-
-class Database:
-    """CREATE DATABASE tp_dns_<random>, migrated with timepoolctl; dropped by close()."""
+class Database(tptest.Database):
+    """A fresh migrated database (tptest.Database) with the rows the DNS tests write."""
 
     def __init__(self, env=None):
-        self.env = dict(os.environ if env is None else env)
-        self.name = "tp_dns_" + secrets.token_hex(5)
-        subprocess.run(["createdb", self.name], check=True, env=self.env)
-        subprocess.run([CTL_BIN, "--set", "database.conninfo=" + self.conninfo(), "migrate"],
-                       check=True, env=self.env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        self.conn = psycopg2.connect(self.conninfo())
-        self.conn.autocommit = True
-
-    def conninfo(self):
-        e = self.env
-        return "dbname={} host={} port={} user={}".format(
-            self.name, e["PGHOST"], e.get("PGPORT", "5432"), e.get("PGUSER", "postgres"))
-
-    def sql(self, text, args=None):
-        with self.conn.cursor() as cur:
-            cur.execute(text, args)
-            if cur.description:
-                return cur.fetchall()
-            return None
+        super().__init__("tp_dns_", env)
 
     def add_server(self, addr, country, netspeed=1500, score=15.0):
         return self.sql("INSERT INTO servers (address, country, netspeed, score) "
@@ -81,74 +46,30 @@ class Database:
                  (name, client_type, zid))
         return zid
 
-    def close(self):
-        try:
-            self.conn.close()
-        except Exception:
-            pass
-        subprocess.run(["dropdb", "--force", "--if-exists", self.name], env=self.env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-
-class Dns:
+class Dns(tptest.Daemon):
     """timepool-dns on 127.0.0.1 at an ephemeral port (read back from its log)."""
 
     def __init__(self, conninfo, extra=None, workdir=None, snapshot_file=None):
-        self.dir = workdir or tempfile.mkdtemp(prefix="tpdns-")
+        work = workdir or tempfile.mkdtemp(prefix="tpdns-")
+        self.snapshot_file = snapshot_file or os.path.join(work, "snapshot")
+        args = [DNS_BIN, "--set", "database.conninfo=" + conninfo + " connect_timeout=2",
+                "--set", 'dns.listen=["127.0.0.1:0"]',
+                "--set", "dns.metrics_listen=127.0.0.1:0",
+                "--set", "dns.snapshot_file=" + self.snapshot_file,
+                "--set", 'dns.apex=["pool.example", "pool.example.net"]',
+                "--set", 'dns.ns=["ns1.pool.example", "ns2.example.org"]',
+                "--set", "dns.identity=dns-test",
+                "--set", "log.level=debug"] + list(extra or [])
+        super().__init__("dns", args, ready=[r"listening on 127\.0\.0\.1:(\d+)",
+                                             r"metrics on http://127\.0\.0\.1:(\d+)",
+                                             r"serving apexes"], workdir=work)
         self.own_dir = workdir is None
-        self.snapshot_file = snapshot_file or os.path.join(self.dir, "snapshot")
-        self.args = [DNS_BIN, "--set", "database.conninfo=" + conninfo + " connect_timeout=2",
-                     "--set", 'dns.listen=["127.0.0.1:0"]',
-                     "--set", "dns.metrics_listen=127.0.0.1:0",
-                     "--set", "dns.snapshot_file=" + self.snapshot_file,
-                     "--set", 'dns.apex=["pool.example", "pool.example.net"]',
-                     "--set", 'dns.ns=["ns1.pool.example", "ns2.example.org"]',
-                     "--set", "dns.identity=dns-test",
-                     "--set", "log.level=debug"] + list(extra or [])
-        self.start()
 
     def start(self):
-        self.log_path = os.path.join(self.dir, "dns-%d.log" % int(time.time() * 1000))
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        deadline = time.time() + 20
-        self.port = self.metrics_port = None
-        while time.time() < deadline:
-            text = open(self.log_path).read()
-            m = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
-            mm = re.search(r"metrics on http://127\.0\.0\.1:(\d+)", text)
-            if m and mm and "serving apexes" in text:
-                self.port, self.metrics_port = int(m.group(1)), int(mm.group(1))
-                return
-            if self.proc.poll() is not None:
-                fail("timepool-dns exited: " + text)
-            time.sleep(0.05)
-        fail("timepool-dns did not start: " + open(self.log_path).read())
-
-    def log_text(self):
-        return open(self.log_path).read()
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                code = self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                fail("timepool-dns did not stop on SIGTERM")
-            if code != 0:
-                fail("timepool-dns exit code %d: %s" % (code, self.log_text()[-3000:]))
-        self.log.close()
-
-    def close(self):
-        self.stop()
-        if self.own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        super().start()
+        self.port = int(self.ready_match[0].group(1))
+        self.metrics_port = int(self.ready_match[1].group(1))
 
     # --- queries -------------------------------------------------------------------------
     def query(self, name, rdtype="A", rdclass="IN", tcp=False, payload=None, want_dnssec=False,
@@ -183,12 +104,10 @@ class Dns:
             return r.read().decode()
 
     def wait_for(self, pred, timeout, what):
-        start = time.time()
-        while time.time() - start < timeout:
-            if pred():
-                return time.time() - start
-            time.sleep(0.1)
-        fail("%s did not happen within %.1f s" % (what, timeout))
+        try:
+            return tptest.wait_until(pred, timeout, what, 0.1)
+        except tptest.Timeout as e:
+            fail(str(e))
 
 
 def dig(port, *args):

@@ -3,36 +3,18 @@ the on-disk snapshot, and the server picks the database up again when it returns
 
 Uses its own cluster (tests/support/pg-cluster.sh on its own folder), never the shared one,
 because it stops and starts it."""
-import glob
 import os
-import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 
-from dnstest import SRC, Database, Dns, check, fail
-
-CLUSTER = os.path.join(SRC, "tests", "support", "pg-cluster.sh")
-
-
-def pg_ctl(folder, action):
-    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
-    cmd = [os.path.join(bindir, "pg_ctl"), "-D", os.path.join(folder, "data"), "-w", "-l",
-           os.path.join(folder, "server.log")]
-    if action == "start":
-        cmd += ["-o", "-p 5432 -k %s -c listen_addresses='' -c fsync=off" % folder, "start"]
-    else:
-        cmd += ["-m", "fast", "stop"]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--"] + cmd
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+from dnstest import Database, Dns, check
+from tptest import Cluster
 
 
 def main():
-    folder = "/tmp/tpdns-down-" + secrets.token_hex(4)
-    subprocess.run([CLUSTER, "start", folder], check=True, stdout=subprocess.DEVNULL)
-    env = dict(os.environ, PGHOST=folder, PGPORT="5432", PGUSER="postgres")
+    cluster = Cluster()
+    env = cluster.env()
     work = tempfile.mkdtemp(prefix="tpdns-down-")
     srv = None
     db = None
@@ -45,7 +27,7 @@ def main():
         check(os.path.exists(srv.snapshot_file), "the snapshot is on disk")
         db.conn.close()
 
-        pg_ctl(folder, "stop")
+        cluster.pg_ctl("stop")
         t0 = time.time()
         ok = 0
         while time.time() - t0 < 3:
@@ -67,10 +49,8 @@ def main():
         check(r.rcode() == 0 and r.answer, "SOA served from the disk snapshot")
 
         # PostgreSQL returns: the server reconnects (with backoff) and follows changes again.
-        pg_ctl(folder, "start")
-        import psycopg2
-        conn = psycopg2.connect(db.conninfo())
-        conn.autocommit = True
+        cluster.pg_ctl("start")
+        conn = db.connect()
         with conn.cursor() as cur:
             cur.execute("INSERT INTO servers (address, country, netspeed, score) "
                         "VALUES ('198.51.100.7', 'mt', 1500, 15)")
@@ -87,7 +67,7 @@ def main():
                 db.close()
             except Exception:
                 pass
-        subprocess.run([CLUSTER, "stop", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cluster.close()
         shutil.rmtree(work, ignore_errors=True)
     print("PASS")
 

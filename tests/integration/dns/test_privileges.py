@@ -3,10 +3,10 @@
 answers; its threads then run as nobody. Skipped (exit 77) when not root."""
 import os
 import subprocess
-import sys
 import tempfile
 
 from dnstest import DNS_BIN, Database, check
+from tptest import require_root
 
 SCRIPT = r'''
 set -e
@@ -30,9 +30,7 @@ echo "EXIT: $?"
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: needs root to bind port 53 and switch users")
-        sys.exit(77)
+    require_root("binds port 53 and switches users")
     db = Database()
     work = tempfile.mkdtemp(prefix="tpdns-priv-")
     os.chmod(work, 0o1777)  # the snapshot file is written after the switch to nobody

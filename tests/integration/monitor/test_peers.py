@@ -31,10 +31,9 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.environ.get("TIMEPOOL_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "../../..")))
-BIN = os.environ.get("TIMEPOOL_BINARY_DIR", os.path.join(SRC, "build"))
-MONITOR = os.path.join(BIN, "monitor", "timepool-monitor")
-CTL = os.path.join(BIN, "ctl", "timepoolctl")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+import tptest  # noqa: E402
+from tptest import BIN, CTL, MONITOR  # noqa: E402
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 HEALTHY_CHRONY, FAST_CLOCK, KOD, SILENT, WRONG_ORIGIN, OTHER_PORT, HEALTHY_NTPSEC = (
@@ -57,9 +56,7 @@ def sh(*args, **kw):
 
 # --- outside the namespace ----------------------------------------------------------------
 def outer():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (network namespace, port 123, chronyd/ntpd); run as root or in CI")
-        return 77
+    tptest.require_root("network namespace, port 123, chronyd/ntpd")
     for tool in ("chronyd", "ip", "setpriv", "psql", "createdb"):
         if shutil.which(tool) is None:
             print(f"FAIL: {tool} not found (run deploy/install-deps.sh)")
@@ -164,25 +161,17 @@ def wait_ready(addr, want, timeout=20):
     return False
 
 
-def psql(db, sql):
-    return sh("psql", "-X", "-d", db, "-Atc", sql).stdout.strip()
-
-
 def rows(db, addr):
-    out = psql(db, "SELECT p.step, p.score, coalesce(p.offset_s, 'NaN'), coalesce(p.error, '') "
-                   "FROM probe_log p JOIN servers s ON s.id = p.server_id "
-                   f"WHERE s.address = '{addr}' ORDER BY p.ts")
-    res = []
-    for line in out.splitlines():
-        step, score, offset, error = line.split("|")
-        res.append((float(step), float(score), float(offset), error))
-    return res
+    return [(float(step), float(score), float(offset), error) for step, score, offset, error in db.q(
+        "SELECT p.step, p.score, coalesce(p.offset_s, 'NaN'), coalesce(p.error, '') "
+        "FROM probe_log p JOIN servers s ON s.id = p.server_id "
+        "WHERE s.address = %s ORDER BY p.ts", addr)]
 
 
 def probe_times(db, addr):
-    out = psql(db, "SELECT extract(epoch FROM p.ts) FROM probe_log p JOIN servers s ON s.id = p.server_id "
-                   f"WHERE s.address = '{addr}' ORDER BY p.ts")
-    return [float(x) for x in out.splitlines()]
+    return [float(t) for (t,) in db.q(
+        "SELECT extract(epoch FROM p.ts) FROM probe_log p JOIN servers s ON s.id = p.server_id "
+        "WHERE s.address = %s ORDER BY p.ts", addr)]
 
 
 def inner():
@@ -194,7 +183,7 @@ def inner():
     procs = []
     stop = threading.Event()
     threads = []
-    db = f"tpmon_{os.getpid()}"
+    db = None
     try:
         # Real servers.
         for addr, name, fake in ((HEALTHY_CHRONY, "healthy", False), (FAST_CLOCK, "fast", True)):
@@ -234,13 +223,12 @@ def inner():
         check(r.returncode == 1 and "error: timeout" in r.stdout, f"check wrong origin: {r.stdout.strip()}")
 
         # Database, monitor identity, servers.
-        sh("createdb", db)
-        conninfo = f"dbname={db}"
-        sh(CTL, "--set", f"database.conninfo={conninfo}", "migrate")
+        db = tptest.Database("tpmon_")
+        conninfo = db.conninfo()
         out = sh(CTL, "--set", f"database.conninfo={conninfo}", "monitor", "add", "itest", "--status", "active").stdout
         key = re.search(r"key: ([0-9a-f]+)", out).group(1)
         for a in ADDRESSES:
-            psql(db, f"INSERT INTO servers (address, country) VALUES ('{a}', 'de')")
+            db.q("INSERT INTO servers (address, country) VALUES (%s, 'de')", a)
 
         # A wrong key is refused.
         r = subprocess.run([MONITOR, "--set", f"database.conninfo={conninfo}", "--set", "monitor.key=00"],
@@ -284,7 +272,7 @@ metrics_listen = "127.0.0.1:9124"
             check(crossed == 14, f"{name}: score passes 10 at probe {crossed} (expected 14)")
             check(all(abs(score - 20 * (1 - 0.95 ** (i + 1))) < 1e-4 for i, (_, score, _, _) in enumerate(r)),
                   f"{name}: score follows 20*(1-0.95^n)")
-            pool = float(psql(db, f"SELECT score FROM servers WHERE address = '{addr}'"))
+            pool = float(db.one("SELECT score FROM servers WHERE address = %s", addr))
             check(pool >= 10, f"{name}: pool score {pool:.2f} >= 10 (in DNS)")
 
         r = rows(db, FAST_CLOCK)
@@ -323,7 +311,8 @@ metrics_listen = "127.0.0.1:9124"
                     p.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        subprocess.run(["dropdb", "--if-exists", "--force", db], capture_output=True)
+        if db:
+            db.close()
         if failures:
             for name in ("monitor", "healthy", "fast", "kod", "ntpsec"):
                 path = os.path.join(work, name + ".log")

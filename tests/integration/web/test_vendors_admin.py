@@ -5,7 +5,6 @@ country overrides, and nobody but admins on the admin pages."""
 
 import select
 
-import psycopg2
 
 import webtest
 
@@ -138,7 +137,7 @@ class VendorsAdmin(webtest.WebTestCase):
         ven = self.vendor()
         self.assertEqual(self.request_zone(ven, "gadgetco", client_type="both").status, 303)
         vid = self.db.one("SELECT id FROM vendor_zones WHERE name = 'gadgetco'")
-        listener = psycopg2.connect(dbname=self.db.name)
+        listener = self.db.connect()
         listener.autocommit = True
         listener.cursor().execute("LISTEN timepool_dns")
         adm = self.admin()

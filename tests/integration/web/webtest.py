@@ -10,43 +10,18 @@ import os
 import re
 import secrets
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
+import sys
 import unittest
 import urllib.parse
 
-import psycopg2
-
-BIN = os.environ.get("TIMEPOOL_BINARY_DIR", "")
-WEB = os.path.join(BIN, "web", "timepool-web")
-CTL = os.path.join(BIN, "ctl", "timepoolctl")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "support"))
+import tptest  # noqa: E402
+from tptest import BIN, CTL, WEB, Chronyd, free_port  # noqa: E402,F401
 
 
-def free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class TestDatabase:
+class TestDatabase(tptest.Database):
     def __init__(self):
-        self.name = "tp_web_" + secrets.token_hex(6)
-        subprocess.run(["createdb", self.name], check=True)
-        subprocess.run([CTL, "--set", "database.conninfo=dbname=" + self.name, "migrate"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.conn = psycopg2.connect(dbname=self.name)
-        self.conn.autocommit = True
-
-    def q(self, sql, *args):
-        with self.conn.cursor() as c:
-            c.execute(sql, args)
-            return c.fetchall() if c.description else None
-
-    def one(self, sql, *args):
-        rows = self.q(sql, *args)
-        return rows[0][0] if rows else None
+        super().__init__("tp_web_")
 
     def count(self, table):
         return self.one("SELECT count(*) FROM " + table)
@@ -57,40 +32,26 @@ class TestDatabase:
                 ("accounts", "sessions", "servers", "server_zones", "vendor_zones", "zones")}
 
     def create_admin(self, email, password):
-        subprocess.run([CTL, "--set", "database.conninfo=dbname=" + self.name, "create-admin",
-                        email, "--password-stdin"], input=password + "\n", text=True,
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def close(self):
-        self.conn.close()
-        subprocess.run(["dropdb", "--force", self.name], check=False)
+        r = self.ctl("create-admin", email, "--password-stdin", stdin=password + "\n")
+        if r.returncode != 0:
+            raise RuntimeError("create-admin failed: " + r.stdout + r.stderr)
 
 
-class WebServer:
+class WebServer(tptest.Daemon):
     def __init__(self, db, settings=None):
-        args = [WEB, "--set", "database.conninfo=dbname=" + db.name, "--set", "web.port=0",
+        args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
         for k, v in (settings or {}).items():
             args += ["--set", "web.%s=%s" % (k, v)]
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        m = re.search(r"listening on ([0-9.]+):(\d+)", line)
-        if not m:
-            self.proc.kill()
-            self.log.seek(0)
-            raise RuntimeError("timepool-web did not start: %r %s" % (line, self.log.read()))
-        self.host, self.port = m.group(1), int(m.group(2))
+        super().__init__("web", args, ready=[r"listening on ([0-9.]+):(\d+)"], expect_code=None)
+        self.host, self.port = self.ready_match[0].group(1), int(self.ready_match[0].group(2))
 
-    def stop(self):
-        self.proc.terminate()
+    def stop(self, timeout=15):
+        """Stops it, removes its folder and returns its exit code (tearDownClass checks it)."""
         try:
-            rc = self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.proc.stdout.close()
-        return rc
+            return super().stop(timeout)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Reply:
@@ -173,56 +134,6 @@ class Client:
     def login(self, email, password):
         self.get("/login")
         return self.post("/login", {"email": email, "password": password})
-
-
-class Chronyd:
-    """A chronyd that serves stratum 2 from its local clock on 127.0.0.1:<port>; never touches
-    the system clock (-x)."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="tp-web-chrony-")
-        os.chmod(self.dir, 0o755)
-        sock = os.path.join(self.dir, "sock")
-        os.mkdir(sock)
-        shutil.chown(sock, "_chrony", "_chrony")
-        os.chmod(sock, 0o770)
-        self.port = free_udp_port()
-        conf = os.path.join(self.dir, "chrony.conf")
-        with open(conf, "w") as f:
-            f.write("port %d\nbindaddress 127.0.0.1\nallow 127.0.0.0/8\nlocal stratum 2\n"
-                    "cmdport 0\nbindcmdaddress %s/chronyd.sock\npidfile %s/chronyd.pid\n"
-                    % (self.port, sock, self.dir))
-        self.log = open(os.path.join(self.dir, "log"), "w")
-        self.proc = subprocess.Popen(["chronyd", "-x", "-d", "-4", "-f", conf],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        # Ready once it answers an NTP client packet.
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            if self.answers():
-                return
-            time.sleep(0.1)
-        raise RuntimeError("chronyd did not start")
-
-    def answers(self):
-        pkt = bytes([0x23]) + bytes(47)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.settimeout(0.3)
-            s.sendto(pkt, ("127.0.0.1", self.port))
-            try:
-                data, _ = s.recvfrom(512)
-                return len(data) >= 48 and data[1] != 0
-            except socket.timeout:
-                return False
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class WebTestCase(unittest.TestCase):
