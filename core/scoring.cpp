@@ -30,11 +30,4 @@ double update_score(double score, const Step& step) {
   return std::min(s, kMaxScore);
 }
 
-std::optional<double> pool_score(std::vector<double> scores) {
-  if (scores.empty()) return std::nullopt;
-  const auto mid = scores.begin() + static_cast<std::ptrdiff_t>((scores.size() - 1) / 2);
-  std::nth_element(scores.begin(), mid, scores.end());
-  return *mid;
-}
-
 }  // namespace timepool::scoring

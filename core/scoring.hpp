@@ -1,5 +1,6 @@
 // The scoring rules of the pool as pure functions: the step for one probe result, the score
-// update with its caps, and the pool score as the lower median over monitors.
+// update with its caps. The pool score (the lower median over monitors) is computed in SQL by
+// refresh_pool_score (schema/0004_monitors_scores.sql, tested by integration.schema.pool_score).
 //
 // The step table (DESIGN.md "Step for one probe"), checked in this order:
 //   no response                    -5
@@ -63,9 +64,5 @@ Step step_for(const ProbeOutcome& p);
 
 // score' = min(kDecay * score + step, cap, kMaxScore).
 double update_score(double score, const Step& step);
-
-// The lower median of `scores` (for an even count, the lower of the two middle values);
-// nullopt for none.
-std::optional<double> pool_score(std::vector<double> scores);
 
 }  // namespace timepool::scoring

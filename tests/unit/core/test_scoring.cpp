@@ -125,13 +125,3 @@ TEST_CASE("score convergence", "[scoring]") {
     CHECK(s == Approx(-100).margin(1e-6));
   }
 }
-
-TEST_CASE("pool score is the lower median", "[scoring]") {
-  CHECK_FALSE(pool_score({}));
-  CHECK(*pool_score({7}) == 7);
-  CHECK(*pool_score({3, 1, 2}) == 2);            // odd
-  CHECK(*pool_score({15, -3, 12, 19, 4}) == 12);  // odd
-  CHECK(*pool_score({4, 1}) == 1);               // even: lower of 1 and 4
-  CHECK(*pool_score({20, 10, 11, 9}) == 10);     // even: lower of 10 and 11
-  CHECK(*pool_score({5, 5, 5, 5}) == 5);
-}
