@@ -57,6 +57,14 @@ Response dispatch(const App& app, DbPool& pool, const Request& req);
 // The same on a connection the caller holds (tests, benchmarks).
 Response dispatch(const App& app, pg::Connection& db, const Request& req);
 
+// The route table dispatch() matches, in order: method and path pattern (a regex that must
+// match the whole path). `timepool-web --routes` prints it; the tests take every route from it.
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+};
+std::vector<RouteInfo> route_table();
+
 // --- shared by the handlers (auth.cpp) -----------------------------------------------------
 Ctx make_ctx(const App& app, pg::Connection& db, const Request& req);
 void finish(Ctx& ctx, Response& r);

@@ -12,7 +12,10 @@ namespace {
 using Handler = Response (*)(Ctx&);
 
 struct Route {
+  Route(const char* m, std::string p, Handler h)
+      : method(m), path(std::move(p)), pattern(path), handler(h) {}
   const char* method;
+  std::string path;  // the pattern's text, for route_table()
   std::regex pattern;
   Handler handler;
 };
@@ -21,44 +24,44 @@ const std::vector<Route>& routes() {
   // Addresses in paths: hex digits, ':' and '.' only; the handler parses them strictly.
   static const std::string addr = "([^/]{1,64})";
   static const std::vector<Route> table = {
-      {"GET", std::regex("/"), get_home},
-      {"GET", std::regex("/static/style\\.css"), get_style},
-      {"GET", std::regex("/zones"), get_zones},
-      {"GET", std::regex("/zone/([a-z0-9@-]{1,63})"), get_zone},
-      {"GET", std::regex("/scores/" + addr), get_score_page},
-      {"GET", std::regex("/scores/" + addr + "/log"), get_score_log},
-      {"GET", std::regex("/signup"), get_signup},
-      {"POST", std::regex("/signup"), post_signup},
-      {"GET", std::regex("/login"), get_login},
-      {"POST", std::regex("/login"), post_login},
-      {"POST", std::regex("/logout"), post_logout},
-      {"GET", std::regex("/account"), get_account},
-      {"POST", std::regex("/account/password"), post_password},
-      {"GET", std::regex("/servers"), get_servers},
-      {"POST", std::regex("/servers/add"), post_server_add},
-      {"GET", std::regex("/servers/([0-9]{1,18})"), get_server_manage},
-      {"POST", std::regex("/servers/([0-9]{1,18})/netspeed"), post_server_netspeed},
-      {"POST", std::regex("/servers/([0-9]{1,18})/delete"), post_server_delete},
-      {"POST", std::regex("/servers/([0-9]{1,18})/undelete"), post_server_undelete},
-      {"GET", std::regex("/vendor"), get_vendor},
-      {"POST", std::regex("/vendor/request"), post_vendor_request},
-      {"GET", std::regex("/vendor/([0-9]{1,18})"), get_vendor_zone},
-      {"GET", std::regex("/admin"), get_admin},
-      {"POST", std::regex("/admin/vendor/([0-9]{1,18})/approve"), post_admin_approve},
-      {"POST", std::regex("/admin/vendor/([0-9]{1,18})/reject"), post_admin_reject},
-      {"GET", std::regex("/admin/servers"), get_admin_servers},
-      {"POST", std::regex("/admin/servers/([0-9]{1,18})/disable"), post_admin_server_disable},
-      {"POST", std::regex("/admin/servers/([0-9]{1,18})/country"), post_admin_server_country},
-      {"GET", std::regex("/admin/accounts"), get_admin_accounts},
-      {"POST", std::regex("/admin/accounts/([0-9]{1,18})/disable"), post_admin_account_disable},
-      {"GET", std::regex("/admin/zones"), get_admin_zones},
-      {"GET", std::regex("/admin/zone"), get_admin_zone_lookup},
-      {"GET", std::regex("/admin/zones/([a-z0-9@-]{1,63})"), get_admin_zone_load},
-      {"GET", std::regex("/api/zones"), api_zones},
-      {"GET", std::regex("/api/zone/([a-z0-9@-]{1,63})/queries"), api_zone_queries},
-      {"GET", std::regex("/api/zone/([a-z0-9@-]{1,63})"), api_zone},
-      {"GET", std::regex("/api/server/" + addr), api_server},
-      {"GET", std::regex("/api/server/" + addr + "/log"), api_server_log},
+      {"GET", "/", get_home},
+      {"GET", "/static/style\\.css", get_style},
+      {"GET", "/zones", get_zones},
+      {"GET", "/zone/([a-z0-9@-]{1,63})", get_zone},
+      {"GET", "/scores/" + addr, get_score_page},
+      {"GET", "/scores/" + addr + "/log", get_score_log},
+      {"GET", "/signup", get_signup},
+      {"POST", "/signup", post_signup},
+      {"GET", "/login", get_login},
+      {"POST", "/login", post_login},
+      {"POST", "/logout", post_logout},
+      {"GET", "/account", get_account},
+      {"POST", "/account/password", post_password},
+      {"GET", "/servers", get_servers},
+      {"POST", "/servers/add", post_server_add},
+      {"GET", "/servers/([0-9]{1,18})", get_server_manage},
+      {"POST", "/servers/([0-9]{1,18})/netspeed", post_server_netspeed},
+      {"POST", "/servers/([0-9]{1,18})/delete", post_server_delete},
+      {"POST", "/servers/([0-9]{1,18})/undelete", post_server_undelete},
+      {"GET", "/vendor", get_vendor},
+      {"POST", "/vendor/request", post_vendor_request},
+      {"GET", "/vendor/([0-9]{1,18})", get_vendor_zone},
+      {"GET", "/admin", get_admin},
+      {"POST", "/admin/vendor/([0-9]{1,18})/approve", post_admin_approve},
+      {"POST", "/admin/vendor/([0-9]{1,18})/reject", post_admin_reject},
+      {"GET", "/admin/servers", get_admin_servers},
+      {"POST", "/admin/servers/([0-9]{1,18})/disable", post_admin_server_disable},
+      {"POST", "/admin/servers/([0-9]{1,18})/country", post_admin_server_country},
+      {"GET", "/admin/accounts", get_admin_accounts},
+      {"POST", "/admin/accounts/([0-9]{1,18})/disable", post_admin_account_disable},
+      {"GET", "/admin/zones", get_admin_zones},
+      {"GET", "/admin/zone", get_admin_zone_lookup},
+      {"GET", "/admin/zones/([a-z0-9@-]{1,63})", get_admin_zone_load},
+      {"GET", "/api/zones", api_zones},
+      {"GET", "/api/zone/([a-z0-9@-]{1,63})/queries", api_zone_queries},
+      {"GET", "/api/zone/([a-z0-9@-]{1,63})", api_zone},
+      {"GET", "/api/server/" + addr, api_server},
+      {"GET", "/api/server/" + addr + "/log", api_server_log},
   };
   return table;
 }
@@ -76,6 +79,12 @@ Response not_found(const App& app, pg::Connection& db, const Request& req, bool 
 }
 
 }  // namespace
+
+std::vector<RouteInfo> route_table() {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes()) out.push_back({r.method, r.path});
+  return out;
+}
 
 Response dispatch(const App& app, pg::Connection& db, const Request& req) {
   const Route* found = nullptr;

@@ -22,8 +22,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   cli.add_option("-c,--config", config_path, "TOML configuration file");
   cli.add_option("--set", overrides, "Override a setting: section.key=value (repeatable)");
+  bool list_routes = false;
+  cli.add_flag("--routes", list_routes, "Print the route table (METHOD PATTERN per line) and exit");
   cli.set_version_flag("--version", std::string(version()));
   CLI11_PARSE(cli, argc, argv);
+  if (list_routes) {
+    for (const auto& r : web::route_table()) std::printf("%s %s\n", r.method.c_str(), r.pattern.c_str());
+    return 0;
+  }
 
   // Signals are taken by a helper thread (sigwait), so block them before any thread starts.
   sigset_t sigs;
