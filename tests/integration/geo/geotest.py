@@ -17,6 +17,9 @@ GEOIP4 = "/usr/share/tor/geoip"
 
 def ranges_v4():
     """(low, high, cc) from the IPv4 range file, skipping comments and unknown ranges."""
+    if not os.path.exists(GEOIP4):
+        fail("%s missing: install tor-geoipdb (deploy/install-deps.sh); the geo tests need it"
+             % GEOIP4)
     out = []
     with open(GEOIP4) as f:
         for line in f:

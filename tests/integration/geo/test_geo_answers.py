@@ -36,9 +36,10 @@ def main():
         expect = {"de": zone["de"], "fr": europe, "lu": europe, "at": europe, "jp": zone["jp"],
                   "br": everything}
         for cc, (addr, _) in client.items():
-            for name in ["pool.example", "1.pool.example", "acme.pool.example"]:
+            for name, rounds in [("pool.example", 60), ("1.pool.example", 8),
+                                 ("acme.pool.example", 60)]:
                 seen = set()
-                for _ in range(8):
+                for _ in range(rounds):
                     r = ecs_query(srv, name, addr)
                     if r.rcode() != 0:
                         check(False, "%s from %s (%s): NOERROR" % (name, addr, cc))
@@ -46,9 +47,11 @@ def main():
                 check(seen and seen <= expect[cc],
                       "%s for a client in %s gets servers of the expected zone (%d seen)" %
                       (name, cc, len(seen)))
-            if cc in ("de", "jp", "fr"):
-                # With few servers the whole zone shows up: the fallback is not partial.
-                check(seen == expect[cc] or len(expect[cc]) > 4, "%s: all of its zone" % cc)
+                if rounds > 8:
+                    # A bare label holds all of its zone's servers: in 60 answers of 4 records
+                    # each one shows up (a server missed has odds below 1e-8 at netspeed 1500).
+                    check(seen == expect[cc], "%s for a client in %s: every server of its zone "
+                          "(missing %s)" % (name, cc, sorted(expect[cc] - seen)))
 
         # The echo: FAMILY, SOURCE and ADDRESS as sent, SCOPE from the range data (section 7.2.1).
         addr, (lo, hi) = client["de"]
@@ -109,7 +112,9 @@ def main():
               "_country TXT says country lu, zone europe: " + text)
         r = ecs_query(srv, "_country.pool.example", None, rdtype="TXT")
         text = b"".join(s for rr in r.answer for rd in rr for s in rd.strings).decode()
-        check("zone=@" in text or "zone=" in text, "_country TXT without ECS: " + text)
+        # Loopback is not in the range data: no country, the global zone.
+        check(r.rcode() == 0 and "source=resolver" in text and "country=unknown" in text
+              and " zone=@ " in text, "_country TXT without ECS: " + text)
         srv.close()
         srv = None
 

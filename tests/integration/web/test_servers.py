@@ -187,6 +187,10 @@ class Servers(webtest.WebTestCase):
         other.get("/servers")
         self.assertEqual(other.post("/servers/%d/netspeed" % sid, {"netspeed": "512"}).status, 403)
         self.assertEqual(other.post("/servers/%d/delete" % sid, {"days": "5"}).status, 403)
+        self.assertEqual(state(), before)
+        # Undo changes only a server scheduled for deletion: schedule it, then try.
+        self.db.q("UPDATE servers SET deletion_on = current_date + 7 WHERE id = %s", sid)
+        before = state()
         self.assertEqual(other.post("/servers/%d/undelete" % sid, {}).status, 403)
         self.assertEqual(state(), before)
         self.assertNotIn("198.51.200.8", other.get("/servers").body)

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/address.hpp"
+#include "tests/support/seed.hpp"
 
 using namespace timepool::address;
 
@@ -82,9 +83,8 @@ TEST_CASE("IPv6 parsing follows RFC 4291 section 2.2", "[address]") {
 }
 
 TEST_CASE("Parsing and printing agree with inet_pton/inet_ntop on random addresses", "[address]") {
-  std::random_device rd;
-  auto seed = rd();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937 rng(seed);
   for (int i = 0; i < 2000; ++i) {
     std::array<uint8_t, 16> b{};

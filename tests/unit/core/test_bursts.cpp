@@ -5,6 +5,8 @@
 #include <random>
 #include <regex>
 
+#include "tests/support/seed.hpp"
+
 using namespace timepool::stats;
 
 namespace {
@@ -105,8 +107,8 @@ TEST_CASE("bursts: flat, noisy, one-off and small spikes are not flagged") {
   CHECK(find_spikes(flat).empty());
   CHECK(find_bursts(flat).empty());
 
-  uint32_t seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937 rng(seed);
   // Heavy noise (sd 60 on a 100-300 load) plus random bumps of up to 600 in 2% of minutes.
   auto noisy = diurnal(kSun, 2 * kWeek, 60, rng);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/ntp.hpp"
+#include "tests/support/seed.hpp"
 
 using namespace timepool::ntp;
 using std::chrono::nanoseconds;
@@ -89,8 +90,8 @@ TEST_CASE("header fields sit at their RFC 5905 offsets", "[ntp]") {
 }
 
 TEST_CASE("codec round trip over random headers", "[ntp]") {
-  const auto seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937_64 rng(seed);
   for (int i = 0; i < 1000; ++i) {
     std::array<uint8_t, kHeaderSize> raw;
@@ -132,8 +133,8 @@ TEST_CASE("NTP and Unix time", "[ntp][time]") {
           unix_time(0, 250000000));
   }
   SECTION("nanosecond round trip") {
-    const auto seed = std::random_device{}();
-    INFO("seed " << seed);
+    const uint32_t seed = timepool::test::random_seed();
+    INFO(timepool::test::seed_note(seed));
     std::mt19937_64 rng(seed);
     for (int i = 0; i < 1000; ++i) {
       const int64_t sec = static_cast<int64_t>(rng() % 4000000000ULL);  // 1970 .. 2096
@@ -347,8 +348,8 @@ TEST_CASE("check_reply rejection reasons", "[ntp][validate]") {
 }
 
 TEST_CASE("check_reply never throws on random input", "[ntp][validate]") {
-  const auto seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937_64 rng(seed);
   const Request req{rng(), 4};
   for (int i = 0; i < 2000; ++i) {

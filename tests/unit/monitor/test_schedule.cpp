@@ -5,6 +5,7 @@
 #include <random>
 
 #include "monitor/schedule.hpp"
+#include "tests/support/seed.hpp"
 
 using namespace timepool;
 using namespace timepool::monitor;
@@ -37,8 +38,8 @@ std::map<int64_t, std::vector<int64_t>> simulate(Schedule& s, Clock::time_point 
 }  // namespace
 
 TEST_CASE("schedule: servers spread evenly over the interval, no burst", "[schedule]") {
-  const auto seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   Schedule s(540s, 60s, 16, seed);
   const auto t0 = Clock::time_point{} + 1000h;
   s.set_servers(servers(1, 10000), t0);

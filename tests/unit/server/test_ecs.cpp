@@ -4,6 +4,8 @@
 #include <random>
 #include <vector>
 
+#include "tests/support/seed.hpp"
+
 using namespace timepool::ecs;
 using Bytes = std::vector<uint8_t>;
 
@@ -94,8 +96,8 @@ TEST_CASE("ECS: the echo repeats family, source and address with our scope") {
 }
 
 TEST_CASE("ECS: random option data never breaks parse, and valid data echoes back unchanged") {
-  uint32_t seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937 rng(seed);
   size_t valid = 0;
   for (int i = 0; i < 200000; ++i) {
