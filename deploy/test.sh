@@ -52,10 +52,10 @@ echo "== ThreadSanitizer ($tsan_build: the threaded tests, ctest -L tsan)"
 tsan_started=$(date +%s)
 cmake -S . -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug -DTIMEPOOL_WERROR=ON -DTIMEPOOL_TSAN=ON \
   -DTIMEPOOL_TESTS=ON >/dev/null
-# Only what the tsan-labelled tests run: the daemons, timepoolctl (migrations) and two test
+# Only what the tsan-labelled tests run: the daemons, timepoolctl (migrations) and three test
 # programs; the rest of the tree is not built here.
 cmake --build "$tsan_build" -j "$jobs" --target timepool-dns timepool-monitor timepoolctl \
-  unit_monitor integration_stats
+  unit_monitor unit_server integration_stats
 # Where the kernel gives mmap 32 random bits, TSan dies with "unexpected memory mapping":
 # without address randomization (inherited by every child) it runs everywhere.
 if setarch "$(uname -m)" -R true 2>/dev/null; then prefix=(setarch "$(uname -m)" -R); fi
