@@ -1,15 +1,14 @@
 #include "monitor/daemon.hpp"
 
-#include <httplib.h>
 #include <sodium.h>
 
 #include <algorithm>
-
 #include <chrono>
 
 #include "core/log.hpp"
 #include "core/password.hpp"
 #include "core/pg.hpp"
+#include "monitor/probe_score.hpp"
 
 namespace timepool::monitor {
 
@@ -36,17 +35,27 @@ std::vector<ServerRef> read_servers(pg::Connection& conn, uint16_t port) {
   for (int i = 0; i < r.rows(); ++i) {
     auto a = address::parse(r.get<std::string>(i, "addr"));
     if (!a) continue;
-    out.push_back(ServerRef{r.get<int64_t>(i, "id"), Endpoint(*a, port)});
+    out.push_back(ServerRef{r.get<int64_t>(i, "id"), net::Endpoint(*a, port)});
   }
   return out;
+}
+
+void warn_trusted_clock() {
+  log::get("monitor")->warn(
+      "trust_local_clock is set: scores are written even when the kernel says this clock is not "
+      "synchronized; use it only where the clock is known to be good");
 }
 
 }  // namespace
 
 Daemon::Daemon(Settings settings, std::string conninfo, ClockSource clock)
     : settings_(std::move(settings)),
+      applied_(reloadable(settings_)),
       conninfo_(std::move(conninfo)),
       clock_(std::move(clock)),
+      trust_local_clock_(settings_.trust_local_clock),
+      max_clock_error_(settings_.max_clock_error),
+      max_in_flight_(settings_.max_in_flight),
       queue_(settings_.queue_max),
       schedule_(settings_.interval, settings_.new_server_within, settings_.rate_backoff_max,
                 random_seed()) {}
@@ -54,8 +63,7 @@ Daemon::Daemon(Settings settings, std::string conninfo, ClockSource clock)
 Daemon::~Daemon() {
   stop_.store(true);
   writer_.reset();
-  if (http_) http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
+  http_.reset();
 }
 
 void Daemon::start() {
@@ -85,10 +93,7 @@ void Daemon::start() {
   }
   conn.exec("UPDATE monitors SET last_seen = now() WHERE id = $1", monitor_id_);
 
-  if (settings_.trust_local_clock) {
-    log->warn("trust_local_clock is set: scores are written even when the kernel says this "
-              "clock is not synchronized; use it only where the clock is known to be good");
-  }
+  if (settings_.trust_local_clock) warn_trusted_clock();
   prober_ = std::make_unique<Prober>(settings_.probe, [this](uint64_t tag, const ProbeResult& res,
                                                              ntp::TimePoint started) {
     on_probe_done(static_cast<int64_t>(tag), res, started);
@@ -101,24 +106,33 @@ void Daemon::start() {
                                      [this](pg::Connection& c) { refresh(c); });
   writer_->start();
 
-  if (!settings_.metrics_listen.empty()) {
-    const auto colon = settings_.metrics_listen.rfind(':');
-    std::string host = settings_.metrics_listen.substr(0, colon);
-    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    const int port = colon == std::string::npos ? 0 : std::stoi(settings_.metrics_listen.substr(colon + 1));
-    http_ = std::make_unique<httplib::Server>();
-    http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_text(), "text/plain; version=0.0.4");
-    });
-    if (port == 0) {
-      metrics_port_ = static_cast<uint16_t>(http_->bind_to_any_port(host));
-    } else if (http_->bind_to_port(host, port)) {
-      metrics_port_ = static_cast<uint16_t>(port);
-    }
-    if (metrics_port_ == 0) throw std::runtime_error("metrics: cannot listen on " + settings_.metrics_listen);
-    http_thread_ = std::thread([this] { http_->listen_after_bind(); });
-    log->info("metrics on http://{}:{}/metrics", host, metrics_port_);
+  start_metrics();
+}
+
+void Daemon::start_metrics() {
+  if (!settings_.metrics_listen) return;
+  http_ = std::make_unique<prometheus::HttpServer>([this] { return metrics_text(); });
+  metrics_port_ = http_->start(*settings_.metrics_listen);
+  log::get("monitor")->info("metrics on http://{}/metrics",
+                            net::Endpoint(settings_.metrics_listen->address(), metrics_port_).to_string());
+}
+
+void Daemon::reload(const Settings& fresh) {
+  auto log = log::get("monitor");
+  const std::string restart_only = restart_only_changes(settings_, fresh);
+  if (!restart_only.empty()) log->warn("{} change only on restart", restart_only);
+  const Reloadable r = reloadable(fresh);
+  if (r == applied_) {
+    log->info("reloaded the configuration (SIGHUP): nothing that can change at run time changed");
+    return;
   }
+  trust_local_clock_.store(r.trust_local_clock);
+  max_clock_error_.store(r.max_clock_error);
+  max_in_flight_.store(r.max_in_flight);
+  if (writer_) writer_->set_batching(r.batch_max, r.batch_interval, r.refresh);
+  if (r.trust_local_clock && !applied_.trust_local_clock) warn_trusted_clock();
+  applied_ = r;
+  log->info("reloaded the configuration (SIGHUP)");
 }
 
 std::string Daemon::metrics_text() const {
@@ -127,7 +141,7 @@ std::string Daemon::metrics_text() const {
 }
 
 void Daemon::check_clock() {
-  const auto v = judge_clock(clock_(), settings_.max_clock_error, settings_.trust_local_clock);
+  const auto v = judge_clock(clock_(), max_clock_error_.load(), trust_local_clock_.load());
   auto log = log::get("monitor");
   if (v.ok != clock_ok_ || v.reason != clock_reason_) {
     if (!v.ok) {
@@ -153,69 +167,64 @@ void Daemon::on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint star
     log->info("server={} kod=RATE: backing off to {}x the interval", id, schedule_.backoff(id));
   }
   if (!schedule_.contains(id)) return;  // removed while the probe ran
-  if (!clock_ok_) {
-    metrics_.probes_unscored.fetch_add(1);
-    return;
-  }
-  if (r.local_failure) {
-    // Our side could not send (no IPv6 route, full buffers): not the server's fault.
-    metrics_.probes_unscored.fetch_add(1);
-    log->debug("server={} not scored: {}", id, r.error);
-    return;
-  }
-  const auto step = scoring::step_for(scoring::ProbeOutcome{r.outcome, r.offset_s.value_or(0), r.stratum.value_or(0)});
   double& score = scores_[id];
-  score = scoring::update_score(score, step);
-  log->debug("server={} {} step={} ({}) score={:.3f}", id, describe(r), step.step, step.rule, score);
-  ProbeRecord rec;
-  rec.server_id = id;
-  rec.ts = std::chrono::time_point_cast<std::chrono::microseconds>(started);
-  rec.step = step.step;
-  rec.score = score;
-  rec.offset_s = r.offset_s;
-  rec.rtt_s = r.rtt_s;
-  rec.stratum = r.stratum;
-  rec.leap = r.leap;
-  if (!r.ok()) rec.error = r.error;
-  if (!queue_.push(std::move(rec))) {
+  auto scored = score_probe(id, r, started, score, clock_ok_);
+  if (!scored.scored()) {
+    metrics_.probes_unscored.fetch_add(1);
+    if (scored.unscored == Unscored::kLocalFailure) log->debug("server={} not scored: {}", id, r.error);
+    return;
+  }
+  score = scored.score;
+  log->debug("server={} {} step={} ({}) score={:.3f}", id, describe(r), scored.step.step,
+             scored.step.rule, score);
+  if (!queue_.push(std::move(scored.record))) {
     log->warn("result queue full ({} records): dropped the oldest", settings_.queue_max);
   }
 }
 
-void Daemon::run(std::chrono::milliseconds drain) {
+void Daemon::take_new_list(SteadyClock::time_point now) {
+  std::optional<ServerList> list;
+  {
+    std::lock_guard lock(list_mu_);
+    list.swap(new_list_);
+  }
+  if (!list) return;
   auto log = log::get("monitor");
+  const std::size_t before = schedule_.size();
+  schedule_.set_servers(list->servers, now);
+  metrics_.servers.store(static_cast<int64_t>(schedule_.size()));
+  if (schedule_.size() != before) log->info("probing {} servers", schedule_.size());
+  const bool probing = list->status == "active" || list->status == "testing";
+  if (probing != probing_) {
+    if (probing) {
+      log->info("monitor {} is {}: probing", monitor_name_, list->status);
+    } else {
+      log->warn("monitor {} is {}: not probing", monitor_name_,
+                list->status.empty() ? "gone" : list->status);
+    }
+  }
+  probing_ = probing;
+  metrics_.probing.store(probing ? 1 : 0);
+}
+
+void Daemon::start_due(SteadyClock::time_point now) {
+  const std::size_t max_in_flight = max_in_flight_.load();
+  if (!probing_ || prober_->in_flight() >= max_in_flight) return;
+  for (const auto& s : schedule_.take_due(now, max_in_flight - prober_->in_flight())) {
+    prober_->start(static_cast<uint64_t>(s.id), s.endpoint);
+  }
+}
+
+void Daemon::run(std::chrono::milliseconds drain) {
   auto next_clock_check = SteadyClock::now();
   while (!stop_.load()) {
-    auto now = SteadyClock::now();
-    {
-      std::optional<ServerList> list;
-      {
-        std::lock_guard lock(list_mu_);
-        list.swap(new_list_);
-      }
-      if (list) {
-        const std::size_t before = schedule_.size();
-        schedule_.set_servers(list->servers, now);
-        metrics_.servers.store(static_cast<int64_t>(schedule_.size()));
-        if (schedule_.size() != before) log->info("probing {} servers", schedule_.size());
-        const bool probing = list->status == "active" || list->status == "testing";
-        if (probing != probing_) {
-          if (probing) log->info("monitor {} is {}: probing", monitor_name_, list->status);
-          else log->warn("monitor {} is {}: not probing", monitor_name_, list->status.empty() ? "gone" : list->status);
-        }
-        probing_ = probing;
-        metrics_.probing.store(probing ? 1 : 0);
-      }
-    }
+    const auto now = SteadyClock::now();
+    take_new_list(now);
     if (now >= next_clock_check) {
       check_clock();
       next_clock_check = now + 1s;
     }
-    if (probing_ && prober_->in_flight() < settings_.max_in_flight) {
-      for (const auto& s : schedule_.take_due(now, settings_.max_in_flight - prober_->in_flight())) {
-        prober_->start(static_cast<uint64_t>(s.id), s.endpoint);
-      }
-    }
+    start_due(now);
     auto wait = std::chrono::milliseconds(200);
     if (probing_) {
       if (auto due = schedule_.next_due()) {

@@ -4,8 +4,9 @@
 // Threads: run() is the probe loop (Prober + Schedule; scores live here). A writer thread owns
 // the database connection: it writes batches from the ResultQueue, re-reads the server list
 // and this monitor's status every `refresh`, and reconnects with backoff when the database is
-// away (the probe loop never waits for the database). An optional HTTP thread serves
-// /metrics. stop() may be called from any thread or a signal handler.
+// away (the probe loop never waits for the database). An optional HTTP listener serves
+// /metrics. stop() and reload() may be called from any thread (main() calls them on signals,
+// core/signals.hpp); what reload() changes is read by the other threads through atomics.
 #pragma once
 
 #include <atomic>
@@ -15,20 +16,16 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "core/metrics_http.hpp"
 #include "monitor/metrics.hpp"
 #include "monitor/own_clock.hpp"
 #include "monitor/schedule.hpp"
 #include "monitor/settings.hpp"
 #include "monitor/store.hpp"
 #include "monitor/writer.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace timepool::monitor {
 
@@ -52,6 +49,9 @@ class Daemon {
   // The probe loop; returns after stop(), once the queue is written (or `drain` passed).
   void run(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
   void stop() { stop_.store(true); }
+  // Applies the settings a SIGHUP may change (Reloadable) and names, in a warning, those
+  // that only change on restart. Not concurrently with itself.
+  void reload(const Settings& fresh);
 
   int monitor_id() const { return monitor_id_; }
   const std::string& monitor_name() const { return monitor_name_; }
@@ -68,13 +68,21 @@ class Daemon {
   void refresh(pg::Connection& conn);
   void on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint started);
   void check_clock();
+  void take_new_list(std::chrono::steady_clock::time_point now);
+  void start_due(std::chrono::steady_clock::time_point now);
+  void start_metrics();
 
-  Settings settings_;
+  const Settings settings_;  // as started
+  Reloadable applied_;       // reload() only: what was applied last
   std::string conninfo_;
   ClockSource clock_;
   int monitor_id_ = 0;
   std::string monitor_name_;
   std::atomic<bool> stop_{false};
+  // Reloadable settings read by the probe loop.
+  std::atomic<bool> trust_local_clock_;
+  std::atomic<std::chrono::microseconds> max_clock_error_;
+  std::atomic<std::size_t> max_in_flight_;
 
   Metrics metrics_;
   ResultQueue queue_;
@@ -89,8 +97,7 @@ class Daemon {
   std::optional<ServerList> new_list_;  // from the writer thread to the probe loop
 
   std::unique_ptr<Writer> writer_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread http_thread_;
+  std::unique_ptr<prometheus::HttpServer> http_;
   uint16_t metrics_port_ = 0;
 };
 

@@ -1,8 +1,9 @@
 // timepool-monitor: probes every volunteer NTP server and scores it into PostgreSQL; or, with
 // `check ADDRESS`, probes one server once and prints what it saw.
-#include <csignal>
+#include <exception>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/pg.hpp"
 #include "core/service.hpp"
+#include "core/signals.hpp"
 #include "core/version.hpp"
 #include "monitor/daemon.hpp"
 #include "monitor/probe_once.hpp"
@@ -32,6 +34,9 @@ TOML file (-c), overridden by environment variables TIMEPOOL_<SECTION>_<KEY>
 The monitor needs its key (monitor.key or monitor.key_file) from
 `timepoolctl monitor add NAME`; it refuses to run with an unknown key or
 while paused. Metrics: http://monitor.metrics_listen/metrics (Prometheus).
+SIGHUP re-reads the configuration: trust_local_clock, max_clock_error_us,
+max_in_flight, batch_max, batch_interval_ms and refresh_ms take effect at
+once; the other keys need a restart.
 
 check ADDRESS probes one server (IPv4, IPv6 or a name) with the monitor's
 own code and prints offset, round trip, stratum, leap and refid, or the
@@ -40,10 +45,44 @@ error; exit status 0 when the server gave a good time sample, 1 otherwise.
 Exit status: 0 done, 1 refused or failed, 2 bad command line, 3 database
 unreachable, 4 bad configuration.)";
 
-monitor::Daemon* g_daemon = nullptr;
-
-void on_signal(int) {
-  if (g_daemon) g_daemon->stop();
+// The daemon: the probe loop runs on a thread of its own while this thread waits for signals
+// (SIGTERM/SIGINT stop, SIGHUP reloads the configuration).
+int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
+               const std::string& config_path, const std::vector<std::string>& sets,
+               signals::SignalSet& signals) {
+  auto log = log::get("monitor");
+  monitor::Daemon daemon(settings, conninfo);
+  daemon.start();
+  std::exception_ptr failed;
+  std::thread loop([&] {
+    try {
+      daemon.run();
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    signals.wake();
+  });
+  service::notify_ready();  // authenticated, sockets open: systemd (Type=notify) may proceed
+  while (auto ev = signals.wait()) {
+    if (ev->kind == signals::Kind::kStop) {
+      log->info("stopping ({})", ev->name);
+      break;
+    }
+    service::notify_reloading();
+    try {
+      auto doc = config::Document::load(config_path, sets);
+      daemon.reload(monitor::read_settings(doc, true));
+    } catch (const config::Error& e) {
+      log->error("reload failed, keeping the running configuration: {}", e.what());
+    }
+    service::notify_ready();
+  }
+  service::notify_stopping();
+  daemon.stop();
+  loop.join();
+  if (failed) std::rethrow_exception(failed);
+  log->info("stopped");
+  return kExitOk;
 }
 
 }  // namespace
@@ -99,17 +138,8 @@ int main(int argc, char** argv) {
 
   auto log = log::get("monitor");
   try {
-    monitor::Daemon daemon(settings, db.conninfo);
-    daemon.start();
-    g_daemon = &daemon;
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
-    service::notify_ready();  // authenticated, sockets open: systemd (Type=notify) may proceed
-    daemon.run();
-    service::notify_stopping();
-    g_daemon = nullptr;
-    log->info("stopped");
-    return kExitOk;
+    signals::SignalSet signals;  // before the daemon starts any thread
+    return run_daemon(settings, db.conninfo, config_path, sets, signals);
   } catch (const monitor::AuthError& e) {
     log->error("refusing to run: {}", e.what());
     return kExitFailed;

@@ -6,7 +6,7 @@ namespace timepool::monitor {
 
 ProbeResult probe_once(std::string_view host, uint16_t port, const ProbeOptions& opts) {
   std::string error;
-  const auto ep = Endpoint::resolve(host, port, &error);
+  const auto ep = net::Endpoint::resolve(host, port, &error);
   if (!ep) {
     ProbeResult r;
     r.outcome = scoring::Outcome::kError;

@@ -1,6 +1,5 @@
 #include "monitor/prober.hpp"
 
-#include <arpa/inet.h>
 #include <sodium.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -31,29 +30,15 @@ ntp::TimePoint now_wall() {
   return ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
 }
 
-int open_socket(int family) {
-  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
+// An unbound-port UDP socket of the wildcard address of `family`; invalid if the family is
+// not supported here.
+net::UniqueFd open_socket(const char* wildcard) {
+  auto fd = net::bind_socket(*net::Endpoint::parse(wildcard), SOCK_DGRAM | SOCK_NONBLOCK);
+  if (!fd) return fd;
+  const int one = 1;
   // The kernel's receive time is the closest we get to T4 (RFC 5905 section 8).
-  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kRcvBuf, sizeof kRcvBuf);
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    len = sizeof(sockaddr_in);
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    len = sizeof(sockaddr_in6);
-  }
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-    close(fd);
-    return -1;
-  }
+  setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &kRcvBuf, sizeof kRcvBuf);
   return fd;
 }
 
@@ -62,35 +47,25 @@ int open_socket(int family) {
 Prober::Prober(ProbeOptions opts, Done done) : opts_(opts), done_(std::move(done)) {
   opts_.packets = std::clamp(opts_.packets, 1, 8);
   if (sodium_init() < 0) throw std::runtime_error("libsodium initialization failed");
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-  fd4_ = open_socket(AF_INET);
-  if (fd4_ < 0) {
-    const int err = errno;
-    close(epoll_fd_);
-    throw std::system_error(err, std::generic_category(), "IPv4 UDP socket");
-  }
-  fd6_ = open_socket(AF_INET6);
-  for (int fd : {fd4_, fd6_}) {
+  epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_fd_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  fd4_ = open_socket("0.0.0.0:0");
+  if (!fd4_) throw std::system_error(errno, std::generic_category(), "IPv4 UDP socket");
+  fd6_ = open_socket("[::]:0");
+  for (int fd : {fd4_.get(), fd6_.get()}) {
     if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev);
   }
 }
 
-Prober::~Prober() {
-  for (int fd : {fd4_, fd6_, epoll_fd_}) {
-    if (fd >= 0) close(fd);
-  }
-}
+Prober::~Prober() = default;
 
 uint16_t Prober::local_port_v4() const {
-  sockaddr_in sin{};
-  socklen_t len = sizeof sin;
-  getsockname(fd4_, reinterpret_cast<sockaddr*>(&sin), &len);
-  return ntohs(sin.sin_port);
+  const auto local = net::Endpoint::local_of(fd4_.get());
+  return local ? local->port() : 0;
 }
 
 uint64_t Prober::new_transmit() {
@@ -106,7 +81,7 @@ uint64_t Prober::new_transmit() {
   }
 }
 
-void Prober::start(uint64_t tag, const Endpoint& server) {
+void Prober::start(uint64_t tag, const net::Endpoint& server) {
   uint32_t slot;
   if (!free_.empty()) {
     slot = free_.back();
@@ -135,7 +110,7 @@ void Prober::send_packet(uint32_t slot, Clock::time_point now) {
   const auto i = static_cast<std::size_t>(p.sent++);
   p.next_send = now + opts_.spacing;
   PacketState& ps = p.packets[i];
-  const int fd = p.server.is_v6() ? fd6_ : fd4_;
+  const int fd = p.server.is_v6() ? fd6_.get() : fd4_.get();
   if (fd < 0) {
     p.samples[i].kind = PacketSample::Kind::kSendError;
     p.samples[i].error = "IPv6 is not available";
@@ -145,7 +120,8 @@ void Prober::send_packet(uint32_t slot, Clock::time_point now) {
   ps.transmit = new_transmit();
   const auto req = ntp::make_request(ps.transmit, opts_.version);
   ps.t1 = now_ntp();
-  const ssize_t n = sendto(fd, req.data(), req.size(), 0, p.server.sa(), p.server.len());
+  const auto to = p.server.to_sockaddr();
+  const ssize_t n = sendto(fd, req.data(), req.size(), 0, to.get(), to.len);
   if (n != static_cast<ssize_t>(req.size())) {
     p.samples[i].kind = PacketSample::Kind::kSendError;
     p.samples[i].error = std::strerror(n < 0 ? errno : EMSGSIZE);
@@ -208,7 +184,7 @@ void Prober::finish(uint32_t slot) {
   stats_.in_flight.store(active_, std::memory_order_relaxed);
 }
 
-void Prober::handle_datagram(std::span<const uint8_t> data, const Endpoint& from, uint64_t t4) {
+void Prober::handle_datagram(std::span<const uint8_t> data, const net::Endpoint& from, uint64_t t4) {
   if (data.size() < ntp::kHeaderSize) {
     stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
     return;
@@ -288,7 +264,7 @@ void Prober::receive(int fd) {
           t4 = ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
         }
       }
-      auto from = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&addrs[k]), mh.msg_namelen);
+      auto from = net::Endpoint::from_sockaddr(addrs[k], mh.msg_namelen);
       if (!from) continue;
       // A datagram larger than the buffer is oversized whatever it holds.
       const std::size_t len = (mh.msg_flags & MSG_TRUNC) ? kBufSize + 1 : msgs[k].msg_len;
@@ -311,7 +287,7 @@ void Prober::poll(std::chrono::milliseconds max_wait) {
     wait = std::clamp(until, std::chrono::milliseconds(0), max_wait);
   }
   epoll_event events[4];
-  const int n = epoll_wait(epoll_fd_, events, 4, static_cast<int>(wait.count()));
+  const int n = epoll_wait(epoll_fd_.get(), events, 4, static_cast<int>(wait.count()));
   for (int k = 0; k < n; ++k) receive(events[k].data.fd);
   now = Clock::now();
   while (!timers_.empty() && timers_.top().at <= now) {

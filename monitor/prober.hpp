@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "core/ntp.hpp"
-#include "monitor/endpoint.hpp"
+#include "core/net.hpp"
 #include "monitor/sample.hpp"
 
 namespace timepool::monitor {
@@ -63,7 +63,7 @@ class Prober {
   Prober& operator=(const Prober&) = delete;
 
   // Begins a probe; its first packet goes out at once.
-  void start(uint64_t tag, const Endpoint& server);
+  void start(uint64_t tag, const net::Endpoint& server);
 
   // Handles replies and timers for up to `max_wait` (returns earlier once something was
   // handled and no timer is due). Calls the done callback for finished probes.
@@ -83,7 +83,7 @@ class Prober {
   };
   struct Probe {
     uint64_t tag = 0;
-    Endpoint server;
+    net::Endpoint server;
     bool active = false;
     uint32_t gen = 0;
     int sent = 0;
@@ -108,15 +108,15 @@ class Prober {
   void send_packet(uint32_t slot, Clock::time_point now);
   void finish(uint32_t slot);
   void receive(int fd);
-  void handle_datagram(std::span<const uint8_t> data, const Endpoint& from, uint64_t t4);
+  void handle_datagram(std::span<const uint8_t> data, const net::Endpoint& from, uint64_t t4);
   uint64_t new_transmit();
   void schedule(uint32_t slot);
 
   ProbeOptions opts_;
   Done done_;
-  int epoll_fd_ = -1;
-  int fd4_ = -1;
-  int fd6_ = -1;
+  net::UniqueFd epoll_fd_;
+  net::UniqueFd fd4_;
+  net::UniqueFd fd6_;
   std::vector<Probe> probes_;
   std::vector<uint32_t> free_;
   std::size_t active_ = 0;

@@ -23,13 +23,13 @@
 #include <unordered_map>
 #include <vector>
 
-#include "monitor/endpoint.hpp"
+#include "core/net.hpp"
 
 namespace timepool::monitor {
 
 struct ServerRef {
   int64_t id = 0;
-  Endpoint endpoint;
+  net::Endpoint endpoint;
 };
 
 class Schedule {
@@ -59,7 +59,7 @@ class Schedule {
 
  private:
   struct Entry {
-    Endpoint endpoint;
+    net::Endpoint endpoint;
     Clock::time_point due;
     uint32_t gen = 0;
     bool in_flight = false;

@@ -41,8 +41,43 @@ Settings read_settings(const config::Document& doc, bool need_key) {
   r.trust_local_clock = s.get_bool("trust_local_clock", false);
   r.max_clock_error =
       std::chrono::microseconds(s.get_int("max_clock_error_us", 100000, 1, 16000000));
-  r.metrics_listen = s.get_string("metrics_listen", "127.0.0.1:9124");
+  const std::string listen = s.get_string("metrics_listen", "127.0.0.1:9124");
+  r.metrics_listen.reset();
+  if (!listen.empty()) {
+    r.metrics_listen = net::Endpoint::parse(listen);
+    if (!r.metrics_listen) {
+      throw config::Error(doc.origin() + ": monitor.metrics_listen: '" + listen +
+                          "' is not ADDRESS:PORT or [IPV6]:PORT (or \"\" to turn it off)");
+    }
+  }
   return r;
+}
+
+Reloadable reloadable(const Settings& s) {
+  return Reloadable{s.trust_local_clock, s.max_clock_error, s.max_in_flight,
+                    s.batch_max,         s.batch_interval,  s.refresh};
+}
+
+std::string restart_only_changes(const Settings& a, const Settings& b) {
+  std::string out;
+  auto note = [&](bool differs, const char* key) {
+    if (!differs) return;
+    if (!out.empty()) out += ", ";
+    out += key;
+  };
+  note(a.key != b.key, "key");
+  note(a.interval != b.interval, "interval_ms");
+  note(a.new_server_within != b.new_server_within, "new_server_within_ms");
+  note(a.ntp_port != b.ntp_port, "ntp_port");
+  note(a.probe.packets != b.probe.packets, "packets");
+  note(a.probe.spacing != b.probe.spacing, "packet_spacing_ms");
+  note(a.probe.timeout != b.probe.timeout, "packet_timeout_ms");
+  note(a.probe.version != b.probe.version, "ntp_version");
+  note(a.probe.max_root_distance != b.probe.max_root_distance, "max_root_distance_s");
+  note(a.rate_backoff_max != b.rate_backoff_max, "rate_backoff_max");
+  note(a.queue_max != b.queue_max, "queue_max");
+  note(a.metrics_listen != b.metrics_listen, "metrics_listen");
+  return out;
 }
 
 }  // namespace timepool::monitor

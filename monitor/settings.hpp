@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/config.hpp"
+#include "core/net.hpp"
 #include "monitor/prober.hpp"
 
 namespace timepool::monitor {
@@ -35,9 +37,24 @@ struct Settings {
   // most max_clock_error. trust_local_clock skips the check (loud warning).
   bool trust_local_clock = false;
   std::chrono::microseconds max_clock_error{100000};
-  // Prometheus /metrics: "ADDRESS:PORT"; empty disables it.
-  std::string metrics_listen = "127.0.0.1:9124";
+  // Prometheus /metrics: "ADDRESS:PORT" or "[IPV6]:PORT" (port 0: any free one); the key set
+  // to "" disables it (nullopt).
+  std::optional<net::Endpoint> metrics_listen = net::Endpoint::parse("127.0.0.1:9124");
 };
+
+// What a SIGHUP may change while the daemon runs; everything else needs a restart.
+struct Reloadable {
+  bool trust_local_clock = false;
+  std::chrono::microseconds max_clock_error{100000};
+  std::size_t max_in_flight = 20000;
+  std::size_t batch_max = 2000;
+  std::chrono::milliseconds batch_interval{1000};
+  std::chrono::milliseconds refresh{30000};
+  bool operator==(const Reloadable&) const = default;
+};
+Reloadable reloadable(const Settings& s);
+// The keys that differ between `a` and `b` but only change on restart ("interval_ms, ntp_port").
+std::string restart_only_changes(const Settings& a, const Settings& b);
 
 // Reads and validates [monitor]; throws config::Error naming the key. `need_key`: the daemon
 // needs a key; `check` mode does not.

@@ -52,25 +52,6 @@ std::optional<ntp::TimePoint> ResultQueue::oldest() const {
   return q_.front().second.ts;
 }
 
-std::string array_literal(const std::vector<std::optional<std::string>>& items) {
-  std::string s = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) s.push_back(',');
-    if (!items[i]) {
-      s += "NULL";
-      continue;
-    }
-    s.push_back('"');
-    for (char c : *items[i]) {
-      if (c == '"' || c == '\\') s.push_back('\\');
-      s.push_back(c);
-    }
-    s.push_back('"');
-  }
-  s.push_back('}');
-  return s;
-}
-
 std::string timestamp_text(ntp::TimePoint t) {
   const int64_t ns = t.time_since_epoch().count();
   int64_t sec = ns / 1000000000;
@@ -88,21 +69,13 @@ std::string timestamp_text(ntp::TimePoint t) {
 
 namespace {
 
-template <typename T, typename F>
-std::string column(std::span<const ProbeRecord> batch, F get) {
-  std::vector<std::optional<std::string>> v;
-  v.reserve(batch.size());
-  for (const auto& r : batch) {
-    std::optional<T> x = get(r);
-    if (!x) {
-      v.emplace_back(std::nullopt);
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      v.emplace_back(*x);
-    } else {
-      v.emplace_back(fmt::format("{}", *x));  // shortest text that reads back exactly
-    }
-  }
-  return array_literal(v);
+// One column of the batch as an array parameter. Numbers are sent as the shortest text that
+// reads back exactly.
+template <typename F>
+pg::ArrayBuilder column(std::span<const ProbeRecord> batch, F get) {
+  pg::ArrayBuilder a;
+  for (const auto& r : batch) a.add(get(r));
+  return a;
 }
 
 // Both writes share one statement so the arrays are sent once. server_scores keeps the
@@ -139,23 +112,21 @@ void write_batch(pg::Connection& conn, int monitor_id, std::span<const ProbeReco
   if (batch.empty()) return;
   std::set<int64_t> ids;
   for (const auto& r : batch) ids.insert(r.server_id);
-  std::vector<std::optional<std::string>> id_text;
-  for (auto id : ids) id_text.emplace_back(std::to_string(id));
 
   pg::Transaction tx(conn);
   tx.exec(kWriteSql, monitor_id,
-          column<std::string>(batch, [](const ProbeRecord& r) { return std::optional(timestamp_text(r.ts)); }),
-          column<int64_t>(batch, [](const ProbeRecord& r) { return std::optional(r.server_id); }),
-          column<double>(batch, [](const ProbeRecord& r) { return std::optional(r.step); }),
-          column<double>(batch, [](const ProbeRecord& r) { return std::optional(r.score); }),
-          column<double>(batch, [](const ProbeRecord& r) { return r.offset_s; }),
-          column<double>(batch, [](const ProbeRecord& r) { return r.rtt_s; }),
-          column<int>(batch, [](const ProbeRecord& r) { return r.stratum; }),
-          column<int>(batch, [](const ProbeRecord& r) { return r.leap; }),
-          column<std::string>(batch, [](const ProbeRecord& r) { return r.error; }));
+          column(batch, [](const ProbeRecord& r) { return timestamp_text(r.ts); }),
+          column(batch, [](const ProbeRecord& r) { return r.server_id; }),
+          column(batch, [](const ProbeRecord& r) { return r.step; }),
+          column(batch, [](const ProbeRecord& r) { return r.score; }),
+          column(batch, [](const ProbeRecord& r) { return r.offset_s; }),
+          column(batch, [](const ProbeRecord& r) { return r.rtt_s; }),
+          column(batch, [](const ProbeRecord& r) { return r.stratum; }),
+          column(batch, [](const ProbeRecord& r) { return r.leap; }),
+          column(batch, [](const ProbeRecord& r) { return r.error; }));
   // The pool score of each server touched (its NOTIFY, if it crosses 10, comes from the
   // servers trigger when this commits).
-  tx.exec("SELECT refresh_pool_score($1::bigint[])", array_literal(id_text));
+  tx.exec("SELECT refresh_pool_score($1::bigint[])", pg::array_literal(ids));
   tx.exec("UPDATE monitors SET last_seen = now() WHERE id = $1", monitor_id);
   tx.commit();
 }

@@ -68,8 +68,6 @@ class ResultQueue {
 // pg::Error; on an error nothing of the batch is kept (ROLLBACK).
 void write_batch(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch);
 
-// PostgreSQL array literal of text elements (nullopt -> NULL); exposed for tests.
-std::string array_literal(const std::vector<std::optional<std::string>>& items);
 // "2026-01-02 03:04:05.678901+00"
 std::string timestamp_text(ntp::TimePoint t);
 

@@ -21,11 +21,11 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/scoring.hpp"
+#include "monitor/probe_score.hpp"
 #include "monitor/prober.hpp"
 #include "monitor/schedule.hpp"
 #include "monitor/store.hpp"
-#include "tests/unit/monitor/fake_server.hpp"
+#include "tests/support/fake_ntp_server.hpp"
 
 using namespace timepool;
 using namespace timepool::monitor;
@@ -56,26 +56,17 @@ long arg(int argc, char** argv, const char* name, long def) {
   return def;
 }
 
-// What the daemon does with each result: score it and queue the record.
+// What the daemon does with each result: score it (the daemon's own step) and queue the record.
 struct Scorer {
   std::unordered_map<int64_t, double> scores;
   ResultQueue queue{10000000};
   uint64_t ok = 0, failed = 0;
   void operator()(int64_t id, const ProbeResult& r, ntp::TimePoint started) {
     (r.ok() ? ok : failed)++;
-    const auto step = scoring::step_for({r.outcome, r.offset_s.value_or(0), r.stratum.value_or(0)});
     double& s = scores[id];
-    s = scoring::update_score(s, step);
-    ProbeRecord rec;
-    rec.server_id = id;
-    rec.ts = started;
-    rec.step = step.step;
-    rec.score = s;
-    rec.offset_s = r.offset_s;
-    rec.rtt_s = r.rtt_s;
-    rec.stratum = r.stratum;
-    rec.leap = r.leap;
-    queue.push(std::move(rec));
+    auto scored = score_probe(id, r, started, s, true);
+    s = scored.score;
+    if (scored.scored()) queue.push(std::move(scored.record));
     uint64_t last;
     if (queue.size() > 10000) {  // the writer thread's part, minus the database
       queue.front(10000, &last);
@@ -90,7 +81,7 @@ int burst(long in_flight, long seconds) {
   o.spacing = 1ms;
   o.timeout = 1000ms;
   Scorer scorer;
-  const Endpoint ep(*address::parse("127.0.0.1"), responder.port());
+  const net::Endpoint ep = responder.endpoint();
   int64_t next_id = 0;
   Prober* self = nullptr;
   Prober prober(o, [&](uint64_t tag, const ProbeResult& r, ntp::TimePoint t) {
@@ -118,7 +109,7 @@ int steady(long servers, long interval_s, long seconds) {
   ProbeOptions o;  // the real timings: 3 packets 2 s apart, 3 s timeout
   Scorer scorer;
   Schedule schedule(std::chrono::seconds(interval_s), 60s, 16, 12345);
-  const Endpoint ep(*address::parse("127.0.0.1"), responder.port());
+  const net::Endpoint ep = responder.endpoint();
   std::vector<ServerRef> list;
   list.reserve(static_cast<std::size_t>(servers));
   for (long i = 0; i < servers; ++i) list.push_back(ServerRef{i, ep});

@@ -1,9 +1,9 @@
 // The NTP reply path as the monitor runs it, on any bytes: ntp::check_reply() against an
 // arbitrary request, the offset/delay of an accepted reply, the PacketSample the prober builds
-// from it, and choose_best() + the scoring step over a probe of such samples. Plus the codec's
-// round trips: decode(bytes) re-encodes to the same 48 bytes, a packet built from arbitrary
-// field values survives encode -> decode, make_request() decodes to what was asked, and NTP
-// timestamps survive from_ntp() -> to_ntp().
+// from it, and choose_best() + the daemon's own scoring step (score_probe) over a probe of such
+// samples. Plus the codec's round trips: decode(bytes) re-encodes to the same 48 bytes, a
+// packet built from arbitrary field values survives encode -> decode, make_request() decodes
+// to what was asked, and NTP timestamps survive from_ntp() -> to_ntp().
 //
 // Input: origin (8 bytes, big-endian: the transmit timestamp we sent), t1 and t4 (8 bytes each:
 // our send and receive times, NTP format), one flags byte, then the datagram.
@@ -17,6 +17,7 @@
 
 #include "core/ntp.hpp"
 #include "core/scoring.hpp"
+#include "monitor/probe_score.hpp"
 #include "monitor/sample.hpp"
 
 using namespace timepool;
@@ -96,14 +97,22 @@ void check_probe(std::span<const monitor::PacketSample> samples) {
   check(r.ok() == r.error.empty());
   if (r.ok()) check(r.offset_s && r.rtt_s && r.stratum && std::isfinite(*r.offset_s));
   check(!monitor::describe(r).empty());
-  // The daemon's scoring of this probe (monitor/daemon.cpp).
-  const auto step = scoring::step_for(
-      scoring::ProbeOutcome{r.outcome, r.offset_s.value_or(0), r.stratum.value_or(0)});
-  check(std::isfinite(step.step) && !step.rule.empty());
+  // The daemon's own scoring step for this probe (monitor/probe_score.hpp).
+  const ntp::TimePoint started{std::chrono::seconds(1700000000)};
   for (double score : {20.0, 0.0, -100.0}) {
-    const double next = scoring::update_score(score, step);
-    check(std::isfinite(next) && next <= scoring::kMaxScore);
-    if (step.cap) check(next <= *step.cap);
+    check(!monitor::score_probe(7, r, started, score, false).scored());
+    const auto s = monitor::score_probe(7, r, started, score, true);
+    check(s.scored() == !r.local_failure);
+    if (!s.scored()) {
+      check(s.score == score && s.unscored == monitor::Unscored::kLocalFailure);
+      continue;
+    }
+    check(std::isfinite(s.step.step) && !s.step.rule.empty());
+    check(std::isfinite(s.score) && s.score <= scoring::kMaxScore);
+    if (s.step.cap) check(s.score <= *s.step.cap);
+    check(s.record.server_id == 7 && s.record.score == s.score && s.record.step == s.step.step);
+    check(s.record.error.has_value() == !r.ok());
+    check(s.record.offset_s == r.offset_s && s.record.stratum == r.stratum);
   }
 }
 

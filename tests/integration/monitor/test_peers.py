@@ -257,9 +257,24 @@ metrics_listen = "127.0.0.1:9124"
         procs.append(mon)
         time.sleep(RUN_SECONDS)
         metrics = urllib.request.urlopen("http://127.0.0.1:9124/metrics", timeout=5).read().decode()
+        # SIGHUP re-reads the file: batching changes at once, the interval only on restart.
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("batch_interval_ms = 200", "batch_interval_ms = 300")
+                        .replace("interval_ms = 1000", "interval_ms = 2000"))
+        mon.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        check(mon.poll() is None, "the monitor keeps running after SIGHUP")
         mon.send_signal(signal.SIGTERM)
         check(mon.wait(timeout=30) == 0, "the monitor stops cleanly on SIGTERM")
         mon_log.close()
+        with open(os.path.join(work, "monitor.log")) as f:
+            log_text = f.read()
+        check("interval_ms change only on restart" in log_text and
+              "reloaded the configuration (SIGHUP)" in log_text,
+              "SIGHUP: batching reloaded, the interval named as restart-only")
+        check("stopping (SIGTERM)" in log_text, "the monitor logs the signal that stopped it")
 
         # --- what the probe log shows -----------------------------------------------------------
         for addr, name in ((HEALTHY_CHRONY, "chronyd"), (HEALTHY_NTPSEC, "ntpsec")):

@@ -5,10 +5,11 @@
 
 #include "core/password.hpp"
 #include "core/pg.hpp"
-#include "fake_server.hpp"
+#include "tests/support/fake_ntp_server.hpp"
 #include "monitor/daemon.hpp"
 #include "own_cluster.hpp"
 #include "tests/support/pg_test_db.hpp"
+#include "tests/support/process.hpp"
 
 using namespace timepool;
 using namespace timepool::monitor;
@@ -43,20 +44,11 @@ struct Setup {
     s.probe.spacing = 10ms;
     s.probe.timeout = 80ms;
     s.batch_interval = 50ms;
-    s.metrics_listen = "127.0.0.1:0";
+    s.metrics_listen = net::Endpoint::parse("127.0.0.1:0");
     return s;
   }
   int64_t count(const std::string& sql) { return conn.exec(sql).get<int64_t>(0, 0); }
 };
-
-bool wait_for(const std::function<bool()>& f, std::chrono::milliseconds t) {
-  const auto end = std::chrono::steady_clock::now() + t;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
-}
 
 ClockReading unsynced() { return ClockReading{false, 16000000us, ""}; }
 
@@ -84,7 +76,7 @@ TEST_CASE("daemon: a healthy server's score rises past 10 in 14 probes", "[daemo
   Daemon d(s.settings(ok.port()), s.db.conninfo(), [] { return ClockReading{true, 1000us, ""}; });
   d.start();
   std::thread t([&] { d.run(); });
-  const bool crossed = wait_for([&] { return s.count("SELECT count(*) FROM probe_log") >= 16; }, 30s);
+  const bool crossed = test::wait_until([&] { return s.count("SELECT count(*) FROM probe_log") >= 16; }, 30s);
   d.stop();
   t.join();
   REQUIRE(crossed);
@@ -119,7 +111,7 @@ TEST_CASE("daemon: with the own clock unsynchronized no scores are written", "[d
   d.start();
   std::thread t([&] { d.run(); });
   // Probing goes on...
-  const bool probed = wait_for([&] { return d.metrics().probes_unscored.load() >= 5; }, 20s);
+  const bool probed = test::wait_until([&] { return d.metrics().probes_unscored.load() >= 5; }, 20s);
   std::this_thread::sleep_for(300ms);  // a few batch intervals
   CHECK(probed);
   CHECK(d.metrics().probes[static_cast<std::size_t>(scoring::Outcome::kSample)] >= 5);
@@ -129,7 +121,7 @@ TEST_CASE("daemon: with the own clock unsynchronized no scores are written", "[d
   CHECK(d.metrics_text().find("timepool_monitor_own_clock_ok 0") != std::string::npos);
   // Once the clock is good, scoring resumes.
   synced = true;
-  const bool resumed = wait_for([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 20s);
+  const bool resumed = test::wait_until([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 20s);
   d.stop();
   t.join();
   CHECK(resumed);
@@ -144,12 +136,33 @@ TEST_CASE("daemon: trust_local_clock scores despite an unsynchronized kernel", "
   Daemon d(st, s.db.conninfo(), unsynced);
   d.start();
   std::thread t([&] { d.run(); });
-  const bool wrote = wait_for([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 20s);
+  const bool wrote = test::wait_until([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 20s);
   const std::string m = d.metrics_text();
   d.stop();
   t.join();
   CHECK(wrote);
   CHECK(m.find("timepool_monitor_own_clock_trusted 1") != std::string::npos);
+}
+
+TEST_CASE("daemon: a reload turns trust_local_clock on while probing", "[daemon][db][clock]") {
+  Setup s;
+  Fake ok(Fake::Behaviour::kGood);
+  s.add_server("127.0.0.1");
+  const Settings st = s.settings(ok.port());
+  Daemon d(st, s.db.conninfo(), unsynced);
+  d.start();
+  std::thread t([&] { d.run(); });
+  CHECK(test::wait_until([&] { return d.metrics().probes_unscored.load() >= 2; }, 20s));
+  CHECK(s.count("SELECT count(*) FROM probe_log") == 0);
+  Settings fresh = st;
+  fresh.trust_local_clock = true;
+  fresh.interval = 1s;  // restart only: ignored
+  d.reload(fresh);
+  const bool wrote = test::wait_until([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 20s);
+  d.stop();
+  t.join();
+  CHECK(wrote);
+  CHECK(d.metrics_text().find("timepool_monitor_own_clock_trusted 1") != std::string::npos);
 }
 
 TEST_CASE("daemon: new servers are picked up, disabled ones dropped - pending does not probe", "[daemon][db]") {
@@ -162,7 +175,7 @@ TEST_CASE("daemon: new servers are picked up, disabled ones dropped - pending do
   std::this_thread::sleep_for(800ms);
   CHECK(ok.requests() == 0);  // pending: not probing
   s.conn.exec("UPDATE monitors SET status = 'testing'");
-  CHECK(wait_for([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 10s));
+  CHECK(test::wait_until([&] { return s.count("SELECT count(*) FROM probe_log") >= 2; }, 10s));
   s.conn.exec("UPDATE servers SET disabled_at = now() WHERE id = $1", sid);
   std::this_thread::sleep_for(600ms);  // refresh + in-flight probe
   const auto before = ok.requests();

@@ -9,7 +9,7 @@
 #include <map>
 #include <memory>
 
-#include "fake_server.hpp"
+#include "tests/support/fake_ntp_server.hpp"
 #include "monitor/probe_once.hpp"
 #include "monitor/prober.hpp"
 
@@ -138,7 +138,7 @@ TEST_CASE("prober: many concurrent probes each get their own result", "[prober]"
   std::map<uint64_t, ProbeResult> results;
   Prober p(fast(), [&](uint64_t tag, const ProbeResult& r, ntp::TimePoint) { results[tag] = r; });
   const auto a = *address::parse("127.0.0.1");
-  for (uint64_t i = 0; i < 200; ++i) p.start(i, Endpoint(a, i % 2 ? silent.port() : ok.port()));
+  for (uint64_t i = 0; i < 200; ++i) p.start(i, net::Endpoint(a, i % 2 ? silent.port() : ok.port()));
   CHECK(p.in_flight() == 200);
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (results.size() < 200 && std::chrono::steady_clock::now() < deadline) p.poll(100ms);
@@ -188,7 +188,7 @@ TEST_CASE("prober: garbage sprayed at its port is dropped, the probe still succe
   std::vector<uint8_t> junk(1500, 0x24);
   for (std::size_t n = 0; n <= 49; ++n) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
   for (std::size_t n : {51, 1025, 1028, 1500}) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  p.start(1, Endpoint(*address::parse("127.0.0.1"), ok.port()));
+  p.start(1, net::Endpoint(*address::parse("127.0.0.1"), ok.port()));
   for (int i = 0; i < 20; ++i) {
     ntp::Packet fake_reply;
     fake_reply.mode = ntp::Mode::kServer;

@@ -17,7 +17,7 @@ namespace {
 std::vector<ServerRef> servers(int64_t first, int64_t n) {
   std::vector<ServerRef> v;
   const auto a = *address::parse("192.0.2.1");
-  for (int64_t i = first; i < first + n; ++i) v.push_back(ServerRef{i, Endpoint(a, 123)});
+  for (int64_t i = first; i < first + n; ++i) v.push_back(ServerRef{i, net::Endpoint(a, 123)});
   return v;
 }
 

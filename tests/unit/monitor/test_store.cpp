@@ -7,6 +7,7 @@
 #include "monitor/writer.hpp"
 #include "own_cluster.hpp"
 #include "tests/support/pg_test_db.hpp"
+#include "tests/support/process.hpp"
 
 using namespace timepool;
 using namespace timepool::monitor;
@@ -40,21 +41,9 @@ ProbeRecord record(int64_t server, int i, double score) {
   return r;
 }
 
-bool wait_for(const std::function<bool()>& f, std::chrono::milliseconds t) {
-  const auto end = std::chrono::steady_clock::now() + t;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return f();
-}
-
 }  // namespace
 
-TEST_CASE("store: array literals and timestamps", "[store]") {
-  CHECK(array_literal({}) == "{}");
-  CHECK(array_literal({std::string("a"), std::nullopt, std::string("b \"c\" \\d")}) ==
-        R"({"a",NULL,"b \"c\" \\d"})");
+TEST_CASE("store: timestamps", "[store]") {
   CHECK(timestamp_text(ntp::TimePoint(std::chrono::seconds(1700000000) + std::chrono::microseconds(5))) ==
         "2023-11-14 22:13:20.000005+00");
 }
@@ -119,17 +108,17 @@ TEST_CASE("store: results wait across a database restart - nothing lost, nothing
   writer.start();
   int n = 0;
   for (; n < 100; ++n) queue.push(record(sid, n, 1));
-  REQUIRE(wait_for([&] { return queue.size() == 0; }, 10s));
+  REQUIRE(test::wait_until([&] { return queue.size() == 0; }, 10s));
   CHECK(metrics.db_up == 1);
 
   cluster.stop();
   for (; n < 300; ++n) queue.push(record(sid, n, 2));
-  REQUIRE(wait_for([&] { return metrics.db_up == 0; }, 5s));
+  REQUIRE(test::wait_until([&] { return metrics.db_up == 0; }, 5s));
   std::this_thread::sleep_for(300ms);
   CHECK(queue.size() == 200);  // all still waiting
 
   cluster.start();
-  REQUIRE(wait_for([&] { return queue.size() == 0; }, 20s));
+  REQUIRE(test::wait_until([&] { return queue.size() == 0; }, 20s));
   writer.stop();
   CHECK(metrics.db_up == 1);
   CHECK(metrics.records_written == 300);
