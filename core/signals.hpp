@@ -44,7 +44,8 @@ class SignalSet {
   SignalSet& operator=(const SignalSet&) = delete;
 
   // Waits up to `timeout` (negative: forever) for a signal. nullopt on timeout or after
-  // wake(). Only the thread that constructed the set calls wait/poll.
+  // wake(). One thread at a time calls wait/poll; a signal sent to one thread only
+  // (pthread_kill, raise) is seen by a wait on that thread.
   std::optional<Event> wait(std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
   // A pending signal, without waiting.
   std::optional<Event> poll() { return wait(std::chrono::milliseconds(0)); }

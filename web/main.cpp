@@ -1,5 +1,4 @@
 // timepool-web: the pool's web site and JSON API for volunteers, vendors and admins.
-#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -8,6 +7,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/service.hpp"
+#include "core/signals.hpp"
 #include "core/version.hpp"
 #include "web/app.hpp"
 #include "web/routes.hpp"
@@ -31,13 +31,8 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Signals are taken by a helper thread (sigwait), so block them before any thread starts.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGTERM);
-  sigaddset(&sigs, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Signals are taken by a thread of their own (core/signals.hpp): set up before any thread.
+  signals::SignalSet signals;
 
   web::App app;
   std::string conninfo;
@@ -71,19 +66,21 @@ int main(int argc, char** argv) {
   std::printf("listening on %s:%d\n", app.cfg.listen.c_str(), port);
   std::fflush(stdout);
 
-  std::thread signals([&] {
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    logger->info("signal {}: stopping", sig);
-    service::notify_stopping();
-    server.stop();
+  std::thread stopper([&] {
+    while (auto ev = signals.wait()) {
+      if (ev->kind == signals::Kind::kReload) {
+        logger->info("SIGHUP: nothing is reloaded; restart to change the configuration");
+        continue;
+      }
+      logger->info("signal {}: stopping", ev->signo);
+      service::notify_stopping();
+      server.stop();
+      return;
+    }
   });
   service::notify_ready();
   bool ok = server.serve();
-  if (signals.joinable()) {
-    // serve() returned on its own (error): wake the signal thread so it can end.
-    pthread_kill(signals.native_handle(), SIGTERM);
-    signals.join();
-  }
+  signals.wake();  // serve() may have returned on its own (error): let the thread end
+  stopper.join();
   return ok ? 0 : 1;
 }

@@ -1,8 +1,6 @@
 #include "tests/support/process.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -18,6 +16,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "core/net.hpp"
 
 extern char** environ;
 
@@ -54,25 +54,6 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
   out.reserve(vars.size());
   for (auto& [k, v] : vars) out.push_back(std::move(v));
   return out;
-}
-
-// A closing socket handle for the port helpers.
-struct Fd {
-  int fd;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-};
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
 }
 
 }  // namespace
@@ -252,43 +233,24 @@ RunResult run(const std::vector<std::string>& argv, const ProcessOptions& opts,
 }
 
 uint16_t free_port() {
+  const auto any = *net::Endpoint::parse("127.0.0.1:0");
   for (int attempt = 0; attempt < 100; ++attempt) {
-    Fd tcp(::socket(AF_INET, SOCK_STREAM, 0));
-    if (tcp.fd < 0) break;
-    sockaddr_in a = loopback(0);
-    if (::bind(tcp.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) continue;
-    socklen_t len = sizeof a;
-    if (::getsockname(tcp.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) continue;
-    uint16_t port = ntohs(a.sin_port);
-    Fd udp(::socket(AF_INET, SOCK_DGRAM, 0));
-    sockaddr_in b = loopback(port);
-    if (udp.fd >= 0 && ::bind(udp.fd, reinterpret_cast<sockaddr*>(&b), sizeof b) == 0) {
-      return port;
-    }
+    net::UniqueFd tcp = net::bind_socket(any, SOCK_STREAM);
+    if (!tcp) continue;
+    const auto local = net::Endpoint::local_of(tcp.get());
+    if (local && net::bind_socket(*local, SOCK_DGRAM)) return local->port();
   }
   throw std::runtime_error("free_port: no port free for both TCP and UDP on 127.0.0.1");
 }
 
 bool wait_for_tcp_port(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
+  const auto a = address::parse(host);
+  if (!a) throw std::invalid_argument("wait_for_tcp_port: not an address: " + host);
+  const auto to = net::Endpoint(*a, port).to_sockaddr();
   return wait_until(
       [&] {
-        sockaddr_storage ss{};
-        socklen_t len = 0;
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-        if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-          v4->sin_family = AF_INET;
-          v4->sin_port = htons(port);
-          len = sizeof *v4;
-        } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-          v6->sin6_family = AF_INET6;
-          v6->sin6_port = htons(port);
-          len = sizeof *v6;
-        } else {
-          throw std::invalid_argument("wait_for_tcp_port: not an address: " + host);
-        }
-        Fd s(::socket(ss.ss_family, SOCK_STREAM, 0));
-        return s.fd >= 0 && ::connect(s.fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+        net::UniqueFd s(::socket(to.get()->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        return s && ::connect(s.get(), to.get(), to.len) == 0;
       },
       timeout);
 }

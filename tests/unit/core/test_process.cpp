@@ -1,14 +1,13 @@
 // tests/support/process: the harness integration tests stand on must itself be right.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "core/net.hpp"
 #include "tests/support/process.hpp"
 
 using namespace timepool::test;
@@ -61,16 +60,12 @@ TEST_CASE("free_port gives a bindable port - wait_for_tcp_port sees a listener",
   CHECK(port > 0);
   CHECK_FALSE(wait_for_tcp_port("127.0.0.1", port, std::chrono::milliseconds(100)));
 
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  REQUIRE(::listen(fd, 4) == 0);
+  auto fd = timepool::net::bind_socket(
+      timepool::net::Endpoint(*timepool::address::parse("127.0.0.1"), port), SOCK_STREAM);
+  REQUIRE(fd);
+  REQUIRE(::listen(fd.get(), 4) == 0);
   CHECK(wait_for_tcp_port("127.0.0.1", port, std::chrono::seconds(2)));
-  ::close(fd);
+  fd.reset();
   CHECK(free_port() != 0);
 }
 

@@ -1,9 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <map>
@@ -100,19 +97,16 @@ TEST_CASE("prober: kiss-o'-death ends the probe at once", "[prober]") {
 
 TEST_CASE("prober: the transmit timestamp is random, not our clock", "[prober]") {
   // Capture two requests with a plain socket.
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin) == 0);
-  socklen_t len = sizeof sin;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  auto sock = net::bind_socket(*net::Endpoint::parse("127.0.0.1:0"), SOCK_DGRAM);
+  REQUIRE(sock);
+  const int fd = sock.get();
+  const uint16_t port = net::Endpoint::local_of(fd)->port();
   timeval tv{2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ProbeOptions o = fast();
   o.packets = 2;
   o.timeout = 50ms;
-  std::thread t([&] { probe_once("127.0.0.1", ntohs(sin.sin_port), o); });
+  std::thread t([&] { probe_once("127.0.0.1", port, o); });
   std::vector<uint64_t> tx;
   for (int i = 0; i < 2; ++i) {
     uint8_t buf[100];
@@ -125,7 +119,6 @@ TEST_CASE("prober: the transmit timestamp is random, not our clock", "[prober]")
     tx.push_back(p->transmit);
   }
   t.join();
-  close(fd);
   CHECK(tx[0] != tx[1]);
   // Neither is within a day of the current time.
   const uint64_t now = ntp::to_ntp(std::chrono::system_clock::now());
@@ -179,15 +172,14 @@ TEST_CASE("prober: garbage sprayed at its port is dropped, the probe still succe
   std::optional<ProbeResult> result;
   ProbeOptions o = fast();
   Prober p(o, [&](uint64_t, const ProbeResult& r, ntp::TimePoint) { result = r; });
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(p.local_port_v4());
-  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  auto sock = net::bind_socket(*net::Endpoint::parse("127.0.0.1:0"), SOCK_DGRAM);
+  REQUIRE(sock);
+  const int fd = sock.get();
+  const auto to = net::Endpoint(*address::parse("127.0.0.1"), p.local_port_v4()).to_sockaddr();
   // Every truncated length, a few oversized and odd ones, and well-formed replies to nothing.
   std::vector<uint8_t> junk(1500, 0x24);
-  for (std::size_t n = 0; n <= 49; ++n) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
-  for (std::size_t n : {51, 1025, 1028, 1500}) sendto(fd, junk.data(), n, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  for (std::size_t n = 0; n <= 49; ++n) sendto(fd, junk.data(), n, 0, to.get(), to.len);
+  for (std::size_t n : {51, 1025, 1028, 1500}) sendto(fd, junk.data(), n, 0, to.get(), to.len);
   p.start(1, net::Endpoint(*address::parse("127.0.0.1"), ok.port()));
   for (int i = 0; i < 20; ++i) {
     ntp::Packet fake_reply;
@@ -196,11 +188,10 @@ TEST_CASE("prober: garbage sprayed at its port is dropped, the probe still succe
     fake_reply.origin = 0x1234 + static_cast<uint64_t>(i);
     fake_reply.receive = fake_reply.transmit = 99;
     auto b = ntp::encode(fake_reply);
-    sendto(fd, b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    sendto(fd, b.data(), b.size(), 0, to.get(), to.len);
   }
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (!result && std::chrono::steady_clock::now() < deadline) p.poll(50ms);
-  close(fd);
   REQUIRE(result);
   CHECK(result->ok());
   CHECK(result->replies == 3);
