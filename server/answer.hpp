@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/address.hpp"
 #include "server/dns_wire.hpp"
 #include "server/rng.hpp"
 #include "server/snapshot.hpp"
@@ -52,8 +53,7 @@ struct AnswerConfig {
 };
 
 struct Client {
-  std::array<uint8_t, 16> addr{};  // IPv4 in the first 4 bytes
-  bool v6 = false;
+  address::Address addr;  // where the query came from
   bool tcp = false;
 };
 

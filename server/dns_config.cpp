@@ -10,37 +10,10 @@
 
 namespace timepool::server {
 
-std::string ListenAddr::text() const {
-  return v6 ? "[" + host + "]:" + std::to_string(port) : host + ":" + std::to_string(port);
-}
-
-ListenAddr parse_listen(const std::string& text, const std::string& key) {
-  auto fail = [&](const std::string& why) -> ListenAddr {
-    throw config::Error(key + ": '" + text + "': " + why + " (want ADDRESS:PORT or [IPV6]:PORT)");
-  };
-  ListenAddr a;
-  std::string port;
-  if (!text.empty() && text[0] == '[') {
-    const size_t close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return fail("bad IPv6 form");
-    }
-    a.host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-    a.v6 = true;
-  } else {
-    const size_t colon = text.rfind(':');
-    if (colon == std::string::npos) return fail("no port");
-    a.host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  unsigned char buf[16];
-  if (::inet_pton(a.v6 ? AF_INET6 : AF_INET, a.host.c_str(), buf) != 1) return fail("not a numeric address");
-  unsigned p = 0;
-  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-  if (ec != std::errc() || end != port.data() + port.size() || p > 65535) return fail("bad port");
-  a.port = static_cast<uint16_t>(p);
-  return a;
+net::Endpoint parse_listen(const std::string& text, const std::string& key) {
+  auto ep = net::Endpoint::parse(text);
+  if (!ep) throw config::Error(key + ": '" + text + "': want ADDRESS:PORT or [IPV6]:PORT");
+  return *ep;
 }
 
 DnsConfig read_dns_config(const config::Document& doc) {

@@ -7,23 +7,18 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/net.hpp"
 #include "server/answer.hpp"
 
 namespace timepool::server {
 
-struct ListenAddr {
-  std::string host;  // numeric address
-  uint16_t port = 0;  // 0: an ephemeral port (tests)
-  bool v6 = false;
-  std::string text() const;
-};
-
-// "127.0.0.1:53", "[::1]:5353", "0.0.0.0:53"; throws config::Error.
-ListenAddr parse_listen(const std::string& text, const std::string& key);
+// "127.0.0.1:53", "[::1]:5353", "0.0.0.0:53" (port 0: an ephemeral port, for tests); throws
+// config::Error.
+net::Endpoint parse_listen(const std::string& text, const std::string& key);
 
 struct DnsConfig {
   AnswerConfig answer;
-  std::vector<ListenAddr> listen;
+  std::vector<net::Endpoint> listen;
   int udp_threads = 2;             // UDP workers per listen address (SO_REUSEPORT)
   int tcp_max_connections = 512;   // per listen address
   int tcp_idle_timeout_ms = 10000;

@@ -9,17 +9,13 @@ namespace timepool::server {
 
 namespace {
 
-address::Address address_of(const Client& c) {
-  if (c.v6) return address::Address::v6(c.addr);
-  return address::Address::v4(std::array<uint8_t, 4>{c.addr[0], c.addr[1], c.addr[2], c.addr[3]});
-}
-
 bool is_loopback(const Client& c) {
-  if (!c.v6) return c.addr[0] == 127;
+  const auto& b = c.addr.bytes();
+  if (c.addr.is_v4()) return b[0] == 127;
   static constexpr uint8_t kOne[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(c.addr.data(), kOne, 16) == 0) return true;
-  return std::memcmp(c.addr.data(), kMapped, 12) == 0 && c.addr[12] == 127;
+  if (std::memcmp(b.data(), kOne, 16) == 0) return true;
+  return std::memcmp(b.data(), kMapped, 12) == 0 && b[12] == 127;
 }
 
 }  // namespace
@@ -86,7 +82,7 @@ bool GeoView::needs_location(const Node& n) const {
 
 ecs::ClientLocation GeoView::locate(const Client& c,
                                     std::optional<std::span<const uint8_t>> ecs) const {
-  return ecs::locate(db_.get(), address_of(c), ecs);
+  return ecs::locate(db_.get(), c.addr, ecs);
 }
 
 const ZoneChoice& GeoView::choice(bool v6, const ecs::ClientLocation& loc) const {

@@ -8,7 +8,6 @@
 
 #include "core/log.hpp"
 #include "core/pg.hpp"
-#include "server/rng.hpp"
 
 namespace timepool::server {
 
@@ -50,9 +49,10 @@ ClientType client_type(std::string_view text, int64_t zone_id) {
 
 SourceData fetch_source(pg::Connection& conn) {
   SourceData src;
-  conn.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  try {
-    auto zr = conn.exec(kZonesSql);
+  // One consistent picture of zones, servers and memberships.
+  pg::Transaction tx(conn, pg::Isolation::kRepeatableRead, pg::Access::kReadOnly);
+  {
+    auto zr = tx.exec(kZonesSql);
     for (int r = 0; r < zr.rows(); ++r) {
       ZoneRow z;
       z.id = zr.get<int64_t>(r, 0);
@@ -63,7 +63,7 @@ SourceData fetch_source(pg::Connection& conn) {
       z.parent_id = zr.get<std::optional<int64_t>>(r, 5);
       src.zones.push_back(std::move(z));
     }
-    auto sr = conn.exec(kServersSql);
+    auto sr = tx.exec(kServersSql);
     src.servers.reserve(static_cast<size_t>(sr.rows()));
     std::unordered_map<int64_t, size_t> index;
     index.reserve(static_cast<size_t>(sr.rows()));
@@ -75,24 +75,22 @@ SourceData fetch_source(pg::Connection& conn) {
       index.emplace(s.id, src.servers.size());
       src.servers.push_back(std::move(s));
     }
-    auto mr = conn.exec(kMembersSql);
+    auto mr = tx.exec(kMembersSql);
     for (int r = 0; r < mr.rows(); ++r) {
       auto it = index.find(mr.get<int64_t>(r, 0));
       if (it != index.end()) src.servers[it->second].zones.push_back(mr.get<int64_t>(r, 1));
     }
-    conn.exec_script("COMMIT");
-  } catch (...) {
-    try {
-      conn.exec_script("ROLLBACK");
-    } catch (...) {
-    }
-    throw;
   }
+  tx.commit();
   return src;
 }
 
 Loader::Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats)
-    : cfg_(std::move(cfg)), publisher_(publisher), stats_(stats) {}
+    : cfg_(std::move(cfg)),
+      publisher_(publisher),
+      stats_(stats),
+      link_("database", log::get("dns"), {std::chrono::milliseconds(250), std::chrono::seconds(30)},
+            [] { return std::string("answering from the last good snapshot"); }) {}
 
 Loader::~Loader() { stop(); }
 
@@ -139,8 +137,7 @@ bool Loader::rebuild_from_db() {
     stats_.snapshot_built_unix = static_cast<int64_t>(::time(nullptr));
     ++stats_.rebuilds;
     stats_.db_up = true;
-    if (!db_ok_logged_) log->info("database reachable again");
-    db_ok_logged_ = true;
+    link_.succeeded();
     if (!cfg_.snapshot_file.empty()) {
       try {
         save_source(src, serial_, cfg_.snapshot_file);
@@ -153,9 +150,7 @@ bool Loader::rebuild_from_db() {
     ++stats_.db_errors;
     stats_.db_up = false;
     conn_.reset();
-    if (db_ok_logged_) log->error("database: {}; answering from the last good snapshot", e.what());
-    else log->debug("database still failing: {}", e.what());
-    db_ok_logged_ = false;
+    link_.failed(e.what());
     return false;
   }
 }
@@ -197,14 +192,9 @@ void Loader::stop() {
 
 void Loader::run() {
   using clock = std::chrono::steady_clock;
-  using std::chrono::milliseconds;
-  Rng rng;
-  pg::Backoff backoff(milliseconds(250), milliseconds(30000));
-  const milliseconds tick(100);  // how fast stop() and SIGHUP are noticed
+  const std::chrono::milliseconds tick(100);  // how fast stop() and SIGHUP are noticed
   auto next_timer = clock::now() + cfg_.interval;
-  std::optional<clock::time_point> pending;   // a NOTIFY arrived; rebuild at this time
-  bool retrying = false;                      // after a failure, until retry_at
-  clock::time_point retry_at{};
+  std::optional<clock::time_point> pending;  // a NOTIFY arrived; rebuild at this time
   bool wanted = false;
   auto next_status = clock::now() + std::chrono::minutes(5);
   while (!stop_) {
@@ -212,51 +202,43 @@ void Loader::run() {
     if (now >= next_status) {
       // What is being served, now and then; every minute while the database is away.
       next_status = now + (stats_.db_up ? std::chrono::minutes(5) : std::chrono::minutes(1));
-      if (const auto snap = publisher_.load()->snapshot) {
-        const int64_t built = stats_.snapshot_built_unix.load();
-        log::get("dns")->info("serving snapshot serial={} servers={} zones={} age={}s database={}",
-                              snap->serial(), snap->server_count(), snap->zones().size(),
-                              built ? static_cast<int64_t>(::time(nullptr)) - built : -1,
-                              stats_.db_up ? "up" : "down");
-      }
+      log_status();
     }
+    // After a failure the link is down: retry when its backoff says so.
     wanted = wanted || requested_.exchange(false) || now >= next_timer ||
-             (pending && now >= *pending) || retrying;
-    if (wanted && (!retrying || now >= retry_at)) {
+             (pending && now >= *pending) || !link_.up();
+    if (wanted && link_.due(now)) {
       wanted = false;
       pending.reset();
       next_timer = now + cfg_.interval;
-      if (rebuild_from_db()) {
-        backoff.reset();
-        retrying = false;
-      } else {
-        const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-        retry_at = clock::now() + backoff.next(u);
-        retrying = true;
-      }
+      rebuild_from_db();
       continue;
     }
-    if (conn_) {
-      try {
-        auto n = conn_->wait_notification(tick);
-        if (n && !pending) pending = clock::now() + cfg_.debounce;
-        for (auto& more : conn_->drain_notifications()) {
-          (void)more;
-          if (!pending) pending = clock::now() + cfg_.debounce;
-        }
-      } catch (const std::exception& e) {
-        ++stats_.db_errors;
-        stats_.db_up = false;
-        conn_.reset();
-        log::get("dns")->error("database connection lost: {}; answering from the last good snapshot", e.what());
-        db_ok_logged_ = false;
-        retry_at = clock::now();
-        retrying = true;
-      }
-    } else {
+    if (!conn_) {
       std::this_thread::sleep_for(tick);
+      continue;
+    }
+    try {
+      if (conn_->wait_notification(tick) && !pending) pending = clock::now() + cfg_.debounce;
+      if (!conn_->drain_notifications().empty() && !pending) pending = clock::now() + cfg_.debounce;
+    } catch (const std::exception& e) {
+      ++stats_.db_errors;
+      stats_.db_up = false;
+      conn_.reset();
+      link_.failed(std::string("connection lost: ") + e.what());
     }
   }
+}
+
+void Loader::log_status() {
+  const auto pub = publisher_.load();
+  if (!pub->snapshot) return;
+  const Snapshot& snap = *pub->snapshot;
+  const int64_t built = stats_.snapshot_built_unix.load();
+  log::get("dns")->info("serving snapshot serial={} servers={} zones={} age={}s database={}",
+                        snap.serial(), snap.server_count(), snap.zones().size(),
+                        built ? static_cast<int64_t>(::time(nullptr)) - built : -1,
+                        stats_.db_up ? "up" : "down");
 }
 
 }  // namespace timepool::server

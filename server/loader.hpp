@@ -5,9 +5,9 @@
 // (bursts are coalesced for `debounce`, but a rebuild is never postponed by more than that
 // after the first notification), on a timer, and when asked (SIGHUP). When the database is
 // unreachable or a query fails, the current snapshot stays in use, the failure is logged once
-// per state change, and it retries with exponential backoff. Every snapshot built from the
-// database is also written to `snapshot_file`; at start, when the database cannot be reached,
-// that file is loaded instead.
+// per state change, and it retries with exponential backoff (core/reconnect). Every snapshot
+// built from the database is also written to `snapshot_file`; at start, when the database
+// cannot be reached, that file is loaded instead.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "core/reconnect.hpp"
 #include "server/metrics.hpp"
 #include "server/published.hpp"
 #include "server/snapshot.hpp"
@@ -55,6 +56,7 @@ class Loader {
   bool rebuild_from_db();  // false on failure (logged)
   bool load_disk();
   void install(const SourceData& src, const char* from);
+  void log_status();
 
   LoaderConfig cfg_;
   Publisher& publisher_;
@@ -64,7 +66,7 @@ class Loader {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> requested_{false};
-  bool db_ok_logged_ = true;
+  Reconnect link_;  // the database: backoff between attempts, outage and recovery logged once
 };
 
 }  // namespace timepool::server

@@ -2,11 +2,10 @@
 //
 // Startup: read the config, bind every socket (as root, port 53 works), drop privileges if
 // configured, load the first snapshot (database, else the disk copy), start the workers.
-// Signals are handled synchronously by the main thread (sigwait): SIGHUP re-reads the answer
-// settings and rebuilds the snapshot; SIGTERM/SIGINT stop cleanly.
+// Signals are events for the main thread (core/signals): SIGHUP re-reads the answer settings
+// and rebuilds the snapshot; SIGTERM/SIGINT stop cleanly.
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +16,7 @@
 #include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/service.hpp"
+#include "core/signals.hpp"
 #include "core/version.hpp"
 #include "server/dns_config.hpp"
 #include "server/geo_config.hpp"
@@ -58,7 +58,7 @@ void drop_privileges(const std::string& user) {
 }
 
 struct Sock {
-  int fd;
+  net::UniqueFd fd;
   bool tcp;
 };
 
@@ -86,22 +86,19 @@ bool open_geo(const GeoSettings& geo, std::shared_ptr<const geo::GeoDb>& db) {
 // The UDP sockets (one per worker, SO_REUSEPORT) and the TCP socket of one listen address.
 // The first UDP socket picks the port when 0 is asked for; the rest share it. With an
 // ephemeral port the TCP side may already be taken: then try another port.
-std::vector<Sock> bind_listen(const ListenAddr& l, int udp_threads) {
+std::vector<Sock> bind_listen(const net::Endpoint& l, int udp_threads) {
   for (int attempt = 0;; ++attempt) {
     std::vector<Sock> these;
     try {
-      const int first = io::bind_udp(l, l.port, true);
-      these.push_back({first, false});
-      const uint16_t port = io::bound_port(first);
-      for (int i = 1; i < udp_threads; ++i) these.push_back({io::bind_udp(l, port, true), false});
-      these.push_back({io::bind_tcp(l, port), true});
-      ListenAddr shown = l;
-      shown.port = port;
-      log::get("dns")->info("listening on {} (udp x{}, tcp)", shown.text(), udp_threads);
+      these.push_back({io::bind_udp(l, true), false});
+      const auto bound = net::Endpoint::local_of(these.front().fd.get());
+      const net::Endpoint at(l.address(), bound ? bound->port() : l.port());
+      for (int i = 1; i < udp_threads; ++i) these.push_back({io::bind_udp(at, true), false});
+      these.push_back({io::bind_tcp(at), true});
+      log::get("dns")->info("listening on {} (udp x{}, tcp)", at.to_string(), udp_threads);
       return these;
     } catch (const std::exception&) {
-      for (auto& s : these) ::close(s.fd);
-      if (l.port != 0 || attempt >= 20) throw;
+      if (l.port() != 0 || attempt >= 20) throw;
     }
   }
 }
@@ -111,25 +108,17 @@ std::vector<Sock> bind_listen(const ListenAddr& l, int udp_threads) {
 std::vector<Sock> open_sockets(const Loaded& cfg, Metrics& metrics, Publisher& publisher) {
   std::vector<Sock> socks;
   auto logger = log::get("dns");
-  try {
-    for (const auto& l : cfg.dns.listen) {
-      auto these = bind_listen(l, cfg.dns.udp_threads);
-      socks.insert(socks.end(), these.begin(), these.end());
-    }
-    if (!cfg.dns.metrics_listen.empty()) {
-      const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
-      const int port = metrics.start(m.host, m.port, [&publisher] { return publisher.load()->snapshot; });
-      ListenAddr shown = m;
-      shown.port = static_cast<uint16_t>(port);
-      logger->info("metrics on http://{}/metrics", shown.text());
-    }
-    if (!cfg.dns.user.empty()) {
-      drop_privileges(cfg.dns.user);
-      logger->info("running as user {}", cfg.dns.user);
-    }
-  } catch (...) {
-    for (auto& s : socks) ::close(s.fd);
-    throw;
+  for (const auto& l : cfg.dns.listen) {
+    for (auto& s : bind_listen(l, cfg.dns.udp_threads)) socks.push_back(std::move(s));
+  }
+  if (!cfg.dns.metrics_listen.empty()) {
+    const auto m = parse_listen(cfg.dns.metrics_listen, "dns.metrics_listen");
+    const uint16_t port = metrics.start(m, [&publisher] { return publisher.load()->snapshot; });
+    logger->info("metrics on http://{}/metrics", net::Endpoint(m.address(), port).to_string());
+  }
+  if (!cfg.dns.user.empty()) {
+    drop_privileges(cfg.dns.user);
+    logger->info("running as user {}", cfg.dns.user);
   }
   return socks;
 }
@@ -158,7 +147,7 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
   Loaded fresh = load_config(path, sets);
   bool same_listen = fresh.dns.listen.size() == cfg.dns.listen.size();
   for (size_t i = 0; same_listen && i < fresh.dns.listen.size(); ++i) {
-    same_listen = fresh.dns.listen[i].text() == cfg.dns.listen[i].text();
+    same_listen = fresh.dns.listen[i] == cfg.dns.listen[i];
   }
   if (!same_listen || fresh.dns.udp_threads != cfg.dns.udp_threads ||
       fresh.dns.metrics_listen != cfg.dns.metrics_listen || fresh.dns.user != cfg.dns.user) {
@@ -193,14 +182,14 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
 }
 
 // Takes the blocked signals until SIGTERM or SIGINT; SIGHUP reloads.
-void wait_for_stop(const sigset_t& sigs, const std::string& path,
+void wait_for_stop(signals::SignalSet& signals, const std::string& path,
                    const std::vector<std::string>& sets, Loaded& cfg, Server& srv) {
   auto logger = log::get("dns");
   while (true) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig) != 0) continue;
-    if (sig != SIGHUP) {
-      logger->info("stopping (signal {})", sig);
+    const auto ev = signals.wait();
+    if (!ev) continue;
+    if (ev->kind == signals::Kind::kStop) {
+      logger->info("stopping (signal {}, {})", ev->signo, ev->name);
       service::notify_stopping();
       return;
     }
@@ -246,12 +235,9 @@ int main(int argc, char** argv) {
   if (check_only) return 0;
   auto logger = log::get("dns");
 
-  // Every thread started from here on inherits this mask; only the main thread takes signals.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  for (int s : {SIGHUP, SIGTERM, SIGINT}) sigaddset(&sigs, s);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  // Before any thread starts: every thread inherits the blocked mask, and only the main
+  // thread takes SIGHUP, SIGTERM and SIGINT (as events, core/signals).
+  signals::SignalSet signals;
 
   io::Runtime rt;
   Metrics metrics;
@@ -283,19 +269,19 @@ int main(int argc, char** argv) {
   std::vector<std::thread> workers;
   for (const auto& s : socks) {
     WorkerCounters& counters = metrics.add_worker();
-    if (s.tcp) workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_tcp(fd, rt, counters); });
-    else workers.emplace_back([&rt, &counters, fd = s.fd] { io::run_udp(fd, rt, counters); });
+    const int fd = s.fd.get();
+    if (s.tcp) workers.emplace_back([&rt, &counters, fd] { io::run_tcp(fd, rt, counters); });
+    else workers.emplace_back([&rt, &counters, fd] { io::run_udp(fd, rt, counters); });
   }
   log_serving(cfg.dns);
   service::notify_ready();
 
-  wait_for_stop(sigs, config_path, sets, cfg, srv);
+  wait_for_stop(signals, config_path, sets, cfg, srv);
   rt.request_stop();
   for (auto& t : workers) t.join();
   stats_writer.stop();
   srv.loader->stop();
   metrics.stop();
-  for (auto& s : socks) ::close(s.fd);
   logger->info("stopped");
   return 0;
 }

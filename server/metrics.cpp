@@ -1,9 +1,9 @@
 #include "server/metrics.hpp"
 
-#include <httplib.h>
-
 #include <map>
-#include <stdexcept>
+#include <ctime>
+
+#include "core/prometheus.hpp"
 
 namespace timepool::server {
 
@@ -70,87 +70,71 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
     }
   }
   zone_names[WorkerCounters::kZoneSlots - 1] = "other";
-  std::string out;
-  out.reserve(16384);
-  out += "# HELP timepool_dns_queries_total DNS queries answered, by zone, query type and response code.\n";
-  out += "# TYPE timepool_dns_queries_total counter\n";
+  prometheus::TextWriter w;
+  w.family("timepool_dns_queries_total", prometheus::Type::kCounter,
+           "DNS queries answered, by zone, query type and response code.");
   uint64_t dropped = 0, udp = 0, tcp = 0;
   {
     std::lock_guard lock(mu_);
-    for (const auto& w : workers_) {
-      dropped += w->dropped();
-      udp += w->udp();
-      tcp += w->tcp();
+    for (const auto& wc : workers_) {
+      dropped += wc->dropped();
+      udp += wc->udp();
+      tcp += wc->tcp();
     }
     for (size_t z = 0; z < WorkerCounters::kZoneSlots; ++z) {
       for (size_t t = 0; t < WorkerCounters::kTypes; ++t) {
         for (size_t r = 0; r < WorkerCounters::kRcodes; ++r) {
           uint64_t sum = 0;
-          for (const auto& w : workers_) sum += w->queries(z, t, r);
+          for (const auto& wc : workers_) sum += wc->queries(z, t, r);
           if (!sum) continue;
           auto it = zone_names.find(z);
           const std::string name = it != zone_names.end() ? it->second : "id" + std::to_string(z - 1);
-          out += "timepool_dns_queries_total{zone=\"" + name + "\",qtype=\"" +
-                 WorkerCounters::type_name(t) + "\",rcode=\"" + WorkerCounters::rcode_name(r) +
-                 "\"} " + std::to_string(sum) + "\n";
+          w.sample("timepool_dns_queries_total",
+                   {{"zone", name}, {"qtype", WorkerCounters::type_name(t)},
+                    {"rcode", WorkerCounters::rcode_name(r)}},
+                   sum);
         }
       }
     }
   }
-  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + value + "\n";
-  };
-  metric("timepool_dns_dropped_total", "counter", "Packets dropped without an answer.", std::to_string(dropped));
-  metric("timepool_dns_udp_packets_total", "counter", "Queries received over UDP.", std::to_string(udp));
-  metric("timepool_dns_tcp_messages_total", "counter", "Queries received over TCP.", std::to_string(tcp));
+  w.counter("timepool_dns_dropped_total", "Packets dropped without an answer.", dropped);
+  w.counter("timepool_dns_udp_packets_total", "Queries received over UDP.", udp);
+  w.counter("timepool_dns_tcp_messages_total", "Queries received over TCP.", tcp);
   const int64_t built = loader_.snapshot_built_unix.load();
-  metric("timepool_dns_snapshot_age_seconds", "gauge", "Age of the data being served (-1: none).",
-         built ? std::to_string(now_unix - built) : "-1");
-  metric("timepool_dns_snapshot_servers", "gauge", "Servers in the snapshot.",
-         std::to_string(snap ? snap->server_count() : 0));
-  metric("timepool_dns_snapshot_names", "gauge", "Names in the snapshot.",
-         std::to_string(snap ? snap->node_count() : 0));
-  metric("timepool_dns_snapshot_zones", "gauge", "Zones in the snapshot.",
-         std::to_string(snap ? snap->zones().size() : 0));
-  metric("timepool_dns_snapshot_serial", "gauge", "SOA serial of the snapshot.",
-         std::to_string(snap ? snap->serial() : 0));
-  metric("timepool_dns_rebuild_duration_seconds", "gauge", "Duration of the last snapshot rebuild.",
-         std::to_string(loader_.last_rebuild_seconds.load()));
-  metric("timepool_dns_rebuilds_total", "counter", "Snapshot rebuilds from the database.",
-         std::to_string(loader_.rebuilds.load()));
-  metric("timepool_dns_db_errors_total", "counter", "Failed database connections or queries.",
-         std::to_string(loader_.db_errors.load()));
-  metric("timepool_dns_snapshot_disk_loads_total", "counter", "Snapshots loaded from the disk copy.",
-         std::to_string(loader_.disk_loads.load()));
-  metric("timepool_dns_db_up", "gauge", "1 when the last database operation succeeded.",
-         loader_.db_up.load() ? "1" : "0");
-  if (extra_) out += extra_();
-  return out;
+  w.gauge("timepool_dns_snapshot_age_seconds", "Age of the data being served (-1: none).",
+          built ? now_unix - built : int64_t{-1});
+  const auto gauge = [&](const char* name, const char* help, size_t n) {
+    w.gauge(name, help, static_cast<int64_t>(n));
+  };
+  gauge("timepool_dns_snapshot_servers", "Servers in the snapshot.", snap ? snap->server_count() : 0);
+  gauge("timepool_dns_snapshot_names", "Names in the snapshot.", snap ? snap->node_count() : 0);
+  gauge("timepool_dns_snapshot_zones", "Zones in the snapshot.", snap ? snap->zones().size() : 0);
+  gauge("timepool_dns_snapshot_serial", "SOA serial of the snapshot.", snap ? snap->serial() : 0);
+  w.gauge("timepool_dns_rebuild_duration_seconds", "Duration of the last snapshot rebuild.",
+          loader_.last_rebuild_seconds.load());
+  w.counter("timepool_dns_rebuilds_total", "Snapshot rebuilds from the database.",
+            loader_.rebuilds.load());
+  w.counter("timepool_dns_db_errors_total", "Failed database connections or queries.",
+            loader_.db_errors.load());
+  w.counter("timepool_dns_snapshot_disk_loads_total", "Snapshots loaded from the disk copy.",
+            loader_.disk_loads.load());
+  w.gauge("timepool_dns_db_up", "1 when the last database operation succeeded.",
+          int64_t{loader_.db_up.load() ? 1 : 0});
+  if (extra_) w.raw(extra_());
+  return w.take();
 }
 
-int Metrics::start(const std::string& host, int port,
-                   std::function<std::shared_ptr<const Snapshot>()> current) {
-  http_ = std::make_unique<httplib::Server>();
-  http_->Get("/metrics", [this, current](const httplib::Request&, httplib::Response& res) {
+uint16_t Metrics::start(const net::Endpoint& listen,
+                        std::function<std::shared_ptr<const Snapshot>()> current) {
+  http_ = std::make_unique<prometheus::HttpServer>([this, current = std::move(current)] {
     auto snap = current();
-    res.set_content(render(snap.get(), static_cast<int64_t>(::time(nullptr))),
-                    "text/plain; version=0.0.4");
+    return render(snap.get(), static_cast<int64_t>(::time(nullptr)));
   });
-  int bound = port;
-  if (port == 0) {
-    bound = http_->bind_to_any_port(host);
-  } else if (!http_->bind_to_port(host, port)) {
-    bound = -1;
-  }
-  if (bound <= 0) throw std::runtime_error("metrics: cannot bind " + host + ":" + std::to_string(port));
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  return bound;
+  return http_->start(listen);
 }
 
 void Metrics::stop() {
   if (http_) http_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace timepool::server

@@ -16,12 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/metrics_http.hpp"
+#include "core/net.hpp"
 #include "server/answer.hpp"
 #include "server/snapshot.hpp"
-
-namespace httplib {
-class Server;
-}
 
 namespace timepool::server {
 
@@ -78,10 +76,10 @@ class Metrics {
   // Renders the whole page; `snap` names the zones (may be null).
   std::string render(const Snapshot* snap, int64_t now_unix) const;
 
-  // Binds host:port (port 0: any free one) and serves GET /metrics on a thread. Returns the
-  // bound port; throws std::runtime_error if it cannot bind.
-  int start(const std::string& host, int port,
-            std::function<std::shared_ptr<const Snapshot>()> current);
+  // Binds `listen` (port 0: any free one) and serves GET /metrics (core/metrics_http).
+  // Returns the bound port; throws std::runtime_error if it cannot bind.
+  uint16_t start(const net::Endpoint& listen,
+                 std::function<std::shared_ptr<const Snapshot>()> current);
   void stop();
 
  private:
@@ -89,8 +87,7 @@ class Metrics {
   std::vector<std::unique_ptr<WorkerCounters>> workers_;
   LoaderStats loader_;
   std::function<std::string()> extra_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<prometheus::HttpServer> http_;
 };
 
 }  // namespace timepool::server

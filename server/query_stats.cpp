@@ -227,15 +227,11 @@ uint64_t QueryStats::dropped_batches() const {
 
 namespace {
 
-// A PostgreSQL array literal of integers: "{1,2,3}".
+// One column of the rows as an array parameter.
 template <typename T, typename Get>
-std::string int_array(const std::vector<T>& rows, Get get) {
-  std::string out = "{";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(get(rows[i]));
-  }
-  out += '}';
+pg::ArrayBuilder int_array(const std::vector<T>& rows, Get get) {
+  pg::ArrayBuilder out;
+  for (const auto& r : rows) out.add(static_cast<int64_t>(get(r)));
   return out;
 }
 
@@ -254,11 +250,11 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
   }
   if (!batch.queries.empty()) {
     const auto& q = batch.queries;
-    std::string zones = int_array(q, [](const QueryRow& r) { return r.zone_id; });
-    std::string minutes = int_array(q, [](const QueryRow& r) { return r.minute; });
-    std::string qtypes = int_array(q, [](const QueryRow& r) { return r.qtype; });
-    std::string rcodes = int_array(q, [](const QueryRow& r) { return r.rcode; });
-    std::string counts = int_array(q, [](const QueryRow& r) { return r.count; });
+    const auto zones = int_array(q, [](const QueryRow& r) { return r.zone_id; });
+    const auto minutes = int_array(q, [](const QueryRow& r) { return r.minute; });
+    const auto qtypes = int_array(q, [](const QueryRow& r) { return r.qtype; });
+    const auto rcodes = int_array(q, [](const QueryRow& r) { return r.rcode; });
+    const auto counts = int_array(q, [](const QueryRow& r) { return r.count; });
     // Rows go in primary key order, so concurrent writers lock rows in the same order and
     // cannot deadlock; zones deleted since the counting are skipped rather than failing.
     tx.exec(
@@ -298,10 +294,13 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
   return true;
 }
 
-StatsFlusher::StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name)
+StatsFlusher::StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name,
+                           ReconnectOptions reconnect)
     : stats_(stats),
       conninfo_(std::move(conninfo)),
-      instance_id_(name.substr(0, 150) + "/" + password::random_token(8)) {}
+      instance_id_(name.substr(0, 150) + "/" + password::random_token(8)),
+      link_("statistics database", log::get("stats"), reconnect,
+            [this] { return std::to_string(stats_.queued()) + " batches queued"; }) {}
 
 FlushResult StatsFlusher::flush(int64_t now_unix_s) {
   stats_.collect(now_unix_s);
@@ -312,18 +311,33 @@ FlushResult StatsFlusher::flush(int64_t now_unix_s) {
 FlushResult StatsFlusher::write_queued() {
   FlushResult res;
   auto logger = log::get("stats");
-  while (auto batch = stats_.take()) {
+  while (stats_.queued() > 0) {
+    if (!conn_ && !link_.due()) {
+      res.error = "statistics database unavailable; next attempt in " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     link_.retry_at() - Reconnect::Clock::now())
+                                     .count()) +
+                  " ms";
+      break;
+    }
+    auto batch = stats_.take();
+    if (!batch) break;
     try {
       if (!conn_) conn_ = pg::Connection::open(conninfo_);
-      if (write_batch(*conn_, instance_id_, *batch)) {
+      const bool fresh = write_batch(*conn_, instance_id_, *batch);
+      link_.succeeded();
+      if (fresh) {
         ++res.written;
       } else {
         ++res.duplicates;
       }
     } catch (const pg::Error& e) {
       if (e.is_connection() || e.is_retryable()) {
-        if (e.is_connection()) conn_.reset();
         stats_.put_back(std::move(*batch));
+        if (e.is_connection()) {
+          conn_.reset();
+          link_.failed(e.what());
+        }
         res.error = e.what();
         break;
       }
@@ -336,6 +350,7 @@ FlushResult StatsFlusher::write_queued() {
       stats_.put_back(std::move(*batch));
       res.error = e.what();
       conn_.reset();
+      link_.failed(e.what());
       break;
     }
   }

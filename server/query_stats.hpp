@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "core/pg.hpp"
+#include "core/reconnect.hpp"
 
 namespace timepool::stats {
 
@@ -197,13 +198,16 @@ struct FlushResult {
   std::string error;      // the connection problem that stopped this flush, if any
 };
 
-// Owns the database connection of the statistics writer and reconnects when it breaks.
-// One thread calls flush(); the QueryStats must outlive the StatsFlusher.
+// Owns the database connection of the statistics writer and reconnects when it breaks, with
+// backoff (core/reconnect): after a failed connection a flush before the next attempt is due
+// writes nothing and says so in FlushResult::error; the outage and the recovery are logged
+// once each. One thread calls flush(); the QueryStats must outlive the StatsFlusher.
 class StatsFlusher {
  public:
   // `name` identifies the DNS server in logs; the instance id stored in the database is
   // "<name>/<random>", unique for this process run.
-  StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name);
+  StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name,
+               ReconnectOptions reconnect = {std::chrono::seconds(1), std::chrono::minutes(5)});
   // collect(now) + seal() + write every queued batch, oldest first. Never throws.
   FlushResult flush(int64_t now_unix_s);
   // The same without collecting (at shutdown after collect_all()).
@@ -215,6 +219,7 @@ class StatsFlusher {
   std::string conninfo_;
   std::string instance_id_;
   std::optional<pg::Connection> conn_;
+  Reconnect link_;
 };
 
 }  // namespace timepool::stats

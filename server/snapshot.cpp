@@ -13,6 +13,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/address.hpp"
+
 namespace timepool::server {
 
 namespace {
@@ -185,20 +187,11 @@ std::vector<std::string> Snapshot::names() const {
 }
 
 bool parse_address(std::string_view text, ServerRow& row) {
-  char buf[INET6_ADDRSTRLEN];
-  if (text.empty() || text.size() >= sizeof buf) return false;
-  text.copy(buf, text.size());
-  buf[text.size()] = 0;
-  row.addr.fill(0);
-  if (::inet_pton(AF_INET, buf, row.addr.data()) == 1) {
-    row.v6 = false;
-    return true;
-  }
-  if (::inet_pton(AF_INET6, buf, row.addr.data()) == 1) {
-    row.v6 = true;
-    return true;
-  }
-  return false;
+  const auto a = address::parse(text);
+  if (!a) return false;
+  row.v6 = a->is_v6();
+  row.addr = a->bytes();
+  return true;
 }
 
 std::string format_address(const ServerRow& row) {

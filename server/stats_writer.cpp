@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "core/log.hpp"
+#include "core/prometheus.hpp"
 
 namespace timepool::server {
 
@@ -78,16 +79,10 @@ void StatsWriter::note(const stats::FlushResult& r) {
   duplicates_ += r.duplicates;
   discarded_ += r.discarded;
   queued_ = r.queued;
-  auto log = log::get("dns");
-  if (!r.error.empty()) {
-    ++flush_failures_;
-    if (!last_failed_) log->error("query statistics not written ({} batches queued): {}", r.queued, r.error);
-    last_failed_ = true;
-  } else {
-    if (last_failed_) log->info("query statistics written again ({} batches)", r.written);
-    last_failed_ = false;
-    log->debug("query statistics: {} batches written, {} queued", r.written, r.queued);
-  }
+  // The outage and the recovery are logged once each by the flusher's reconnect policy.
+  if (!r.error.empty()) ++flush_failures_;
+  log::get("dns")->debug("query statistics: {} batches written, {} queued{}{}", r.written,
+                         r.queued, r.error.empty() ? "" : ": ", r.error);
 }
 
 void StatsWriter::stop() {
@@ -110,26 +105,24 @@ void StatsWriter::stop() {
 
 std::string StatsWriter::metrics_text() const {
   if (!settings_.enabled) return {};
-  std::string out;
-  auto line = [&](const char* name, const char* type, const char* help, uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
-           name + " " + std::to_string(v) + "\n";
-  };
-  line("timepool_dns_stats_flushes_total", "counter", "Statistics flush attempts.", flushes_.load());
-  line("timepool_dns_stats_flush_failures_total", "counter",
-       "Statistics flushes stopped by a database error.", flush_failures_.load());
-  line("timepool_dns_stats_batches_written_total", "counter", "Statistics batches written.",
-       batches_written_.load());
-  line("timepool_dns_stats_batches_duplicate_total", "counter",
-       "Batches found already written (a retry after a lost commit acknowledgement).", duplicates_.load());
-  line("timepool_dns_stats_batches_discarded_total", "counter",
-       "Batches the database refused for their content.", discarded_.load());
-  line("timepool_dns_stats_batches_queued", "gauge", "Batches waiting to be written.", queued_.load());
-  line("timepool_dns_stats_batches_dropped_total", "counter",
-       "Oldest batches dropped because the queue was full.", stats_.dropped_batches());
-  line("timepool_dns_stats_overflow_total", "counter", "Counts dropped for lack of slots.",
-       stats_.overflow());
-  return out;
+  prometheus::TextWriter w;
+  w.counter("timepool_dns_stats_flushes_total", "Statistics flush attempts.", flushes_.load());
+  w.counter("timepool_dns_stats_flush_failures_total",
+            "Statistics flushes stopped by a database error.", flush_failures_.load());
+  w.counter("timepool_dns_stats_batches_written_total", "Statistics batches written.",
+            batches_written_.load());
+  w.counter("timepool_dns_stats_batches_duplicate_total",
+            "Batches found already written (a retry after a lost commit acknowledgement).",
+            duplicates_.load());
+  w.counter("timepool_dns_stats_batches_discarded_total",
+            "Batches the database refused for their content.", discarded_.load());
+  w.gauge("timepool_dns_stats_batches_queued", "Batches waiting to be written.",
+          static_cast<int64_t>(queued_.load()));
+  w.counter("timepool_dns_stats_batches_dropped_total",
+            "Oldest batches dropped because the queue was full.", stats_.dropped_batches());
+  w.counter("timepool_dns_stats_overflow_total", "Counts dropped for lack of slots.",
+            stats_.overflow());
+  return w.take();
 }
 
 }  // namespace timepool::server

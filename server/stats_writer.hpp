@@ -86,7 +86,6 @@ class StatsWriter {
   std::thread collector_, flusher_thread_;
   std::atomic<uint64_t> flushes_{0}, flush_failures_{0}, batches_written_{0}, duplicates_{0},
       discarded_{0}, queued_{0};
-  bool last_failed_ = false;
 };
 
 }  // namespace timepool::server

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <memory>
 
+#include "core/net.hpp"
+
 #include "server/answer.hpp"
 #include "server/dns_config.hpp"
 #include "server/published.hpp"
@@ -40,8 +42,7 @@ struct Runtime {
 
 // Sockets, bound and ready (non-blocking). Throw std::runtime_error naming the address.
 // reuseport: SO_REUSEPORT so several workers can bind the same address and port.
-int bind_udp(const ListenAddr& a, uint16_t port, bool reuseport);
-int bind_tcp(const ListenAddr& a, uint16_t port);
-uint16_t bound_port(int fd);
+net::UniqueFd bind_udp(const net::Endpoint& local, bool reuseport);
+net::UniqueFd bind_tcp(const net::Endpoint& local);
 
 }  // namespace timepool::server::io

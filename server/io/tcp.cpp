@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxPending = 256 * 1024;  // unsent answers before we stop reading
 
 struct Conn {
-  int fd = -1;
+  net::UniqueFd fd;
   Client client;
   std::vector<uint8_t> in;
   std::vector<uint8_t> out;
@@ -37,8 +37,7 @@ class TcpServer {
       : lfd_(lfd), rt_(rt), counters_(counters), ep_(::epoll_create1(EPOLL_CLOEXEC)),
         rng_(rt.make_rng()), stats_(rt.stats ? rt.stats->worker() : nullptr) {}
   ~TcpServer() {
-    for (auto& [fd, c] : conns_) ::close(fd);
-    if (ep_ >= 0) ::close(ep_);
+    conns_.clear();  // closes every connection
   }
 
   void run() {
@@ -47,7 +46,7 @@ class TcpServer {
     epoll_event evs[64];
     auto last_sweep = Clock::now();
     while (!rt_.stop.load(std::memory_order_relaxed)) {
-      const int n = ::epoll_wait(ep_, evs, 64, 250);
+      const int n = ::epoll_wait(ep_.get(), evs, 64, 250);
       for (int i = 0; i < n; ++i) {
         const int fd = evs[i].data.fd;
         if (fd == rt_.stop_fd) continue;
@@ -78,13 +77,13 @@ class TcpServer {
     epoll_event ev{};
     ev.events = events;
     ev.data.fd = fd;
-    ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    ::epoll_ctl(ep_.get(), EPOLL_CTL_ADD, fd, &ev);
   }
   void update(Conn& c) {
     epoll_event ev{};
     ev.events = (c.reading ? EPOLLIN : 0u) | (c.want_out ? EPOLLOUT : 0u);
-    ev.data.fd = c.fd;
-    ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+    ev.data.fd = c.fd.get();
+    ::epoll_ctl(ep_.get(), EPOLL_CTL_MOD, c.fd.get(), &ev);
   }
 
   void accept_all() {
@@ -100,15 +99,10 @@ class TcpServer {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       Conn c;
-      c.fd = fd;
+      c.fd.reset(fd);
       c.last = Clock::now();
       c.client.tcp = true;
-      if (ss.ss_family == AF_INET6) {
-        c.client.v6 = true;
-        std::memcpy(c.client.addr.data(), &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, 16);
-      } else {
-        std::memcpy(c.client.addr.data(), &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, 4);
-      }
+      if (auto ep = net::Endpoint::from_sockaddr(ss, len)) c.client.addr = ep->address();
       conns_.emplace(fd, std::move(c));
       add(fd, EPOLLIN);
     }
@@ -118,7 +112,7 @@ class TcpServer {
   bool on_read(Conn& c) {
     uint8_t buf[16384];
     while (c.reading) {
-      const ssize_t n = ::read(c.fd, buf, sizeof buf);
+      const ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
       if (n == 0) {
         c.peer_closed = true;  // half-close: still send what is owed (RFC 7766 section 6.2.4)
         c.reading = false;
@@ -168,7 +162,7 @@ class TcpServer {
 
   bool flush(Conn& c) {
     while (c.out_off < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      const ssize_t n = ::send(c.fd.get(), c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -205,15 +199,14 @@ class TcpServer {
   }
 
   void close_conn(int fd) {
-    ::epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
-    ::close(fd);
-    conns_.erase(fd);
+    ::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    conns_.erase(fd);  // closes it
   }
 
   int lfd_;
   Runtime& rt_;
   WorkerCounters& counters_;
-  int ep_;
+  net::UniqueFd ep_;
   std::unordered_map<int, Conn> conns_;
   Rng rng_;
   WorkerStats* stats_;

@@ -18,14 +18,9 @@ constexpr size_t kInSize = 4096;   // a query larger than this is not a query we
 constexpr size_t kOutSize = 4096;  // >= AnswerConfig::edns_max maximum
 constexpr size_t kCtrl = 64;
 
-Client client_of(const sockaddr_storage& ss) {
+Client client_of(const sockaddr_storage& ss, socklen_t len) {
   Client c;
-  if (ss.ss_family == AF_INET6) {
-    c.v6 = true;
-    std::memcpy(c.addr.data(), &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
-  } else {
-    std::memcpy(c.addr.data(), &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
-  }
+  if (auto ep = net::Endpoint::from_sockaddr(ss, len)) c.addr = ep->address();
   return c;
 }
 
@@ -102,7 +97,7 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
       const size_t len = in[i].msg_len;
       uint8_t* reply = outbuf.data() + nout * kOutSize;
       AnswerStats st;
-      const Client c = client_of(peers[i]);
+      const Client c = client_of(peers[i], in[i].msg_hdr.msg_namelen);
       const size_t rlen = (in[i].msg_hdr.msg_flags & MSG_TRUNC)
                               ? 0
                               : answer({inbuf.data() + i * kInSize, len}, pub->snapshot.get(), *cfg, rng,

@@ -64,7 +64,9 @@ TEST_CASE("a flush during an outage is delivered once when the database returns"
     QueryStats stats;
     uint32_t z = stats.zone_slot(de);
     Recorder& rec = stats.add_recorder();
-    StatsFlusher flusher(stats, db.conninfo(), "dns-outage");
+    // No backoff: every flush below tries the database at once.
+    StatsFlusher flusher(stats, db.conninfo(), "dns-outage",
+                         {std::chrono::milliseconds(0), std::chrono::milliseconds(0)});
     int64_t m0 = current_minute() - 4;
     int64_t now = (m0 + 4) * 60 + 30;
 

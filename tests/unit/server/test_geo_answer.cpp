@@ -72,7 +72,7 @@ struct GeoFixture {
   }
   static Client loopback() {
     Client c;
-    c.addr = {127, 0, 0, 1};
+    c.addr = address::Address::v4(std::array<uint8_t, 4>{127, 0, 0, 1});
     return c;
   }
   std::set<std::string> seen(const std::string& name, const std::vector<uint8_t>& ecs, int n = 30) {
@@ -165,7 +165,7 @@ TEST_CASE("geo: _country TXT for loopback clients, REFUSED for others") {
   CHECK(s.find("country=fr") != std::string::npos);
   CHECK(s.find("zone=europe") != std::string::npos);
   Client remote;
-  remote.addr = {198, 51, 100, 7};
+  remote.addr = address::Address::v4(std::array<uint8_t, 4>{198, 51, 100, 7});
   auto r = parse(f.ask(ecs_query("_country.pool.example", LDNS_RR_TYPE_TXT, kFr), remote));
   REQUIRE(r);
   CHECK(ldns_pkt_get_rcode(r.get()) == LDNS_RCODE_REFUSED);

@@ -193,3 +193,24 @@ TEST_CASE("stats: four threads counting while a collector runs lose and double n
   CHECK(total == uint64_t{kThreads} * kMinutes * kPerMinute);
   CHECK(got == want);
 }
+
+TEST_CASE("StatsFlusher backs off after a failed connection and keeps the batch") {
+  QueryStats stats;
+  const uint32_t z = stats.zone_slot(7);
+  Recorder& rec = stats.add_recorder();
+  const int64_t m0 = 29000000;
+  rec.count_query(m0, z, 1, 0);
+  // A socket folder that does not exist: the connection fails at once, without a server.
+  StatsFlusher flusher(stats, "host=/nonexistent-timepool-dir port=1 connect_timeout=1", "t",
+                       {std::chrono::seconds(30), std::chrono::seconds(60)});
+  auto r = flusher.flush((m0 + 2) * 60);
+  CHECK(r.written == 0);
+  CHECK(r.queued == 1);
+  REQUIRE_FALSE(r.error.empty());
+  CHECK(r.error.find("next attempt") == std::string::npos);  // this one tried the database
+  rec.count_query(m0 + 2, z, 1, 0);
+  r = flusher.flush((m0 + 4) * 60);
+  CHECK(r.written == 0);
+  CHECK(r.queued == 2);  // nothing lost, nothing written
+  CHECK(r.error.find("next attempt in") != std::string::npos);  // not tried again yet
+}
