@@ -7,7 +7,9 @@
 
 #include "server/answer.hpp"
 #include "server/snapshot.hpp"
+#include "tests/support/dns_query.hpp"
 
+using namespace timepool;
 using namespace timepool::server;
 
 namespace {
@@ -25,12 +27,9 @@ ZoneRow zone_row(int64_t id, const std::string& name, ZoneKind kind,
 }
 
 std::vector<uint8_t> query(const std::string& name, uint16_t type, bool edns) {
-  std::vector<uint8_t> q = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, edns ? uint8_t{1} : uint8_t{0}};
-  auto w = name_to_wire(name);
-  q.insert(q.end(), w.begin(), w.end());
-  q.insert(q.end(), {static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, 1});
-  if (edns) q.insert(q.end(), {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0});
-  return q;
+  test::QueryOptions o;
+  o.edns_size = edns ? 1232 : -1;
+  return test::dns_query(name, type, o);
 }
 
 struct World {

@@ -1,5 +1,5 @@
-// Helpers for the server unit tests: queries built with ldns, responses parsed with ldns, and a
-// small snapshot fixture.
+// Helpers for the server unit tests: queries from the shared builder (and from ldns, to check
+// it), responses parsed with ldns, and a small snapshot fixture.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 
 #include "server/answer.hpp"
 #include "server/snapshot.hpp"
+#include "tests/support/dns_query.hpp"
 
 // After the standard headers: ldns's common.h may define `bool`/`false` macros that break
 // <optional>'s comparison operators.
@@ -41,10 +42,14 @@ inline PktPtr make_query_pkt(const std::string& name, ldns_rr_type type,
   return PktPtr(pkt);
 }
 
+// The same query from the shared builder (tests/support/dns_query.hpp); test_dns_query checks
+// that both give the same bytes.
 inline std::vector<uint8_t> make_query(const std::string& name, ldns_rr_type type,
                                        ldns_rr_class cls = LDNS_RR_CLASS_IN, int edns_size = -1) {
-  auto p = make_query_pkt(name, type, cls, edns_size);
-  return to_wire(p.get());
+  timepool::test::QueryOptions o;
+  o.qclass = static_cast<uint16_t>(cls);
+  o.edns_size = edns_size;
+  return timepool::test::dns_query(name, static_cast<uint16_t>(type), o);
 }
 
 inline PktPtr parse(const std::vector<uint8_t>& wire) {

@@ -34,24 +34,18 @@ SourceData geo_fixture() {
   z(6, "asia", ZoneKind::Continent, 1);
   z(7, "jp", ZoneKind::Country, 6);
   z(10, "acme", ZoneKind::Vendor, 1);
-  for (int i = 0; i < 4; ++i) src.servers.push_back(test::server(100 + i, "192.0.2." + std::to_string(1 + i), 1500, {1, 2, 3}));
-  src.servers.push_back(test::server(200, "198.51.100.1", 1500, {1, 2, 4}));
-  for (int i = 0; i < 2; ++i) src.servers.push_back(test::server(300 + i, "203.0.113." + std::to_string(1 + i), 1500, {1, 6, 7}));
+  for (int i = 0; i < 4; ++i) src.servers.push_back(server::test::server(100 + i, "192.0.2." + std::to_string(1 + i), 1500, {1, 2, 3}));
+  src.servers.push_back(server::test::server(200, "198.51.100.1", 1500, {1, 2, 4}));
+  for (int i = 0; i < 2; ++i) src.servers.push_back(server::test::server(300 + i, "203.0.113." + std::to_string(1 + i), 1500, {1, 6, 7}));
   return src;
 }
 
 // A query with EDNS and one ECS option carrying `ecs` as its data.
 std::vector<uint8_t> ecs_query(const std::string& name, ldns_rr_type type, std::vector<uint8_t> ecs) {
-  auto q = make_query(name, type);
-  q[11] = 1;  // ARCOUNT
-  const std::vector<uint8_t> opt = {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0};
-  q.insert(q.end(), opt.begin(), opt.end());
-  const auto rdlen = static_cast<uint16_t>(4 + ecs.size());
-  q.push_back(static_cast<uint8_t>(rdlen >> 8));
-  q.push_back(static_cast<uint8_t>(rdlen));
-  q.insert(q.end(), {0, 8, 0, static_cast<uint8_t>(ecs.size())});
-  q.insert(q.end(), ecs.begin(), ecs.end());
-  return q;
+  timepool::test::QueryOptions o;
+  o.edns_size = 1232;
+  o.ecs = std::move(ecs);
+  return timepool::test::dns_query(name, static_cast<uint16_t>(type), o);
 }
 
 std::set<std::string> a_records(const ldns_pkt* p);
