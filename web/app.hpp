@@ -107,6 +107,16 @@ Response post_server_undelete(Ctx& c);
 Response get_vendor(Ctx& c);
 Response post_vendor_request(Ctx& c);
 Response get_vendor_zone(Ctx& c);
+// api_tokens.cpp
+Response post_vendor_token_create(Ctx& c);
+Response post_vendor_token_revoke(Ctx& c);
+// The vendor page's token list and form for the zone (zone_id) of request vendor_zone_id.
+std::string tokens_section(Ctx& c, int64_t vendor_zone_id, int32_t zone_id);
+// Who may read /api/zone/<name>/...: a valid API token for that zone (Authorization: Bearer),
+// or a session of the zone's vendor or of an admin. The zone's id, or the error response
+// (401 without credentials or with an unknown or revoked token, 403 for another zone, 404 for
+// an unknown zone to admins only, so others cannot probe which zones exist).
+std::variant<int32_t, Response> api_zone_access(Ctx& c);
 // admin.cpp
 Response get_admin(Ctx& c);
 Response post_admin_approve(Ctx& c);
@@ -121,6 +131,7 @@ Response get_admin_zones(Ctx& c);
 Response get_admin_zone_lookup(Ctx& c);
 Response get_admin_zone_load(Ctx& c);
 Response api_zone_queries(Ctx& c);
+Response api_zone_findings(Ctx& c);
 // The admin queue's list of vendor zones with recurring bursts (warning sentences, links, advice).
 std::string admin_burst_section(Ctx& c);
 // Shared by /scores/<addr>/log and /api/server/<addr>/log (public.cpp): the history rows the

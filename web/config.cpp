@@ -23,6 +23,25 @@ WebConfig read_web_config(const config::Document& doc) {
       s.get_int("login_max_failures_account", c.login_max_failures_account, 1, 1000));
   c.login_max_failures_address = static_cast<int>(
       s.get_int("login_max_failures_address", c.login_max_failures_address, 1, 100000));
+  c.findings_job = s.get_bool("findings_job", c.findings_job);
+  auto& f = c.findings;
+  f.interval_seconds =
+      static_cast<int>(s.get_int("findings_interval_seconds", f.interval_seconds, 1, 86400));
+  f.window_days = static_cast<int>(s.get_int("findings_window_days", f.window_days, 7, 90));
+  f.minute_retention_days = static_cast<int>(
+      s.get_int("minute_retention_days", f.minute_retention_days, 8, 3650));
+  f.hour_retention_days =
+      static_cast<int>(s.get_int("hour_retention_days", f.hour_retention_days, 91, 36500));
+  // Detection must never read minutes that retention has already removed.
+  if (f.minute_retention_days <= f.window_days) {
+    throw config::Error(doc.origin() + ": web.minute_retention_days: must be more than "
+                        "web.findings_window_days (" + std::to_string(f.window_days) + ")");
+  }
+  f.burst.factor = s.get_double("burst_factor", f.burst.factor, 2, 100000);
+  f.burst.min_excess = static_cast<uint64_t>(
+      s.get_int("burst_min_excess", static_cast<int64_t>(f.burst.min_excess), 1, 1000000000));
+  f.burst.min_count = static_cast<uint64_t>(
+      s.get_int("burst_min_count", static_cast<int64_t>(f.burst.min_count), 1, 1000000000));
   if (c.pool_domain.empty()) throw config::Error(doc.origin() + ": web.pool_domain: empty");
   return c;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "web/findings_job.hpp"
 
 namespace timepool::web {
 
@@ -30,6 +31,9 @@ struct WebConfig {
   int login_window_minutes = 15;
   int login_max_failures_account = 5;
   int login_max_failures_address = 20;
+  // The findings job (web/findings_job.hpp): off only where another instance runs it.
+  bool findings_job = true;
+  FindingsConfig findings;
 };
 
 // Reads [web]; throws config::Error naming the key for a bad value.

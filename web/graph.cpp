@@ -22,6 +22,13 @@ std::string num(double v) {
   return buf;
 }
 
+// Two decimals: a minute on a day-wide chart is about half a unit.
+std::string num2(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
 std::string label(double v, const std::string& unit) {
   char buf[32];
   if (std::fabs(v) >= 100 || v == std::floor(v)) {
@@ -83,9 +90,49 @@ std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& ser
   s += "<text x=\"" + num(kLeft + pw) + "\" y=\"" + std::to_string(height - 8) +
        "\" class=\"xl end\">" + date_label(spec.t1) + " UTC</text>";
 
+  for (const auto& b : spec.bands) {
+    double a = std::max(b.t0, spec.t0), z = std::min(b.t1, spec.t1);
+    if (z <= a) continue;
+    s += "<rect class=\"burst-mark\" x=\"" + num2(x_of(a)) + "\" y=\"" + std::to_string(kTop) +
+         "\" width=\"" + num2(x_of(z) - x_of(a)) + "\" height=\"" + num(ph) +
+         "\" data-t0=\"" + std::to_string(static_cast<long long>(a)) + "\" data-t1=\"" +
+         std::to_string(static_cast<long long>(z)) + "\"><title>" + esc(b.label) + "</title></rect>";
+  }
+
   int index = 0;
   for (const auto& ser : series) {
     std::string cls = std::string("s").append(std::to_string(index++ % 6));
+    if (spec.step > 0) {
+      // Counts per interval: a step line, runs of equal values joined, so a one-minute burst
+      // is exactly one minute wide and a quiet stretch lies on zero.
+      std::string pts;
+      double run_v = 0, run_t0 = 0, run_t1 = 0;
+      bool open = false;
+      auto emit = [&] {
+        if (!open) return;
+        pts += num2(x_of(run_t0)) + ',' + num(y_of(run_v)) + ' ' + num2(x_of(run_t1)) + ',' +
+               num(y_of(run_v)) + ' ';
+      };
+      for (const auto& p : ser.points) {
+        if (p.t + spec.step <= spec.t0 || p.t >= spec.t1 || !std::isfinite(p.v)) continue;
+        double a = std::max(p.t, spec.t0), z = std::min(p.t + spec.step, spec.t1);
+        if (open && p.v == run_v && a <= run_t1) {
+          run_t1 = z;
+          continue;
+        }
+        emit();
+        open = true;
+        run_v = p.v;
+        run_t0 = a;
+        run_t1 = z;
+      }
+      emit();
+      if (pts.empty()) continue;
+      s += "<polyline class=\"" + cls + " line step\" points=\"" + pts + "\"/>";
+      s += "<text x=\"" + num(kLeft + pw - 4) + "\" y=\"" + std::to_string(kTop + 14 * index) +
+           "\" class=\"legend end " + cls + "t\">" + esc(ser.name) + "</text>";
+      continue;
+    }
     // Per bucket keep the lowest and the highest point (in time order).
     std::vector<Point> kept;
     kept.reserve(std::min<size_t>(ser.points.size(), static_cast<size_t>(pw / kBucket) * 2 + 4));

@@ -18,6 +18,12 @@ struct ChartSeries {
   std::vector<Point> points;  // sorted by t
 };
 
+// A marked time range (a burst window), drawn as a shaded band behind the series.
+struct Band {
+  double t0, t1;      // epoch seconds, [t0, t1)
+  std::string label;  // tooltip text (escaped)
+};
+
 struct ChartSpec {
   std::string title;
   std::string unit;             // "" or "ms"
@@ -25,6 +31,10 @@ struct ChartSpec {
   double y_min = 0, y_max = 1;  // values outside are drawn at the edge
   std::vector<double> guides;   // horizontal reference lines (e.g. score 10)
   bool dots = false;            // dots instead of lines (offsets)
+  // > 0: each point is a count for [t, t + step) seconds, drawn as a step line (a flat top
+  // exactly that wide); points must then cover the range without gaps (zeros included).
+  double step = 0;
+  std::vector<Band> bands;
 };
 
 // One chart, `width` x `height` in user units (scales with the page: viewBox). Many points are

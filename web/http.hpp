@@ -21,6 +21,7 @@ struct Request {
   std::multimap<std::string, std::string> form;   // from an urlencoded POST body
   std::map<std::string, std::string> cookies;
   std::string remote_addr;  // peer address text, "" if unknown
+  std::string authorization;  // the Authorization header ("Bearer ..."), "" if absent
 
   // First value of a form field, else of a query parameter; "" when absent.
   std::string param(std::string_view name) const;

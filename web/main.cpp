@@ -10,6 +10,7 @@
 #include "core/signals.hpp"
 #include "core/version.hpp"
 #include "web/app.hpp"
+#include "web/findings_job.hpp"
 #include "web/routes.hpp"
 
 using namespace timepool;
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   if (app.geo) logger->info("geoip: {}", app.geo->description());
 
   web::DbPool pool(conninfo, app.cfg.db_connections);
+  // Findings are computed here, in the background, on a connection of their own (see
+  // web/findings_job.hpp for why the web app runs this job).
+  web::FindingsJob findings(conninfo, app.cfg.findings);
+  if (app.cfg.findings_job) findings.start();
   web::HttpServer server(app, pool);
   int port = server.bind(app.cfg.listen, app.cfg.port);
   if (port < 0) {

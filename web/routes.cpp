@@ -25,6 +25,7 @@ Request convert(const httplib::Request& in, bool trust_forwarded_for) {
   }
   r.cookies = parse_cookies(in.get_header_value("Cookie"));
   r.remote_addr = in.remote_addr;
+  r.authorization = in.get_header_value("Authorization");
   if (trust_forwarded_for && in.has_header("X-Forwarded-For")) {
     // The proxy appends the peer it saw: the last entry is the one we can trust.
     std::string xff = in.get_header_value("X-Forwarded-For");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 #include "web/app.hpp"
 #include "web/graph.hpp"
@@ -69,6 +70,39 @@ std::vector<Snippet> vendor_snippets(const std::string& name, const std::string&
   return out;
 }
 
+std::vector<Fix> finding_fixes(const std::string& name, const std::string& client_type,
+                               const std::string& period, const std::string& pool_domain) {
+  std::vector<Fix> out;
+  std::string bare = name + "." + pool_domain;
+  std::string first = "0." + name + "." + pool_domain;
+  // The spread matches the period: a burst every hour needs up to an hour of delay.
+  std::string delay_span =
+      period == "hourly" ? "an hour" : "the whole poll interval (at least an hour)";
+  if (client_type == "sntp" || client_type == "both") {
+    out.push_back({"Add a random delay before each query",
+                   "Your devices ask at a fixed clock time, as a cron job or timer does. Let each "
+                   "device wait a random time, up to " + delay_span +
+                       ", before every query, and choose the first one at random after boot.",
+                   "# cron: a random delay before the one-shot query\n"
+                   "15 * * * *  sleep $(shuf -i 0-3599 -n 1) && sntp -S " + bare +
+                       "\n# systemd timer: [Timer] OnCalendar=hourly RandomizedDelaySec=1h"});
+  }
+  if (client_type == "ntp" || client_type == "both") {
+    out.push_back({"Run an NTP daemon instead of one-shot queries",
+                   "Run chrony or ntpd continuously with the pool names: they poll at their own, "
+                   "spread intervals (64 to 1024 s) and back off by themselves. Do not run "
+                   "ntpdate, sntp or chronyd -q from cron.",
+                   "# chrony.conf or ntp.conf\npool " + first + " iburst\npool 1." + name + "." +
+                       pool_domain + " iburst"});
+  }
+  out.push_back({"Respect Kiss-o'-Death",
+                 "When a server answers with stratum 0 and the code RATE, double the poll "
+                 "interval; on DENY or RSTR stop asking that server and resolve the name again "
+                 "later. Never retry at once in a loop.",
+                 ""});
+  return out;
+}
+
 namespace {
 
 std::string request_form(const Ctx& c, const Request& in) {
@@ -103,36 +137,67 @@ std::string request_form(const Ctx& c, const Request& in) {
                  {"os", in.param("open_source") == "yes" ? " checked" : ""}});
 }
 
-// The zone's DNS load: queries per minute over the last day and per hour over the last 90
-// days (counted by the DNS servers), the busiest minute of the week, and recurring bursts of
-// synchronized clients named with the advice to spread polls at random.
-std::string load_section(Ctx& c, const std::string& zone) {
-  std::string out = "<h2>Load</h2>";
-  auto zone_id = zone_id_by_name(c.db, zone);
-  if (!zone_id) return out + "<p id=\"load\">No queries counted for this zone in the last 7 days.</p>";
-  double now = now_epoch();
-  auto m = c.db.exec(
-      "SELECT to_char(q.minute AT TIME ZONE 'UTC', 'Dy YYYY-MM-DD HH24:MI'), sum(q.count)::bigint "
-      "FROM dns_query_counts q "
-      "WHERE q.zone_id = $1 AND q.minute >= now() - interval '7 days' "
-      "GROUP BY q.minute ORDER BY 2 DESC LIMIT 1",
-      *zone_id);
-  auto minutes = minute_series(c.db, *zone_id, now);
-  auto hours = hour_series(c.db, *zone_id, now);
-  if (m.rows() == 0 && hours.points.empty()) {
-    return out + "<p id=\"load\">No queries counted for this zone in the last 7 days.</p>";
+// What the findings job found in the zone (zone_findings), each with the concrete fix for the
+// vendor's client type: first on the page, because it is what the vendor must act on.
+std::string findings_section(Ctx& c, const std::string& name, const std::string& client_type,
+                             const std::vector<StoredFinding>& findings) {
+  std::string updated = findings_updated(c.db);
+  if (findings.empty()) {
+    return "<div class=\"card\" id=\"findings\"><h2>Findings</h2><p id=\"no-findings\">No "
+           "synchronized bursts found in the last 28 days." +
+           (updated.empty() ? std::string() : " Checked " + esc(updated) + ".") + "</p></div>";
   }
-  out += burst_warnings_html(zone_bursts(c.db, *zone_id, now), "bursts");
-  out += load_charts(minutes, hours);
-  double week = 0;
+  std::string out = "<div class=\"card\" id=\"findings\"><h2>Findings</h2>";
+  bool recurring = false;
+  for (const auto& f : findings) recurring = recurring || f.kind == "recurring";
+  out += burst_warnings_html(findings, "bursts");
+  out += "<h3>How to fix it</h3><ol id=\"fixes\">";
+  for (const auto& fix : finding_fixes(name, client_type, findings.front().period,
+                                       c.app.cfg.pool_domain)) {
+    out += "<li><strong>" + esc(fix.title) + ".</strong> " + esc(fix.text);
+    if (!fix.code.empty()) out += "<pre>" + esc(fix.code) + "</pre>";
+    out += "</li>";
+  }
+  out += "</ol>";
+  if (!recurring) {
+    out += "<p class=\"muted\">A burst seen once is watched: if it comes back at the same time, "
+           "it becomes a recurring finding.</p>";
+  }
+  if (!updated.empty()) out += "<p class=\"muted\">Checked " + esc(updated) + ".</p>";
+  return out + "</div>";
+}
+
+// The zone's DNS load: queries per minute over the last day and per hour over the last 90
+// days (counted by the DNS servers), with the findings' windows marked.
+std::string load_section(Ctx& c, int32_t zone_id, const std::vector<StoredFinding>& findings) {
+  std::string out = "<h2>Load</h2>";
+  double now = now_epoch();
+  auto minutes = minute_series(c.db, zone_id, now);
+  auto hours = hour_series(c.db, zone_id, now);
+  double week = 0, total = 0, day = 0;
   for (const auto& p : hours.points) {
+    total += p.v;
     if (p.t >= now - 7 * 86400.0) week += p.v;
   }
+  for (const auto& p : minutes.points) day += p.v;
+  if (total == 0 && day == 0) {
+    return out + "<p id=\"load\">No queries counted for this zone in the last 90 days.</p>";
+  }
+  out += load_charts(minutes, hours, findings);
   out += "<p id=\"load\">" + std::to_string(static_cast<long long>(week)) +
          " queries in the last 7 days.";
-  if (m.rows() == 1) {
-    out += " Busiest minute: " + esc(m.get<std::string>(0, 0)) + " UTC with " +
-           std::to_string(m.get<int64_t>(0, 1)) + " queries.";
+  const Point* busiest = nullptr;
+  for (const auto& p : minutes.points) {
+    if (p.v > 0 && (!busiest || p.v > busiest->v)) busiest = &p;
+  }
+  if (busiest) {
+    std::time_t t = static_cast<std::time_t>(busiest->t);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%a %Y-%m-%d %H:%M", &tm);
+    out += " Busiest minute of the last 24 hours: " + std::string(when) + " UTC with " +
+           std::to_string(static_cast<long long>(busiest->v)) + " queries.";
   }
   return out + "</p>";
 }
@@ -147,20 +212,29 @@ std::string status_text(const std::string& s) {
 Response get_vendor(Ctx& c) {
   if (auto deny = require_role(c, {"vendor", "admin"})) return *deny;
   auto r = c.db.exec(
-      "SELECT id, name, status, created_at::date::text FROM vendor_zones WHERE account_id = $1 "
-      "ORDER BY created_at DESC",
+      "SELECT v.id, v.name, v.status, v.created_at::date::text, "
+      "  (SELECT count(*) FROM zone_findings f WHERE f.zone_id = v.zone_id), "
+      "  (SELECT f.warning FROM zone_findings f WHERE f.zone_id = v.zone_id "
+      "   ORDER BY f.kind = 'once', f.window_start LIMIT 1) "
+      "FROM vendor_zones v WHERE v.account_id = $1 ORDER BY v.created_at DESC",
       c.session->account_id);
   std::string rows;
   for (int i = 0; i < r.rows(); ++i) {
-    rows += "<tr><td><a href=\"/vendor/" + std::to_string(r.get<int64_t>(i, 0)) + "\">" +
-            esc(r.get<std::string>(i, 1)) + "</a></td><td>" +
-            esc(status_text(r.get<std::string>(i, 2))) + "</td><td>" +
-            esc(r.get<std::string>(i, 3)) + "</td></tr>";
+    int64_t n = r.get<int64_t>(i, 4);
+    std::string finding =
+        n == 0 ? std::string("<td class=\"muted\">none</td>")
+               : "<td class=\"error finding-flag\">" + std::to_string(n) +
+                     (n == 1 ? " finding: " : " findings, first: ") +
+                     esc(r.get<std::optional<std::string>>(i, 5).value_or("")) + "</td>";
+    rows += "<tr data-zone=\"" + esc(r.get<std::string>(i, 1)) + "\"><td><a href=\"/vendor/" +
+            std::to_string(r.get<int64_t>(i, 0)) + "\">" + esc(r.get<std::string>(i, 1)) +
+            "</a></td><td>" + esc(status_text(r.get<std::string>(i, 2))) + "</td><td>" +
+            esc(r.get<std::string>(i, 3)) + "</td>" + finding + "</tr>";
   }
   std::string body = "<h1>Vendor zones</h1>";
   if (!rows.empty()) {
     body += "<table id=\"my-requests\"><thead><tr><th>Zone</th><th>Status</th><th>Requested</th>"
-            "</tr></thead><tbody>" + rows + "</tbody></table>";
+            "<th>Findings</th></tr></thead><tbody>" + rows + "</tbody></table>";
   }
   Request empty;
   body += request_form(c, empty);
@@ -231,16 +305,24 @@ Response get_vendor_zone(Ctx& c) {
   std::string status = r.get<std::string>(0, 9);
   std::string result;
   if (status == "approved") {
+    auto zone_id = zone_id_by_name(c.db, name);
+    std::vector<StoredFinding> findings;
+    if (zone_id) {
+      findings = zone_findings(c.db, *zone_id);
+      result += findings_section(c, name, type, findings);
+      result += load_section(c, *zone_id, findings);
+    }
     std::string names;
     for (const auto& n : vendor_names(name, type, c.app.cfg.pool_domain)) {
       names += "<li><code>" + esc(n) + "</code></li>";
     }
-    result = "<h2>Names to ship</h2><p>Your zone is live. Put exactly these names into your "
-             "devices:</p><ul id=\"names\">" + names + "</ul><h2>Configuration</h2>";
+    result += "<h2>Names to ship</h2><p>Your zone is live. Put exactly these names into your "
+              "devices:</p><ul id=\"names\">" + names + "</ul><h2>Configuration</h2>";
     for (const auto& s : vendor_snippets(name, type, c.app.cfg.pool_domain)) {
       result += "<h3>" + esc(s.title) + "</h3><pre>" + esc(s.text) + "</pre>";
     }
-    result += load_section(c, name);
+    bool owner = r.get<std::optional<int64_t>>(0, 1) == c.session->account_id;
+    if (zone_id && owner) result += tokens_section(c, id.value_or(0), *zone_id);
   } else if (status == "rejected") {
     result = "<p class=\"error\">The request was rejected: <span id=\"reason\">" +
              esc(r.get<std::optional<std::string>>(0, 10).value_or("")) + "</span></p>";

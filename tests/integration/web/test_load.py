@@ -17,6 +17,8 @@ ADVICE = "Spread the polls at random"
 
 
 class Load(webtest.WebTestCase):
+    settings = {"findings_interval_seconds": 1}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -61,6 +63,10 @@ class Load(webtest.WebTestCase):
                  "SELECT m, %s, 1, 0, 30 FROM generate_series(date_trunc('minute', now()) - "
                  "interval '15 days', date_trunc('minute', now()) - interval '1 minute', "
                  "interval '1 minute') m", cls.flat)
+        cls.db.q("INSERT INTO dns_query_counts_hourly (hour, zone_id, qtype, rcode, count) "
+                 "SELECT date_trunc('hour', minute), zone_id, qtype, rcode, sum(count) "
+                 "FROM dns_query_counts WHERE zone_id = %s GROUP BY 1, 2, 3, 4", cls.flat)
+        cls.db.wait_findings()
 
     def test_vendor_page_shows_charts_and_the_burst(self):
         page = self.ven.get("/vendor/%d" % self.vid)

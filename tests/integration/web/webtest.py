@@ -11,6 +11,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -35,6 +36,18 @@ class TestDatabase(tptest.Database):
         r = self.ctl("create-admin", email, "--password-stdin", stdin=password + "\n")
         if r.returncode != 0:
             raise RuntimeError("create-admin failed: " + r.stdout + r.stderr)
+
+    def wait_findings(self, timeout=60):
+        """Waits until the web's findings job has completed two runs from now: the first may
+        have read the counts before the caller wrote them. Needs a short
+        web.findings_interval_seconds."""
+        start = self.one("SELECT coalesce((SELECT runs FROM zone_findings_runs), 0)")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.one("SELECT coalesce((SELECT runs FROM zone_findings_runs), 0)") >= start + 2:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the findings job did not run twice in %d s" % timeout)
 
 
 class WebServer(tptest.Daemon):
