@@ -12,6 +12,7 @@
 #include "core/pg.hpp"
 #include "core/version.hpp"
 #include "ctl/commands.hpp"
+#include "ctl/findings.hpp"
 
 namespace {
 
@@ -100,6 +101,13 @@ int main(int argc, char** argv) {
   zones_list->add_option("--kind", zone_kind, "Only zones of this kind")
       ->check(CLI::IsMember(ctl::kZoneKinds));
 
+  std::string findings_zone;
+  bool findings_json = false;
+  auto* findings = app.add_subcommand(
+      "findings", "List the synchronized bursts timepool-web found in the zones' DNS load.");
+  findings->add_option("--zone", findings_zone, "Only this zone");
+  findings->add_flag("--json", findings_json, "JSON instead of a table");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -137,6 +145,8 @@ int main(int argc, char** argv) {
       ctl::servers_list(conn, std::cout);
     } else if (*zones_list) {
       ctl::zones_list(conn, zone_kind, std::cout);
+    } else if (*findings) {
+      ctl::findings_list(conn, findings_zone, findings_json, std::cout);
     }
   } catch (const MigrationError& e) {
     std::cerr << "timepoolctl: migration failed, nothing of it was applied: " << e.what() << "\n";
