@@ -1,10 +1,13 @@
-// The three journeys of the web site in headless Chromium (Debian's), end to end against the
-// real timepool-web: a volunteer adds a loopback server and sees its page; a vendor requests a
-// zone; an admin approves it and the vendor then sees the names to ship. Screenshots go to
-// $SHOTS. Run by run_e2e.py, which starts the database, chronyd and the site.
+// The journeys of the web site in headless Chromium (Debian's), end to end against the real
+// timepool-web: a volunteer adds a loopback server and sees its page; a vendor requests a zone;
+// an admin approves it and the vendor then sees the names to ship; a vendor whose fleet bursts
+// sees the finding first on the zone page with a chart whose burst is one minute wide, makes an
+// API token and a script reads the API with it. Screenshots go to $SHOTS. Run by run_e2e.py,
+// which starts the database, chronyd and the site and seeds the fleet's counts.
 'use strict';
 const { chromium } = require('playwright-core');
 const path = require('path');
+const http = require('http');
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS;
@@ -96,6 +99,91 @@ async function adminApproves(browser, zone) {
   await ctx.close();
 }
 
+// A script: plain HTTP with a bearer token, no browser and no cookies.
+function scriptGet(url, token) {
+  return new Promise((resolve, reject) => {
+    const headers = token ? { Authorization: 'Bearer ' + token } : {};
+    http.get(url, { headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    }).on('error', reject);
+  });
+}
+
+async function vendorSeesFindings(browser) {
+  const zone = process.env.FLEET_ZONE;
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+  const page = await ctx.newPage();
+  await page.goto(base + '/login');
+  await page.fill('input[name=email]', process.env.FLEET_EMAIL);
+  await page.fill('input[name=password]', process.env.FLEET_PASSWORD);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+  await page.goto(base + '/vendor');
+  const row = page.locator(`#my-requests tr[data-zone="${zone}"]`);
+  check((await row.locator('.finding-flag').count()) === 1, 'zone list flags the zone with findings');
+  await Promise.all([page.waitForNavigation(), row.locator('a').click()]);
+  check(page.url().endsWith('/vendor/' + process.env.FLEET_REQUEST), 'zone page opened');
+
+  // The finding and its fix first: above the charts, the names and the snippets, and on screen
+  // without scrolling.
+  const findings = await page.locator('#findings').boundingBox();
+  const chart = await page.locator('svg.chart').first().boundingBox();
+  const names = await page.locator('#names').boundingBox();
+  check(findings.y < chart.y && findings.y < names.y, 'findings come before charts and names');
+  check(findings.y < 800, 'findings are in the first screen');
+  const text = await page.textContent('#findings');
+  check(/every Sunday at 19:45-19:47 UTC your devices send \d+ times your normal load for 3 minutes/.test(text),
+        'the weekly finding names the 19:45-19:47 window');
+  check(/seen once, watching: on \w+ \d{4}-\d\d-\d\d at \d\d:\d\d UTC/.test(text),
+        'the first burst is shown at once, watched');
+  check(text.includes('Add a random delay before each query') && text.includes("Kiss-o'-Death"),
+        'the fix for an SNTP fleet: a random delay, respect Kiss-o\'-Death');
+
+  // The per-minute chart: the burst three hours ago is one minute wide, in pixels, both as the
+  // marked window and as the step line's peak.
+  const minuteChart = page.locator('svg.chart').first();
+  const geometry = await minuteChart.evaluate((svg) => {
+    const frame = svg.querySelector('rect.frame').getBoundingClientRect();
+    const marks = [...svg.querySelectorAll('rect.burst-mark')].map((r) => r.getBoundingClientRect().width);
+    const line = svg.querySelector('polyline.step');
+    const ctm = line.getScreenCTM();
+    const pts = [...line.points].map((p) => ({ x: p.x * ctm.a, y: p.y * ctm.d }));
+    let top = pts[0];
+    for (const p of pts) if (p.y < top.y) top = p;
+    const peak = pts.filter((p) => p.y === top.y).map((p) => p.x);
+    return { frame: frame.width, marks, peak: Math.max(...peak) - Math.min(...peak) };
+  });
+  const minute = geometry.frame / 1440;
+  check(geometry.marks.some((w) => Math.abs(w - minute) < minute * 0.1),
+        `a burst mark is one minute wide (${minute.toFixed(3)} px)`);
+  check(Math.abs(geometry.peak - minute) < minute * 0.1,
+        `the chart's peak is one minute wide (${geometry.peak.toFixed(3)} px), not hours`);
+  await shot(page, '10-vendor-findings');
+  await minuteChart.screenshot({ path: path.join(shots, '11-minute-chart.png') });
+
+  // A token for a script.
+  await page.fill('#token-form input[name=label]', 'fleet dashboard');
+  await Promise.all([page.waitForNavigation(), page.click('#token-form button[type=submit]')]);
+  const token = (await page.textContent('#new-token')).trim();
+  check(/^tpk_[0-9a-f]{64}$/.test(token), 'the token is shown once');
+  await shot(page, '12-token-created');
+  const api = await scriptGet(`${base}/api/zone/${zone}/findings`, token);
+  check(api.status === 200, 'a script reads the findings with the token');
+  const j = JSON.parse(api.body);
+  check(j.findings.some((f) => f.period === 'weekly' && f.window_minutes === 3),
+        'the API gives the weekly 3-minute finding');
+  const queries = await scriptGet(`${base}/api/zone/${zone}/queries?resolution=minute`, token);
+  check(queries.status === 200 && JSON.parse(queries.body).counts.some((c) => c[1] === 500),
+        'and the per-minute counts with the burst');
+  check((await scriptGet(`${base}/api/zone/${zone}/findings`)).status === 401,
+        'without the token the script gets 401');
+  await page.goto(base + '/vendor/' + process.env.FLEET_REQUEST);
+  check((await page.textContent('#tokens')).includes('fleet dashboard'), 'the token is listed');
+  check(!(await page.textContent('main')).includes(token), 'the token is not shown again');
+  await ctx.close();
+}
+
 (async () => {
   const browser = await chromium.launch({
     executablePath: '/usr/lib/chromium/chromium',
@@ -119,6 +207,7 @@ async function adminApproves(browser, zone) {
     check((await page.textContent('main')).includes('systemd-timesyncd'), 'vendor page has the snippets');
     await shot(page, '09-vendor-approved-names');
     await vendor.ctx.close();
+    await vendorSeesFindings(browser);
   } catch (e) {
     console.error(e);
     failed = true;
