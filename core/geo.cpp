@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -430,6 +431,11 @@ std::string MmdbGeoDb::description() const {
 }
 
 std::unique_ptr<GeoDb> open_geo_db(const std::string& mmdb_path, LoadReport* report) {
+  // A folder holds tor-geoipdb's two range files (a private copy unpacked from the package).
+  std::error_code ec;
+  if (!mmdb_path.empty() && std::filesystem::is_directory(mmdb_path, ec)) {
+    return RangeGeoDb::load(mmdb_path + "/geoip", mmdb_path + "/geoip6", report);
+  }
   if (!mmdb_path.empty()) return MmdbGeoDb::open(mmdb_path);
   return RangeGeoDb::load(RangeGeoDb::kDefaultV4Path, RangeGeoDb::kDefaultV6Path, report);
 }

@@ -154,7 +154,8 @@ class MmdbGeoDb final : public GeoDb {
   std::unique_ptr<Impl> impl_;
 };
 
-// The configured database: the .mmdb at `mmdb_path` when it is not empty, else the tor-geoipdb
+// The configured database: the .mmdb at `mmdb_path` when it is not empty (or, when it names a
+// folder, the tor-geoipdb range files `geoip` and `geoip6` in it), else the tor-geoipdb
 // ranges at their Debian paths. Throws GeoError. `report` is filled for the range tables only.
 std::unique_ptr<GeoDb> open_geo_db(const std::string& mmdb_path, LoadReport* report = nullptr);
 
