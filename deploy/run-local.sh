@@ -11,7 +11,9 @@
 #   deploy/run-local.sh psql      psql on the local database
 #
 # Running it again reuses the cluster, the admin and the monitor in var/. Environment:
-#   SKIP_INSTALL=1          do not run deploy/install-deps.sh
+#   SKIP_INSTALL=1          do not run deploy/install-deps.sh (it installs only what the pool
+#                           needs to build and run, starts and enables no service, and keeps
+#                           the host's time daemon: see its header)
 #   SKIP_BUILD=1            do not build (use what is in the build folder)
 #   TIMEPOOL_BUILD_DIR      build folder (default build/)
 #   TIMEPOOL_LOCAL_DNS      DNS listen address (default 127.0.0.1:5300)
@@ -124,18 +126,50 @@ for name in "${daemons[@]}"; do
 done
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-  echo "== installing missing packages (deploy/install-deps.sh)"
-  bash deploy/install-deps.sh
+  echo "== installing missing packages (deploy/install-deps.sh build run)"
+  bash deploy/install-deps.sh build run
 fi
+
+# Shows make's percentage as the build goes (one line on a terminal, every 10% otherwise).
+show_progress() {
+  local line pct last=-10
+  while IFS= read -r line; do
+    [[ $line =~ ^\[\ *([0-9]+)%\] ]] || continue
+    pct=${BASH_REMATCH[1]}
+    if [ -t 1 ]; then
+      printf '\r   %3d%%  %-70.70s' "$pct" "${line#*] }"
+    elif [ "$pct" -ge $((last + 10)) ]; then
+      echo "   $pct%"; last=$pct
+    fi
+  done
+  if [ -t 1 ]; then printf '\r%-80s\r' ''; fi
+}
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  echo "== building in $build (first time: several minutes)"
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMEPOOL_TESTS=OFF >/dev/null
-  cmake --build "$build" -j "$(nproc)" --target timepoolctl timepool-dns timepool-monitor timepool-web \
-    >"$build/run-local-build.log" 2>&1 || { tail -n 40 "$build/run-local-build.log" >&2; exit 1; }
+  built=1
+  for name in "${daemons[@]}"; do [ -x "$(binary_of "$name")" ] || built=0; done
+  if [ $built = 1 ]; then
+    echo "== building in $build (only what changed since the last build)"
+  else
+    echo "== building in $build (the first build takes several minutes; log in $build/run-local-build.log)"
+  fi
+  mkdir -p "$build"
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMEPOOL_TESTS=OFF >"$build/run-local-configure.log" 2>&1 \
+    || { tail -n 40 "$build/run-local-configure.log" >&2; exit 1; }
+  if ! cmake --build "$build" -j "$(nproc)" --target timepoolctl timepool-dns timepool-monitor timepool-web 2>&1 |
+       tee "$build/run-local-build.log" | show_progress; then
+    tail -n 40 "$build/run-local-build.log" >&2; exit 1
+  fi
+  echo "   built"
 fi
 for name in "${daemons[@]}"; do
   [ -x "$(binary_of "$name")" ] || { echo "$(binary_of "$name") is missing: build first" >&2; exit 1; }
 done
+# GeoIP ranges for locating clients: Debian's tor-geoipdb where installed, else the private
+# copy that install-deps.sh unpacked (no Tor daemon).
+geo_set=()
+if [ ! -r /usr/share/tor/geoip ] && [ -s "$var/private/geoip/geoip" ]; then
+  geo_set=(--set "dns.geo_mmdb=$var/private/geoip")
+fi
 
 mkdir -p "$run" "$logdir"
 chmod 0755 "$var" "$run"
@@ -238,7 +272,7 @@ on_signal() {
 }
 trap on_signal INT TERM
 start_daemon monitor
-start_daemon dns --set "dns.listen=$dns_listen"
+start_daemon dns --set "dns.listen=$dns_listen" "${geo_set[@]}"
 start_daemon web --set "web.port=$web_port"
 
 # Ready when DNS answers SOA and the web site its home page (up to 30 s).
@@ -256,6 +290,15 @@ for _ in $(seq 150); do
 done
 [ -n "$ready" ] || { echo "the pool did not come up in 30 s; logs in var/log" >&2; exit 1; }
 
+# What the newcomer should expect next, true on a second run too (scores are kept in var/pg).
+in_dns=$(sql "SELECT count(*) FROM eligible_servers" 2>/dev/null || echo 0)
+if [ "$started_volunteers" = 0 ]; then
+  dns_note="No volunteer servers: DNS answers with no addresses until servers are added."
+elif [ "$in_dns" -ge 4 ]; then
+  dns_note="$in_dns servers are in DNS now (their scores are kept from the last run); 127.0.0.15 never enters."
+else
+  dns_note="Healthy servers enter DNS after about 14 good probes (2-3 minutes); 127.0.0.15 never does."
+fi
 cat <<EOF
 
 The pool is running (logs in var/log/, state in var/):
@@ -265,7 +308,7 @@ The pool is running (logs in var/log/, state in var/):
   PostgreSQL        var/pg (deploy/run-local.sh psql)
   volunteers        $started_volunteers chronyd servers on 127.0.0.11-15 (127.0.0.15 is 5 s wrong)
 
-Healthy servers enter DNS after about 14 good probes (2-3 minutes); 127.0.0.15 never does.
+$dns_note
 Try:
   dig @$dns_host -p $dns_port $apex                # the global pool
   dig @$dns_host -p $dns_port 2.$apex              # a numbered name

@@ -21,7 +21,7 @@ fuzz_build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 started=$(date +%s)
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-  bash deploy/install-deps.sh
+  bash deploy/install-deps.sh build run test
 fi
 
 status=0
