@@ -102,6 +102,7 @@ void Daemon::start() {
   wo.batch_max = settings_.batch_max;
   wo.batch_interval = settings_.batch_interval;
   wo.refresh = settings_.refresh;
+  wo.probe_log_retention_days = settings_.probe_log_retention_days;
   writer_ = std::make_unique<Writer>(conninfo_, monitor_id_, queue_, metrics_, wo,
                                      [this](pg::Connection& c) { refresh(c); });
   writer_->start();

@@ -50,6 +50,8 @@ Settings read_settings(const config::Document& doc, bool need_key) {
                           "' is not ADDRESS:PORT or [IPV6]:PORT (or \"\" to turn it off)");
     }
   }
+  r.probe_log_retention_days =
+      static_cast<int>(s.get_int("probe_log_retention_days", 90, 0, 36500));
   return r;
 }
 
@@ -77,6 +79,7 @@ std::string restart_only_changes(const Settings& a, const Settings& b) {
   note(a.rate_backoff_max != b.rate_backoff_max, "rate_backoff_max");
   note(a.queue_max != b.queue_max, "queue_max");
   note(a.metrics_listen != b.metrics_listen, "metrics_listen");
+  note(a.probe_log_retention_days != b.probe_log_retention_days, "probe_log_retention_days");
   return out;
 }
 

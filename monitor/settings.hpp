@@ -40,6 +40,9 @@ struct Settings {
   // Prometheus /metrics: "ADDRESS:PORT" or "[IPV6]:PORT" (port 0: any free one); the key set
   // to "" disables it (nullopt).
   std::optional<net::Endpoint> metrics_listen = net::Endpoint::parse("127.0.0.1:9124");
+  // The probe log keeps this many days (whole daily partitions are dropped, with no DELETE);
+  // 0 keeps everything.
+  int probe_log_retention_days = 90;
 };
 
 // What a SIGHUP may change while the daemon runs; everything else needs a restart.

@@ -90,6 +90,24 @@ bool Writer::write_due(pg::Connection& conn) {
   return queue_.size() >= batch_max;
 }
 
+// Retention: whole daily partitions older than the configured days go (no DELETE, no bloat).
+// Several monitors may race to drop the same day; the loser only logs it.
+void Writer::drop_old_partitions(pg::Connection& conn) {
+  if (opts_.probe_log_retention_days <= 0) return;
+  try {
+    auto n = conn.exec("SELECT probe_log_drop_before(current_date - $1::integer)",
+                       opts_.probe_log_retention_days)
+                 .get<int64_t>(0, 0);
+    if (n > 0) {
+      log::get("monitor")->info("probe log: dropped {} daily partitions older than {} days", n,
+                                opts_.probe_log_retention_days);
+    }
+  } catch (const pg::Error& e) {
+    if (e.is_connection()) throw;
+    log::get("monitor")->warn("probe log retention: {}", e.what());
+  }
+}
+
 void Writer::turn(pg::Connection& conn) {
   const auto now = SteadyClock::now();
   if (refresh_ && now >= next_refresh_ && !draining_.load()) {
@@ -99,6 +117,7 @@ void Writer::turn(pg::Connection& conn) {
   if (now >= next_partitions_) {
     // Daily partitions of the probe log for today and the next days.
     conn.exec("SELECT probe_log_ensure_partitions(current_date, 3)");
+    drop_old_partitions(conn);
     next_partitions_ = now + 6h;
   }
   if (write_due(conn)) return;

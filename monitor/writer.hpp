@@ -28,6 +28,7 @@ struct WriterOptions {
   std::chrono::milliseconds refresh{30000};
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{30000};
+  int probe_log_retention_days = 0;  // 0: keep the whole probe log
 };
 
 class Writer {
@@ -52,6 +53,8 @@ class Writer {
   void turn(pg::Connection& conn);
   // Writes one batch if one is due; true when more are waiting at once.
   bool write_due(pg::Connection& conn);
+  // Drops the probe log's daily partitions older than the retention (opts_).
+  void drop_old_partitions(pg::Connection& conn);
 
   std::string conninfo_;
   int monitor_id_;
