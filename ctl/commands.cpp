@@ -5,44 +5,9 @@
 #include <ostream>
 
 #include "core/password.hpp"
+#include "ctl/listing.hpp"
 
 namespace timepool::ctl {
-namespace {
-
-std::string score_text(double score) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", score);
-  return buf;
-}
-
-std::string or_dash(const std::optional<std::string>& s) { return s && !s->empty() ? *s : "-"; }
-
-}  // namespace
-
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width(header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      width[i] = std::max(width[i], row[i].size());
-    }
-  };
-  measure(header);
-  for (const auto& r : rows) measure(r);
-  std::string out;
-  auto emit = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    out += line + "\n";
-  };
-  emit(header);
-  for (const auto& r : rows) emit(r);
-  return out;
-}
-
 MigrateReport migrate(pg::Connection& conn, const std::vector<Migration>& all, std::ostream& out) {
   auto report = timepool::migrate(conn, all);
   for (const auto& name : report.already) out << "already " << name << "\n";
@@ -107,20 +72,20 @@ void monitor_add(pg::Connection& conn, const std::string& name, const std::strin
       << "(shown only now: put it in the monitor's configuration as monitor.key)\n";
 }
 
-void monitor_list(pg::Connection& conn, std::ostream& out) {
+void monitor_list(pg::Connection& conn, bool json, std::ostream& out) {
   auto r = conn.exec(
       "SELECT m.name, m.status, m.location, "
       "       to_char(m.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS last_seen, "
       "       (SELECT count(*) FROM server_scores s WHERE s.monitor_id = m.id) AS servers "
       "FROM monitors m ORDER BY m.name");
-  std::vector<std::vector<std::string>> rows;
-  for (int i = 0; i < r.rows(); ++i) {
-    rows.push_back({r.get<std::string>(i, "name"), r.get<std::string>(i, "status"),
-                    or_dash(r.get<std::optional<std::string>>(i, "location")),
-                    or_dash(r.get<std::optional<std::string>>(i, "last_seen")),
-                    std::to_string(r.get<int64_t>(i, "servers"))});
-  }
-  out << format_table({"NAME", "STATUS", "LOCATION", "LAST SEEN (UTC)", "SERVERS"}, rows);
+  print_listing(read_listing(r,
+                             {{"NAME", "name"},
+                              {"STATUS", "status"},
+                              {"LOCATION", "location"},
+                              {"LAST SEEN (UTC)", "last_seen"},
+                              {"SERVERS", "servers", ColumnType::Int}},
+                             "monitors"),
+                json, out);
 }
 
 void monitor_set_status(pg::Connection& conn, const std::string& name, const std::string& status,
@@ -134,52 +99,11 @@ void monitor_set_status(pg::Connection& conn, const std::string& name, const std
   out << "monitor " << name << " is now " << status << "\n";
 }
 
-void servers_list(pg::Connection& conn, std::ostream& out) {
-  auto r = conn.exec(
-      "SELECT host(s.address) AS address, a.email AS owner, s.netspeed, s.country, s.score, "
-      "       EXISTS (SELECT 1 FROM eligible_servers e WHERE e.id = s.id) AS in_dns, "
-      "       s.deletion_on::text AS deletion_on, s.disabled_at IS NOT NULL AS disabled "
-      "FROM servers s LEFT JOIN accounts a ON a.id = s.owner_id "
-      "WHERE s.deleted_at IS NULL ORDER BY family(s.address), s.address");
-  std::vector<std::vector<std::string>> rows;
-  for (int i = 0; i < r.rows(); ++i) {
-    std::string note;
-    if (r.get<bool>(i, "disabled")) note = "disabled";
-    if (auto d = r.get<std::optional<std::string>>(i, "deletion_on")) note = "deleted on " + *d;
-    rows.push_back({r.get<std::string>(i, "address"),
-                    or_dash(r.get<std::optional<std::string>>(i, "owner")),
-                    std::to_string(r.get<int64_t>(i, "netspeed")),
-                    r.get<std::string>(i, "country"), score_text(r.get<double>(i, "score")),
-                    r.get<bool>(i, "in_dns") ? "yes" : "no", note.empty() ? "-" : note});
-  }
-  out << format_table({"ADDRESS", "OWNER", "NETSPEED", "COUNTRY", "SCORE", "IN DNS", "NOTE"},
-                      rows);
-  out << r.rows() << " servers\n";
-}
-
-void zones_list(pg::Connection& conn, const std::string& kind, std::ostream& out) {
-  if (!kind.empty() &&
-      std::find(kZoneKinds.begin(), kZoneKinds.end(), kind) == kZoneKinds.end()) {
-    throw Error("unknown zone kind " + kind + " (global, continent, country, vendor)");
-  }
-  // An alias (uk) answers with its target's servers (gb), so it counts those.
-  auto r = conn.exec(
-      "SELECT z.name, z.kind, p.name AS parent, t.name AS alias_of, "
-      "       (SELECT count(*) FROM server_zones sz JOIN eligible_servers e "
-      "          ON e.id = sz.server_id WHERE sz.zone_id = coalesce(z.alias_of, z.id)) AS servers "
-      "FROM zones z LEFT JOIN zones p ON p.id = z.parent_id LEFT JOIN zones t ON t.id = z.alias_of "
-      "WHERE $1 = '' OR z.kind = $1 "
-      "ORDER BY array_position(ARRAY['global','continent','country','vendor'], z.kind), z.name",
-      kind);
-  std::vector<std::vector<std::string>> rows;
-  for (int i = 0; i < r.rows(); ++i) {
-    rows.push_back({r.get<std::string>(i, "name"), r.get<std::string>(i, "kind"),
-                    or_dash(r.get<std::optional<std::string>>(i, "parent")),
-                    or_dash(r.get<std::optional<std::string>>(i, "alias_of")),
-                    std::to_string(r.get<int64_t>(i, "servers"))});
-  }
-  out << format_table({"ZONE", "KIND", "PARENT", "ALIAS OF", "SERVERS IN DNS"}, rows);
-  out << r.rows() << " zones\n";
+void probe_log_prune(pg::Connection& conn, int days, std::ostream& out) {
+  if (days < 1) throw Error("--days must be 1 or more");
+  auto n = conn.exec("SELECT probe_log_drop_before(current_date - $1::integer)", days)
+               .get<int64_t>(0, 0);
+  out << "dropped " << n << " daily probe-log partitions older than " << days << " days\n";
 }
 
 }  // namespace timepool::ctl

@@ -11,6 +11,7 @@
 
 #include "core/migrate.hpp"
 #include "core/pg.hpp"
+#include "ctl/listing.hpp"  // format_table, for the list commands
 
 namespace timepool::ctl {
 
@@ -29,6 +30,8 @@ inline constexpr int kExitConfig = 4;     // bad configuration
 inline const std::vector<std::string> kMonitorStatuses = {"pending", "testing", "active",
                                                           "paused"};
 inline const std::vector<std::string> kZoneKinds = {"global", "continent", "country", "vendor"};
+inline const std::vector<std::string> kRoles = {"volunteer", "vendor", "admin"};
+inline const std::vector<std::string> kVendorStatuses = {"new", "pending", "approved", "rejected"};
 
 // Applies pending migrations; prints one line per migration ("applied X" / "already X").
 MigrateReport migrate(pg::Connection& conn, const std::vector<Migration>& all, std::ostream& out);
@@ -41,17 +44,65 @@ void create_admin(pg::Connection& conn, const std::string& email,
 // Registers a monitor and prints its key once (only the key's SHA-256 is stored).
 void monitor_add(pg::Connection& conn, const std::string& name, const std::string& status,
                  std::ostream& out);
-void monitor_list(pg::Connection& conn, std::ostream& out);
+void monitor_list(pg::Connection& conn, bool json, std::ostream& out);
 void monitor_set_status(pg::Connection& conn, const std::string& name, const std::string& status,
                         std::ostream& out);
 
+// --- servers (ctl/servers.cpp) --------------------------------------------------------------
+struct ServerAdd {
+  std::string address;
+  std::string owner;    // email; "" for none
+  std::string country;  // ISO code; "" looks it up in the GeoIP ranges
+  int netspeed = 1500;
+  bool allow_loopback = false;  // for local runs and tests on 127.0.0.x
+};
 // Every server not yet deleted: address, owner, netspeed, country, score, in DNS or not.
-void servers_list(pg::Connection& conn, std::ostream& out);
-// Every zone (or those of one kind): name, kind, parent, alias, servers in DNS.
-void zones_list(pg::Connection& conn, const std::string& kind, std::ostream& out);
+void servers_list(pg::Connection& conn, bool json, std::ostream& out);
+void server_add(pg::Connection& conn, const ServerAdd& a, std::ostream& out);
+// Without `on`: deleted now (history kept). With a date: leaves DNS now, deleted on that date.
+void server_remove(pg::Connection& conn, const std::string& address,
+                   const std::optional<std::string>& on, std::ostream& out);
+void server_set_disabled(pg::Connection& conn, const std::string& address, bool disabled,
+                         std::ostream& out);
+void server_set_netspeed(pg::Connection& conn, const std::string& address, int kbits,
+                         std::ostream& out);
+void server_set_country(pg::Connection& conn, const std::string& address, const std::string& code,
+                        std::ostream& out);
 
-// Left-aligned columns separated by two spaces, with a header row; for the list commands.
-std::string format_table(const std::vector<std::string>& header,
-                         const std::vector<std::vector<std::string>>& rows);
+// --- zones (ctl/zones.cpp) ------------------------------------------------------------------
+struct ZoneAdd {
+  std::string name;
+  std::string kind = "country";  // country or vendor
+  std::string continent;         // country: its continent
+  std::string alias_of;          // country: answer with this country's servers
+  std::string description;
+  std::string organization, contact;  // vendor
+  std::string client = "both";        // vendor: ntp, sntp, both
+  int devices = 500;                  // vendor: how many devices (500 .. 100000000)
+};
+// Every zone (or those of one kind, or only those with servers): name, kind, parent, alias and
+// the servers it answers with (a vendor zone: the global zone's).
+void zones_list(pg::Connection& conn, const std::string& kind, bool nonempty, bool json,
+                std::ostream& out);
+void zone_add(pg::Connection& conn, const ZoneAdd& z, std::ostream& out);
+
+// --- vendor requests (ctl/vendors.cpp) ------------------------------------------------------
+void vendors_list(pg::Connection& conn, const std::string& status, bool json, std::ostream& out);
+void vendor_approve(pg::Connection& conn, const std::string& name, std::ostream& out);
+void vendor_reject(pg::Connection& conn, const std::string& name, const std::string& reason,
+                   std::ostream& out);
+
+// --- accounts (ctl/accounts.cpp) ------------------------------------------------------------
+void accounts_list(pg::Connection& conn, const std::string& role, bool json, std::ostream& out);
+// Disabling logs the account out everywhere; its servers leave DNS (eligible_servers).
+void account_set_disabled(pg::Connection& conn, const std::string& email, bool disabled,
+                          std::ostream& out);
+// Without `password` a strong one is generated and printed once. Logs out every session.
+void account_password_reset(pg::Connection& conn, const std::string& email,
+                            const std::optional<std::string>& password, std::ostream& out);
+
+// --- probe log (ctl/commands.cpp) -----------------------------------------------------------
+// Drops the probe log's daily partitions older than `days` days; prints how many.
+void probe_log_prune(pg::Connection& conn, int days, std::ostream& out);
 
 }  // namespace timepool::ctl

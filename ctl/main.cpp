@@ -1,4 +1,5 @@
 // timepoolctl: the operator's command line. Wires CLI11 to the functions of ctl/commands.
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -18,7 +19,9 @@ namespace {
 
 using namespace timepool;
 
-constexpr const char* kFooter = R"(Configuration: the [database] and [log] sections of the shared TOML file
+constexpr const char* kFooter = R"(Every list command takes --json: an array of objects, one per row, for scripts.
+
+Configuration: the [database] and [log] sections of the shared TOML file
 (-c), overridden by environment variables TIMEPOOL_<SECTION>_<KEY> (for example
 TIMEPOOL_DATABASE_CONNINFO), overridden by --set section.key=value. With no
 database.conninfo, libpq's defaults and the PG* environment variables apply.
@@ -34,120 +37,209 @@ std::string read_password_line() {
   return line;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{
-      "timepoolctl: operate a timepool installation: apply the database schema, create admin "
-      "accounts, register monitors, list servers and zones.",
-      "timepoolctl"};
-  app.footer(kFooter);
-  app.set_version_flag("--version", std::string(version()));
-  app.require_subcommand(1);
-  app.fallthrough();  // global flags may also follow the subcommand
-
+// Everything the command line can set; the actions read it after parsing.
+struct Args {
   std::string config_path;
   std::vector<std::string> sets;
-  app.add_option("-c,--config", config_path, "TOML configuration file (shared by all programs)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--set", sets, "Override one setting: section.key=value (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("SECTION.KEY=VALUE");
+  bool json = false;
+  std::string name, email, status, vendor_status, kind, reason, address, country, role;
+  std::optional<std::string> on;
+  bool password_stdin = false, nonempty = false;
+  int netspeed = 0, days = 0;
+  ctl::ServerAdd server;
+  ctl::ZoneAdd zone;
+};
 
+using Action = std::function<void(pg::Connection&)>;
+using Actions = std::vector<std::pair<CLI::App*, Action>>;
+
+void add_admin_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* migrate = app.add_subcommand(
       "migrate", "Apply the pending schema migrations (each in its own transaction); running it "
                  "again does nothing.");
-
-  std::string email;
-  bool password_stdin = false;
+  acts.emplace_back(migrate, [](pg::Connection& c) {
+    ctl::migrate(c, schema::embedded_migrations(), std::cout);
+  });
   auto* admin = app.add_subcommand(
       "create-admin", "Create an admin account. Prints a generated strong password once, unless "
                       "--password-stdin gives one.");
-  admin->add_option("EMAIL", email, "Email address (the login name)")->required();
-  admin->add_flag("--password-stdin", password_stdin,
+  admin->add_option("EMAIL", a.email, "Email address (the login name)")->required();
+  admin->add_flag("--password-stdin", a.password_stdin,
                   "Read the password from the first line of stdin (10 to 1000 characters)");
+  acts.emplace_back(admin, [&a](pg::Connection& c) {
+    std::optional<std::string> pw;
+    if (a.password_stdin) pw = read_password_line();
+    ctl::create_admin(c, a.email, pw, std::cout);
+  });
+  auto* prune = app.add_subcommand("probe-log", "The probe log's retention.")
+                    ->require_subcommand(1)
+                    ->add_subcommand("prune", "Drop the probe log's days older than --days now "
+                                              "(timepool-monitor does it daily by itself, see "
+                                              "monitor.probe_log_retention_days).");
+  prune->add_option("--days", a.days, "Keep this many days")->required()->check(CLI::Range(1, 100000));
+  acts.emplace_back(prune, [&a](pg::Connection& c) { ctl::probe_log_prune(c, a.days, std::cout); });
+}
 
+void add_monitor_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* monitor = app.add_subcommand("monitor", "Manage the monitors that probe the servers.");
+  monitor->alias("monitors");
   monitor->require_subcommand(1);
-  std::string monitor_name;
-  std::string monitor_status = "pending";
-  auto* mon_add = monitor->add_subcommand(
+  a.status = "pending";
+  auto* add = monitor->add_subcommand(
       "add", "Register a monitor; prints its key once (only the key's hash is stored).");
-  mon_add->add_option("NAME", monitor_name, "Monitor name (lower-case letters, digits, . _ -)")
-      ->required();
-  mon_add->add_option("--status", monitor_status, "Initial status")
+  add->add_option("NAME", a.name, "Monitor name (lower-case letters, digits, . _ -)")->required();
+  add->add_option("--status", a.status, "Initial status")
       ->capture_default_str()
       ->check(CLI::IsMember(ctl::kMonitorStatuses));
-  auto* mon_list = monitor->add_subcommand("list", "List monitors with status and last contact.");
-  auto* mon_status = monitor->add_subcommand(
+  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::monitor_add(c, a.name, a.status, std::cout); });
+  auto* list = monitor->add_subcommand("list", "List monitors with status and last contact.");
+  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::monitor_list(c, a.json, std::cout); });
+  auto* set = monitor->add_subcommand(
       "set-status", "Change a monitor's status: testing (probes, not counted), active (counted), "
                     "paused (may not run), pending.");
-  std::string new_status;
-  mon_status->add_option("NAME", monitor_name, "Monitor name")->required();
-  mon_status->add_option("STATUS", new_status, "New status")
-      ->required()
-      ->check(CLI::IsMember(ctl::kMonitorStatuses));
+  set->add_option("NAME", a.name, "Monitor name")->required();
+  set->add_option("STATUS", a.reason, "New status")->required()->check(CLI::IsMember(ctl::kMonitorStatuses));
+  acts.emplace_back(set, [&a](pg::Connection& c) {
+    ctl::monitor_set_status(c, a.name, a.reason, std::cout);
+  });
+}
 
-  auto* servers = app.add_subcommand("servers", "Inspect the volunteer servers.");
+void add_server_commands(CLI::App& app, Args& a, Actions& acts) {
+  auto* servers = app.add_subcommand("servers", "Manage the volunteer servers.");
   servers->require_subcommand(1);
-  auto* servers_list = servers->add_subcommand(
+  auto* list = servers->add_subcommand(
       "list", "List servers: address, owner, netspeed, country, pool score, whether in DNS.");
+  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::servers_list(c, a.json, std::cout); });
 
-  auto* zones = app.add_subcommand("zones", "Inspect the DNS zones.");
+  auto* add = servers->add_subcommand(
+      "add", "Add a server to the pool (no test probe: the monitors score it from now on).");
+  add->add_option("ADDRESS", a.server.address, "IPv4 or IPv6 address")->required();
+  add->add_option("--owner", a.server.owner, "Email of the owning account");
+  add->add_option("--country", a.server.country, "Country code (default: from the GeoIP ranges)");
+  add->add_option("--netspeed", a.server.netspeed, "Weight in DNS answers, kbit/s")->capture_default_str();
+  add->add_flag("--allow-loopback", a.server.allow_loopback,
+                "Accept 127.0.0.0/8 and ::1 (local runs and tests only)");
+  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::server_add(c, a.server, std::cout); });
+
+  auto* remove = servers->add_subcommand(
+      "remove", "Remove a server now (its history stays), or with --on leave DNS now and be "
+                "deleted on that date.");
+  remove->add_option("ADDRESS", a.address, "Server address")->required();
+  remove->add_option("--on", a.on, "Deletion date YYYY-MM-DD");
+  acts.emplace_back(remove, [&a](pg::Connection& c) { ctl::server_remove(c, a.address, a.on, std::cout); });
+
+  for (bool disable : {true, false}) {
+    auto* cmd = servers->add_subcommand(
+        disable ? "disable" : "enable",
+        disable ? "Take a server out of DNS and stop probing it." : "Undo 'disable'.");
+    cmd->add_option("ADDRESS", a.address, "Server address")->required();
+    acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
+      ctl::server_set_disabled(c, a.address, disable, std::cout);
+    });
+  }
+  auto* speed = servers->add_subcommand("netspeed", "Set a server's netspeed (its weight), kbit/s; 0: monitoring only.");
+  speed->add_option("ADDRESS", a.address, "Server address")->required();
+  speed->add_option("KBITS", a.netspeed, "One of the offered netspeeds")->required();
+  acts.emplace_back(speed, [&a](pg::Connection& c) {
+    ctl::server_set_netspeed(c, a.address, a.netspeed, std::cout);
+  });
+  auto* country = servers->add_subcommand("country", "Override a server's country (GeoIP was wrong).");
+  country->add_option("ADDRESS", a.address, "Server address")->required();
+  country->add_option("CODE", a.country, "ISO 3166 country code")->required();
+  acts.emplace_back(country, [&a](pg::Connection& c) {
+    ctl::server_set_country(c, a.address, a.country, std::cout);
+  });
+}
+
+void add_zone_commands(CLI::App& app, Args& a, Actions& acts) {
+  auto* zones = app.add_subcommand("zones", "Manage the DNS zones.");
   zones->require_subcommand(1);
-  std::string zone_kind;
-  auto* zones_list = zones->add_subcommand(
-      "list", "List zones: name, kind, parent, alias target, servers in DNS.");
-  zones_list->add_option("--kind", zone_kind, "Only zones of this kind")
-      ->check(CLI::IsMember(ctl::kZoneKinds));
+  auto* list = zones->add_subcommand(
+      "list", "List zones: name, kind, parent, alias target, and the servers each answers with.");
+  list->add_option("--kind", a.kind, "Only zones of this kind")->check(CLI::IsMember(ctl::kZoneKinds));
+  list->add_flag("--nonempty", a.nonempty, "Only zones with servers in DNS");
+  acts.emplace_back(list, [&a](pg::Connection& c) {
+    ctl::zones_list(c, a.kind, a.nonempty, a.json, std::cout);
+  });
+  auto* add = zones->add_subcommand(
+      "add", "Add a country zone (--continent), a country alias (--alias-of) or a vendor zone "
+             "that is live at once (--kind vendor --organization --contact).");
+  auto& z = a.zone;
+  add->add_option("NAME", z.name, "Zone name (the label under the pool's apex)")->required();
+  add->add_option("--kind", z.kind, "country or vendor")->capture_default_str()
+      ->check(CLI::IsMember({"country", "vendor"}));
+  add->add_option("--continent", z.continent, "country: its continent (europe, asia, ...)");
+  add->add_option("--alias-of", z.alias_of, "country: answer with this country's servers");
+  add->add_option("--description", z.description, "Description");
+  add->add_option("--organization", z.organization, "vendor: the organization");
+  add->add_option("--contact", z.contact, "vendor: contact (email)");
+  add->add_option("--client", z.client, "vendor: ntp (0-3.NAME), sntp (NAME) or both")
+      ->capture_default_str()->check(CLI::IsMember({"ntp", "sntp", "both"}));
+  add->add_option("--devices", z.devices, "vendor: number of devices")->capture_default_str()
+      ->check(CLI::Range(500, 100000000));
+  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::zone_add(c, a.zone, std::cout); });
+}
 
-  std::string findings_zone;
-  bool findings_json = false;
+void add_vendor_commands(CLI::App& app, Args& a, Actions& acts) {
+  auto* vendors = app.add_subcommand("vendors", "Decide vendor zone requests.");
+  vendors->require_subcommand(1);
+  auto* list = vendors->add_subcommand("list", "List vendor zone requests (all, or --status).");
+  list->add_option("--status", a.vendor_status, "Only requests in this state")
+      ->check(CLI::IsMember(ctl::kVendorStatuses));
+  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::vendors_list(c, a.vendor_status, a.json, std::cout); });
+  auto* approve = vendors->add_subcommand("approve", "Approve a request: its zone is live in DNS at once.");
+  approve->add_option("NAME", a.name, "The requested zone name")->required();
+  acts.emplace_back(approve, [&a](pg::Connection& c) { ctl::vendor_approve(c, a.name, std::cout); });
+  auto* reject = vendors->add_subcommand("reject", "Reject a request, with a reason the vendor sees.");
+  reject->add_option("NAME", a.name, "The requested zone name")->required();
+  reject->add_option("--reason", a.reason, "Why (shown to the vendor)")->required();
+  acts.emplace_back(reject, [&a](pg::Connection& c) {
+    ctl::vendor_reject(c, a.name, a.reason, std::cout);
+  });
+}
+
+void add_account_commands(CLI::App& app, Args& a, Actions& acts) {
+  auto* accounts = app.add_subcommand("accounts", "Manage the accounts of volunteers, vendors and admins.");
+  accounts->require_subcommand(1);
+  auto* list = accounts->add_subcommand("list", "List accounts (all, or --role).");
+  list->add_option("--role", a.role, "Only accounts with this role")->check(CLI::IsMember(ctl::kRoles));
+  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::accounts_list(c, a.role, a.json, std::cout); });
+  for (bool disable : {true, false}) {
+    auto* cmd = accounts->add_subcommand(
+        disable ? "disable" : "enable",
+        disable ? "Lock an account: logged out, may not log in, its servers leave DNS."
+                : "Undo 'disable'.");
+    cmd->add_option("EMAIL", a.email, "The account's email")->required();
+    acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
+      ctl::account_set_disabled(c, a.email, disable, std::cout);
+    });
+  }
+  auto* reset = accounts->add_subcommand(
+      "password-reset", "Set a new password (printed once, or --password-stdin) and log the "
+                        "account out everywhere.");
+  reset->add_option("EMAIL", a.email, "The account's email")->required();
+  reset->add_flag("--password-stdin", a.password_stdin, "Read the new password from stdin");
+  acts.emplace_back(reset, [&a](pg::Connection& c) {
+    std::optional<std::string> pw;
+    if (a.password_stdin) pw = read_password_line();
+    ctl::account_password_reset(c, a.email, pw, std::cout);
+  });
+}
+
+void add_findings_command(CLI::App& app, Args& a, Actions& acts) {
   auto* findings = app.add_subcommand(
       "findings", "List the synchronized bursts timepool-web found in the zones' DNS load.");
-  findings->add_option("--zone", findings_zone, "Only this zone");
-  findings->add_flag("--json", findings_json, "JSON instead of a table");
+  findings->add_option("--zone", a.name, "Only this zone");
+  acts.emplace_back(findings, [&a](pg::Connection& c) {
+    ctl::findings_list(c, a.name, a.json, std::cout);
+  });
+}
 
+// Runs the chosen action; maps failures to the documented exit statuses.
+int run(const Action& action, const std::string& conninfo) {
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? ctl::kExitOk : ctl::kExitUsage;
-  }
-
-  config::DatabaseConfig db_cfg;
-  try {
-    auto doc = config::Document::load(config_path, sets);
-    db_cfg = config::read_database(doc);
-    auto log_cfg = config::read_log(doc);
-    doc.check_unknown({"database", "log"});
-    log::setup(log_cfg);
-  } catch (const config::Error& e) {
-    std::cerr << "timepoolctl: configuration: " << e.what() << "\n";
-    return ctl::kExitConfig;
-  }
-
-  try {
-    std::optional<std::string> password;
-    if (*admin && password_stdin) password = read_password_line();
-    auto conn = pg::Connection::open(db_cfg.conninfo);
-    if (*migrate) {
-      ctl::migrate(conn, schema::embedded_migrations(), std::cout);
-    } else if (*admin) {
-      ctl::create_admin(conn, email, password, std::cout);
-    } else if (*mon_add) {
-      ctl::monitor_add(conn, monitor_name, monitor_status, std::cout);
-    } else if (*mon_list) {
-      ctl::monitor_list(conn, std::cout);
-    } else if (*mon_status) {
-      ctl::monitor_set_status(conn, monitor_name, new_status, std::cout);
-    } else if (*servers_list) {
-      ctl::servers_list(conn, std::cout);
-    } else if (*zones_list) {
-      ctl::zones_list(conn, zone_kind, std::cout);
-    } else if (*findings) {
-      ctl::findings_list(conn, findings_zone, findings_json, std::cout);
-    }
+    auto conn = pg::Connection::open(conninfo);
+    action(conn);
   } catch (const MigrationError& e) {
     std::cerr << "timepoolctl: migration failed, nothing of it was applied: " << e.what() << "\n";
     return ctl::kExitFailed;
@@ -157,14 +249,65 @@ int main(int argc, char** argv) {
                 << "\n(check database.conninfo or the PG* environment variables)\n";
       return ctl::kExitDatabase;
     }
+    if (e.sqlstate() == "42P01" || e.sqlstate() == "42883") {
+      std::cerr << "timepoolctl: the database has no timepool schema yet: run 'timepoolctl "
+                   "migrate' first (" << e.what() << ")\n";
+      return ctl::kExitFailed;
+    }
     std::cerr << "timepoolctl: database error: " << e.what() << "\n";
-    return ctl::kExitFailed;
-  } catch (const ctl::Error& e) {
-    std::cerr << "timepoolctl: " << e.what() << "\n";
     return ctl::kExitFailed;
   } catch (const std::exception& e) {
     std::cerr << "timepoolctl: " << e.what() << "\n";
     return ctl::kExitFailed;
   }
   return ctl::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"timepoolctl: operate a timepool installation: apply the database schema, manage "
+               "servers, zones, vendor requests, accounts and monitors.",
+               "timepoolctl"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string(version()));
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags may also follow the subcommand
+  Args a;
+  app.add_option("-c,--config", a.config_path, "TOML configuration file (shared by all programs)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", a.sets, "Override one setting: section.key=value (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("SECTION.KEY=VALUE");
+  app.add_flag("--json", a.json, "List commands: print JSON (an array of objects) instead of a table");
+  Actions acts;
+  add_admin_commands(app, a, acts);
+  add_monitor_commands(app, a, acts);
+  add_server_commands(app, a, acts);
+  add_zone_commands(app, a, acts);
+  add_vendor_commands(app, a, acts);
+  add_account_commands(app, a, acts);
+  add_findings_command(app, a, acts);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? ctl::kExitOk : ctl::kExitUsage;
+  }
+
+  config::DatabaseConfig db_cfg;
+  try {
+    auto doc = config::Document::load(a.config_path, a.sets);
+    db_cfg = config::read_database(doc);
+    auto log_cfg = config::read_log(doc);
+    doc.check_unknown({"database", "log"});
+    log::setup(log_cfg);
+  } catch (const config::Error& e) {
+    std::cerr << "timepoolctl: configuration: " << e.what() << "\n";
+    return ctl::kExitConfig;
+  }
+  for (const auto& [cmd, action] : acts) {
+    if (cmd->parsed()) return run(action, db_cfg.conninfo);
+  }
+  return ctl::kExitUsage;
 }

@@ -8,43 +8,15 @@
 #include "core/password.hpp"
 #include "tests/support/pg_test_db.hpp"
 #include "tests/support/process.hpp"
+#include "tests/integration/ctl/ctl_run.hpp"
 
 using Catch::Matchers::Contains;
 using timepool::test::RunResult;
 using timepool::test::TestDb;
 
-namespace {
-
-std::string ctl_binary() {
-  const char* dir = std::getenv("TIMEPOOL_BINARY_DIR");
-  REQUIRE(dir);
-  return std::string(dir) + "/ctl/timepoolctl";
-}
-
-// Runs timepoolctl against `db` with `args`, optional stdin and extra environment.
-RunResult ctl(const TestDb& db, std::vector<std::string> args,
-              std::optional<std::string> stdin_text = std::nullopt,
-              std::vector<std::string> env = {}) {
-  std::vector<std::string> argv = {ctl_binary(), "--set", "database.conninfo=" + db.conninfo(),
-                                   "--set", "log.level=warn"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  timepool::test::ProcessOptions opts;
-  opts.stdin_text = std::move(stdin_text);
-  opts.env = std::move(env);
-  auto r = timepool::test::run(argv, opts, std::chrono::seconds(60));
-  UNSCOPED_INFO("timepoolctl " << args.front() << ": " << r.status.describe() << "\nstdout:\n"
-                               << r.out << "stderr:\n" << r.err);
-  return r;
-}
-
-// The value after "label: " on its own line of `text` ("" if absent).
-std::string field(const std::string& text, const std::string& label) {
-  std::smatch m;
-  if (std::regex_search(text, m, std::regex("(^|\n)" + label + ": ([^\n]*)"))) return m[2];
-  return "";
-}
-
-}  // namespace
+using ctltest::ctl;
+using ctltest::ctl_binary;
+using ctltest::field;
 
 TEST_CASE("timepoolctl migrate applies everything once, then nothing", "[migrate]") {
   TestDb db(false);
