@@ -29,6 +29,9 @@ DNS = os.path.join(BIN, "server", "timepool-dns")
 WEB = os.path.join(BIN, "web", "timepool-web")
 MONITOR = os.path.join(BIN, "monitor", "timepool-monitor")
 SKIP_CODE = 77
+# Deadlines scale by this factor: the ThreadSanitizer pass of deploy/test.sh runs the same tests
+# on instrumented daemons that start and answer several times slower.
+SLOWDOWN = float(os.environ.get("TIMEPOOL_TEST_SLOWDOWN", "1"))
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -63,7 +66,9 @@ class Timeout(AssertionError):
 
 def wait_until(pred, timeout, what, interval=0.05):
     """Polls pred() until it returns something true; returns the seconds it took. Raises
-    Timeout (an AssertionError, so unittest reports it as a failure) after `timeout` s."""
+    Timeout (an AssertionError, so unittest reports it as a failure) after `timeout` s (times
+    TIMEPOOL_TEST_SLOWDOWN)."""
+    timeout *= SLOWDOWN
     start = time.monotonic()
     while True:
         if pred():
@@ -247,7 +252,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout)
+                self.proc.wait(timeout * SLOWDOWN)
             except subprocess.TimeoutExpired:
                 self.kill()
                 raise RuntimeError("%s did not stop on SIGTERM" % self.name)
