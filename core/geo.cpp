@@ -1,10 +1,7 @@
 #include "core/geo.hpp"
 
-#include <arpa/inet.h>
 #include <endian.h>
 #include <maxminddb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "core/net.hpp"
 
 namespace timepool::geo {
 
@@ -395,21 +394,14 @@ std::optional<CountryCode> iso_code(MMDB_entry_s* entry, const char* key) {
 
 GeoResult MmdbGeoDb::lookup(const address::Address& a) const {
   bool v4 = a.is_v4() || is_v4_mapped(a);
-  sockaddr_storage ss{};
-  if (v4) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_addr.s_addr = htonl(a.is_v4() ? a.v4_host_order() : mapped_v4(a));
-  } else {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    std::memcpy(&sin6->sin6_addr, a.bytes().data(), 16);
-  }
+  // A mapped address is looked up as the IPv4 address it carries.
+  const address::Address key = a.is_v4() || !v4 ? a : address::Address::v4(mapped_v4(a));
+  const auto sa = net::Endpoint(key, 0).to_sockaddr();
   // prefix_len in the address's own family; mapped addresses count the 96 mapping bits.
   int full = a.is_v4() ? 32 : 128;
   int mmdb_error = MMDB_SUCCESS;
   MMDB_lookup_result_s r =
-      MMDB_lookup_sockaddr(&impl_->mmdb, reinterpret_cast<const sockaddr*>(&ss), &mmdb_error);
+      MMDB_lookup_sockaddr(&impl_->mmdb, sa.get(), &mmdb_error);
   if (mmdb_error != MMDB_SUCCESS || !r.found_entry) {
     // An IPv6 lookup in an IPv4-only database, or no entry: not found. The netmask is
     // meaningless then, so claim only the address itself.
