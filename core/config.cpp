@@ -11,6 +11,7 @@
 #include <optional>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
 extern char** environ;
@@ -428,6 +429,14 @@ LogConfig read_log(const Document& doc) {
   c.level = s.get_choice("level", "info", {"trace", "debug", "info", "warn", "error", "off"});
   c.file = s.get_string("file", "");
   return c;
+}
+
+void add_cli_options(CLI::App& app, CliSources& out) {
+  app.add_option("-c,--config", out.path, "TOML configuration file (shared by all programs)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", out.sets, "Override one setting: section.key=value (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("SECTION.KEY=VALUE");
 }
 
 }  // namespace timepool::config

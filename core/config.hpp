@@ -29,6 +29,10 @@
 #include <string_view>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace timepool::config {
 
 class Error : public std::runtime_error {
@@ -127,5 +131,14 @@ struct LogConfig {
   std::string file;            // also log to this file when set
 };
 LogConfig read_log(const Document& doc);
+
+// Where a program's settings come from on its command line: -c/--config FILE (must exist)
+// and --set section.key=value (repeatable), for Document::load(path, sets).
+struct CliSources {
+  std::string path;
+  std::vector<std::string> sets;
+};
+// Adds those two options to `app`; `out` is filled when app parses.
+void add_cli_options(CLI::App& app, CliSources& out);
 
 }  // namespace timepool::config

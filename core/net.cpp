@@ -129,6 +129,42 @@ void UniqueFd::reset(int fd) noexcept {
   fd_ = fd;
 }
 
+DatagramBatch::DatagramBatch(std::size_t count, std::size_t size, std::size_t control)
+    : size_(size),
+      control_(control),
+      bufs_(count * size),
+      ctrl_(count * control),
+      addrs_(count),
+      iov_(count),
+      msgs_(count) {}
+
+void DatagramBatch::reset() {
+  for (std::size_t k = 0; k < msgs_.size(); ++k) {
+    iov_[k] = iovec{bufs_.data() + k * size_, size_};
+    msgs_[k] = mmsghdr{};
+    msghdr& h = msgs_[k].msg_hdr;
+    h.msg_name = &addrs_[k];
+    h.msg_namelen = sizeof(sockaddr_storage);
+    h.msg_iov = &iov_[k];
+    h.msg_iovlen = 1;
+    if (control_) {
+      h.msg_control = ctrl_.data() + k * control_;
+      h.msg_controllen = control_;
+    }
+  }
+}
+
+int DatagramBatch::receive(int fd) {
+  reset();  // the kernel rewrote the lengths of the last call
+  const int n = ::recvmmsg(fd, msgs_.data(), static_cast<unsigned>(msgs_.size()), MSG_DONTWAIT,
+                           nullptr);
+  return n < 0 ? 0 : n;
+}
+
+std::optional<Endpoint> DatagramBatch::from(int k) const {
+  return Endpoint::from_sockaddr(addrs_[static_cast<std::size_t>(k)], msgs_[k].msg_hdr.msg_namelen);
+}
+
 UniqueFd bind_socket(const Endpoint& local, int type) {
   UniqueFd fd(::socket(local.family(), type | SOCK_CLOEXEC, 0));
   if (!fd) return fd;

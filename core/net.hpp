@@ -17,8 +17,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/address.hpp"
 
@@ -89,6 +91,38 @@ class UniqueFd {
 
  private:
   int fd_ = -1;
+};
+
+// Buffers for recvmmsg(2)/sendmmsg(2): up to `count` datagrams of up to `size` bytes each, with
+// their peer addresses and, when `control` > 0, that many bytes of ancillary data each (for
+// SO_TIMESTAMPNS). One thread uses a batch; it is reused for every call.
+class DatagramBatch {
+ public:
+  DatagramBatch(std::size_t count, std::size_t size, std::size_t control = 0);
+
+  // Receives without blocking; returns how many datagrams arrived (0: none, or an error).
+  int receive(int fd);
+  // Datagram k of the last receive(): its bytes, whether it was longer than `size` (cut
+  // short), its sender, its header (for CMSG_FIRSTHDR).
+  std::span<uint8_t> data(int k) { return {buffer(k), msgs_[k].msg_len}; }
+  bool truncated(int k) const { return (msgs_[k].msg_hdr.msg_flags & MSG_TRUNC) != 0; }
+  std::optional<Endpoint> from(int k) const;
+  const msghdr& header(int k) const { return msgs_[k].msg_hdr; }
+  // The whole buffer of slot k (`size` bytes), to build a reply in place.
+  uint8_t* buffer(int k) { return bufs_.data() + static_cast<std::size_t>(k) * size_; }
+  // The message of slot k as received: sendmmsg() of it answers its sender from buffer(k).
+  const mmsghdr& message(int k) const { return msgs_[k]; }
+  std::size_t size() const { return size_; }
+
+ private:
+  void reset();
+  std::size_t size_;
+  std::size_t control_;
+  std::vector<uint8_t> bufs_;
+  std::vector<uint8_t> ctrl_;
+  std::vector<sockaddr_storage> addrs_;
+  std::vector<iovec> iov_;
+  std::vector<mmsghdr> msgs_;
 };
 
 // socket(family, type | SOCK_CLOEXEC) bound to `local`; an invalid UniqueFd with errno set on

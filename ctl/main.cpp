@@ -39,8 +39,7 @@ std::string read_password_line() {
 
 // Everything the command line can set; the actions read it after parsing.
 struct Args {
-  std::string config_path;
-  std::vector<std::string> sets;
+  config::CliSources sources;
   bool json = false;
   std::string name, email, status, vendor_status, kind, reason, address, country, role;
   std::optional<std::string> on;
@@ -274,11 +273,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags may also follow the subcommand
   Args a;
-  app.add_option("-c,--config", a.config_path, "TOML configuration file (shared by all programs)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--set", a.sets, "Override one setting: section.key=value (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("SECTION.KEY=VALUE");
+  config::add_cli_options(app, a.sources);
   app.add_flag("--json", a.json, "List commands: print JSON (an array of objects) instead of a table");
   Actions acts;
   add_admin_commands(app, a, acts);
@@ -297,7 +292,7 @@ int main(int argc, char** argv) {
 
   config::DatabaseConfig db_cfg;
   try {
-    auto doc = config::Document::load(a.config_path, a.sets);
+    auto doc = config::Document::load(a.sources.path, a.sources.sets);
     db_cfg = config::read_database(doc);
     auto log_cfg = config::read_log(doc);
     doc.check_unknown({"database", "log"});

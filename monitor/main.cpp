@@ -48,7 +48,7 @@ unreachable, 4 bad configuration.)";
 // The daemon: the probe loop runs on a thread of its own while this thread waits for signals
 // (SIGTERM/SIGINT stop, SIGHUP reloads the configuration).
 int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
-               const std::string& config_path, const std::vector<std::string>& sets,
+               const config::CliSources& sources,
                signals::SignalSet& signals) {
   auto log = log::get("monitor");
   monitor::Daemon daemon(settings, conninfo);
@@ -70,7 +70,7 @@ int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
     }
     service::notify_reloading();
     try {
-      auto doc = config::Document::load(config_path, sets);
+      auto doc = config::Document::load(sources.path, sources.sets);
       daemon.reload(monitor::read_settings(doc, true));
     } catch (const config::Error& e) {
       log->error("reload failed, keeping the running configuration: {}", e.what());
@@ -95,13 +95,8 @@ int main(int argc, char** argv) {
   app.footer(kFooter);
   app.set_version_flag("--version", std::string(version()));
   app.fallthrough();
-  std::string config_path;
-  std::vector<std::string> sets;
-  app.add_option("-c,--config", config_path, "TOML configuration file (shared by all programs)")
-      ->check(CLI::ExistingFile);
-  app.add_option("--set", sets, "Override one setting: section.key=value (repeatable)")
-      ->allow_extra_args(false)
-      ->type_name("SECTION.KEY=VALUE");
+  config::CliSources sources;
+  config::add_cli_options(app, sources);
   auto* check = app.add_subcommand("check", "Probe one server once and print what it saw.");
   std::string check_host;
   int check_port = 123;
@@ -119,7 +114,7 @@ int main(int argc, char** argv) {
   monitor::Settings settings;
   config::DatabaseConfig db;
   try {
-    auto doc = config::Document::load(config_path, sets);
+    auto doc = config::Document::load(sources.path, sources.sets);
     settings = monitor::read_settings(doc, !check_mode);
     db = config::read_database(doc);
     auto log_cfg = config::read_log(doc);
@@ -139,7 +134,7 @@ int main(int argc, char** argv) {
   auto log = log::get("monitor");
   try {
     signals::SignalSet signals;  // before the daemon starts any thread
-    return run_daemon(settings, db.conninfo, config_path, sets, signals);
+    return run_daemon(settings, db.conninfo, sources, signals);
   } catch (const monitor::AuthError& e) {
     log->error("refusing to run: {}", e.what());
     return kExitFailed;

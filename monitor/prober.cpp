@@ -17,6 +17,7 @@ namespace {
 constexpr int kBatch = 64;             // datagrams per recvmmsg call
 constexpr std::size_t kBufSize = 1280;  // > kMaxPacketSize, so oversize is seen, not truncated
 constexpr int kRcvBuf = 4 << 20;
+constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(timespec)) + 64;
 
 uint64_t now_ntp() {
   timespec ts;
@@ -44,7 +45,8 @@ net::UniqueFd open_socket(const char* wildcard) {
 
 }  // namespace
 
-Prober::Prober(ProbeOptions opts, Done done) : opts_(opts), done_(std::move(done)) {
+Prober::Prober(ProbeOptions opts, Done done)
+    : opts_(opts), done_(std::move(done)), batch_(kBatch, kBufSize, kControlSize) {
   opts_.packets = std::clamp(opts_.packets, 1, 8);
   if (sodium_init() < 0) throw std::runtime_error("libsodium initialization failed");
   epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
@@ -229,50 +231,37 @@ void Prober::handle_datagram(std::span<const uint8_t> data, const net::Endpoint&
   if (s.is_final() || (p.sent >= opts_.packets && !waiting)) finish(slot);
 }
 
-void Prober::receive(int fd) {
-  // Reused across calls: this runs for every readable event.
-  struct Buffers {
-    std::array<std::array<uint8_t, kBufSize>, kBatch> bufs;
-    std::array<std::array<char, CMSG_SPACE(sizeof(timespec)) + 64>, kBatch> ctrl;
-    std::array<sockaddr_storage, kBatch> addrs;
-    std::array<iovec, kBatch> iov;
-    std::array<mmsghdr, kBatch> msgs;
-  };
-  static thread_local auto storage = std::make_unique<Buffers>();
-  auto& [bufs, ctrl, addrs, iov, msgs] = *storage;
-  for (;;) {
-    for (int k = 0; k < kBatch; ++k) {
-      iov[k] = iovec{bufs[k].data(), bufs[k].size()};
-      msgs[k] = mmsghdr{};
-      msgs[k].msg_hdr.msg_name = &addrs[k];
-      msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs[k].msg_hdr.msg_iov = &iov[k];
-      msgs[k].msg_hdr.msg_iovlen = 1;
-      msgs[k].msg_hdr.msg_control = ctrl[k].data();
-      msgs[k].msg_hdr.msg_controllen = ctrl[k].size();
+namespace {
+
+// The kernel's receive time of a datagram (SO_TIMESTAMPNS), else `fallback`.
+uint64_t receive_time(const msghdr& mh, uint64_t fallback) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&mh), c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) +
+                                        std::chrono::nanoseconds(ts.tv_nsec)));
     }
-    const int n = recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-    if (n <= 0) return;  // EAGAIN (drained) or an error we cannot attribute to a probe
+  }
+  return fallback;
+}
+
+}  // namespace
+
+void Prober::receive(int fd) {
+  for (;;) {
+    const int n = batch_.receive(fd);
+    if (n == 0) return;  // EAGAIN (drained) or an error we cannot attribute to a probe
     const uint64_t fallback_t4 = now_ntp();
     for (int k = 0; k < n; ++k) {
-      const msghdr& mh = msgs[k].msg_hdr;
-      uint64_t t4 = fallback_t4;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&mh), c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-          timespec ts;
-          std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-          t4 = ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
-        }
-      }
-      auto from = net::Endpoint::from_sockaddr(addrs[k], mh.msg_namelen);
+      const auto from = batch_.from(k);
       if (!from) continue;
       // A datagram larger than the buffer is oversized whatever it holds.
-      const std::size_t len = (mh.msg_flags & MSG_TRUNC) ? kBufSize + 1 : msgs[k].msg_len;
-      if (len > kBufSize) {
+      if (batch_.truncated(k)) {
         stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      handle_datagram(std::span<const uint8_t>(bufs[k].data(), len), *from, t4);
+      handle_datagram(batch_.data(k), *from, receive_time(batch_.header(k), fallback_t4));
     }
     if (n < kBatch) return;
   }

@@ -125,6 +125,7 @@ class Prober {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::vector<Finished> finished_;
   std::vector<uint64_t> random_pool_;
+  net::DatagramBatch batch_;
   ProberStats stats_;
 };
 

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -24,6 +25,10 @@ net::UniqueFd bind_udp(const std::string& ip, uint16_t port) {
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
   return fd;
+}
+
+void write(std::span<uint8_t, ntp::kHeaderSize> to, const std::array<uint8_t, ntp::kHeaderSize>& from) {
+  std::copy(from.begin(), from.end(), to.begin());
 }
 
 uint32_t refid_of(const std::string& kiss) {
@@ -59,7 +64,7 @@ uint64_t FakeNtpServer::now_ntp() const {
 }
 
 // Builds the reply to the request in `buf` in place; false: say nothing.
-bool FakeNtpServer::answer(std::array<uint8_t, 48>& buf, Behaviour b) const {
+bool FakeNtpServer::answer(std::span<uint8_t, ntp::kHeaderSize> buf, Behaviour b) const {
   auto req = ntp::decode(buf);
   if (!req || req->mode != ntp::Mode::kClient) return false;
   ntp::Packet p;
@@ -83,7 +88,7 @@ bool FakeNtpServer::answer(std::array<uint8_t, 48>& buf, Behaviour b) const {
       p.refid = refid_of(kiss_);
       p.receive = req->transmit;
       p.transmit = req->transmit;
-      buf = ntp::encode(p);
+      write(buf, ntp::encode(p));
       return true;
     case Behaviour::kUnsynchronized:
       p.leap = 3;
@@ -93,36 +98,28 @@ bool FakeNtpServer::answer(std::array<uint8_t, 48>& buf, Behaviour b) const {
     default: break;
   }
   p.transmit = now_ntp();
-  buf = ntp::encode(p);
+  write(buf, ntp::encode(p));
   return true;
 }
 
 void FakeNtpServer::loop() {
   constexpr int kBatch = 64;
-  std::array<std::array<uint8_t, 48>, kBatch> bufs;
-  std::array<sockaddr_storage, kBatch> addrs;
-  std::array<iovec, kBatch> iov;
-  std::array<mmsghdr, kBatch> msgs;
+  net::DatagramBatch batch(kBatch, ntp::kHeaderSize);
   std::array<mmsghdr, kBatch> out;
   while (!stop_) {
     pollfd pfd{fd_.get(), POLLIN, 0};
     if (::poll(&pfd, 1, 50) <= 0) continue;
-    for (int k = 0; k < kBatch; ++k) {
-      iov[k] = iovec{bufs[k].data(), bufs[k].size()};
-      msgs[k] = mmsghdr{};
-      msgs[k].msg_hdr.msg_name = &addrs[k];
-      msgs[k].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs[k].msg_hdr.msg_iov = &iov[k];
-      msgs[k].msg_hdr.msg_iovlen = 1;
-    }
-    const int n = recvmmsg(fd_.get(), msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    const int n = batch.receive(fd_.get());
     if (n <= 0) continue;
     requests_ += static_cast<uint64_t>(n);
     const Behaviour b = behaviour_.load();
     unsigned m = 0;
     for (int k = 0; k < n; ++k) {
-      if (msgs[k].msg_len != 48 || !answer(bufs[k], b)) continue;
-      out[m++] = msgs[k];
+      if (batch.data(k).size() != ntp::kHeaderSize || batch.truncated(k)) continue;
+      if (!answer(std::span<uint8_t, ntp::kHeaderSize>(batch.buffer(k), ntp::kHeaderSize), b)) {
+        continue;
+      }
+      out[m++] = batch.message(k);
     }
     if (m > 0) sendmmsg(b == Behaviour::kOtherPort ? other_fd_.get() : fd_.get(), out.data(), m, 0);
   }

@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -43,7 +44,7 @@ class FakeNtpServer {
 
  private:
   uint64_t now_ntp() const;
-  bool answer(std::array<uint8_t, 48>& buf, Behaviour b) const;
+  bool answer(std::span<uint8_t, 48> buf, Behaviour b) const;
   void loop();
 
   std::atomic<Behaviour> behaviour_;

@@ -99,3 +99,33 @@ TEST_CASE("bind_socket binds, local_of reports the port, UniqueFd closes", "[net
   CHECK(fcntl(b, F_GETFD) == -1);
   CHECK_FALSE(Endpoint::local_of(-1));
 }
+
+TEST_CASE("a datagram batch receives several at once, with senders and truncation", "[net]") {
+  auto rx = bind_socket(*Endpoint::parse("127.0.0.1:0"), SOCK_DGRAM | SOCK_NONBLOCK);
+  auto tx = bind_socket(*Endpoint::parse("127.0.0.1:0"), SOCK_DGRAM);
+  REQUIRE(rx);
+  REQUIRE(tx);
+  const auto to = Endpoint::local_of(rx.get())->to_sockaddr();
+  for (const char* text : {"one", "two!", "much too long"}) {
+    REQUIRE(::sendto(tx.get(), text, std::strlen(text), 0, to.get(), to.len) ==
+            static_cast<ssize_t>(std::strlen(text)));
+  }
+  timepool::net::DatagramBatch batch(2, 8);
+  CHECK(batch.receive(rx.get()) == 2);  // no more than the batch holds
+  CHECK(std::string(batch.data(0).begin(), batch.data(0).end()) == "one");
+  CHECK(std::string(batch.data(1).begin(), batch.data(1).end()) == "two!");
+  CHECK(batch.from(0) == Endpoint::local_of(tx.get()));
+  CHECK_FALSE(batch.truncated(1));
+  CHECK(batch.receive(rx.get()) == 1);
+  CHECK(batch.truncated(0));
+  CHECK(batch.data(0).size() == 8);
+  CHECK(batch.receive(rx.get()) == 0);  // drained
+  // Answering in place: the message goes back to its sender.
+  std::memcpy(batch.buffer(0), "reply", 5);
+  mmsghdr m = batch.message(0);
+  m.msg_hdr.msg_iov->iov_len = 5;
+  REQUIRE(::sendmmsg(rx.get(), &m, 1, 0) == 1);
+  char buf[16];
+  CHECK(::recv(tx.get(), buf, sizeof buf, 0) == 5);
+  CHECK(std::string(buf, 5) == "reply");
+}
