@@ -6,11 +6,11 @@
 
 namespace timepool::server {
 
-void Pool::add(std::span<const uint8_t> addr, uint64_t weight, int64_t server_id) {
+void Pool::add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server) {
   assert(addr.size() == addr_len_ && weight > 0);
   addrs_.insert(addrs_.end(), addr.begin(), addr.end());
   cum_.push_back(total() + weight);
-  ids_.push_back(server_id);
+  servers_.push_back(server);
 }
 
 void Pool::seal() {

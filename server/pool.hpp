@@ -24,8 +24,9 @@ class Pool {
   // addr_len is 4 (IPv4) or 16 (IPv6).
   explicit Pool(uint8_t addr_len = 4) : addr_len_(addr_len) {}
 
-  // weight > 0. Then seal() once before the first pick().
-  void add(std::span<const uint8_t> addr, uint64_t weight, int64_t server_id);
+  // weight > 0; `server` is the snapshot's dense index of the server (Snapshot::server_id).
+  // Then seal() once before the first pick().
+  void add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server);
   // Builds the alias table (Vose's method, O(n)).
   void seal();
 
@@ -37,7 +38,7 @@ class Pool {
     return {addrs_.data() + i * addr_len_, addr_len_};
   }
   uint64_t weight(size_t i) const { return cum_[i] - (i ? cum_[i - 1] : 0); }
-  int64_t server_id(size_t i) const { return ids_[i]; }
+  uint32_t server(size_t i) const { return servers_[i]; }
 
   // Writes min(k, size()) distinct indexes into out (out.size() >= k) in random order and
   // returns how many. k <= kMaxPick.
@@ -48,7 +49,7 @@ class Pool {
   uint8_t addr_len_;
   std::vector<uint8_t> addrs_;
   std::vector<uint64_t> cum_;  // inclusive prefix sums of the weights
-  std::vector<int64_t> ids_;
+  std::vector<uint32_t> servers_;
   // Alias table: slot i keeps i when the low 32 random bits are below threshold_[i], else
   // gives alias_[i].
   std::vector<uint32_t> threshold_;

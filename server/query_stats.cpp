@@ -80,6 +80,29 @@ QueryStats::QueryStats(Limits limits) : limits_(limits) {}
 
 uint32_t QueryStats::zone_slot(int32_t zone_id) {
   std::lock_guard lock(setup_mu_);
+  return zone_slot_locked(zone_id);
+}
+
+uint32_t QueryStats::server_slot(int64_t server_id) {
+  std::lock_guard lock(setup_mu_);
+  return server_slot_locked(server_id);
+}
+
+std::vector<uint32_t> QueryStats::zone_slots(std::span<const int64_t> zone_ids) {
+  std::vector<uint32_t> out(zone_ids.size());
+  std::lock_guard lock(setup_mu_);
+  for (size_t i = 0; i < zone_ids.size(); ++i) out[i] = zone_slot_locked(static_cast<int32_t>(zone_ids[i]));
+  return out;
+}
+
+std::vector<uint32_t> QueryStats::server_slots(std::span<const int64_t> server_ids) {
+  std::vector<uint32_t> out(server_ids.size());
+  std::lock_guard lock(setup_mu_);
+  for (size_t i = 0; i < server_ids.size(); ++i) out[i] = server_slot_locked(server_ids[i]);
+  return out;
+}
+
+uint32_t QueryStats::zone_slot_locked(int32_t zone_id) {
   auto it = zone_slots_.find(zone_id);
   if (it != zone_slots_.end()) return it->second;
   if (zone_ids_.size() >= limits_.max_zones) return kNoSlot;
@@ -89,8 +112,7 @@ uint32_t QueryStats::zone_slot(int32_t zone_id) {
   return slot;
 }
 
-uint32_t QueryStats::server_slot(int64_t server_id) {
-  std::lock_guard lock(setup_mu_);
+uint32_t QueryStats::server_slot_locked(int64_t server_id) {
   auto it = server_slots_.find(server_id);
   if (it != server_slots_.end()) return it->second;
   if (server_ids_.size() >= limits_.max_servers) return kNoSlot;

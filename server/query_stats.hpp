@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -141,6 +142,9 @@ class QueryStats {
 
   uint32_t zone_slot(int32_t zone_id);
   uint32_t server_slot(int64_t server_id);
+  // The same for many ids under one lock (a snapshot's zones and servers).
+  std::vector<uint32_t> zone_slots(std::span<const int64_t> zone_ids);
+  std::vector<uint32_t> server_slots(std::span<const int64_t> server_ids);
   Recorder& add_recorder();
 
   // Moves the counts of every minute that ended at least grace_seconds before `now_unix_s`
@@ -163,6 +167,8 @@ class QueryStats {
  private:
   uint64_t collect_slots(int64_t now_unix_s, bool all);
   void enqueue_locked_trim();  // queue_mu_ held
+  uint32_t zone_slot_locked(int32_t zone_id);      // setup_mu_ held
+  uint32_t server_slot_locked(int64_t server_id);  // setup_mu_ held
 
   const Limits limits_;
   std::atomic<uint64_t> overflow_{0};

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <unordered_map>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,17 +56,23 @@ class SnapshotBuilder {
               [&](size_t a, size_t b) { return src_.servers[a].id < src_.servers[b].id; });
     members_v4_.resize(src_.zones.size());
     members_v6_.resize(src_.zones.size());
+    dense_.resize(src_.servers.size());
+    snap_->server_ids_.reserve(src_.servers.size());
     for (size_t si : order) {
       const ServerRow& s = src_.servers[si];
       if (s.netspeed == 0) {
         ++snap_->skipped_;
         continue;
       }
-      ++snap_->server_count_;
-      std::vector<int64_t> zs = s.zones;
-      std::sort(zs.begin(), zs.end());
-      zs.erase(std::unique(zs.begin(), zs.end()), zs.end());
-      for (int64_t z : zs) {
+      dense_[si] = static_cast<uint32_t>(snap_->server_ids_.size());
+      snap_->server_ids_.push_back(s.id);
+      // A handful of zones per server: skipping repeats in place beats sorting a copy.
+      for (size_t k = 0; k < s.zones.size(); ++k) {
+        const int64_t z = s.zones[k];
+        if (std::find(s.zones.begin(), s.zones.begin() + static_cast<long>(k), z) !=
+            s.zones.begin() + static_cast<long>(k)) {
+          continue;
+        }
         auto it = zone_index_.find(z);
         if (it == zone_index_.end()) continue;
         (s.v6 ? members_v6_ : members_v4_)[it->second].push_back(si);
@@ -77,7 +84,7 @@ class SnapshotBuilder {
     Pool pool(len);
     for (size_t i = first; i < members.size(); i += step) {
       const ServerRow& s = src_.servers[members[i]];
-      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, s.id);
+      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, dense_[members[i]]);
     }
     pool.seal();
     snap_->pools_.push_back(std::move(pool));
@@ -170,8 +177,9 @@ class SnapshotBuilder {
 
   const SourceData& src_;
   std::shared_ptr<Snapshot> snap_;
-  std::map<int64_t, size_t> zone_index_;  // zone id -> index in src.zones
+  std::unordered_map<int64_t, size_t> zone_index_;  // zone id -> index in src.zones
   std::vector<std::vector<size_t>> members_v4_, members_v6_;
+  std::vector<uint32_t> dense_;  // by index in src.servers: the snapshot's server index
 };
 
 std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {

@@ -76,7 +76,9 @@ class Snapshot {
   size_t pool_count() const { return pools_.size(); }
   const std::vector<ZoneInfo>& zones() const { return zones_; }
   uint32_t serial() const { return serial_; }
-  size_t server_count() const { return server_count_; }
+  size_t server_count() const { return server_ids_.size(); }
+  // The database id of a server by its dense index (Pool::server()), 0..server_count()-1.
+  int64_t server_id(uint32_t server) const { return server_ids_[server]; }
   size_t node_count() const { return nodes_.size(); }
   size_t skipped() const { return skipped_; }
   // All names, for logs and tests.
@@ -92,7 +94,7 @@ class Snapshot {
   std::vector<Pool> pools_;
   std::vector<ZoneInfo> zones_;
   uint32_t serial_ = 0;
-  size_t server_count_ = 0;
+  std::vector<int64_t> server_ids_;  // by dense index, in id order
   size_t skipped_ = 0;
 };
 

@@ -338,6 +338,114 @@ def dnsperf(port, qfile, seconds, rate=None, verbose=False):
     return res
 
 
+def rebuild_once(tp, mport):
+    """SIGHUP, then the loader's own measure of that rebuild (database read + build + publish)."""
+    before = metric(mport, "timepool_dns_rebuilds_total")
+    tp.p.send_signal(signal.SIGHUP)
+    t0 = time.time()
+    while metric(mport, "timepool_dns_rebuilds_total") == before and time.time() - t0 < 10:
+        time.sleep(0.05)
+    return metric(mport, "timepool_dns_rebuild_duration_seconds") * 1000
+
+
+def measure_rebuilds(servers):
+    """5 rebuilds of each (tp, mport, log), interleaved; the medians of the rebuild and of the
+    build alone (from the log) per server."""
+    times = {tp.name: [] for tp, _, _ in servers}
+    for _ in range(5):
+        for tp, mport, _ in servers:
+            times[tp.name].append(rebuild_once(tp, mport))
+    out = {}
+    for tp, _, log in servers:
+        builds = [float(x) for x in re.findall(r"build=([\d.]+)ms", open(log).read())]
+        out[tp.name] = (statistics.median(times[tp.name]), statistics.median(builds))
+    return out
+
+
+def run_rounds(servers, qfile, args):
+    results = {s.name: [] for s in servers}
+    for r in range(args.rounds):
+        for s in servers:
+            c0 = cpu_seconds(s.pid)
+            t0 = time.time()
+            res = dnsperf(s.port, qfile, args.seconds)
+            cpu = cpu_seconds(s.pid) - c0
+            lat = dnsperf(s.port, qfile, 1, rate=20000, verbose=True)
+            res.update(cpu=cpu, wall=time.time() - t0, qpcs=res["completed"] / cpu if cpu else 0,
+                       p50=lat["p50"], p99=lat["p99"])
+            results[s.name].append(res)
+            print("round %d %-15s %8.0f qps  cpu %.2fs/%ds  %8.0f q/cpu-s  p50 %.0fus p99 %.0fus" % (
+                r + 1, s.name, res["qps"], cpu, args.seconds, res["qpcs"], lat["p50"] * 1e6, lat["p99"] * 1e6))
+    return {n: {k: statistics.median(x[k] for x in v) for k in ("qps", "qpcs", "p50", "p99", "avg_latency", "cpu")}
+            for n, v in results.items()}
+
+
+LABELS = {"timepool-nogeo": "timepool-dns (geo off)", "timepool-before": "timepool-dns before issue 10 (same geo)",
+          "knot": "Knot DNS 3.2", "gdnsd": "gdnsd 3.8 weighted"}
+
+
+def report(med, rss, servers, args, extra):
+    lines = ["| server | qps | CPU (of %d s) | queries per CPU-second | p50 latency | p99 latency | RSS |" % args.seconds,
+             "|---|---|---|---|---|---|---|"]
+    labels = dict(LABELS, timepool="timepool-dns (geo %s)" % ("off" if args.geo == "off" else "on"))
+    for n in [s.name for s in servers]:
+        m = med[n]
+        lines.append("| %s | %.0f | %.2f s | %.0f | %.0f us | %.0f us | %.1f MB |" % (
+            labels[n], m["qps"], m["cpu"], m["qpcs"], m["p50"] * 1e6, m["p99"] * 1e6, rss[n]))
+    lines.append("")
+    for a, b in [("timepool", "knot"), ("timepool", "gdnsd"), ("timepool", "timepool-nogeo"),
+                 ("timepool-nogeo", "knot"), ("timepool-before", "knot"), ("timepool", "timepool-before")]:
+        if a in med and b in med:
+            lines.append("Ratios %s/%s: qps %.2f, queries per CPU-second %.2f" % (
+                a, b, med[a]["qps"] / med[b]["qps"], med[a]["qpcs"] / med[b]["qpcs"]))
+    return lines + extra
+
+
+def write_results(name, text):
+    with open(os.path.join(ROOT, "bench", "dns", name), "w") as f:
+        f.write("# bench/dns results (%s)\n\n%s\n" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), text))
+
+
+def start_peers(work, names, snap_text, tp_port, procs):
+    k_port, g_port = free_port(), free_port()
+    conf = write_knot(work, k_port, names, tp_port)
+    knot = Proc("knot", ["knotd", "-c", conf], k_port, os.path.join(work, "knot.log"))
+    procs.append(knot)
+    gdir = write_gdnsd(work, g_port, names, pool_members(snap_text))
+    gd = Proc("gdnsd", ["gdnsd", "-c", gdir, "-R", "-D", "start"], g_port,
+              os.path.join(work, "gdnsd.log"), env=dict(os.environ))
+    procs.append(gd)
+    return [knot, gd]
+
+
+def scale_run(tp, mport, work, qfile, args, nservers, nzones, conninfo):
+    """--scale: timepool-dns alone at a large size: rebuild time and resident memory after a
+    few seconds of queries; with --baseline the earlier build beside it, rebuilds interleaved."""
+    servers = [(tp, mport, os.path.join(work, "timepool.log"))]
+    if args.baseline:
+        bport = free_port()
+        before = start_timepool(args.baseline, work, conninfo, free_port(), bport, name="timepool-before",
+                                extra=["--set", "dns.geo=false"] if args.geo == "off" else [])
+        servers.append((before, bport, os.path.join(work, "timepool-before.log")))
+    try:
+        rebuilds = measure_rebuilds(servers)
+        lines = ["%d servers in DNS, %d zones, geo %s, one UDP worker; %d s of queries before RSS" % (
+            nservers, nzones, "off" if args.geo == "off" else "on", args.seconds),
+            "", "| server | rebuild (read + build + publish), median of 5 | build alone | RSS |",
+            "|---|---|---|---|"]
+        for s, _, _ in servers:
+            res = dnsperf(s.port, qfile, args.seconds)
+            lines.append("| %s | %.1f ms | %.1f ms | %.1f MB (at %.0f qps) |" % (
+                LABELS.get(s.name, "timepool-dns"), rebuilds[s.name][0], rebuilds[s.name][1],
+                rss_mb(s.pid), res["qps"]))
+    finally:
+        for s, _, _ in servers[1:]:
+            s.stop()
+    text = "\n".join(lines)
+    print("\n" + text)
+    write_results("results-scale.md", text)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -349,6 +457,12 @@ def main():
     ap.add_argument("--mix", choices=["all", "geo"], default=os.environ.get("MIX", "all"),
                     help="query every published name, or only those geo answers locate the "
                          "client for (global names and vendor zones)")
+    ap.add_argument("--baseline", default=os.environ.get("BASELINE"),
+                    help="the build folder of an earlier timepool-dns, run interleaved beside "
+                         "the others with the same geo setting")
+    ap.add_argument("--scale", action="store_true",
+                    help="timepool-dns alone: rebuild time and resident memory (use with "
+                         "--servers 100000); writes results-scale.md")
     args = ap.parse_args()
     rnd = random.Random(1)
     work = tempfile.mkdtemp(prefix="tpbench-")
@@ -360,93 +474,45 @@ def main():
         nzones, nservers = load_data(env, conninfo, ctl, args.servers, rnd)
         print("data: %d servers in DNS, %d zones" % (nservers, nzones))
 
-        tp_port, k_port, g_port, mport = free_port(), free_port(), free_port(), free_port()
+        tp_port, mport = free_port(), free_port()
         geo_off = ["--set", "dns.geo=false"]
         tp = start_timepool(args.build, work, conninfo, tp_port, mport,
                             extra=geo_off if args.geo == "off" else ())
         procs.append(tp)
-        tp_off = None
-        if args.geo == "both":
-            tp_off = start_timepool(args.build, work, conninfo, free_port(), free_port(),
-                                    name="timepool-nogeo", extra=geo_off)
-            procs.append(tp_off)
-        # Rebuild time: the loader's own measure (database read + build + swap), 5 rebuilds.
-        rebuilds, builds = [], []
-        for _ in range(5):
-            before = metric(mport, "timepool_dns_rebuilds_total")
-            tp.p.send_signal(signal.SIGHUP)
-            t0 = time.time()
-            while metric(mport, "timepool_dns_rebuilds_total") == before and time.time() - t0 < 10:
-                time.sleep(0.05)
-            rebuilds.append(metric(mport, "timepool_dns_rebuild_duration_seconds") * 1000)
-        builds = [float(x) for x in re.findall(r"build=([\d.]+)ms", open(os.path.join(work, "timepool.log")).read())]
         snap_text = open(os.path.join(work, "snapshot")).read()
         names = published_names(snap_text)
         qfile = os.path.join(work, "queries.txt")
         qnames = [n for n in names if geo_routed(n)] if args.mix == "geo" else names
         with open(qfile, "w") as f:
             for _ in range(20000):
-                n = rnd.choice(qnames)
-                f.write("%s A\n" % n)
+                f.write("%s A\n" % rnd.choice(qnames))
         print("names with servers: %d; query file: 20000 lines" % len(names))
-
-        conf = write_knot(work, k_port, names, tp_port)
-        knot = Proc("knot", ["knotd", "-c", conf], k_port, os.path.join(work, "knot.log"))
-        procs.append(knot)
-        gdir = write_gdnsd(work, g_port, names, pool_members(snap_text))
-        genv = dict(os.environ)
-        gd = Proc("gdnsd", ["gdnsd", "-c", gdir, "-R", "-D", "start"], g_port,
-                  os.path.join(work, "gdnsd.log"), env=genv)
-        procs.append(gd)
-
-        servers = [tp] + ([tp_off] if tp_off else []) + [knot, gd]
-        results = {s.name: [] for s in servers}
-        for r in range(args.rounds):
-            for s in servers:
-                c0 = cpu_seconds(s.pid)
-                t0 = time.time()
-                res = dnsperf(s.port, qfile, args.seconds)
-                cpu = cpu_seconds(s.pid) - c0
-                lat = dnsperf(s.port, qfile, 1, rate=20000, verbose=True)
-                res.update(cpu=cpu, wall=time.time() - t0, qpcs=res["completed"] / cpu if cpu else 0,
-                           p50=lat["p50"], p99=lat["p99"])
-                results[s.name].append(res)
-                print("round %d %-8s %8.0f qps  cpu %.2fs/%ds  %8.0f q/cpu-s  p50 %.0fus p99 %.0fus" % (
-                    r + 1, s.name, res["qps"], cpu, args.seconds, res["qpcs"], lat["p50"] * 1e6, lat["p99"] * 1e6))
-        med = {n: {k: statistics.median(x[k] for x in v) for k in ("qps", "qpcs", "p50", "p99", "avg_latency", "cpu")}
-               for n, v in results.items()}
+        if args.scale:
+            scale_run(tp, mport, work, qfile, args, nservers, nzones, conninfo)
+            return
+        servers = [tp]
+        if args.geo == "both":
+            servers.append(start_timepool(args.build, work, conninfo, free_port(), free_port(),
+                                          name="timepool-nogeo", extra=geo_off))
+        if args.baseline:
+            servers.append(start_timepool(args.baseline, work, conninfo, free_port(), free_port(),
+                                          name="timepool-before",
+                                          extra=geo_off if args.geo == "off" else ()))
+        procs.extend(servers[1:])
+        rebuild, build = measure_rebuilds([(tp, mport, os.path.join(work, "timepool.log"))])["timepool"]
+        servers += start_peers(work, names, snap_text, tp_port, procs)
+        med = run_rounds(servers, qfile, args)
         rss = {s.name: rss_mb(s.pid) for s in servers}
-        lines = ["| server | qps | CPU (of %d s) | queries per CPU-second | p50 latency | p99 latency | RSS |" % args.seconds,
-                 "|---|---|---|---|---|---|---|"]
-        tp_label = {"on": "timepool-dns (geo on)", "off": "timepool-dns (geo off)",
-                    "both": "timepool-dns (geo on)"}[args.geo]
-        for n in [s.name for s in servers]:
-            m = med[n]
-            lines.append("| %s | %.0f | %.2f s | %.0f | %.0f us | %.0f us | %.1f MB |" % (
-                {"timepool": tp_label, "timepool-nogeo": "timepool-dns (geo off)",
-                 "knot": "Knot DNS 3.2", "gdnsd": "gdnsd 3.8 weighted"}[n],
-                m["qps"], m["cpu"], m["qpcs"], m["p50"] * 1e6, m["p99"] * 1e6, rss[n]))
-        t, k, g = med["timepool"], med["knot"], med["gdnsd"]
-        lines += ["",
-                  "Ratios timepool/Knot: qps %.2f, queries per CPU-second %.2f" % (t["qps"] / k["qps"], t["qpcs"] / k["qpcs"]),
-                  "Ratios timepool/gdnsd: qps %.2f, queries per CPU-second %.2f" % (t["qps"] / g["qps"], t["qpcs"] / g["qpcs"]),
-                  ] + ([
-                  "Ratios geo on/geo off: qps %.2f, queries per CPU-second %.2f" % (
-                      t["qps"] / med["timepool-nogeo"]["qps"], t["qpcs"] / med["timepool-nogeo"]["qpcs"]),
-                  "Ratios geo off/Knot: qps %.2f, queries per CPU-second %.2f" % (
-                      med["timepool-nogeo"]["qps"] / k["qps"], med["timepool-nogeo"]["qpcs"] / k["qpcs"]),
-                  ] if tp_off else []) + [
-                  "Snapshot: %d servers in DNS, %d zones, %d names with servers; timepool-dns RSS %.1f MB" % (
-                      nservers, nzones, len(names), rss["timepool"]),
-                  "Rebuild (database read + build + swap), median of 5: %.1f ms; build alone: median %.1f ms" % (
-                      statistics.median(rebuilds), statistics.median(builds)),
-                  "Median of %d interleaved rounds of %d s each (dnsperf -c 4 -q 500 on CPU 1, server on CPU 0); "
-                  "latency from a 1 s run at 20,000 qps per round; query mix: %s (%d names)." % (
-                      args.rounds, args.seconds, args.mix, len(qnames))]
-        text = "\n".join(lines)
+        text = "\n".join(report(med, rss, servers, args, [
+            "Snapshot: %d servers in DNS, %d zones, %d names with servers; timepool-dns RSS %.1f MB" % (
+                nservers, nzones, len(names), rss["timepool"]),
+            "Rebuild (database read + build + publish), median of 5: %.1f ms; build alone: median %.1f ms" % (
+                rebuild, build),
+            "Median of %d interleaved rounds of %d s each (dnsperf -c 4 -q 500 on CPU 1, server on CPU 0); "
+            "latency from a 1 s run at 20,000 qps per round; query mix: %s (%d names)." % (
+                args.rounds, args.seconds, args.mix, len(qnames))]))
         print("\n" + text)
-        with open(os.path.join(ROOT, "bench", "dns", "results.md"), "w") as f:
-            f.write("# bench/dns results (%s)\n\n%s\n" % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), text))
+        write_results("results.md", text)
     finally:
         for p in procs:
             p.stop()

@@ -13,7 +13,7 @@ Pool make(const std::vector<uint64_t>& weights) {
   Pool p(4);
   for (size_t i = 0; i < weights.size(); ++i) {
     const uint8_t a[4] = {10, 0, 0, static_cast<uint8_t>(i)};
-    p.add(a, weights[i], static_cast<int64_t>(i));
+    p.add(a, weights[i], static_cast<uint32_t>(i));
   }
   p.seal();
   return p;

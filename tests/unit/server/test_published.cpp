@@ -55,7 +55,7 @@ TEST_CASE("publish() builds the geo view and the statistics slots of that snapsh
   for (uint32_t i = 0; i < snap->pool_count(); ++i) {
     const Pool& pool = snap->pool(i);
     for (uint32_t e = 0; e < pool.size(); ++e) {
-      CHECK(p->stats->server_slot(i, e) == qs.server_slot(pool.server_id(e)));
+      CHECK(p->stats->server_slot(i, e) == qs.server_slot(snap->server_id(pool.server(e))));
     }
   }
   for (size_t z = 0; z < snap->zones().size(); ++z) {

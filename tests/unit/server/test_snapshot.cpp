@@ -11,9 +11,10 @@ using namespace timepool::server;
 using namespace timepool::server::test;
 
 namespace {
-std::set<int64_t> ids(const Pool& p) {
+// The database ids of a pool's servers.
+std::set<int64_t> ids(const Snapshot& s, const Pool& p) {
   std::set<int64_t> out;
-  for (size_t i = 0; i < p.size(); ++i) out.insert(p.server_id(i));
+  for (size_t i = 0; i < p.size(); ++i) out.insert(s.server_id(p.server(i)));
   return out;
 }
 }  // namespace
@@ -38,14 +39,14 @@ TEST_CASE("Quarters: round robin over servers sorted by id, per family, only fro
   auto s = Snapshot::build(src, 1);
   const Node* n = s->find("1.de");
   REQUIRE(n);
-  CHECK(ids(s->pool(n->v4)) == std::set<int64_t>{101, 105, 109});
-  CHECK(ids(s->pool(s->find("0.de")->v6)) == std::set<int64_t>{200, 204, 208});
+  CHECK(ids(*s, s->pool(n->v4)) == std::set<int64_t>{101, 105, 109});
+  CHECK(ids(*s, s->pool(s->find("0.de")->v6)) == std::set<int64_t>{200, 204, 208});
   // gb has 2 servers: numbered labels share the bare pool.
   CHECK(s->find("2.gb")->v4 == s->find("gb")->v4);
   CHECK(s->find("uk")->v4 == s->find("gb")->v4);
   // Vendor zones draw from the global pools.
   CHECK(s->find("0.acme")->v4 == s->find("0")->v4);
-  CHECK(ids(s->pool(s->find("")->v4)).size() == 14);
+  CHECK(ids(*s, s->pool(s->find("")->v4)).size() == 14);
 }
 
 TEST_CASE("Servers with netspeed 0 and unknown zones are left out") {
@@ -53,7 +54,7 @@ TEST_CASE("Servers with netspeed 0 and unknown zones are left out") {
   src.servers.push_back(server(999, "192.0.2.250", 0, {1}));
   src.servers.push_back(server(998, "192.0.2.251", 1000, {4242}));
   auto s = Snapshot::build(src, 1);
-  CHECK(ids(s->pool(s->find("")->v4)).count(999) == 0);
+  CHECK(ids(*s, s->pool(s->find("")->v4)).count(999) == 0);
   CHECK(s->skipped() == 1);
 }
 
@@ -93,7 +94,7 @@ TEST_CASE("On-disk copy: round trip, and truncated or edited files are refused")
   CHECK_THROWS(load_source("/nonexistent/snapshot", nullptr));
 }
 
-TEST_CASE("Building 10,000 servers in 300 zones is fast") {
+TEST_CASE("10,000 servers in 300 zones: every server, zone and name") {  // speed: bench/dns
   SourceData src;
   src.zones.push_back(zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both));
   for (int z = 0; z < 299; ++z) {
