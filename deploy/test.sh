@@ -50,7 +50,9 @@ run_ctest asan "$build" -j "$jobs" --timeout 900
 
 echo "== ThreadSanitizer ($tsan_build: the threaded tests, ctest -L tsan)"
 tsan_started=$(date +%s)
-cmake -S . -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug -DTIMEPOOL_WERROR=ON -DTIMEPOOL_TSAN=ON \
+# Warnings are the first build's business (-Werror there); at -O1 gcc 12 adds false
+# maybe-uninitialized warnings that must not stop the race checks.
+cmake -S . -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug -DTIMEPOOL_WERROR=OFF -DTIMEPOOL_TSAN=ON \
   -DTIMEPOOL_TESTS=ON >/dev/null
 # Only what the tsan-labelled tests run: the daemons, timepoolctl (migrations) and three test
 # programs; the rest of the tree is not built here.
