@@ -102,24 +102,28 @@ std::vector<uint32_t> QueryStats::server_slots(std::span<const int64_t> server_i
   return out;
 }
 
-uint32_t QueryStats::zone_slot_locked(int32_t zone_id) {
-  auto it = zone_slots_.find(zone_id);
-  if (it != zone_slots_.end()) return it->second;
-  if (zone_ids_.size() >= limits_.max_zones) return kNoSlot;
-  auto slot = static_cast<uint32_t>(zone_ids_.size());
-  zone_ids_.push_back(zone_id);
-  zone_slots_.emplace(zone_id, slot);
+namespace {
+
+// The slot of `id`, a new one while there is room, else kNoSlot.
+template <typename Id>
+uint32_t slot_of(std::map<Id, uint32_t>& slots, std::vector<Id>& ids, Id id, size_t max) {
+  auto it = slots.find(id);
+  if (it != slots.end()) return it->second;
+  if (ids.size() >= max) return kNoSlot;
+  const auto slot = static_cast<uint32_t>(ids.size());
+  ids.push_back(id);
+  slots.emplace(id, slot);
   return slot;
 }
 
+}  // namespace
+
+uint32_t QueryStats::zone_slot_locked(int32_t zone_id) {
+  return slot_of(zone_slots_, zone_ids_, zone_id, limits_.max_zones);
+}
+
 uint32_t QueryStats::server_slot_locked(int64_t server_id) {
-  auto it = server_slots_.find(server_id);
-  if (it != server_slots_.end()) return it->second;
-  if (server_ids_.size() >= limits_.max_servers) return kNoSlot;
-  auto slot = static_cast<uint32_t>(server_ids_.size());
-  server_ids_.push_back(server_id);
-  server_slots_.emplace(server_id, slot);
-  return slot;
+  return slot_of(server_slots_, server_ids_, server_id, limits_.max_servers);
 }
 
 Recorder& QueryStats::add_recorder() {
