@@ -43,7 +43,7 @@ void accounts_list(pg::Connection& conn, const std::string& role, bool json, std
 }
 
 void account_set_disabled(pg::Connection& conn, const std::string& email, bool disabled,
-                          std::ostream& out) {
+                          const std::string& reason, std::ostream& out) {
   int64_t id = account_id(conn, email);
   pg::Transaction tx(conn);
   if (disabled) {
@@ -54,6 +54,7 @@ void account_set_disabled(pg::Connection& conn, const std::string& email, bool d
     tx.exec("UPDATE accounts SET disabled_at = NULL WHERE id = $1", id);
   }
   tx.commit();
+  audit(conn, disabled ? "account.disable" : "account.enable", email, reason);
   out << "account " << email
       << (disabled ? " disabled: logged out, may not log in, its servers left DNS\n"
                    : " enabled: may log in again, its servers may enter DNS\n");
@@ -70,6 +71,7 @@ void account_password_reset(pg::Connection& conn, const std::string& email,
   tx.exec("UPDATE accounts SET password_hash = $2 WHERE id = $1", id, password::hash(pw));
   tx.exec("DELETE FROM sessions WHERE account_id = $1", id);
   tx.commit();
+  audit(conn, "account.password-reset", email);
   out << "new password set for " << email << " (its sessions were logged out)\n";
   if (!password) {
     out << "password: " << pw << "\n"

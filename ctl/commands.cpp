@@ -39,6 +39,7 @@ void create_admin(pg::Connection& conn, const std::string& email,
     if (e.is_unique_violation()) throw Error("an account with the email " + email + " already exists");
     throw;
   }
+  audit(conn, "account.create-admin", email);
   out << "created admin " << email << " (account " << id << ")\n";
   if (!password) {
     out << "password: " << pw << "\n"
@@ -67,6 +68,7 @@ void monitor_add(pg::Connection& conn, const std::string& name, const std::strin
     }
     throw;
   }
+  audit(conn, "monitor.add", name, status);
   out << "added monitor " << name << " (id " << id << ", status " << status << ")\n"
       << "key: " << key << "\n"
       << "(shown only now: put it in the monitor's configuration as monitor.key)\n";
@@ -96,6 +98,7 @@ void monitor_set_status(pg::Connection& conn, const std::string& name, const std
   }
   auto r = conn.exec("UPDATE monitors SET status = $2 WHERE name = $1", name, status);
   if (r.affected() == 0) throw Error("no monitor named " + name);
+  audit(conn, "monitor.set-status", name, status);
   out << "monitor " << name << " is now " << status << "\n";
 }
 
@@ -103,6 +106,7 @@ void probe_log_prune(pg::Connection& conn, int days, std::ostream& out) {
   if (days < 1) throw Error("--days must be 1 or more");
   auto n = conn.exec("SELECT probe_log_drop_before(current_date - $1::integer)", days)
                .get<int64_t>(0, 0);
+  audit(conn, "probelog.prune", "probe_log", "older than " + std::to_string(days) + " days");
   out << "dropped " << n << " daily probe-log partitions older than " << days << " days\n";
 }
 

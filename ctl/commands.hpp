@@ -62,8 +62,9 @@ void server_add(pg::Connection& conn, const ServerAdd& a, std::ostream& out);
 // Without `on`: deleted now (history kept). With a date: leaves DNS now, deleted on that date.
 void server_remove(pg::Connection& conn, const std::string& address,
                    const std::optional<std::string>& on, std::ostream& out);
+// `reason` goes to the audit log (the owner's "why").
 void server_set_disabled(pg::Connection& conn, const std::string& address, bool disabled,
-                         std::ostream& out);
+                         const std::string& reason, std::ostream& out);
 void server_set_netspeed(pg::Connection& conn, const std::string& address, int kbits,
                          std::ostream& out);
 void server_set_country(pg::Connection& conn, const std::string& address, const std::string& code,
@@ -96,10 +97,20 @@ void vendor_reject(pg::Connection& conn, const std::string& name, const std::str
 void accounts_list(pg::Connection& conn, const std::string& role, bool json, std::ostream& out);
 // Disabling logs the account out everywhere; its servers leave DNS (eligible_servers).
 void account_set_disabled(pg::Connection& conn, const std::string& email, bool disabled,
-                          std::ostream& out);
+                          const std::string& reason, std::ostream& out);
 // Without `password` a strong one is generated and printed once. Logs out every session.
 void account_password_reset(pg::Connection& conn, const std::string& email,
                             const std::optional<std::string>& password, std::ostream& out);
+
+// --- the audit log (ctl/audit.cpp) ---------------------------------------------------------
+// "timepoolctl:<unix user>": who timepoolctl's changes are recorded as.
+std::string actor();
+// Records one change: action "<object>.<verb>", target (address, email, name), detail.
+void audit(pg::Connection& conn, const std::string& action, const std::string& target,
+           const std::string& detail = "");
+// The newest `limit` entries (or those of one target), oldest first.
+void audit_list(pg::Connection& conn, const std::string& target, int limit, bool json,
+                std::ostream& out);
 
 // --- probe log (ctl/commands.cpp) -----------------------------------------------------------
 // Drops the probe log's daily partitions older than `days` days; prints how many.

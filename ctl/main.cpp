@@ -44,7 +44,7 @@ struct Args {
   std::string name, email, status, vendor_status, kind, reason, address, country, role;
   std::optional<std::string> on;
   bool password_stdin = false, nonempty = false;
-  int netspeed = 0, days = 0;
+  int netspeed = 0, days = 0, limit = 50;
   ctl::ServerAdd server;
   ctl::ZoneAdd zone;
 };
@@ -132,8 +132,9 @@ void add_server_commands(CLI::App& app, Args& a, Actions& acts) {
         disable ? "disable" : "enable",
         disable ? "Take a server out of DNS and stop probing it." : "Undo 'disable'.");
     cmd->add_option("ADDRESS", a.address, "Server address")->required();
+    cmd->add_option("--reason", a.reason, "Why (kept in the audit log; the owner can be told)");
     acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
-      ctl::server_set_disabled(c, a.address, disable, std::cout);
+      ctl::server_set_disabled(c, a.address, disable, a.reason, std::cout);
     });
   }
   auto* speed = servers->add_subcommand("netspeed", "Set a server's netspeed (its weight), kbit/s; 0: monitoring only.");
@@ -209,8 +210,9 @@ void add_account_commands(CLI::App& app, Args& a, Actions& acts) {
         disable ? "Lock an account: logged out, may not log in, its servers leave DNS."
                 : "Undo 'disable'.");
     cmd->add_option("EMAIL", a.email, "The account's email")->required();
+    cmd->add_option("--reason", a.reason, "Why (kept in the audit log)");
     acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
-      ctl::account_set_disabled(c, a.email, disable, std::cout);
+      ctl::account_set_disabled(c, a.email, disable, a.reason, std::cout);
     });
   }
   auto* reset = accounts->add_subcommand(
@@ -222,6 +224,18 @@ void add_account_commands(CLI::App& app, Args& a, Actions& acts) {
     std::optional<std::string> pw;
     if (a.password_stdin) pw = read_password_line();
     ctl::account_password_reset(c, a.email, pw, std::cout);
+  });
+}
+
+void add_audit_command(CLI::App& app, Args& a, Actions& acts) {
+  auto* audit = app.add_subcommand("audit", "The audit log: who changed what, when and why.")
+                    ->require_subcommand(1)
+                    ->add_subcommand("list", "The newest entries, oldest first.");
+  audit->add_option("--target", a.address, "Only changes to this address, email or name");
+  audit->add_option("--limit", a.limit, "At most this many entries")->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  acts.emplace_back(audit, [&a](pg::Connection& c) {
+    ctl::audit_list(c, a.address, a.limit, a.json, std::cout);
   });
 }
 
@@ -283,6 +297,7 @@ int main(int argc, char** argv) {
   add_vendor_commands(app, a, acts);
   add_account_commands(app, a, acts);
   add_findings_command(app, a, acts);
+  add_audit_command(app, a, acts);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -141,6 +141,9 @@ void server_add(pg::Connection& conn, const ServerAdd& a, std::ostream& out) {
     if (e.is_unique_violation()) throw Error("server " + addr + " is already in the pool");
     throw;
   }
+  audit(conn, "server.add", addr,
+        "country " + country + ", netspeed " + std::to_string(a.netspeed) +
+            (a.owner.empty() ? "" : ", owner " + a.owner));
   out << "added server " << addr << " (country " << country << ", netspeed " << a.netspeed
       << " kbit/s); it enters DNS once the monitors score it 10 or more\n";
 }
@@ -154,6 +157,7 @@ void server_remove(pg::Connection& conn, const std::string& address,
     } catch (const pg::Error& e) {
       throw Error("--on " + *on + " is not a date (YYYY-MM-DD): " + e.what());
     }
+    audit(conn, "server.remove", canonical_address(address), "deletion on " + *on);
     out << "server " << canonical_address(address) << " left DNS and will be deleted on " << *on
         << "\n";
     return;
@@ -162,16 +166,18 @@ void server_remove(pg::Connection& conn, const std::string& address,
       "UPDATE servers SET deletion_on = least(coalesce(deletion_on, current_date), current_date), "
       "deleted_at = now() WHERE id = $1",
       id);
+  audit(conn, "server.remove", canonical_address(address), "deleted now");
   out << "server " << canonical_address(address)
       << " removed from the pool (its score history stays)\n";
 }
 
 void server_set_disabled(pg::Connection& conn, const std::string& address, bool disabled,
-                         std::ostream& out) {
+                         const std::string& reason, std::ostream& out) {
   int64_t id = server_id(conn, address);
   conn.exec(disabled ? "UPDATE servers SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1"
                      : "UPDATE servers SET disabled_at = NULL WHERE id = $1",
             id);
+  audit(conn, disabled ? "server.disable" : "server.enable", canonical_address(address), reason);
   out << "server " << canonical_address(address)
       << (disabled ? " disabled: it left DNS and is not probed\n"
                    : " enabled: it is probed again and enters DNS with a score of 10 or more\n");
@@ -182,6 +188,7 @@ void server_set_netspeed(pg::Connection& conn, const std::string& address, int k
   check_netspeed(kbits);
   update_one(conn, address, "UPDATE servers SET netspeed = $2::integer WHERE id = $1",
              std::to_string(kbits));
+  audit(conn, "server.netspeed", canonical_address(address), std::to_string(kbits));
   out << "server " << canonical_address(address) << " netspeed is now " << kbits << " kbit/s"
       << (kbits == 0 ? " (monitoring only: never in DNS)" : "") << "\n";
 }
@@ -190,6 +197,7 @@ void server_set_country(pg::Connection& conn, const std::string& address, const 
                         std::ostream& out) {
   std::string country = country_zone(conn, code);
   update_one(conn, address, "UPDATE servers SET country = $2 WHERE id = $1", country);
+  audit(conn, "server.country", canonical_address(address), country);
   out << "server " << canonical_address(address) << " is now in country zone " << country
       << " (and its continent)\n";
 }

@@ -69,6 +69,7 @@ void vendor_approve(pg::Connection& conn, const std::string& name, std::ostream&
           "WHERE id = $1",
           id, z.get<int64_t>(0, 0));
   tx.commit();
+  audit(conn, "vendor.approve", name);
   out << "approved vendor zone " << name << ": live in DNS now\n";
 }
 
@@ -83,6 +84,7 @@ void vendor_reject(pg::Connection& conn, const std::string& name, const std::str
           "WHERE id = $1",
           id, reason);
   tx.commit();
+  audit(conn, "vendor.reject", name, reason);
   out << "rejected vendor request " << name << "\n";
 }
 

@@ -112,6 +112,9 @@ void zone_add(pg::Connection& conn, const ZoneAdd& z, std::ostream& out) {
     }
     throw;
   }
+  audit(conn, "zone.add", z.name,
+        z.kind == "vendor" ? "vendor " + z.organization
+                           : (z.alias_of.empty() ? "country in " + z.continent : "alias of " + z.alias_of));
   out << "added " << z.kind << " zone " << z.name
       << (z.kind == "vendor" ? " (live in DNS now, answering like the global zone)" : "") << "\n";
 }

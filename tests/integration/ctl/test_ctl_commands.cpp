@@ -292,3 +292,36 @@ TEST_CASE("timepoolctl on a database without the schema says to migrate", "[unmi
   CHECK(r.status.code == 1);
   CHECK_THAT(r.err, Contains("run 'timepoolctl migrate' first"));
 }
+
+TEST_CASE("timepoolctl records its changes in the audit log", "[audit]") {
+  TestDb db;
+  auto c = db.connect();
+  REQUIRE(ctl(db, {"servers", "add", "81.2.69.7", "--country", "de"}).status.ok());
+  REQUIRE(ctl(db, {"servers", "disable", "81.2.69.7", "--reason", "answers with a 5 s offset"})
+              .status.ok());
+  REQUIRE(ctl(db, {"servers", "netspeed", "81.2.69.7", "12000"}).status.ok());
+  REQUIRE(ctl(db, {"create-admin", "root@example.org"}).status.ok());
+  REQUIRE(ctl(db, {"accounts", "disable", "root@example.org", "--reason", "left"}).status.ok());
+  // A refused change records nothing.
+  CHECK(ctl(db, {"servers", "disable", "81.2.69.99"}).status.code == 1);
+
+  auto all = ctl_json(db, {"audit", "list"});
+  REQUIRE(all.size() == 5);
+  CHECK(all[0]["action"] == "server.add");
+  CHECK(all[0]["target"] == "81.2.69.7");
+  CHECK(all[1]["action"] == "server.disable");
+  CHECK(all[1]["detail"] == "answers with a 5 s offset");
+  CHECK(all[1]["actor"].get<std::string>().rfind("timepoolctl:", 0) == 0);
+  CHECK(all[2]["detail"] == "12000");
+  CHECK(all[4]["action"] == "account.disable");
+  CHECK(all[4]["detail"] == "left");
+
+  auto one = ctl_json(db, {"audit", "list", "--target", "81.2.69.7"});
+  CHECK(one.size() == 3);
+  auto newest = ctl_json(db, {"audit", "list", "--limit", "2"});
+  REQUIRE(newest.size() == 2);
+  CHECK(newest[1]["action"] == "account.disable");
+  auto text = ctl(db, {"audit", "list"});
+  CHECK(std::regex_search(text.out, std::regex("server\\.disable +81\\.2\\.69\\.7 +answers with")));
+  CHECK_THAT(text.out, Contains("5 entries"));
+}
