@@ -62,8 +62,9 @@ install(FILES ${CMAKE_SOURCE_DIR}/deploy/OPERATIONS.md DESTINATION share/doc/tim
         COMPONENT common)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/timepool.toml DESTINATION share/doc/timepool-common
         RENAME timepool.toml.all-keys COMPONENT common)
+# 0644 in the package; postinst makes it 0640 root:timepool with dpkg-statoverride.
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/timepool.production.toml DESTINATION /etc/timepool
-        RENAME timepool.toml PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ COMPONENT common)
+        RENAME timepool.toml COMPONENT common)
 install(DIRECTORY DESTINATION /var/lib/timepool COMPONENT common)
 foreach(comp dns monitor web)
   install(TARGETS timepool-${comp} RUNTIME DESTINATION bin COMPONENT ${comp})
@@ -88,11 +89,13 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://timepool.invalid/")
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 
-set(desc_tail "timepool runs a public NTP server pool: volunteers donate NTP servers, monitors\n probe and score them, and an authoritative DNS server hands clients a few healthy,\n nearby servers. All programs share one PostgreSQL database.")
-set(CPACK_COMPONENT_COMMON_DESCRIPTION "NTP server pool - common files and timepoolctl\n ${desc_tail}\n .\n This package has the system user, the configuration file, the state folder, the\n timepoolctl command line and the schema migration unit.")
-set(CPACK_COMPONENT_DNS_DESCRIPTION "NTP server pool - authoritative DNS server\n ${desc_tail}\n .\n This package has timepool-dns, which answers the pool's names from the database.")
-set(CPACK_COMPONENT_MONITOR_DESCRIPTION "NTP server pool - monitor and scorer\n ${desc_tail}\n .\n This package has timepool-monitor, which probes the volunteers' servers.")
-set(CPACK_COMPONENT_WEB_DESCRIPTION "NTP server pool - web site\n ${desc_tail}\n .\n This package has timepool-web, the site for volunteers, vendors and admins.")
+# CPack makes the first line the synopsis and indents the rest; an empty line separates
+# paragraphs. Lines stay under 80 columns.
+set(desc_tail "timepool runs a public NTP server pool: volunteers donate NTP servers,\nmonitors probe and score them, and an authoritative DNS server hands\nclients a few healthy, nearby servers. All programs share one PostgreSQL\ndatabase.\n")
+set(CPACK_COMPONENT_COMMON_DESCRIPTION "NTP server pool - common files and timepoolctl\n${desc_tail}\nThis package has the system user, the configuration file, the state\nfolder, the timepoolctl command line and the schema migration unit.")
+set(CPACK_COMPONENT_DNS_DESCRIPTION "NTP server pool - authoritative DNS server\n${desc_tail}\nThis package has timepool-dns, which answers the pool's names from the\ndatabase.")
+set(CPACK_COMPONENT_MONITOR_DESCRIPTION "NTP server pool - monitor and scorer\n${desc_tail}\nThis package has timepool-monitor, which probes the volunteers' servers.")
+set(CPACK_COMPONENT_WEB_DESCRIPTION "NTP server pool - web site\n${desc_tail}\nThis package has timepool-web, the site for volunteers, vendors and\nadmins.")
 
 foreach(comp ${timepool_components})
   string(TOUPPER ${comp} C)

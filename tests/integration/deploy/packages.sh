@@ -46,7 +46,7 @@ for d in "${debs[@]}"; do echo "ok: built $(basename "$d") ($(stat -c %s "$d") b
 
 echo "== lintian"
 # Tags that do not apply to a package built outside the Debian archive.
-lintian --fail-on error,warning --no-tag-display-limit \
+lintian --fail-on error,warning --tag-display-limit 0 \
   --suppress-tags no-manual-page,initial-upload-closes-no-bugs,changelog-distribution-does-not-match-changes-file \
   "${debs[@]}" >"$work/lintian.log" 2>&1 || { cat "$work/lintian.log"; fail "lintian reports errors or warnings"; }
 echo "ok: lintian: no errors or warnings ($(grep -c '^[IP]:' "$work/lintian.log" || true) info lines)"
@@ -116,7 +116,7 @@ run_unit timepool-web
 ok=
 for _ in $(seq 100); do
   if dig +short +time=1 +tries=1 -p "$dns_port" @127.0.0.1 pool.example.org SOA | grep -q . &&
-     curl -fsS -o /dev/null "http://127.0.0.1:$web_port/"; then ok=1; break; fi
+     curl -fs -o /dev/null "http://127.0.0.1:$web_port/"; then ok=1; break; fi
   sleep 0.2
 done
 [ -n "$ok" ] || fail "the daemons did not come up"
@@ -129,9 +129,10 @@ echo "ok: the vendor zone answers 4 addresses; the web site answers on 127.0.0.1
 for p in "${pids[@]}"; do
   kill -0 "$p" 2>/dev/null || fail "a daemon exited"
 done
-for name in timepool-dns timepool-monitor timepool-web; do
-  u=$(ps -o user= -C "$name" | sort -u | tr -d ' ')
-  [ "$u" = timepool ] || fail "$name runs as '$u'"
+# env and setpriv exec the program, so each pid started above is the daemon itself.
+for p in "${pids[@]}"; do
+  read -r u name < <(ps -o user=,comm= -p "$p")
+  [ "$u" = timepool ] || fail "$name (pid $p) runs as '$u'"
 done
 echo "ok: timepool-dns, timepool-monitor and timepool-web run as timepool"
 for p in "${pids[@]}"; do kill -TERM "$p"; done
