@@ -49,28 +49,29 @@ foreach(comp ${timepool_components})
     DEPENDS ${pkg_out}/${pkg}/changelog VERBATIM)
   list(APPEND man_outputs ${pkg_out}/${pkg}/changelog.Debian.gz)
   install(FILES ${TIMEPOOL_PKG_DIR}/debian/copyright ${pkg_out}/${pkg}/changelog.Debian.gz
-          DESTINATION share/doc/${pkg} COMPONENT ${comp})
+          DESTINATION share/doc/${pkg} EXCLUDE_FROM_ALL COMPONENT ${comp})
 endforeach()
 add_custom_target(timepool_pkg_docs ALL DEPENDS ${man_outputs})
 
 # What each package installs. The targets are defined in their own folders; installing them
-# here keeps the packaging in one place.
-install(TARGETS timepoolctl RUNTIME DESTINATION bin COMPONENT common)
-install(FILES ${pkg_out}/timepoolctl.8.gz DESTINATION share/man/man8 COMPONENT common)
-install(FILES ${pkg_out}/timepool-migrate.service DESTINATION lib/systemd/system COMPONENT common)
+# here keeps the packaging in one place. EXCLUDE_FROM_ALL: a plain `cmake --install` (the
+# source install in OPERATIONS.md) installs only the programs and never touches /etc or /var.
+install(TARGETS timepoolctl RUNTIME DESTINATION bin EXCLUDE_FROM_ALL COMPONENT common)
+install(FILES ${pkg_out}/timepoolctl.8.gz DESTINATION share/man/man8 EXCLUDE_FROM_ALL COMPONENT common)
+install(FILES ${pkg_out}/timepool-migrate.service DESTINATION lib/systemd/system EXCLUDE_FROM_ALL COMPONENT common)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/OPERATIONS.md DESTINATION share/doc/timepool-common
-        COMPONENT common)
+        EXCLUDE_FROM_ALL COMPONENT common)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/timepool.toml DESTINATION share/doc/timepool-common
-        RENAME timepool.toml.all-keys COMPONENT common)
+        RENAME timepool.toml.all-keys EXCLUDE_FROM_ALL COMPONENT common)
 # 0644 in the package; postinst makes it 0640 root:timepool with dpkg-statoverride.
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/timepool.production.toml DESTINATION /etc/timepool
-        RENAME timepool.toml COMPONENT common)
-install(DIRECTORY DESTINATION /var/lib/timepool COMPONENT common)
+        RENAME timepool.toml EXCLUDE_FROM_ALL COMPONENT common)
+install(DIRECTORY DESTINATION /var/lib/timepool EXCLUDE_FROM_ALL COMPONENT common)
 foreach(comp dns monitor web)
-  install(TARGETS timepool-${comp} RUNTIME DESTINATION bin COMPONENT ${comp})
-  install(FILES ${pkg_out}/timepool-${comp}.8.gz DESTINATION share/man/man8 COMPONENT ${comp})
+  install(TARGETS timepool-${comp} RUNTIME DESTINATION bin EXCLUDE_FROM_ALL COMPONENT ${comp})
+  install(FILES ${pkg_out}/timepool-${comp}.8.gz DESTINATION share/man/man8 EXCLUDE_FROM_ALL COMPONENT ${comp})
   install(FILES ${pkg_out}/timepool-${comp}.service DESTINATION lib/systemd/system
-          COMPONENT ${comp})
+          EXCLUDE_FROM_ALL COMPONENT ${comp})
 endforeach()
 
 set(CPACK_GENERATOR DEB)
