@@ -115,8 +115,10 @@ TEST_CASE("reconnect wait ends at retry_at or when stopped", "[reconnect]") {
   Reconnect link("link", nullptr, {30ms, 30ms});
   std::atomic<bool> stop{false};
   CHECK(link.wait(stop));  // up: no wait
-  link.failed("x");
+  // t0 before failed(): the retry time is counted from the failure, so a thread that is
+  // descheduled between the two calls must not make the wait look shorter than it was.
   const auto t0 = std::chrono::steady_clock::now();
+  link.failed("x");
   CHECK(link.wait(stop));
   CHECK(std::chrono::steady_clock::now() - t0 >= 30ms);
   link.failed("x");
