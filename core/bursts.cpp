@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -98,6 +99,35 @@ double background(const Dense& d, int64_t lo, int64_t hi, const BurstOptions& op
     best = std::max(best, static_cast<double>(median_of(scratch)));
   }
   return best;  // -1: no side has enough context
+}
+
+// For each i, the minimum of the `half` values before it (before = true) or after it; 0 where
+// that side has fewer than a third of them (background() leaves such a side out, and 0 keeps the
+// shortcut in find_spikes() from skipping anything there).
+std::vector<uint64_t> sliding_min(const std::vector<uint64_t>& v, int half_window, bool before) {
+  const int64_t n = static_cast<int64_t>(v.size());
+  const int64_t half = std::max(1, half_window);
+  const int64_t enough = std::max<int64_t>(1, half / 3);
+  std::vector<uint64_t> out(v.size(), 0);
+  std::deque<int64_t> q;  // indexes with increasing values
+  auto push = [&](int64_t j) {
+    while (!q.empty() && v[static_cast<size_t>(q.back())] >= v[static_cast<size_t>(j)]) q.pop_back();
+    q.push_back(j);
+  };
+  if (before) {
+    for (int64_t i = 0; i < n; ++i) {
+      while (!q.empty() && q.front() < i - half) q.pop_front();
+      if (i >= enough && !q.empty()) out[static_cast<size_t>(i)] = v[static_cast<size_t>(q.front())];
+      push(i);
+    }
+  } else {
+    for (int64_t i = n - 1; i >= 0; --i) {
+      while (!q.empty() && q.front() > i + half) q.pop_front();
+      if (n - 1 - i >= enough && !q.empty()) out[static_cast<size_t>(i)] = v[static_cast<size_t>(q.front())];
+      push(i);
+    }
+  }
+  return out;
 }
 
 bool stands_out(double count, double bg, const BurstOptions& opt) {
@@ -284,9 +314,18 @@ std::vector<Spike> find_spikes(std::span<const MinuteCount> series, const BurstO
   Dense d = densify(series, opt);
   std::vector<uint64_t> scratch;
   const int64_t n = static_cast<int64_t>(d.counts.size());
+  // An exact shortcut for busy zones: the background (a median of a side) is at least that
+  // side's minimum, and a spike is at least min(factor, excess_min_factor) times the background,
+  // so a minute below that multiple of the larger side minimum needs no medians.
+  auto low_before = sliding_min(d.counts, opt.half_window, true);
+  auto low_after = sliding_min(d.counts, opt.half_window, false);
+  const double least = std::min(opt.factor, opt.excess_min_factor);
   for (int64_t i = 0; i < n; ++i) {
     uint64_t c = d.counts[static_cast<size_t>(i)];
     if (c < opt.min_count || c == 0) continue;
+    double low = static_cast<double>(std::max(low_before[static_cast<size_t>(i)],
+                                              low_after[static_cast<size_t>(i)]));
+    if (static_cast<double>(c) < least * std::max(low, 1.0)) continue;
     double bg = background(d, i, i, opt, scratch);
     if (bg < 0) continue;  // too little context at the edge of the data
     if (stands_out(static_cast<double>(c), bg, opt)) {

@@ -54,6 +54,9 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
   int threads = app.cfg.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(kMaxBody);
+  // cpp-httplib writes the headers and the body separately: without TCP_NODELAY, Nagle holds
+  // the body until the client's delayed ACK (40 ms on Linux) on a keep-alive connection.
+  s.set_tcp_nodelay(true);
   auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
     Response r = dispatch(app, pool, convert(req, app.cfg.trust_x_forwarded_for));
