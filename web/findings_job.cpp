@@ -15,7 +15,10 @@ constexpr int64_t kLockKey = 0x747066696e64696e;
 
 std::string int_array(const std::vector<int64_t>& v) {
   std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(v[i]);
+  }
   return s + "}";
 }
 
@@ -57,7 +60,12 @@ int analyse_zone(pg::Connection& db, int32_t zone_id, const FindingsConfig& cfg,
         f.first_seen, f.last_seen, int_array(starts), int_array(ends), f.warning);
   }
   std::string key_array = "{";
-  for (size_t i = 0; i < keys.size(); ++i) key_array += (i ? ",\"" : "\"") + keys[i] + "\"";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) key_array += ',';
+    key_array += '"';
+    key_array += keys[i];
+    key_array += '"';
+  }
   key_array += "}";
   tx.exec("DELETE FROM zone_findings WHERE zone_id = $1 AND fkey <> ALL ($2::text[])", zone_id,
           key_array);

@@ -169,8 +169,14 @@ std::vector<StoredFinding> zone_findings(pg::Connection& db, int32_t zone_id) {
   return read_findings(db.exec(finding_select() + "WHERE f.zone_id = $1" + kFindingOrder, zone_id));
 }
 
-std::vector<StoredFinding> vendor_zone_findings(pg::Connection& db) {
-  return read_findings(db.exec(finding_select() + "WHERE z.kind = 'vendor'" + kFindingOrder));
+std::vector<StoredFinding> vendor_zone_findings(pg::Connection& db, int limit, int64_t* total) {
+  *total = db.exec("SELECT count(*) FROM zone_findings f JOIN zones z ON z.id = f.zone_id "
+                   "WHERE z.kind = 'vendor'")
+               .get<int64_t>(0, 0);
+  return read_findings(db.exec(finding_select() +
+                                   "WHERE z.kind = 'vendor' ORDER BY f.last_seen DESC, z.name, "
+                                   "f.fkey LIMIT $1",
+                               limit));
 }
 
 std::vector<StoredFinding> all_zone_findings(pg::Connection& db) {

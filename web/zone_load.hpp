@@ -57,8 +57,9 @@ struct StoredFinding {
 };
 // The zone's findings, recurring first, then by time of day.
 std::vector<StoredFinding> zone_findings(pg::Connection& db, int32_t zone_id);
-// The findings of every vendor zone (for the admin queue): one indexed read of the table.
-std::vector<StoredFinding> vendor_zone_findings(pg::Connection& db);
+// The `limit` most recently seen findings of vendor zones (for the admin queue), and how many
+// there are in all: the queue costs the same however many zones and findings there are.
+std::vector<StoredFinding> vendor_zone_findings(pg::Connection& db, int limit, int64_t* total);
 // Every zone's findings (for /admin/zones).
 std::vector<StoredFinding> all_zone_findings(pg::Connection& db);
 // When the findings job last finished ("" when it never ran).

@@ -50,8 +50,10 @@ std::string freshness(pg::Connection& db) {
 }  // namespace
 
 std::string admin_burst_section(Ctx& c) {
+  constexpr int kShown = 50;  // the newest; /admin/zones lists every zone's
+  int64_t total = 0;
   std::string items;
-  for (const auto& f : vendor_zone_findings(c.db)) {
+  for (const auto& f : vendor_zone_findings(c.db, kShown, &total)) {
     items += "<li class=\"burst-warning\" data-zone=\"" + esc(f.zone) + "\" data-kind=\"" +
              esc(f.kind) + "\">" + zone_link(f.zone) + ": " + esc(f.warning) + "</li>";
   }
@@ -60,8 +62,13 @@ std::string admin_burst_section(Ctx& c) {
     return "<h2>Vendor zone bursts</h2><p id=\"no-bursts\">No vendor zone shows recurring "
            "bursts.</p>" + freshness(c.db) + all;
   }
-  return "<h2>Vendor zone bursts</h2><ul id=\"burst-zones\">" + items +
-         "</ul><p class=\"advice\">Advice given: " + esc(stats::kBurstAdvice) + "</p>" +
+  std::string more;
+  if (total > kShown) {
+    more = "<p id=\"more-findings\">The " + std::to_string(kShown) + " most recently seen of " +
+           std::to_string(total) + " findings; <a href=\"/admin/zones\">all of them</a>.</p>";
+  }
+  return "<h2>Vendor zone bursts</h2><ul id=\"burst-zones\">" + items + "</ul>" + more +
+         "<p class=\"advice\">Advice given: " + esc(stats::kBurstAdvice) + "</p>" +
          freshness(c.db) + all;
 }
 
