@@ -47,6 +47,7 @@ ctl "$copy" migrate | grep -q "schema is up to date" || fail "the restored schem
 echo "ok: restored into a fresh cluster; timepoolctl migrate finds the schema up to date"
 
 # 4. timepool-dns on each database.
+# Sets $port (not a command substitution: the pid must reach the cleanup's list).
 start_dns() {  # NAME CONNINFO
   "$bin/server/timepool-dns" --set "database.conninfo=$2" --set 'dns.listen=["127.0.0.1:0"]' \
     --set dns.metrics_listen= --set "dns.snapshot_file=$work/$1.snapshot" \
@@ -56,10 +57,10 @@ start_dns() {  # NAME CONNINFO
     grep -q "serving apexes" "$work/$1.log" && break
     sleep 0.1
   done
-  sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log" | head -n 1
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$1.log" | head -n 1)
 }
-p1=$(start_dns original "$orig")
-p2=$(start_dns restored "$copy")
+start_dns original "$orig"; p1=$port
+start_dns restored "$copy"; p2=$port
 [ -n "$p1" ] && [ -n "$p2" ] || fail "timepool-dns did not start"
 answers() {  # PORT NAME: the sorted addresses over a few queries
   for _ in 1 2 3; do dig +short +time=2 +tries=1 -p "$1" @127.0.0.1 "$2" A; done | sort -u | tr '\n' ' '
@@ -83,4 +84,7 @@ for list in "servers list" "zones list" "monitor list"; do
     fail "timepoolctl $list differs after the restore"
 done
 echo "ok: timepoolctl servers, zones and monitors are the same after the restore"
+for p in "${pids[@]}"; do kill -TERM "$p"; done
+for p in "${pids[@]}"; do wait "$p" || fail "timepool-dns did not stop cleanly on SIGTERM"; done
+pids=()
 echo "1 passed, 0 failed"
