@@ -73,6 +73,7 @@ DnsConfig read_dns_config(const config::Document& doc) {
   c.snapshot_file = s.get_string("snapshot_file", "/var/lib/timepool/dns-snapshot");
   c.rebuild_interval_s = static_cast<int>(s.get_int("rebuild_interval", 60, 1, 86400));
   c.notify_debounce_ms = static_cast<int>(s.get_int("notify_debounce_ms", 200, 0, 60000));
+  c.standby_poll_ms = static_cast<int>(s.get_int("standby_poll_ms", 250, 20, 60000));
   c.user = s.get_string("user", "");
   c.rng_seed = static_cast<uint64_t>(s.get_int("rng_seed", 0, 0, INT64_MAX));
   return c;

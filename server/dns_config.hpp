@@ -26,6 +26,7 @@ struct DnsConfig {
   std::string snapshot_file;       // "" disables the on-disk copy
   int rebuild_interval_s = 60;     // timer rebuild even without NOTIFY
   int notify_debounce_ms = 500;    // coalesce bursts of NOTIFY
+  int standby_poll_ms = 250;       // on a hot standby: how often dns_change.counter is read
   std::string user;                // drop to this user after binding; "" keeps the current one
   uint64_t rng_seed = 0;           // 0: seed each worker from getrandom; else fixed (tests)
 };

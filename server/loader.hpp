@@ -1,9 +1,12 @@
 // Keeps the snapshot current: reads the database, builds a Snapshot and hands it to the
 // Publisher (server/published.hpp), which swaps it in with its geo routing and statistics slots.
 //
-// One thread. It LISTENs on channel `timepool_dns` and rebuilds shortly after a NOTIFY
-// (bursts are coalesced for `debounce`, but a rebuild is never postponed by more than that
-// after the first notification), on a timer, and when asked (SIGHUP). When the database is
+// One thread. On a primary it LISTENs on channel `timepool_dns` and rebuilds shortly after a
+// NOTIFY (bursts are coalesced for `debounce`, but a rebuild is never postponed by more than
+// that after the first notification). On a hot standby, where LISTEN does not work, it reads
+// the one-row change counter `dns_change` (schema/0012) every `standby_poll` and rebuilds when
+// the counter has moved since the last rebuild. Either way also on a timer, and when asked
+// (SIGHUP). When the database is
 // unreachable or a query fails, the current snapshot stays in use, the failure is logged once
 // per state change, and it retries with exponential backoff (core/reconnect). Every snapshot
 // built from the database is also written to `snapshot_file`; at start, when the database
@@ -38,6 +41,7 @@ struct LoaderConfig {
   std::string snapshot_file;  // "" : no disk copy
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds debounce{200};
+  std::chrono::milliseconds standby_poll{250};
 };
 
 class Loader {
@@ -57,12 +61,15 @@ class Loader {
   bool load_disk();
   void install(const SourceData& src, const char* from);
   void log_status();
+  int64_t read_counter();  // dns_change.counter; throws pg::Error
 
   LoaderConfig cfg_;
   Publisher& publisher_;
   LoaderStats& stats_;
   std::unique_ptr<pg::Connection> conn_;
   uint32_t serial_ = 0;
+  bool poll_counter_ = false;  // connected to a standby whose schema has dns_change
+  int64_t counter_seen_ = -1;  // dns_change.counter read before the last rebuild
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> requested_{false};

@@ -126,7 +126,8 @@ std::vector<Sock> open_sockets(const Loaded& cfg, Metrics& metrics, Publisher& p
 LoaderConfig loader_config(const Loaded& c) {
   return LoaderConfig{c.db.conninfo, c.dns.snapshot_file,
                       std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
-                      std::chrono::milliseconds(c.dns.notify_debounce_ms)};
+                      std::chrono::milliseconds(c.dns.notify_debounce_ms),
+                      std::chrono::milliseconds(c.dns.standby_poll_ms)};
 }
 
 // The running server: what SIGHUP reconfigures.
@@ -157,7 +158,8 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
   srv.rt.tcp_idle_timeout_ms.store(fresh.dns.tcp_idle_timeout_ms, std::memory_order_relaxed);
   if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
       fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
-      fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms) {
+      fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms ||
+      fresh.dns.standby_poll_ms != cfg.dns.standby_poll_ms) {
     srv.loader->stop();
     srv.loader = std::make_unique<Loader>(loader_config(fresh), srv.publisher, srv.metrics.loader());
     srv.loader->start();

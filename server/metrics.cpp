@@ -118,6 +118,9 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
             loader_.db_errors.load());
   w.counter("timepool_dns_snapshot_disk_loads_total", "Snapshots loaded from the disk copy.",
             loader_.disk_loads.load());
+  w.counter("timepool_dns_change_polls_total",
+            "Reads of the change counter on a hot standby (no LISTEN there).",
+            loader_.counter_polls.load());
   w.gauge("timepool_dns_db_up", "1 when the last database operation succeeded.",
           int64_t{loader_.db_up.load() ? 1 : 0});
   if (extra_) w.raw(extra_());

@@ -59,6 +59,7 @@ struct LoaderStats {
   std::atomic<uint64_t> rebuilds{0};
   std::atomic<uint64_t> db_errors{0};
   std::atomic<uint64_t> disk_loads{0};
+  std::atomic<uint64_t> counter_polls{0};  // reads of dns_change on a standby
   std::atomic<bool> db_up{false};
 };
 
