@@ -18,7 +18,9 @@ StatsSettings read_stats_settings(const config::Document& doc, const std::string
   const auto s = doc.section("dns");
   StatsSettings st;
   st.enabled = s.get_bool("stats", true);
-  st.conninfo = conninfo;
+  st.conninfo = s.get_string("stats_conninfo", "");
+  if (st.conninfo.empty()) st.conninfo = conninfo;
+  st.spool_dir = s.get_string("stats_spool", "");
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   st.instance = s.get_string("stats_instance", "");

@@ -176,8 +176,10 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
   }
   srv.publisher.configure_geo(fresh.geo.enabled ? srv.geo_db : nullptr, fresh.geo);
   if (fresh.stats.instance != cfg.stats.instance ||
-      fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled) {
-    logger->warn("stats, stats_instance and stats_flush_interval change only on restart");
+      fresh.stats.flush_interval != cfg.stats.flush_interval || fresh.stats.enabled != cfg.stats.enabled ||
+      fresh.stats.conninfo != cfg.stats.conninfo || fresh.stats.spool_dir != cfg.stats.spool_dir) {
+    logger->warn("stats, stats_instance, stats_flush_interval, stats_conninfo and stats_spool "
+                 "change only on restart");
   }
   cfg = std::move(fresh);
   logger->info("reloaded the configuration (SIGHUP); rebuilding the snapshot");

@@ -1,5 +1,17 @@
 #include "server/query_stats.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <time.h>
 
 #include <algorithm>
@@ -320,13 +332,159 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
   return true;
 }
 
+namespace {
+
+constexpr const char* kSpoolMagic = "timepool-stats-batch 1";
+
+// The batch as text, ending in a line "end" so a torn file is recognized.
+std::string spool_text(const std::string& instance_id, const Batch& b) {
+  std::ostringstream o;
+  o << kSpoolMagic << "\ninstance " << instance_id << "\nseq " << b.seq << "\n";
+  for (const auto& q : b.queries) {
+    o << "q " << q.minute << ' ' << q.zone_id << ' ' << q.qtype << ' ' << q.rcode << ' '
+      << q.count << "\n";
+  }
+  for (const auto& a : b.answers) o << "a " << a.hour << ' ' << a.server_id << ' ' << a.count << "\n";
+  o << "end\n";
+  return o.str();
+}
+
+bool parse_spool(const std::string& text, std::string& instance_id, Batch& b) {
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line) || line != kSpoolMagic) return false;
+  if (!std::getline(in, line) || line.rfind("instance ", 0) != 0) return false;
+  instance_id = line.substr(9);
+  if (instance_id.empty()) return false;
+  if (!std::getline(in, line) || line.rfind("seq ", 0) != 0) return false;
+  b.seq = std::stoull(line.substr(4));
+  while (std::getline(in, line)) {
+    if (line == "end") return true;
+    std::istringstream f(line);
+    char kind = 0;
+    f >> kind;
+    if (kind == 'q') {
+      QueryRow q{};
+      int64_t qtype = 0, rcode = 0;
+      f >> q.minute >> q.zone_id >> qtype >> rcode >> q.count;
+      q.qtype = static_cast<uint16_t>(qtype);
+      q.rcode = static_cast<uint16_t>(rcode);
+      if (!f) return false;
+      b.queries.push_back(q);
+    } else if (kind == 'a') {
+      AnswerRow a{};
+      f >> a.hour >> a.server_id >> a.count;
+      if (!f) return false;
+      b.answers.push_back(a);
+    } else {
+      return false;
+    }
+  }
+  return false;  // no "end": torn
+}
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(err));
+}
+
+// Written to a temporary name, fsynced, renamed, and the folder fsynced: after a crash the file
+// is either whole or absent.
+void write_durable(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string tmp = dir + "/." + name + ".tmp";
+  const std::string path = dir + "/" + name;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+  }
+  fsync_path(tmp, O_RDONLY);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error("rename " + tmp + ": " + std::strerror(errno));
+  }
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+}
+
+std::string spool_name(const std::string& instance_id, uint64_t seq) {
+  std::string n;
+  for (char c : instance_id) n += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ".%012llu.batch", static_cast<unsigned long long>(seq));
+  return n + buf;
+}
+
+}  // namespace
+
 StatsFlusher::StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name,
-                           ReconnectOptions reconnect)
+                           ReconnectOptions reconnect, std::string spool_dir)
     : stats_(stats),
+      spool_dir_(std::move(spool_dir)),
       conninfo_(std::move(conninfo)),
       instance_id_(name.substr(0, 150) + "/" + password::random_token(8)),
       link_("statistics database", log::get("stats"), reconnect,
-            [this] { return std::to_string(stats_.queued()) + " batches queued"; }) {}
+            [this] { return std::to_string(waiting()) + " batches queued"; }) {
+  if (!spool_dir_.empty()) load_spool();
+}
+
+void StatsFlusher::load_spool() {
+  auto logger = log::get("stats");
+  if (::mkdir(spool_dir_.c_str(), 0750) != 0 && errno != EEXIST) {
+    logger->error("stats: spool folder {}: {}", spool_dir_, std::strerror(errno));
+    return;
+  }
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(spool_dir_.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n.size() > 6 && n[0] != '.' && n.compare(n.size() - 6, 6, ".batch") == 0) names.push_back(n);
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());  // per instance, by sequence number
+  for (const auto& n : names) {
+    const std::string path = spool_dir_ + "/" + n;
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    Pending p;
+    p.path = path;
+    bool ok = false;
+    try {
+      ok = parse_spool(text.str(), p.instance_id, p.batch);
+    } catch (const std::exception&) {
+      ok = false;
+    }
+    if (!ok) {
+      logger->error("stats: spool file {} is damaged; left in place", path);
+      continue;
+    }
+    pending_.push_back(std::move(p));
+  }
+  if (!pending_.empty()) {
+    logger->info("stats: {} batches from {} to deliver", pending_.size(), spool_dir_);
+  }
+}
+
+void StatsFlusher::spool_new() {
+  if (spool_dir_.empty()) return;
+  while (auto b = stats_.take()) {
+    Pending p{instance_id_, std::move(*b), {}};
+    const std::string name = spool_name(instance_id_, p.batch.seq);
+    try {
+      write_durable(spool_dir_, name, spool_text(instance_id_, p.batch));
+      p.path = spool_dir_ + "/" + name;
+    } catch (const std::exception& e) {
+      log::get("stats")->error("stats: batch {} not spooled (kept in memory): {}", p.batch.seq,
+                               e.what());
+    }
+    pending_.push_back(std::move(p));
+  }
+}
 
 FlushResult StatsFlusher::flush(int64_t now_unix_s) {
   stats_.collect(now_unix_s);
@@ -337,7 +495,8 @@ FlushResult StatsFlusher::flush(int64_t now_unix_s) {
 FlushResult StatsFlusher::write_queued() {
   FlushResult res;
   auto logger = log::get("stats");
-  while (stats_.queued() > 0) {
+  spool_new();
+  while (waiting() > 0) {
     if (!conn_ && !link_.due()) {
       res.error = "statistics database unavailable; next attempt in " +
                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -346,11 +505,18 @@ FlushResult StatsFlusher::write_queued() {
                   " ms";
       break;
     }
-    auto batch = stats_.take();
-    if (!batch) break;
+    // Spooled batches first (they are the oldest), else the in-memory queue.
+    const bool spooled = !pending_.empty();
+    std::optional<Batch> taken;
+    if (!spooled) {
+      taken = stats_.take();
+      if (!taken) break;
+    }
+    const Batch& batch = spooled ? pending_.front().batch : *taken;
+    const std::string& instance = spooled ? pending_.front().instance_id : instance_id_;
     try {
       if (!conn_) conn_ = pg::Connection::open(conninfo_);
-      const bool fresh = write_batch(*conn_, instance_id_, *batch);
+      const bool fresh = write_batch(*conn_, instance, batch);
       link_.succeeded();
       if (fresh) {
         ++res.written;
@@ -359,7 +525,7 @@ FlushResult StatsFlusher::write_queued() {
       }
     } catch (const pg::Error& e) {
       if (e.is_connection() || e.is_retryable()) {
-        stats_.put_back(std::move(*batch));
+        if (!spooled) stats_.put_back(std::move(*taken));
         if (e.is_connection()) {
           conn_.reset();
           link_.failed(e.what());
@@ -370,17 +536,25 @@ FlushResult StatsFlusher::write_queued() {
       // The database refuses the content itself: retrying cannot help, and keeping it would
       // block every later batch.
       ++res.discarded;
-      logger->error("stats: flush {} of {} refused, {} query rows lost: {}", batch->seq,
-                    instance_id_, batch->queries.size(), e.what());
+      logger->error("stats: flush {} of {} refused, {} query rows lost: {}", batch.seq, instance,
+                    batch.queries.size(), e.what());
     } catch (const std::exception& e) {
-      stats_.put_back(std::move(*batch));
+      if (!spooled) stats_.put_back(std::move(*taken));
       res.error = e.what();
       conn_.reset();
       link_.failed(e.what());
       break;
     }
+    if (spooled) {
+      // Applied (or found applied): its file goes. A crash before the unlink re-sends it after
+      // the restart, and dns_stats_flushes recognizes it.
+      if (!pending_.front().path.empty() && ::unlink(pending_.front().path.c_str()) != 0) {
+        logger->warn("stats: {}: {}", pending_.front().path, std::strerror(errno));
+      }
+      pending_.pop_front();
+    }
   }
-  res.queued = stats_.queued();
+  res.queued = waiting();
   return res;
 }
 

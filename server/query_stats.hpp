@@ -212,16 +212,33 @@ class StatsFlusher {
  public:
   // `name` identifies the DNS server in logs; the instance id stored in the database is
   // "<name>/<random>", unique for this process run.
+  // With a `spool_dir`, every sealed batch is first written to a file there (fsynced, with its
+  // instance id and sequence number) and the file is removed once the database has it; the
+  // files a previous run left are loaded here and written first under their own instance ids,
+  // so dns_stats_flushes applies each of them once, also across a restart or a crash.
   StatsFlusher(QueryStats& stats, std::string conninfo, const std::string& name,
-               ReconnectOptions reconnect = {std::chrono::seconds(1), std::chrono::minutes(5)});
+               ReconnectOptions reconnect = {std::chrono::seconds(1), std::chrono::minutes(5)},
+               std::string spool_dir = {});
   // collect(now) + seal() + write every queued batch, oldest first. Never throws.
   FlushResult flush(int64_t now_unix_s);
   // The same without collecting (at shutdown after collect_all()).
   FlushResult write_queued();
   const std::string& instance_id() const { return instance_id_; }
+  size_t spooled() const { return pending_.size(); }
 
  private:
+  struct Pending {
+    std::string instance_id;
+    Batch batch;
+    std::string path;  // its spool file; "" when it could not be written
+  };
+  void spool_new();  // moves sealed batches from stats_ into pending_, each with its file
+  void load_spool();
+  size_t waiting() const { return stats_.queued() + pending_.size(); }
+
   QueryStats& stats_;
+  std::string spool_dir_;
+  std::deque<Pending> pending_;  // spooled batches, oldest first
   std::string conninfo_;
   std::string instance_id_;
   std::optional<pg::Connection> conn_;

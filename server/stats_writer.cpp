@@ -31,7 +31,9 @@ StatsWriter::StatsWriter(StatsSettings settings) : settings_(std::move(settings)
   std::string conninfo = settings_.conninfo;
   // A flush during an outage must give up soon and leave the batch queued.
   if (conninfo.find("connect_timeout") == std::string::npos) conninfo += " connect_timeout=5";
-  flusher_ = std::make_unique<stats::StatsFlusher>(stats_, conninfo, settings_.instance);
+  flusher_ = std::make_unique<stats::StatsFlusher>(
+      stats_, conninfo, settings_.instance,
+      ReconnectOptions{std::chrono::seconds(1), std::chrono::minutes(5)}, settings_.spool_dir);
 }
 
 StatsWriter::~StatsWriter() { stop(); }

@@ -32,7 +32,11 @@ namespace timepool::server {
 
 struct StatsSettings {
   bool enabled = true;
-  std::string conninfo;     // the database; a connect_timeout is added when absent
+  // Where statistics are written: dns.stats_conninfo, else database.conninfo. An edge on a
+  // hot standby names the primary here (a multi-host conninfo with
+  // target_session_attrs=read-write follows it). A connect_timeout is added when absent.
+  std::string conninfo;
+  std::string spool_dir;    // sealed batches wait here, fsynced, until written; "" keeps them in memory
   std::string instance;     // names this server in the flush log; default: the host name
   std::chrono::seconds flush_interval{60};
 };
