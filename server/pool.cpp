@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <utility>
 
 namespace timepool::server {
 
@@ -57,28 +56,30 @@ uint32_t Pool::exact_pick(Rng& rng, const uint32_t* taken, size_t ntaken, uint64
 size_t Pool::pick(Rng& rng, size_t k, std::span<uint32_t> out) const {
   const size_t n = cum_.size();
   k = std::min({k, n, kMaxPick, out.size()});
-  if (k == n) {
-    // Everything goes out; only the order is random (Fisher-Yates).
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint32_t>(i);
-    for (size_t i = n; i > 1; --i) std::swap(out[i - 1], out[rng.below(i)]);
-    return n;
-  }
   assert(threshold_.size() == n);
+  // Every record is a weighted draw among the servers not drawn yet, written in draw order: the
+  // first record is proportional to weight (SNTP clients use it alone), even when the answer
+  // holds every server of the pool. No shuffle afterwards: that would make the first uniform.
   constexpr int kTries = 8;
   uint32_t taken[kMaxPick];  // sorted, for exact_pick
   size_t ntaken = 0;
   uint64_t remaining = total();
   for (size_t p = 0; p < k; ++p) {
     uint32_t idx = 0;
-    bool found = false;
-    for (int t = 0; t < kTries && !found; ++t) {
-      const uint64_t r = rng();
-      const auto slot = static_cast<uint32_t>(((r >> 32) * n) >> 32);
-      idx = static_cast<uint32_t>(r) < threshold_[slot] ? slot : alias_[slot];
-      found = true;
-      for (size_t j = 0; j < ntaken; ++j) found &= taken[j] != idx;
+    if (p + 1 == n) {
+      // One server left: the first gap in the sorted taken list (or the end).
+      while (idx < ntaken && taken[idx] == idx) ++idx;
+    } else {
+      bool found = false;
+      for (int t = 0; t < kTries && !found; ++t) {
+        const uint64_t r = rng();
+        const auto slot = static_cast<uint32_t>(((r >> 32) * n) >> 32);
+        idx = static_cast<uint32_t>(r) < threshold_[slot] ? slot : alias_[slot];
+        found = true;
+        for (size_t j = 0; j < ntaken; ++j) found &= taken[j] != idx;
+      }
+      if (!found) idx = exact_pick(rng, taken, ntaken, remaining);
     }
-    if (!found) idx = exact_pick(rng, taken, ntaken, remaining);
     out[p] = idx;
     remaining -= weight(idx);
     size_t pos = ntaken++;
@@ -88,9 +89,6 @@ size_t Pool::pick(Rng& rng, size_t k, std::span<uint32_t> out) const {
     }
     taken[pos] = idx;
   }
-  // Sequential weighted picks come out heavy-first more often than not; clients use the first
-  // address most, so shuffle to spread that too.
-  for (size_t i = k; i > 1; --i) std::swap(out[i - 1], out[rng.below(i)]);
   return k;
 }
 

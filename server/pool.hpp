@@ -6,7 +6,8 @@
 // two loads), rejecting a server already taken; after a few rejections in a row (one server
 // holds most of the weight) it switches to an exact O(log n + k) draw over the prefix sums
 // with the random point mapped past the intervals already taken. Both give the same
-// distribution, so the switch does not bias anything; it only bounds the time.
+// distribution, so the switch does not bias anything; it only bounds the time. The records
+// keep the draw order, so the first one (the only one an SNTP client uses) follows weight.
 // Thread safety: immutable after build; pick() may be called from any number of threads.
 #pragma once
 
@@ -40,8 +41,10 @@ class Pool {
   uint64_t weight(size_t i) const { return cum_[i] - (i ? cum_[i - 1] : 0); }
   uint32_t server(size_t i) const { return servers_[i]; }
 
-  // Writes min(k, size()) distinct indexes into out (out.size() >= k) in random order and
-  // returns how many. k <= kMaxPick.
+  // Writes min(k, size()) distinct indexes into out (out.size() >= k) and returns how many.
+  // They are in draw order: out[0] is drawn with probability weight / total(), each next one
+  // proportional to weight among those left, also when k >= size() (then only the order is
+  // random, and it is weighted too). k <= kMaxPick.
   static constexpr size_t kMaxPick = 64;
   size_t pick(Rng& rng, size_t k, std::span<uint32_t> out) const;
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -48,7 +49,7 @@ class SnapshotBuilder {
   }
 
  private:
-  // Members per zone and family, in server id order so the quarter split is deterministic.
+  // Members per zone and family, in server id order (each pool lists its servers by id).
   void collect_members() {
     std::vector<size_t> order(src_.servers.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -80,11 +81,11 @@ class SnapshotBuilder {
     }
   }
 
-  uint32_t add_pool(const std::vector<size_t>& members, uint8_t len, size_t first, size_t step) {
+  uint32_t add_pool(const std::vector<size_t>& members, uint8_t len) {
     Pool pool(len);
-    for (size_t i = first; i < members.size(); i += step) {
-      const ServerRow& s = src_.servers[members[i]];
-      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, dense_[members[i]]);
+    for (size_t m : members) {
+      const ServerRow& s = src_.servers[m];
+      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, dense_[m]);
     }
     pool.seal();
     snap_->pools_.push_back(std::move(pool));
@@ -96,10 +97,21 @@ class SnapshotBuilder {
   void make_pools(const std::vector<size_t>& members, bool v6, std::array<uint32_t, 5>& out) {
     if (members.empty()) return;
     const uint8_t len = v6 ? 16 : 4;
-    out[0] = add_pool(members, len, 0, 1);
-    for (size_t q = 0; q < 4; ++q) {
-      out[1 + q] = members.size() < Snapshot::kSplitMin ? out[0] : add_pool(members, len, q, 4);
+    out[0] = add_pool(members, len);
+    if (members.size() < Snapshot::kSplitMin) {
+      for (size_t q = 0; q < 4; ++q) out[1 + q] = out[0];
+      return;
     }
+    std::vector<uint64_t> weights(members.size());
+    std::vector<int64_t> ids(members.size());
+    for (size_t i = 0; i < members.size(); ++i) {
+      weights[i] = src_.servers[members[i]].netspeed;
+      ids[i] = src_.servers[members[i]].id;
+    }
+    const std::vector<uint8_t> quarter = split_quarters(weights, ids);
+    std::array<std::vector<size_t>, 4> parts;
+    for (size_t i = 0; i < members.size(); ++i) parts[quarter[i]].push_back(members[i]);
+    for (size_t q = 0; q < 4; ++q) out[1 + q] = add_pool(parts[q], len);
   }
 
   // Own pools for real zones first; vendor zones share the global pools, aliases their
@@ -184,6 +196,30 @@ class SnapshotBuilder {
 
 std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
   return SnapshotBuilder(src, serial).build();
+}
+
+std::vector<uint8_t> split_quarters(std::span<const uint64_t> weights,
+                                    std::span<const int64_t> ids) {
+  assert(weights.size() == ids.size());
+  std::vector<uint32_t> order(weights.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return weights[a] != weights[b] ? weights[a] > weights[b] : ids[a] < ids[b];
+  });
+  std::vector<uint8_t> out(weights.size());
+  std::array<uint64_t, 4> total{};
+  std::array<size_t, 4> count{};
+  for (uint32_t i : order) {
+    // The lightest quarter; among equal totals the one with fewer members, then the lowest.
+    size_t q = 0;
+    for (size_t c = 1; c < 4; ++c) {
+      if (total[c] < total[q] || (total[c] == total[q] && count[c] < count[q])) q = c;
+    }
+    out[i] = static_cast<uint8_t>(q);
+    total[q] += weights[i];
+    ++count[q];
+  }
+  return out;
 }
 
 std::vector<std::string> Snapshot::names() const {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,9 +59,19 @@ struct ZoneInfo : ZoneRow {
   uint32_t servers_v6 = 0;
 };
 
+// The numbered quarters of one zone and family: for each member (weights[i] = netspeed > 0,
+// ids[i] = database id, all distinct) its quarter 0..3. Largest weight first into the quarter
+// with the lightest total (list scheduling, LPT): the quarters are disjoint, and a quarter with
+// two or more members exceeds the lightest total by at most its own smallest member's weight.
+// Ties go by server id, then member count, then quarter number, so every edge that reads the
+// same rows builds the same quarters, whatever the row order.
+std::vector<uint8_t> split_quarters(std::span<const uint64_t> weights,
+                                    std::span<const int64_t> ids);
+
 class Snapshot {
  public:
-  // Quarters are made when a zone has at least this many servers of a family.
+  // Quarters are made when a zone has at least this many servers of a family; below that the
+  // numbered labels answer from the bare pool.
   static constexpr size_t kSplitMin = 8;
 
   // Builds the snapshot; `serial` is the SOA serial to publish. Never throws on data (bad rows

@@ -1,11 +1,15 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "dns_test_util.hpp"
 #include "server/snapshot.hpp"
+#include "tests/support/seed.hpp"
 
 using namespace timepool::server;
 using namespace timepool::server::test;
@@ -33,13 +37,18 @@ TEST_CASE("Snapshot names: zones, numbered labels, aliases, vendor labels, empty
   CHECK(s->server_count() == 23);
 }
 
-TEST_CASE("Quarters: round robin over servers sorted by id, per family, only from 8 up") {
+TEST_CASE("Quarters: balanced by netspeed, per family, only from 8 up") {
   SourceData src = fixture();
   std::reverse(src.servers.begin(), src.servers.end());  // input order must not matter
   auto s = Snapshot::build(src, 1);
   const Node* n = s->find("1.de");
   REQUIRE(n);
-  CHECK(ids(*s, s->pool(n->v4)) == std::set<int64_t>{101, 105, 109});
+  // de IPv4: 1000..12000 kbit/s on ids 100..111, largest first into the lightest quarter:
+  // 21000 / 20000 / 19000 / 18000.
+  CHECK(ids(*s, s->pool(s->find("0.de")->v4)) == std::set<int64_t>{111, 104, 103});
+  CHECK(ids(*s, s->pool(n->v4)) == std::set<int64_t>{110, 105, 102});
+  CHECK(s->pool(n->v4).total() == 20000);
+  // de IPv6: nine equal weights go round by id.
   CHECK(ids(*s, s->pool(s->find("0.de")->v6)) == std::set<int64_t>{200, 204, 208});
   // gb has 2 servers: numbered labels share the bare pool.
   CHECK(s->find("2.gb")->v4 == s->find("gb")->v4);
@@ -47,6 +56,120 @@ TEST_CASE("Quarters: round robin over servers sorted by id, per family, only fro
   // Vendor zones draw from the global pools.
   CHECK(s->find("0.acme")->v4 == s->find("0")->v4);
   CHECK(ids(*s, s->pool(s->find("")->v4)).size() == 14);
+}
+
+namespace {
+// One zone "se" (id 3 under '@' 1) with these IPv4 netspeeds on ids 1, 2, ...
+SourceData one_zone(const std::vector<uint32_t>& netspeeds) {
+  SourceData src;
+  src.zones = {zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both),
+               zone_row(3, "se", ZoneKind::Country, std::nullopt, ClientType::Both)};
+  for (size_t i = 0; i < netspeeds.size(); ++i) {
+    src.servers.push_back(server(static_cast<int64_t>(i + 1),
+                                 "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1),
+                                 netspeeds[i], {1, 3}));
+  }
+  return src;
+}
+
+struct Quarter {
+  std::set<int64_t> ids;
+  uint64_t total = 0;
+  uint64_t smallest = 0;
+};
+
+// The four numbered quarters of "se" (IPv4).
+std::array<Quarter, 4> quarters(const Snapshot& s) {
+  std::array<Quarter, 4> out;
+  for (int q = 0; q < 4; ++q) {
+    const Node* n = s.find(std::to_string(q) + ".se");
+    REQUIRE(n);
+    const Pool& p = s.pool(n->v4);
+    out[q].ids = ids(s, p);
+    out[q].total = p.total();
+    out[q].smallest = ~uint64_t{0};
+    for (size_t i = 0; i < p.size(); ++i) out[q].smallest = std::min(out[q].smallest, p.weight(i));
+  }
+  return out;
+}
+
+// Disjoint, together every server of the zone, and each quarter above the lightest by at most
+// its own smallest member (the bound of largest-first list scheduling).
+void check_balanced(const Snapshot& s, const std::array<Quarter, 4>& q) {
+  const Pool& bare = s.pool(s.find("se")->v4);
+  std::set<int64_t> all;
+  size_t sum = 0;
+  uint64_t lightest = q[0].total;
+  for (const auto& x : q) {
+    sum += x.ids.size();
+    all.insert(x.ids.begin(), x.ids.end());
+    lightest = std::min(lightest, x.total);
+  }
+  CHECK(sum == all.size());  // disjoint
+  CHECK(all == ids(s, bare));
+  for (size_t i = 0; i < 4; ++i) {
+    INFO("quarter " << i << " total " << q[i].total << " lightest " << lightest
+                    << " smallest member " << q[i].smallest);
+    CHECK(q[i].total - lightest <= q[i].smallest);
+  }
+}
+}  // namespace
+
+TEST_CASE("issue 13: numbered quarters have equal netspeed totals, not an id split") {
+  // The issue's 11 servers: split by id the quarters held 61,000 / 3,250 / 5,250 / 4,500.
+  auto s = Snapshot::build(one_zone({50000, 1500, 3000, 1500, 10000, 1500, 1500, 3000, 1000, 250, 750}), 1);
+  const auto q = quarters(*s);
+  std::printf("quarter totals of the 11-server zone: %llu / %llu / %llu / %llu\n",
+              static_cast<unsigned long long>(q[0].total), static_cast<unsigned long long>(q[1].total),
+              static_cast<unsigned long long>(q[2].total), static_cast<unsigned long long>(q[3].total));
+  check_balanced(*s, q);
+  // 50,000 cannot be split: it stands alone, and the other three share 24,000 evenly.
+  CHECK(q[0].ids == std::set<int64_t>{1});
+  CHECK(q[1].total == 10000);
+  CHECK(q[2].total == 7000);
+  CHECK(q[3].total == 7000);
+}
+
+TEST_CASE("Quarters: random zones are balanced, disjoint and independent of row order") {
+  static constexpr uint32_t kSpeeds[] = {512, 1500, 3000, 6000, 12000, 25000, 50000, 100000,
+                                         250000, 500000, 1000000, 3000000};
+  const uint32_t seed = timepool::test::random_seed();
+  std::printf("quarter split, random zones: %s\n", timepool::test::seed_note(seed).c_str());
+  INFO(timepool::test::seed_note(seed));
+  std::mt19937 rng(seed);
+  for (int round = 0; round < 300; ++round) {
+    INFO("round " << round);
+    const size_t n = Snapshot::kSplitMin + rng() % 120;
+    std::vector<uint32_t> w(n);
+    for (auto& x : w) x = kSpeeds[rng() % (round % 2 ? 12 : 6)];  // odd rounds: huge servers too
+    SourceData src = one_zone(w);
+    auto a = Snapshot::build(src, 1);
+    const auto qa = quarters(*a);
+    check_balanced(*a, qa);
+    std::shuffle(src.servers.begin(), src.servers.end(), rng);
+    const auto qb = quarters(*Snapshot::build(src, 1));
+    for (int q = 0; q < 4; ++q) CHECK(qa[q].ids == qb[q].ids);
+  }
+}
+
+TEST_CASE("Quarters: edge cases (below kSplitMin, exactly kSplitMin, one huge server)") {
+  // 7 servers: no quarters, every numbered label answers from the bare pool.
+  auto seven = Snapshot::build(one_zone({512, 1500, 3000, 6000, 12000, 25000, 50000}), 1);
+  for (int q = 0; q < 4; ++q) CHECK(seven->find(std::to_string(q) + ".se")->v4 == seven->find("se")->v4);
+  // 8 equal servers: two in each quarter.
+  auto eight = Snapshot::build(one_zone(std::vector<uint32_t>(8, 1500)), 1);
+  for (const auto& x : quarters(*eight)) CHECK(x.ids.size() == 2);
+  check_balanced(*eight, quarters(*eight));
+  // One huge server among ten small ones: alone in its quarter, the rest spread 4 / 3 / 3.
+  std::vector<uint32_t> w(11, 1500);
+  w[5] = 3000000;
+  auto huge = Snapshot::build(one_zone(w), 1);
+  const auto q = quarters(*huge);
+  check_balanced(*huge, q);
+  CHECK(q[0].ids == std::set<int64_t>{6});
+  CHECK(q[1].total == 6000);
+  CHECK(q[2].total == 4500);
+  CHECK(q[3].total == 4500);
 }
 
 TEST_CASE("Servers with netspeed 0 and unknown zones are left out") {
