@@ -22,6 +22,10 @@ constexpr const char* kSessionCookie = "tp_session";
 constexpr const char* kCsrfCookie = "tp_csrf";
 // Spent on an unknown e-mail so that a login takes as long whether or not the account exists.
 constexpr const char* kDummyPassword = "timing-equalizer-not-a-password";
+// The client's network for rate limits, from its address as $1: the IPv4 address itself, an
+// IPv6 address's /64 (one customer's usual allocation).
+constexpr std::string_view kClientNet =
+    "network(set_masklen($1::inet, CASE family($1::inet) WHEN 6 THEN 64 ELSE 32 END))";
 
 bool is_token(std::string_view t) {
   if (t.size() != 64) return false;
@@ -225,12 +229,31 @@ Response post_signup(Ctx& c) {
   if (role != "volunteer" && role != "vendor") return refuse(400, "Choose volunteer or vendor.");
   if (auto e = check_password(pw); !e.empty()) return refuse(400, e);
   std::string h = password::hash(pw);
+  auto peer = peer_inet(c.req);
   int64_t id = 0;
   try {
-    auto r = c.db.exec(
-        "INSERT INTO accounts (email, password_hash, role) VALUES ($1, $2, $3) RETURNING id",
-        *email, h, role);
+    // The count and the new account are one transaction under a lock per network, so
+    // parallel sign-ups from one address cannot pass the limit together.
+    pg::Transaction tx(c.db);
+    tx.exec("SELECT pg_advisory_xact_lock(hashtextextended('signup ' || "
+            "coalesce(" + std::string(kClientNet) + "::text, ''), 0))",
+            peer);
+    auto n = tx.exec("SELECT count(*) FROM accounts WHERE signup_addr <<= " +
+                         std::string(kClientNet) + " AND created_at > now() - interval '1 day'",
+                     peer);
+    if (n.get<int64_t>(0, 0) >= c.app.cfg.signup_max_per_day) {
+      tx.commit();
+      Response r = refuse(429, "Too many accounts were made from your address today. "
+                               "Try again tomorrow.");
+      r.add_header("Retry-After", "86400");
+      return r;
+    }
+    auto r = tx.exec(
+        "INSERT INTO accounts (email, password_hash, role, signup_addr) "
+        "VALUES ($1, $2, $3, $4::inet) RETURNING id",
+        *email, h, role, peer);
     id = r.get<int64_t>(0, 0);
+    tx.commit();
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) return refuse(409, "There is already an account for this e-mail.");
     throw;
@@ -253,20 +276,39 @@ Response post_login(Ctx& c) {
   if (!email) return refuse(400, "Wrong e-mail or password.");
   auto peer = peer_inet(c.req);
   const auto& cfg = c.app.cfg;
-  // Rate limits: failures in the window, per account and per address.
-  auto fails = c.db.exec(
-      "SELECT count(*) FILTER (WHERE lower(email) = $1), "
-      "       count(*) FILTER (WHERE $2::inet IS NOT NULL AND remote_addr = $2::inet) "
-      "FROM login_attempts WHERE NOT success AND at > now() - make_interval(mins => $3) "
-      "AND (lower(email) = $1 OR remote_addr = $2::inet)",
-      *email, peer, cfg.login_window_minutes);
-  if (fails.get<int64_t>(0, 0) >= cfg.login_max_failures_account ||
-      fails.get<int64_t>(0, 1) >= cfg.login_max_failures_address) {
-    Response r = refuse(429, "Too many failed logins. Wait " +
-                                 std::to_string(cfg.login_window_minutes) +
-                                 " minutes and try again.");
-    r.add_header("Retry-After", std::to_string(cfg.login_window_minutes * 60));
-    return r;
+  // Rate limits: failures in the window from the client's network (an IPv4 address, an IPv6
+  // /64), for this account and in all. Never for the account alone: guesses from elsewhere
+  // must not lock its owner out. The check and the record of this attempt are one
+  // transaction under a lock per network, so parallel guesses get no more tries than the
+  // limit; the attempt is recorded as failed before the password is checked and marked a
+  // success afterwards.
+  int64_t attempt = 0;
+  {
+    pg::Transaction tx(c.db);
+    tx.exec("SELECT pg_advisory_xact_lock(hashtextextended('login ' || "
+            "coalesce(" + std::string(kClientNet) + "::text, ''), 0))",
+            peer);
+    auto fails = tx.exec(
+        "WITH net AS (SELECT network(set_masklen($2::inet, CASE family($2::inet) WHEN 6 "
+        "THEN 64 ELSE 32 END)) AS n) "
+        "SELECT count(*) FILTER (WHERE lower(email) = $1), count(*) "
+        "FROM login_attempts, net WHERE NOT success AND at > now() - make_interval(mins => $3) "
+        "AND (remote_addr <<= net.n OR (net.n IS NULL AND remote_addr IS NULL))",
+        *email, peer, cfg.login_window_minutes);
+    if (fails.get<int64_t>(0, 0) >= cfg.login_max_failures_account ||
+        fails.get<int64_t>(0, 1) >= cfg.login_max_failures_address) {
+      tx.commit();
+      Response r = refuse(429, "Too many failed logins from your address. Wait " +
+                                   std::to_string(cfg.login_window_minutes) +
+                                   " minutes and try again.");
+      r.add_header("Retry-After", std::to_string(cfg.login_window_minutes * 60));
+      return r;
+    }
+    attempt = tx.exec("INSERT INTO login_attempts (email, remote_addr, success) "
+                      "VALUES ($1, $2::inet, false) RETURNING id",
+                      *email, peer)
+                  .get<int64_t>(0, 0);
+    tx.commit();
   }
   auto acc = c.db.exec(
       "SELECT id, password_hash, role, disabled_at IS NOT NULL FROM accounts "
@@ -278,8 +320,7 @@ Response post_login(Ctx& c) {
   } else {
     (void)password::verify(pw, dummy_hash());
   }
-  c.db.exec("INSERT INTO login_attempts (email, remote_addr, success) VALUES ($1, $2::inet, $3)",
-            *email, peer, ok);
+  if (ok) c.db.exec("UPDATE login_attempts SET success = true WHERE id = $1", attempt);
   if (!ok) return refuse(401, "Wrong e-mail or password.");
   return start_session(c, acc.get<int64_t>(0, 0), acc.get<std::string>(0, 2));
 }

@@ -2,6 +2,12 @@
 
 namespace timepool::web {
 
+bool is_trusted_proxy(const WebConfig& cfg, const address::Address& a) {
+  for (const auto& p : cfg.trusted_proxies)
+    if (a.in(p.net, p.bits)) return true;
+  return false;
+}
+
 WebConfig read_web_config(const config::Document& doc) {
   auto s = doc.section("web");
   WebConfig c;
@@ -13,7 +19,26 @@ WebConfig read_web_config(const config::Document& doc) {
   c.probe_port = static_cast<int>(s.get_int("probe_port", c.probe_port, 1, 65535));
   c.geoip_db = s.get_string("geoip_db", c.geoip_db);
   c.secure_cookies = s.get_bool("secure_cookies", c.secure_cookies);
-  c.trust_x_forwarded_for = s.get_bool("trust_x_forwarded_for", c.trust_x_forwarded_for);
+  for (const auto& text : s.get_strings("trusted_proxies", {})) {
+    std::string_view t = text;
+    size_t slash = t.find('/');
+    auto a = address::parse(t.substr(0, slash));
+    int max_bits = a && a->is_v4() ? 32 : 128;
+    int bits = max_bits;
+    bool ok = a.has_value();
+    if (ok && slash != std::string_view::npos) {
+      std::string_view b = t.substr(slash + 1);
+      ok = !b.empty() && b.size() <= 3 &&
+           b.find_first_not_of("0123456789") == std::string_view::npos;
+      if (ok) bits = std::stoi(std::string(b));
+      ok = ok && bits <= max_bits;
+    }
+    if (!ok) {
+      throw config::Error(doc.origin() + ": web.trusted_proxies: not an address or prefix: " +
+                          text);
+    }
+    c.trusted_proxies.push_back({*a, bits});
+  }
   c.session_days = static_cast<int>(s.get_int("session_days", c.session_days, 1, 365));
   c.threads = static_cast<int>(s.get_int("threads", c.threads, 1, 256));
   c.db_connections = static_cast<int>(s.get_int("db_connections", c.db_connections, 1, 64));
@@ -23,6 +48,8 @@ WebConfig read_web_config(const config::Document& doc) {
       s.get_int("login_max_failures_account", c.login_max_failures_account, 1, 1000));
   c.login_max_failures_address = static_cast<int>(
       s.get_int("login_max_failures_address", c.login_max_failures_address, 1, 100000));
+  c.signup_max_per_day =
+      static_cast<int>(s.get_int("signup_max_per_day", c.signup_max_per_day, 1, 100000));
   c.findings_job = s.get_bool("findings_job", c.findings_job);
   auto& f = c.findings;
   f.interval_seconds =

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "core/address.hpp"
 
 #include "core/config.hpp"
 #include "web/findings_job.hpp"
@@ -22,21 +25,33 @@ struct WebConfig {
   // MaxMind DB file for the country of new servers; "" = the volunteer chooses.
   std::string geoip_db;
   bool secure_cookies = false;  // add Secure to cookies (the site is served over HTTPS)
-  // Client address from the last X-Forwarded-For entry (behind a reverse proxy only).
-  bool trust_x_forwarded_for = false;
+  // Reverse proxies whose X-Forwarded-For is believed: the client is the last entry that is
+  // not itself one of them. From any other peer the header is ignored.
+  struct Prefix {
+    address::Address net;
+    int bits = 0;
+  };
+  std::vector<Prefix> trusted_proxies;
   int session_days = 30;
   int threads = 8;         // HTTP worker threads
   int db_connections = 4;  // pooled PostgreSQL connections
-  // Login rate limits: failed attempts within window_minutes before logins are refused.
+  // Login rate limits: failed attempts within window_minutes before logins are refused, per
+  // account from one address (IPv6 by /64) and per address; never per account alone, so
+  // guesses from elsewhere do not lock the owner out.
   int login_window_minutes = 15;
   int login_max_failures_account = 5;
   int login_max_failures_address = 20;
+  // Accounts signed up from one address (IPv6 by /64) in 24 hours; more are refused (429).
+  int signup_max_per_day = 5;
   // The findings job (web/findings_job.hpp): off only where another instance runs it.
   bool findings_job = true;
   FindingsConfig findings;
 };
 
 // Reads [web]; throws config::Error naming the key for a bad value.
+// True when `a` is one of cfg.trusted_proxies.
+bool is_trusted_proxy(const WebConfig& cfg, const address::Address& a);
+
 WebConfig read_web_config(const config::Document& doc);
 
 }  // namespace timepool::web

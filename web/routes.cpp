@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include "core/address.hpp"
 #include "core/log.hpp"
 #include "web/form.hpp"
 
@@ -13,7 +14,36 @@ namespace {
 
 constexpr size_t kMaxBody = 64 * 1024;  // forms are small; refuse anything bigger
 
-Request convert(const httplib::Request& in, bool trust_forwarded_for) {
+// The client's address: the TCP peer, or behind a configured proxy the last X-Forwarded-For
+// entry that is not a configured proxy (entries to its left may be forged by the client).
+std::string client_address(const WebConfig& cfg, const httplib::Request& in) {
+  auto peer = address::parse(in.remote_addr);
+  if (!peer || !is_trusted_proxy(cfg, *peer) || !in.has_header("X-Forwarded-For")) {
+    return in.remote_addr;
+  }
+  std::string xff;
+  for (size_t i = 0, n = in.get_header_value_count("X-Forwarded-For"); i < n; ++i) {
+    if (!xff.empty()) xff += ',';
+    xff += in.get_header_value("X-Forwarded-For", i);
+  }
+  std::string client = in.remote_addr;
+  size_t end = xff.size();
+  while (true) {
+    size_t comma = end == 0 ? std::string::npos : xff.rfind(',', end - 1);
+    size_t begin = comma == std::string::npos ? 0 : comma + 1;
+    std::string_view entry = std::string_view(xff).substr(begin, end - begin);
+    size_t b = entry.find_first_not_of(" \t"), e = entry.find_last_not_of(" \t");
+    if (b == std::string_view::npos) break;
+    auto a = address::parse(entry.substr(b, e - b + 1));
+    if (!a) break;  // garbage: keep the last hop we could trust
+    client = a->to_string();
+    if (!is_trusted_proxy(cfg, *a) || comma == std::string::npos) break;
+    end = comma;
+  }
+  return client;
+}
+
+Request convert(const httplib::Request& in, const WebConfig& cfg) {
   Request r;
   r.method = in.method;
   r.path = in.path;
@@ -24,16 +54,8 @@ Request convert(const httplib::Request& in, bool trust_forwarded_for) {
     r.form = parse_urlencoded(in.body);
   }
   r.cookies = parse_cookies(in.get_header_value("Cookie"));
-  r.remote_addr = in.remote_addr;
+  r.remote_addr = client_address(cfg, in);
   r.authorization = in.get_header_value("Authorization");
-  if (trust_forwarded_for && in.has_header("X-Forwarded-For")) {
-    // The proxy appends the peer it saw: the last entry is the one we can trust.
-    std::string xff = in.get_header_value("X-Forwarded-For");
-    size_t comma = xff.rfind(',');
-    std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
-    size_t b = last.find_first_not_of(' '), e = last.find_last_not_of(' ');
-    if (b != std::string::npos) r.remote_addr = last.substr(b, e - b + 1);
-  }
   return r;
 }
 
@@ -59,7 +81,7 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
   s.set_tcp_nodelay(true);
   auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    Response r = dispatch(app, pool, convert(req, app.cfg.trust_x_forwarded_for));
+    Response r = dispatch(app, pool, convert(req, app.cfg));
     write(r, res);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, ms);

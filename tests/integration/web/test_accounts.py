@@ -111,7 +111,7 @@ class Accounts(webtest.WebTestCase):
         self.client().signup(email, password="right password")
         for i in range(5):
             self.assertEqual(self.client().login(email, "wrong %d" % i).status, 401)
-        # Even the right password is refused now, from any address.
+        # Even the right password is refused now from this address (others: test_login_throttle).
         c = self.client()
         r = c.login(email, "right password")
         self.assertEqual(r.status, 429)

@@ -54,7 +54,9 @@ class WebServer(tptest.Daemon):
     def __init__(self, db, settings=None):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
-        for k, v in (settings or {}).items():
+        # Test classes sign up many accounts from one address; test_signup_limit sets its own.
+        settings = dict({"signup_max_per_day": 100000}, **(settings or {}))
+        for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]
         super().__init__("web", args, ready=[r"listening on ([0-9.]+):(\d+)"], expect_code=None)
         self.host, self.port = self.ready_match[0].group(1), int(self.ready_match[0].group(2))
@@ -91,13 +93,16 @@ class Reply:
 class Client:
     """One browser: cookies persist, redirects are not followed (tests check them)."""
 
-    def __init__(self, web, remote=None):
+    def __init__(self, web, source=None):
+        """source: the local address the requests come from (any of 127.0.0.0/8)."""
         self.web = web
+        self.source = source
         self.cookies = {}
         self.last_csrf = None
 
     def request(self, method, path, fields=None, headers=None):
-        conn = http.client.HTTPConnection(self.web.host, self.web.port, timeout=60)
+        conn = http.client.HTTPConnection(self.web.host, self.web.port, timeout=60,
+                                          source_address=(self.source, 0) if self.source else None)
         h = dict(headers or {})
         if self.cookies:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
@@ -169,8 +174,8 @@ class WebTestCase(unittest.TestCase):
         cls.db.close()
         assert rc == 0, "timepool-web exited with %s" % rc
 
-    def client(self):
-        return Client(self.web)
+    def client(self, source=None):
+        return Client(self.web, source)
 
     def unique_email(self, prefix="user"):
         return "%s-%s@example.org" % (prefix, secrets.token_hex(4))
