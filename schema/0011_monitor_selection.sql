@@ -57,8 +57,9 @@ $$;
 
 -- The pool score of the given servers: the median of the latest scores of the server's active
 -- monitors from the last 20 minutes; with none, of its testing monitors from 45 minutes; with
--- none, of its candidates (a monitor without a selection row is one) from 2 hours. Paused and
--- pending monitors never count. A server with no such score keeps its score; one that gets a
+-- none, of its candidates (a monitor without a selection row is one) from 2 hours. Only
+-- monitors whose global status is active count: a monitor on probation (testing) is measured
+-- but never moves a pool score, and paused or pending ones never. A server with no such score keeps its score; one that gets a
 -- score is fresh again.
 DROP FUNCTION refresh_pool_score(bigint[]);
 CREATE FUNCTION refresh_pool_score(ids bigint[]) RETURNS integer
@@ -66,7 +67,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
   WITH scored AS (
     SELECT ss.server_id, ss.score, coalesce(sm.status, 'candidate') AS pair, ss.updated_at
     FROM server_scores ss
-    JOIN monitors mo ON mo.id = ss.monitor_id AND mo.status IN ('active', 'testing')
+    JOIN monitors mo ON mo.id = ss.monitor_id AND mo.status = 'active'
     LEFT JOIN server_monitors sm ON sm.server_id = ss.server_id AND sm.monitor_id = ss.monitor_id
     WHERE ss.server_id = ANY (ids) AND ss.updated_at > now() - interval '2 hours'
   ), tier AS (
@@ -164,13 +165,15 @@ $$;
 -- ranked by quality = round-trip time + |offset - median offset of the server's monitors|, from
 -- scores of the last 2 hours (a pair without one is ranked last). Hysteresis: an active pair's
 -- quality counts 25% better and a testing pair's 10% better than it is, a pair becomes active
--- only from testing, and only a monitor whose global status is active is made active. Pairs
+-- only from testing, and only a monitor whose global status is active is made active (such
+-- monitors also come first for the testing places, so a globally testing monitor does not hold
+-- a place that leads nowhere while others wait). Pairs
 -- that may no longer serve are removed. Returns the number of pairs whose status changed.
 CREATE FUNCTION select_monitors() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   cfg monitoring_settings%ROWTYPE;
-  changed integer;
+  n_changed integer;
 BEGIN
   SELECT * INTO cfg FROM monitoring_settings;
   -- One selector at a time (a second caller waits, then works on the first one's result).
@@ -218,7 +221,8 @@ BEGIN
     SELECT r.*, CASE WHEN allowed AND NOT coalesce(active_rank <= cfg.active_monitors, false) THEN
                   row_number() OVER (PARTITION BY server_id,
                                      allowed AND NOT coalesce(active_rank <= cfg.active_monitors, false)
-                                     ORDER BY rank_q NULLS LAST, monitor_id) END AS testing_rank
+                                     ORDER BY monitor_status = 'active' DESC, rank_q NULLS LAST,
+                                              monitor_id) END AS testing_rank
     FROM act_ranked r
   ), wanted AS (
     SELECT server_id, monitor_id, quality,
@@ -232,10 +236,10 @@ BEGIN
     ON CONFLICT (server_id, monitor_id) DO UPDATE
       SET status = EXCLUDED.status, quality = EXCLUDED.quality,
           changed_at = CASE WHEN sm.status = EXCLUDED.status THEN sm.changed_at ELSE now() END
-    RETURNING changed_at = now() AS changed
+    RETURNING sm.changed_at = now() AS changed
   )
-  SELECT count(*) FILTER (WHERE changed) INTO changed FROM up;
-  RETURN changed;
+  SELECT count(*) FILTER (WHERE up.changed) INTO n_changed FROM up;
+  RETURN n_changed;
 END;
 $$;
 
@@ -291,6 +295,8 @@ GRANT SELECT ON server_zones, eligible_servers, monitors, server_scores, probe_l
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO timepool_web;
 GRANT DELETE ON dns_query_counts, dns_query_counts_hourly, dns_stats_flushes TO timepool_web;
 GRANT EXECUTE ON FUNCTION purge_deleted_servers() TO timepool_web;
+-- The monitoring upkeep that timepool-web runs (web/monitoring_job.hpp).
+GRANT EXECUTE ON FUNCTION select_monitors(), monitoring_check() TO timepool_web;
 
 -- timepool-monitor (until the monitor API takes its place): reads its own row and the servers to
 -- probe, writes its probe log and per-server scores, refreshes the pool score through

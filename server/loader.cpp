@@ -159,6 +159,7 @@ bool Loader::rebuild_from_db() {
       ++stats_.rebuilds;
       stats_.db_up = true;
       link_.succeeded();
+      read_monitoring();
       if (!cfg_.snapshot_file.empty()) {
         try {
           save_source(src, serial_, cfg_.snapshot_file);
@@ -205,6 +206,34 @@ void Loader::start() {
     }
   }
   thread_ = std::thread([this] { run(); });
+}
+
+// The snapshot never depends on it: during a monitoring outage the database keeps the pool as it
+// was (schema/0011_monitor_selection.sql), and this only makes the outage loud.
+void Loader::read_monitoring() {
+  auto log = log::get("dns");
+  int outage = -1;
+  double age = -1;
+  try {
+    auto r = conn_->exec(
+        "SELECT outage, coalesce(seconds_since_report, -1)::float8 FROM monitoring_outage");
+    outage = r.get<bool>(0, 0) ? 1 : 0;
+    age = r.get<double>(0, 1);
+  } catch (const std::exception& e) {
+    log->warn("monitoring state not readable: {}", e.what());
+  }
+  const int before = stats_.monitoring_outage.exchange(outage);
+  stats_.monitoring_report_age_seconds = age;
+  // Loud, but once when it starts and then every ten minutes, not with every rebuild.
+  const auto now = std::chrono::steady_clock::now();
+  if (outage == 1 && (before != 1 || now - outage_logged_ >= std::chrono::minutes(10))) {
+    outage_logged_ = now;
+    log->error("monitoring outage: no monitor has reported for {:.0f} s; serving the pool as it "
+               "was",
+               age);
+  } else if (outage == 0 && before == 1) {
+    log->warn("monitoring outage over: monitors report again");
+  }
 }
 
 void Loader::request_rebuild() { requested_ = true; }

@@ -62,6 +62,7 @@ class Loader {
   void install(const SourceData& src, const char* from);
   void log_status();
   int64_t read_counter();  // dns_change.counter; throws pg::Error
+  void read_monitoring();  // the outage flag: metric and a log line when it changes
 
   LoaderConfig cfg_;
   Publisher& publisher_;
@@ -73,6 +74,7 @@ class Loader {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> requested_{false};
+  std::chrono::steady_clock::time_point outage_logged_{};
   Reconnect link_;  // the database: backoff between attempts, outage and recovery logged once
 };
 

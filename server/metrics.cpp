@@ -123,6 +123,12 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
             loader_.counter_polls.load());
   w.gauge("timepool_dns_db_up", "1 when the last database operation succeeded.",
           int64_t{loader_.db_up.load() ? 1 : 0});
+  w.gauge("timepool_dns_monitoring_outage",
+          "1 while no monitor reports (the pool is frozen as it was), 0 normal, -1 unknown.",
+          int64_t{loader_.monitoring_outage.load()});
+  w.gauge("timepool_dns_monitoring_report_age_seconds",
+          "Seconds since any monitor last reported a score (-1: never or unknown).",
+          loader_.monitoring_report_age_seconds.load());
   if (extra_) w.raw(extra_());
   return w.take();
 }

@@ -61,6 +61,11 @@ struct LoaderStats {
   std::atomic<uint64_t> disk_loads{0};
   std::atomic<uint64_t> counter_polls{0};  // reads of dns_change on a standby
   std::atomic<bool> db_up{false};
+  // Monitoring as a whole (the SQL view monitoring_outage, read with every rebuild): 1 when no
+  // monitor has reported for its outage time (the pool is frozen), 0 when monitors report,
+  // -1 not known yet.
+  std::atomic<int> monitoring_outage{-1};
+  std::atomic<double> monitoring_report_age_seconds{-1};  // -1: no monitor ever reported
 };
 
 class Metrics {

@@ -51,6 +51,8 @@ WebConfig read_web_config(const config::Document& doc) {
   c.signup_max_per_day =
       static_cast<int>(s.get_int("signup_max_per_day", c.signup_max_per_day, 1, 100000));
   c.findings_job = s.get_bool("findings_job", c.findings_job);
+  c.monitoring_upkeep_seconds = static_cast<int>(
+      s.get_int("monitoring_upkeep_seconds", c.monitoring_upkeep_seconds, 0, 3600));
   auto& f = c.findings;
   f.interval_seconds =
       static_cast<int>(s.get_int("findings_interval_seconds", f.interval_seconds, 1, 86400));

@@ -46,6 +46,9 @@ struct WebConfig {
   // The findings job (web/findings_job.hpp): off only where another instance runs it.
   bool findings_job = true;
   FindingsConfig findings;
+  // The monitoring upkeep (web/monitoring_job.hpp): seconds between rounds; 0 turns it off
+  // (only where another instance runs it).
+  int monitoring_upkeep_seconds = 60;
 };
 
 // Reads [web]; throws config::Error naming the key for a bad value.

@@ -11,6 +11,7 @@
 #include "core/version.hpp"
 #include "web/app.hpp"
 #include "web/findings_job.hpp"
+#include "web/monitoring_job.hpp"
 #include "web/routes.hpp"
 
 using namespace timepool;
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
   // web/findings_job.hpp for why the web app runs this job).
   web::FindingsJob findings(conninfo, app.cfg.findings);
   if (app.cfg.findings_job) findings.start();
+  // The monitor selector and the freshness and outage check (web/monitoring_job.hpp).
+  web::MonitoringJob monitoring(conninfo, app.cfg.monitoring_upkeep_seconds);
+  if (app.cfg.monitoring_upkeep_seconds > 0) monitoring.start();
   web::HttpServer server(app, pool);
   int port = server.bind(app.cfg.listen, app.cfg.port);
   if (port < 0) {

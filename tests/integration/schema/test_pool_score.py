@@ -2,9 +2,10 @@
 (schema/0011_monitor_selection.sql), called after every batch of results (monitor/store.cpp).
 The median of the server's active monitors' scores from 20 minutes; with none, its testing
 monitors' from 45 minutes; then its candidates' (a monitor without a selection row is one) from
-2 hours; paused monitors never; the true median (two monitors: their mean, not the lower one);
-only the servers asked for; a server without any such score keeps its score; a scored server is
-fresh again; NOTIFY timepool_dns when a server crosses 10 and only then."""
+2 hours; paused and globally testing monitors never; the true median (two monitors: their
+mean, not the lower one); only the servers asked for; a server without any such score keeps its
+score; a scored server is fresh again; NOTIFY timepool_dns when a server crosses 10 and only
+then."""
 import os
 import select
 import sys
@@ -103,9 +104,9 @@ def main():
         p.pair(testing, "testing", "a2", "a3", "a4")
         p.scores(testing, a1=(20, 25), a2=(14, 40), a3=(16, 44), a4=(2, 46), a5=0)
         # Neither: the candidates' from 2 hours (12 18; the 121-minute 1 is out; the paused
-        # monitor's 20 never counts): 15. Global testing monitors are candidates too.
+        # monitor's 20 and the globally testing monitor's 0 never count): 15.
         cand = p.server("192.0.2.7")
-        p.scores(cand, a1=(12, 100), a2=(18, 119), a3=(1, 121), p1=20)
+        p.scores(cand, a1=(12, 100), a2=(18, 119), a3=(1, 121), p1=20, t1=(0, 10))
         # Nothing within 2 hours: the server keeps its score and its time, and stays stale.
         stale = p.server("192.0.2.4", score=7)
         db.q("UPDATE servers SET stale_since = now() WHERE id = %s", stale)
@@ -127,14 +128,14 @@ def main():
         check(p.score(testing) == 15, "no fresh active score: testing pairs from 45 minutes (%s)"
               % p.score(testing))
         check(p.score(cand) == 15, "no active or testing score: candidates from 2 hours, "
-              "paused monitors never (%s)" % p.score(cand))
+              "paused and globally testing monitors never (%s)" % p.score(cand))
         check(p.score(stale) == 7 and db.one("SELECT score_updated_at IS NULL AND stale_since IS "
                                               "NOT NULL FROM servers WHERE id = %s", stale),
               "without a score in any window the pool score and staleness stay as they were")
         check(p.score(other) == 6, "a server not asked for is left alone")
-        check(p.score(back) == 18 and db.one("SELECT stale_since IS NULL FROM servers "
+        check(p.score(back) == 19 and db.one("SELECT stale_since IS NULL FROM servers "
                                              "WHERE id = %s", back),
-              "a stale server with fresh scores gets its score (18) and is fresh again")
+              "a stale server with fresh scores gets its score (19) and is fresh again")
         check(db.one("SELECT score_updated_at > now() - interval '1 minute' FROM servers "
                      "WHERE id = %s", act), "score_updated_at is set")
         # Odd count: the middle one.

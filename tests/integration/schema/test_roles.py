@@ -1,7 +1,9 @@
 """Least privilege (schema/0011_monitor_selection.sql): the migrations create NOLOGIN group roles
 timepool_dns, timepool_web and timepool_monitor. A login user granted timepool_dns cannot read
 password hashes or sessions and cannot change a score (directly or through refresh_pool_score);
-timepool-dns run as that user loads its snapshot, answers, and writes its statistics at shutdown.
+timepool-dns run as that user loads its snapshot, answers, reports a monitoring outage on
+/metrics (timepool_dns_monitoring_outage) and in its log while answering as before, and writes
+its statistics at shutdown.
 A timepool_monitor user cannot read accounts or set a pool score; a timepool_web user cannot
 write scores."""
 import os
@@ -85,6 +87,28 @@ def main():
             got = dns.addresses("pool.example")
             check(got == ["192.0.2.1"], "timepool-dns as the DNS role answers (%s)" % got)
             check("permission denied" not in dns.log_text(), "no permission errors in its log")
+
+            def outage_metric():
+                for line in dns.metrics().splitlines():
+                    if line.startswith("timepool_dns_monitoring_outage "):
+                        return line.split()[1]
+                return None
+            check(outage_metric() == "0", "a monitor reported just now: outage metric 0 (%s)"
+                  % outage_metric())
+            # Every monitor stops: 20 minutes without a score (outage_after is 15). The next
+            # rebuild (on any NOTIFY, or the timer) reports it; the answer stays the same.
+            db.q("UPDATE server_scores SET updated_at = now() - interval '20 minutes'")
+            db.q("SELECT pg_notify('timepool_dns', 'test')")
+            dns.wait_for(lambda: outage_metric() == "1", 20, "the outage metric")
+            check("monitoring outage: no monitor has reported for" in dns.log_text(),
+                  "the outage is logged")
+            got = dns.addresses("pool.example")
+            check(got == ["192.0.2.1"], "during the outage DNS serves the pool as it was (%s)"
+                  % got)
+            db.q("UPDATE server_scores SET updated_at = now()")
+            db.q("SELECT pg_notify('timepool_dns', 'test')")
+            dns.wait_for(lambda: outage_metric() == "0", 20, "the outage metric back to 0")
+            check("monitoring outage over" in dns.log_text(), "the end of the outage is logged")
         finally:
             dns.stop()
         log = dns.log_text()
