@@ -209,7 +209,7 @@ void Loader::start() {
 }
 
 // The snapshot never depends on it: during a monitoring outage the database keeps the pool as it
-// was (schema/0011_monitor_selection.sql), and this only makes the outage loud.
+// was (schema/0013_monitor_selection.sql), and this only makes the outage loud.
 void Loader::read_monitoring() {
   auto log = log::get("dns");
   int outage = -1;

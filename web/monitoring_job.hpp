@@ -1,6 +1,6 @@
 // The central monitoring upkeep: every interval, one round of the per-server monitor selector
 // (select_monitors) and of the freshness and outage check (monitoring_check), both SQL
-// functions of schema/0011_monitor_selection.sql, then a log line whenever monitoring as a
+// functions of schema/0013_monitor_selection.sql, then a log line whenever monitoring as a
 // whole is out (the pool is frozen then, never emptied).
 //
 // Why timepool-web runs it (as it runs the findings job, web/findings_job.hpp): it must run once

@@ -1,4 +1,4 @@
-"""Stale means out, an outage never empties the pool (schema/0011_monitor_selection.sql).
+"""Stale means out, an outage never empties the pool (schema/0013_monitor_selection.sql).
 monitoring_check() is the periodic check; time passes by moving the recorded times back.
 A server whose only monitor stopped while another monitor keeps scoring leaves DNS once its pool
 score is older than the freshness window (not before), with NOTIFY timepool_dns; a fresh score

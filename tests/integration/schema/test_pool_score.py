@@ -1,5 +1,5 @@
 """The pool score as production computes it: the SQL function refresh_pool_score
-(schema/0011_monitor_selection.sql), called after every batch of results (monitor/store.cpp).
+(schema/0013_monitor_selection.sql), called after every batch of results (monitor/store.cpp).
 The median of the server's active monitors' scores from 20 minutes; with none, its testing
 monitors' from 45 minutes; then its candidates' (a monitor without a selection row is one) from
 2 hours; paused and globally testing monitors never; the true median (two monitors: their

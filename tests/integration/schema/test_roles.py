@@ -1,4 +1,4 @@
-"""Least privilege (schema/0011_monitor_selection.sql): the migrations create NOLOGIN group roles
+"""Least privilege (schema/0013_monitor_selection.sql): the migrations create NOLOGIN group roles
 timepool_dns, timepool_web and timepool_monitor. A login user granted timepool_dns cannot read
 password hashes or sessions and cannot change a score (directly or through refresh_pool_score);
 timepool-dns run as that user loads its snapshot, answers, reports a monitoring outage on
@@ -78,6 +78,10 @@ def main():
               "DNS role: reads what it serves")
         check(works(c, "SELECT outage FROM monitoring_outage") == [(False,)],
               "DNS role: reads the outage flag")
+        check(len(works(c, "SELECT counter FROM dns_change WHERE id")) == 1,
+              "DNS role: reads the change counter (polled on a standby)")
+        check(refused(c, "UPDATE dns_change SET counter = counter + 1"),
+              "DNS role: cannot bump the change counter")
         c.close()
 
         # timepool-dns itself as that user: snapshot, answers, statistics written at shutdown.
@@ -133,8 +137,11 @@ def main():
         _, w = login("timepool_web")
         check(refused(w, "UPDATE servers SET score = 20"), "web role: cannot write a pool score")
         check(refused(w, "UPDATE server_scores SET score = 20"), "web role: cannot write scores")
+        before = db.one("SELECT counter FROM dns_change WHERE id")
         check(works(w, "UPDATE servers SET netspeed = 3000 WHERE id = %s", sid),
               "web role: edits a volunteer's server")
+        check(db.one("SELECT counter FROM dns_change WHERE id") > before,
+              "and its edit bumps the DNS change counter through the trigger")
         check(works(w, "SELECT count(*) FROM accounts") == [(1,)], "web role: reads accounts")
         w.close()
     finally:

@@ -1,4 +1,4 @@
-"""The per-server monitor selector select_monitors() (schema/0011_monitor_selection.sql), run
+"""The per-server monitor selector select_monitors() (schema/0013_monitor_selection.sql), run
 against a real PostgreSQL: a monitor in the server's /24 (or /48) or without a known address is
 never selected; at most two monitors of one account serve a server; candidates become testing,
 testing become active, by round-trip time plus distance from the other monitors' median offset;

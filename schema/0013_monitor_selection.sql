@@ -264,6 +264,9 @@ $$;
 ALTER FUNCTION probe_log_ensure_partitions(date, integer)
   SECURITY DEFINER SET search_path = public, pg_temp;
 ALTER FUNCTION probe_log_drop_before(date) SECURITY DEFINER SET search_path = public, pg_temp;
+-- The change counter (0012) is bumped by triggers in the writer's transaction, whoever the
+-- writer is (the web role edits servers): it runs as the owner, so no role writes it directly.
+ALTER FUNCTION dns_changed(text) SECURITY DEFINER SET search_path = public, pg_temp;
 REVOKE EXECUTE ON FUNCTION refresh_pool_score(bigint[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION monitoring_check() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION select_monitors() FROM PUBLIC;
@@ -276,7 +279,7 @@ GRANT SELECT ON schema_migrations, monitoring_outage, monitoring_settings
 
 -- timepool-dns reads what it serves (the view, not the servers table: no owners, no scores
 -- beyond what DNS hands out), LISTENs, and writes its statistics.
-GRANT SELECT ON zones, server_zones, vendor_zones, eligible_servers TO timepool_dns;
+GRANT SELECT ON zones, server_zones, vendor_zones, eligible_servers, dns_change TO timepool_dns;
 GRANT SELECT (id) ON servers TO timepool_dns;
 GRANT SELECT, INSERT, UPDATE ON dns_query_counts, dns_query_counts_hourly, dns_server_answers,
   dns_stats_flushes TO timepool_dns;
