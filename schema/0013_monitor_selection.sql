@@ -251,8 +251,13 @@ DECLARE
   r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['timepool_dns', 'timepool_web', 'timepool_monitor'] LOOP
+    -- Roles belong to the cluster: several databases migrating at once may race to create them.
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+      BEGIN
+        EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN
+        NULL;
+      END;
     END IF;
   END LOOP;
 END;
