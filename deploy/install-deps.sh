@@ -5,7 +5,8 @@
 #                                      local volunteers, libfaketime, dig and curl, GeoIP ranges
 #   deploy/install-deps.sh build       compiler, CMake and the libraries the programs link
 #   deploy/install-deps.sh test        what the test suite needs (test peers, dnspython,
-#                                      Chromium, clang for the fuzzers, lintian, man-db)
+#                                      Chromium, clang for the fuzzers, lintian, man-db,
+#                                      nginx, an SMTP server, Patroni with etcd)
 #   deploy/install-deps.sh bench       the benchmarks' peers (Knot DNS, gdnsd, dnsperf)
 #
 # Several purposes may be given (run-local.sh: "build run"; test.sh: "build run test"); with
@@ -36,17 +37,18 @@ build_pkgs=(
   build-essential cmake pkg-config git ca-certificates
   libldns-dev libpq-dev libcpp-httplib-dev nlohmann-json3-dev
   libsodium-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libmaxminddb-dev libsystemd-dev
+  libmaxminddb-dev libsystemd-dev libcurl4-openssl-dev
 )
 # chrony itself is handled apart (private_chrony); its libraries are plain libraries.
 run_pkgs=(
   postgresql postgresql-client faketime iproute2 util-linux procps dnsutils curl
-  libcap2 libseccomp2 libgnutls30 libnettle8
+  libcap2 libseccomp2 libgnutls30 libnettle8 libcurl4
 )
 test_pkgs=(
   catch2 clang-14 libclang-rt-14-dev
   dnsutils knot-dnsutils ldnsutils python3 python3-dnspython python3-psycopg2
   chromium curl tor-geoipdb lintian man-db dpkg-dev file
+  nginx python3-aiosmtpd patroni etcd-server etcd-client openssl
 )
 bench_pkgs=(libbenchmark-dev dnsperf knot gdnsd)
 
@@ -82,7 +84,8 @@ host_time_daemon() {
 
 # Symlinks that enable units (systemd) or start scripts (sysvinit) at boot.
 enabled_units() {
-  { find /etc/systemd/system -mindepth 2 -maxdepth 2 -path '*.wants/*' -printf '%f\n' 2>/dev/null
+  { find /etc/systemd/system -mindepth 2 -maxdepth 2 -path '*.wants/*' -printf '%f\n' 2>/dev/null |
+      sed 's/\.service$//'
     find /etc/rc[2-5].d -maxdepth 1 -name 'S*' -printf '%f\n' 2>/dev/null | sed 's/^S[0-9]*//'
   } | sort -u
 }
@@ -117,7 +120,6 @@ quiet_apt_install() {
   restore_policy; own_policy=0
   after=$(enabled_units)
   for u in $(comm -13 <(echo "$before") <(echo "$after")); do
-    u=${u%.service}
     echo "install-deps: $u was enabled by its package: disabling it again"
     $SUDO deb-systemd-helper disable "$u.service" >/dev/null 2>&1 || true
     $SUDO update-rc.d "$u" disable >/dev/null 2>&1 || true
