@@ -1,7 +1,8 @@
 #include "web/findings_job.hpp"
 
 #include <chrono>
-#include <random>
+#include <memory>
+#include <optional>
 
 #include "core/log.hpp"
 #include "web/zone_load.hpp"
@@ -123,55 +124,31 @@ int64_t prune_stats(pg::Connection& db, const FindingsConfig& cfg) {
       .get<int64_t>(0, 0);
 }
 
-FindingsJob::FindingsJob(std::string conninfo, FindingsConfig cfg)
-    : conninfo_(std::move(conninfo)), cfg_(std::move(cfg)) {}
+namespace {
 
-FindingsJob::~FindingsJob() { stop(); }
-
-void FindingsJob::start() { thread_ = std::thread([this] { loop(); }); }
-
-void FindingsJob::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void FindingsJob::loop() {
-  auto logger = log::get("web");
-  std::optional<pg::Connection> db;
-  pg::Backoff backoff(std::chrono::seconds(1), std::chrono::seconds(60));
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0, 1);
-  auto last_prune = std::chrono::steady_clock::time_point{};
-  std::chrono::milliseconds wait{0};
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
-    }
-    try {
-      if (!db || !db->ok()) db = pg::Connection::open(conninfo_);
-      auto run = run_findings(*db, cfg_, now_epoch());
-      if (run.ran) {
-        logger->info("findings: {} zones, {} findings in {:.2f} s", run.zones, run.findings,
-                     run.seconds);
-        if (std::chrono::steady_clock::now() - last_prune > std::chrono::hours(1)) {
-          int64_t removed = prune_stats(*db, cfg_);
-          last_prune = std::chrono::steady_clock::now();
-          logger->info("findings: retention removed {} minute rows", removed);
-        }
+// One round of the job: the findings, and the retention once an hour.
+PeriodicJob::Round findings_round(std::string conninfo, FindingsConfig cfg) {
+  auto last_prune = std::make_shared<std::chrono::steady_clock::time_point>();
+  return with_connection(std::move(conninfo), [cfg, last_prune](pg::Connection& db) {
+    auto logger = log::get("web");
+    auto run = run_findings(db, cfg, now_epoch());
+    if (run.ran) {
+      logger->info("findings: {} zones, {} findings in {:.2f} s", run.zones, run.findings,
+                   run.seconds);
+      if (std::chrono::steady_clock::now() - *last_prune > std::chrono::hours(1)) {
+        int64_t removed = prune_stats(db, cfg);
+        *last_prune = std::chrono::steady_clock::now();
+        logger->info("findings: retention removed {} minute rows", removed);
       }
-      backoff.reset();
-      wait = std::chrono::seconds(cfg_.interval_seconds);
-    } catch (const std::exception& e) {
-      wait = backoff.next(unit(rng));
-      logger->warn("findings: {} (retry in {} ms)", e.what(), wait.count());
-      db.reset();
     }
-  }
+    return std::optional<std::chrono::milliseconds>();
+  });
 }
+
+}  // namespace
+
+FindingsJob::FindingsJob(std::string conninfo, FindingsConfig cfg)
+    : job_("findings job", std::chrono::seconds(cfg.interval_seconds),
+           findings_round(std::move(conninfo), cfg), log::get("web")) {}
 
 }  // namespace timepool::web

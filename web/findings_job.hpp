@@ -13,16 +13,15 @@
 // rows always cover the window detection reads.
 //
 // Threads: run_findings() is a plain function on a connection the caller owns (tests,
-// benchmarks, timepoolctl). FindingsJob owns one thread and one connection of its own.
+// benchmarks, timepoolctl). FindingsJob owns one thread and one connection of its own
+// (core/periodic_job.hpp).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "core/bursts.hpp"
+#include "core/periodic_job.hpp"
 #include "core/pg.hpp"
 
 namespace timepool::web {
@@ -56,20 +55,11 @@ int64_t prune_stats(pg::Connection& db, const FindingsConfig& cfg);
 class FindingsJob {
  public:
   FindingsJob(std::string conninfo, FindingsConfig cfg);
-  ~FindingsJob();  // stops and joins
-  FindingsJob(const FindingsJob&) = delete;
-  FindingsJob& operator=(const FindingsJob&) = delete;
-  void start();
-  void stop();
+  void start() { job_.start(); }
+  void stop() { job_.stop(); }
 
  private:
-  void loop();
-  std::string conninfo_;
-  FindingsConfig cfg_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicJob job_;
 };
 
 }  // namespace timepool::web

@@ -1,7 +1,7 @@
 #include "web/monitoring_job.hpp"
 
 #include <chrono>
-#include <random>
+#include <memory>
 
 #include "core/log.hpp"
 
@@ -17,60 +17,35 @@ MonitoringRound run_monitoring_upkeep(pg::Connection& db) {
   return round;
 }
 
+namespace {
+
+PeriodicJob::Round monitoring_round(std::string conninfo) {
+  auto was_out = std::make_shared<bool>(false);
+  return with_connection(std::move(conninfo), [was_out](pg::Connection& db) {
+    auto logger = log::get("web");
+    auto round = run_monitoring_upkeep(db);
+    if (round.pairs_changed > 0 || round.made_stale > 0) {
+      logger->info("monitoring: {} monitor pairs changed, {} servers stale (left DNS)",
+                   round.pairs_changed, round.made_stale);
+    }
+    // Loud on every round while it lasts: an outage freezes the whole pool.
+    if (round.outage) {
+      logger->error(
+          "monitoring outage: no monitor has reported for {:.0f} s; DNS keeps the pool as it "
+          "was",
+          round.seconds_since_report);
+    } else if (*was_out) {
+      logger->warn("monitoring outage over: monitors report again");
+    }
+    *was_out = round.outage;
+    return std::optional<std::chrono::milliseconds>();
+  });
+}
+
+}  // namespace
+
 MonitoringJob::MonitoringJob(std::string conninfo, int interval_seconds)
-    : conninfo_(std::move(conninfo)), interval_seconds_(interval_seconds) {}
-
-MonitoringJob::~MonitoringJob() { stop(); }
-
-void MonitoringJob::start() { thread_ = std::thread([this] { loop(); }); }
-
-void MonitoringJob::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void MonitoringJob::loop() {
-  auto logger = log::get("web");
-  std::optional<pg::Connection> db;
-  pg::Backoff backoff(std::chrono::seconds(1), std::chrono::seconds(60));
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_real_distribution<double> unit(0, 1);
-  bool was_out = false;
-  std::chrono::milliseconds wait{0};
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
-    }
-    try {
-      if (!db || !db->ok()) db = pg::Connection::open(conninfo_);
-      auto round = run_monitoring_upkeep(*db);
-      if (round.pairs_changed > 0 || round.made_stale > 0) {
-        logger->info("monitoring: {} monitor pairs changed, {} servers stale (left DNS)",
-                     round.pairs_changed, round.made_stale);
-      }
-      // Loud on every round while it lasts: an outage freezes the whole pool.
-      if (round.outage) {
-        logger->error(
-            "monitoring outage: no monitor has reported for {:.0f} s; DNS keeps the pool as it "
-            "was",
-            round.seconds_since_report);
-      } else if (was_out) {
-        logger->warn("monitoring outage over: monitors report again");
-      }
-      was_out = round.outage;
-      backoff.reset();
-      wait = std::chrono::seconds(interval_seconds_);
-    } catch (const std::exception& e) {
-      wait = backoff.next(unit(rng));
-      logger->warn("monitoring upkeep: {} (retry in {} ms)", e.what(), wait.count());
-      db.reset();
-    }
-  }
-}
+    : job_("monitoring upkeep", std::chrono::seconds(interval_seconds),
+           monitoring_round(std::move(conninfo)), log::get("web")) {}
 
 }  // namespace timepool::web

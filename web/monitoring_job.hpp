@@ -12,13 +12,11 @@
 // monitor API exists, it can call the same functions instead.
 //
 // Threads: run_monitoring_upkeep() is a plain function on a connection the caller owns.
-// MonitoringJob owns one thread and one connection of its own.
+// MonitoringJob owns one thread and one connection of its own (core/periodic_job.hpp).
 #pragma once
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "core/periodic_job.hpp"
 #include "core/pg.hpp"
 
 namespace timepool::web {
@@ -36,20 +34,11 @@ MonitoringRound run_monitoring_upkeep(pg::Connection& db);
 class MonitoringJob {
  public:
   MonitoringJob(std::string conninfo, int interval_seconds);
-  ~MonitoringJob();  // stops and joins
-  MonitoringJob(const MonitoringJob&) = delete;
-  MonitoringJob& operator=(const MonitoringJob&) = delete;
-  void start();
-  void stop();
+  void start() { job_.start(); }
+  void stop() { job_.stop(); }
 
  private:
-  void loop();
-  std::string conninfo_;
-  int interval_seconds_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicJob job_;
 };
 
 }  // namespace timepool::web
