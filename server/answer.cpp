@@ -53,7 +53,7 @@ class Response {
   bool started() const { return started_; }
   WireWriter& w() { return w_; }
 
-  uint16_t an = 0, ns = 0;
+  uint16_t an = 0, ns = 0, ar = 0;  // ar: additional records besides the OPT
   bool aa = false;
   std::optional<ecs::Echo> echo;
 
@@ -62,7 +62,7 @@ class Response {
     if (!w_.ok()) {
       // Does not fit: empty answer with TC, the client retries over TCP (RFC 2181 section 9).
       w_.rewind(after_question_);
-      an = ns = 0;
+      an = ns = ar = 0;
       tc = true;
     }
     w_.set_limit(limit_);
@@ -74,7 +74,7 @@ class Response {
                                            (code & flags::kRcodeMask));
     w_.put16(hdr::kAncount, an);
     w_.put16(hdr::kNscount, ns);
-    w_.put16(hdr::kArcount, arcount);
+    w_.put16(hdr::kArcount, static_cast<uint16_t>(ar + arcount));
     st.rcode = code;
     return w_.size();
   }
@@ -156,6 +156,60 @@ void write_ns(Response& r, const AnswerConfig& cfg, size_t apex_off) {
     w.end_rdata(rd);
     ++r.an;
   }
+}
+
+// One A or AAAA record of our own NS name `n` (the name written compressed, normally a pointer
+// into the NS record that names it).
+void write_ns_address(WireWriter& w, const AnswerConfig& cfg, const AnswerConfig::NsAddress& n) {
+  const bool v4 = n.addr.is_v4();
+  w.name(cfg.ns[n.ns]);
+  w.u16(v4 ? rrtype::kA : rrtype::kAAAA);
+  w.u16(rrclass::kIN);
+  w.u32(cfg.ns_ttl);
+  w.u16(v4 ? 4 : 16);
+  w.bytes(n.addr.bytes().data(), v4 ? 4 : 16);
+}
+
+// Glue for an NS answer: the addresses of the NS names in the additional section, each record
+// only if it fits (RFC 1034 section 4.3.2: additional data is optional, so a full answer is
+// not truncated for it; IPv4 first, as ldns and Knot order them).
+void write_glue(Response& r, const AnswerConfig& cfg) {
+  WireWriter& w = r.w();
+  for (const bool v4 : {true, false}) {
+    for (const auto& n : cfg.ns_addresses) {
+      if (n.addr.is_v4() != v4) continue;
+      const size_t before = w.size();
+      write_ns_address(w, cfg, n);
+      if (!w.ok()) {
+        w.rewind(before);
+        return;
+      }
+      ++r.ar;
+    }
+  }
+}
+
+// A query for one of our own NS names: its configured addresses (A or AAAA), else NODATA.
+bool emit_ns_name(Response& r, const Query& x, size_t ns_index) {
+  const uint16_t t = x.p.qtype;
+  if (t != rrtype::kA && t != rrtype::kAAAA) return false;
+  for (const auto& n : x.cfg.ns_addresses) {
+    if (n.ns != ns_index || n.addr.is_v4() != (t == rrtype::kA)) continue;
+    write_ns_address(r.w(), x.cfg, n);
+    ++r.an;
+  }
+  return r.an > 0;
+}
+
+// The index of our NS name the question names, if it has configured addresses.
+std::optional<size_t> own_ns_name(const Query& x) {
+  for (const auto& n : x.cfg.ns_addresses) {
+    const auto& name = x.cfg.ns[n.ns];
+    if (name.size() == x.p.qname_len && std::memcmp(name.data(), x.p.qname, name.size()) == 0) {
+      return n.ns;
+    }
+  }
+  return std::nullopt;
 }
 
 // TXT with the text split into strings of at most 255 bytes (RFC 1035 section 3.3.14); `max`
@@ -358,6 +412,7 @@ bool emit(const Query& x, const Node& node, const Node& src, bool at_apex, size_
     case rrtype::kNS:
       if (!at_apex) return false;
       write_ns(r, x.cfg, apex_off);
+      write_glue(r, x.cfg);
       return true;
     case rrtype::kANY:
       write_hinfo(r, x.cfg.ttl);
@@ -372,6 +427,10 @@ size_t answer_below_apex(const Query& x, const Apex& apex, Rng& rng, Response& r
   const RelativeName rel = relative_name(x.p, apex);
   r.aa = true;
   if (x.geo && rel.view() == "_country") return answer_debug(x, apex, r, st);
+  if (const auto ns = own_ns_name(x)) {
+    if (!emit_ns_name(r, x, *ns)) write_negative(r, x, apex.off);
+    return r.finish(rcode::kNoError, st);
+  }
   const Node* node = rel.has_dot ? nullptr : x.snap->find(rel.view());
   if (!node) {
     write_negative(r, x, apex.off);

@@ -12,9 +12,12 @@
 //   - opcode other than QUERY: NOTIMP; qdcount != 1, a malformed question or additional
 //     section, answer/authority records in a query: FORMERR;
 //   - EDNS version > 0: BADVERS; the OPT is echoed with our payload size, DO copied;
-//   - names outside every apex: REFUSED; class CH: version.bind/version.server/hostname.bind/
-//     id.server TXT, else REFUSED; other classes: REFUSED;
-//   - below an apex: A/AAAA from the pools, SOA/NS at the apex, HINFO "RFC8482" for ANY,
+//   - names outside every apex: REFUSED; AXFR and IXFR: REFUSED (no transfers); class CH:
+//     version.bind/version.server/hostname.bind/id.server TXT when configured, else REFUSED;
+//     other classes: REFUSED;
+//   - below an apex: A/AAAA from the pools, SOA/NS at the apex (NS with the configured
+//     addresses of the NS names as glue in the additional section while they fit, without TC),
+//     A/AAAA of our own NS names from AnswerConfig::ns_addresses, HINFO "RFC8482" for ANY,
 //     NODATA (NOERROR + SOA) for other types and empty non-terminals, NXDOMAIN + SOA;
 //   - an answer that does not fit (512 without EDNS, else the client's size capped by
 //     AnswerConfig::edns_max; 65535 over TCP) goes out empty with TC set.
@@ -48,6 +51,13 @@ struct AnswerConfig {
   size_t max_answers = 4;       // 1..Pool::kMaxPick
   bool aaaa_all_labels = false;  // false: AAAA only on the 2. labels
   uint16_t edns_max = 1232;     // our UDP payload size (RFC 6891 section 6.2.5; DNS flag day 2020)
+  // Addresses of our own NS names that lie below an apex (ns1.pool.example): those names
+  // answer A/AAAA from here, and NS answers carry them in the additional section (glue).
+  struct NsAddress {
+    size_t ns = 0;  // index into `ns`
+    address::Address addr;
+  };
+  std::vector<NsAddress> ns_addresses;
   std::string version;          // CHAOS version.bind; empty: REFUSED
   std::string identity;         // CHAOS hostname.bind / id.server; empty: REFUSED
 };

@@ -1,12 +1,11 @@
 #include "server/dns_config.hpp"
 
 #include <arpa/inet.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
-#include "core/version.hpp"
 
 namespace timepool::server {
 
@@ -15,6 +14,45 @@ net::Endpoint parse_listen(const std::string& text, const std::string& key) {
   if (!ep) throw config::Error(key + ": '" + text + "': want ADDRESS:PORT or [IPV6]:PORT");
   return *ep;
 }
+
+namespace {
+
+bool below(const std::vector<uint8_t>& name, const std::vector<uint8_t>& apex) {
+  if (name.size() <= apex.size()) return false;
+  const size_t off = name.size() - apex.size();
+  if (!std::equal(apex.begin(), apex.end(), name.begin() + static_cast<long>(off))) return false;
+  for (size_t i = 0; i < off; i += name[i] + 1u) {
+    if (i + name[i] + 1u == off) return true;  // on a label boundary
+  }
+  return false;
+}
+
+// "ns1.pool.example 192.0.2.53": one of the `ns` names below one of our apexes, and an address.
+AnswerConfig::NsAddress parse_ns_address(const std::string& entry, const AnswerConfig& a,
+                                         const std::string& key) {
+  const auto bad = [&](const std::string& why) {
+    return config::Error(key + ": '" + entry + "': " + why);
+  };
+  const size_t sp = entry.find(' ');
+  if (sp == std::string::npos) throw bad("want \"NS-NAME ADDRESS\"");
+  std::vector<uint8_t> name;
+  try {
+    name = name_to_wire(entry.substr(0, sp));
+  } catch (const std::invalid_argument& e) {
+    throw bad(e.what());
+  }
+  const auto ns = std::find(a.ns.begin(), a.ns.end(), name);
+  if (ns == a.ns.end()) throw bad("not one of dns.ns");
+  if (std::none_of(a.apexes.begin(), a.apexes.end(),
+                   [&](const auto& apex) { return below(name, apex); })) {
+    throw bad("only names below an apex get addresses here (glue)");
+  }
+  const auto addr = address::parse(entry.substr(sp + 1));
+  if (!addr) throw bad("not an IPv4 or IPv6 address");
+  return AnswerConfig::NsAddress{static_cast<size_t>(ns - a.ns.begin()), *addr};
+}
+
+}  // namespace
 
 DnsConfig read_dns_config(const config::Document& doc) {
   const auto s = doc.section("dns");
@@ -44,6 +82,9 @@ DnsConfig read_dns_config(const config::Document& doc) {
       throw config::Error(where + "soa_rname: '" + rname + "': " + e.what());
     }
   }
+  for (const auto& entry : s.get_strings("ns_addresses", {})) {
+    a.ns_addresses.push_back(parse_ns_address(entry, a, where + "ns_addresses"));
+  }
   a.ttl = static_cast<uint32_t>(s.get_int("ttl", 150, 30, 86400));
   a.ns_ttl = static_cast<uint32_t>(s.get_int("ns_ttl", 86400, 30, 604800));
   a.soa_ttl = static_cast<uint32_t>(s.get_int("soa_ttl", 3600, 30, 604800));
@@ -54,12 +95,10 @@ DnsConfig read_dns_config(const config::Document& doc) {
   a.max_answers = static_cast<size_t>(s.get_int("answers", 4, 1, static_cast<int64_t>(Pool::kMaxPick)));
   a.aaaa_all_labels = s.get_choice("aaaa_labels", "2", {"2", "all"}) == "all";
   a.edns_max = static_cast<uint16_t>(s.get_int("edns_max_payload", 1232, 512, 4096));
-  std::string_view release = version();  // "timepool 0.1.0"
-  if (release.substr(0, 9) == "timepool ") release.remove_prefix(9);
-  a.version = s.get_string("version", "timepool-dns " + std::string(release));
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  a.identity = s.get_string("identity", host);
+  // CHAOS identification (RFC 4892) says which software and which host answers: off unless
+  // configured, so a default install reveals neither its version nor its host name.
+  a.version = s.get_string("version", "");
+  a.identity = s.get_string("identity", "");
 
   for (const auto& l : s.get_strings("listen", {"0.0.0.0:53", "[::]:53"})) {
     c.listen.push_back(parse_listen(l, where + "listen"));

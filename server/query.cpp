@@ -80,8 +80,20 @@ ParseResult parse_query(std::span<const uint8_t> q, ParsedQuery& p) {
   pos += 4;
   p.question_end = pos;
   // A query carries no answer or authority records (RFC 1035 section 4.1; NOTIFY and UPDATE
-  // would, but those opcodes are NOTIMP here).
-  if (get16(q, hdr::kAncount) != 0 || get16(q, hdr::kNscount) != 0) return ParseResult::FormErr;
+  // would, but those opcodes are NOTIMP here). IXFR is the exception: it carries the client's
+  // SOA in the authority section (RFC 1995 section 3). We skip it; the transfer is refused
+  // like AXFR, not answered with FORMERR.
+  const uint16_t nscount = get16(q, hdr::kNscount);
+  if (get16(q, hdr::kAncount) != 0) return ParseResult::FormErr;
+  if (nscount != 0 && (p.qtype != rrtype::kIXFR || nscount > 1)) return ParseResult::FormErr;
+  for (uint16_t i = 0; i < nscount; ++i) {
+    bool root = false;
+    if (!skip_name(q, pos, root)) return ParseResult::FormErr;
+    if (pos + 10 > q.size()) return ParseResult::FormErr;
+    const uint16_t rdlen = get16(q, pos + 8);
+    if (pos + 10 + rdlen > q.size()) return ParseResult::FormErr;
+    pos += 10 + rdlen;
+  }
   const uint16_t arcount = get16(q, hdr::kArcount);
   for (uint16_t i = 0; i < arcount; ++i) {
     bool root = false;

@@ -58,7 +58,8 @@ ldns_rr* rr_from(const std::string& text) {
 std::vector<uint8_t> ldns_response(const std::vector<uint8_t>& query, ldns_pkt_rcode rc,
                                    const std::vector<std::string>& answer_rrs,
                                    const std::vector<std::string>& authority_rrs, bool aa,
-                                   int edns_size = -1) {
+                                   int edns_size = -1,
+                                   const std::vector<std::string>& additional_rrs = {}) {
   auto q = parse(query);
   REQUIRE(q);
   ldns_pkt* r = ldns_pkt_new();
@@ -71,6 +72,7 @@ std::vector<uint8_t> ldns_response(const std::vector<uint8_t>& query, ldns_pkt_r
                    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q.get()), 0)));
   for (const auto& s : answer_rrs) ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr_from(s));
   for (const auto& s : authority_rrs) ldns_pkt_push_rr(r, LDNS_SECTION_AUTHORITY, rr_from(s));
+  for (const auto& s : additional_rrs) ldns_pkt_push_rr(r, LDNS_SECTION_ADDITIONAL, rr_from(s));
   if (edns_size >= 0) ldns_pkt_set_edns_udp_size(r, static_cast<uint16_t>(edns_size));
   auto out = to_wire(r);
   ldns_pkt_free(r);
@@ -384,4 +386,99 @@ TEST_CASE("name_to_wire") {
   CHECK_THROWS(name_to_wire("a..b"));
   CHECK_THROWS(name_to_wire(std::string(64, 'a')));
   CHECK(wire_to_name(name_to_wire("pool.example")) == "pool.example.");
+}
+
+namespace {
+
+AnswerConfig::NsAddress ns_addr(size_t ns, const char* text) {
+  return AnswerConfig::NsAddress{ns, *timepool::address::parse(text)};
+}
+
+}  // namespace
+
+TEST_CASE("Issue 14: NS answers carry the NS names' addresses as glue, as ldns encodes them") {
+  Fixture f;
+  f.cfg.ns_addresses = {ns_addr(0, "2001:db8::53"), ns_addr(0, "192.0.2.53")};
+  auto q = make_query("pool.example", LDNS_RR_TYPE_NS);
+  CHECK(f.ask(q) == ldns_response(q, LDNS_RCODE_NOERROR,
+                                  {"pool.example. 86400 IN NS ns1.pool.example.",
+                                   "pool.example. 86400 IN NS ns2.example.org."},
+                                  {}, true, -1,
+                                  {"ns1.pool.example. 86400 IN A 192.0.2.53",
+                                   "ns1.pool.example. 86400 IN AAAA 2001:db8::53"}));
+  q = make_query("pool.example", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 1232);
+  CHECK(f.ask(q) == ldns_response(q, LDNS_RCODE_NOERROR,
+                                  {"pool.example. 86400 IN NS ns1.pool.example.",
+                                   "pool.example. 86400 IN NS ns2.example.org."},
+                                  {}, true, 1232,
+                                  {"ns1.pool.example. 86400 IN A 192.0.2.53",
+                                   "ns1.pool.example. 86400 IN AAAA 2001:db8::53"}));
+  // Without configured addresses: no additional records (today's answer).
+  f.cfg.ns_addresses.clear();
+  auto p = f.ask_pkt("pool.example", LDNS_RR_TYPE_NS);
+  CHECK(ldns_pkt_arcount(p.get()) == 0);
+}
+
+TEST_CASE("Issue 14: our own NS names answer their configured addresses") {
+  Fixture f;
+  f.cfg.ns_addresses = {ns_addr(0, "192.0.2.53"), ns_addr(0, "2001:db8::53"),
+                        ns_addr(0, "192.0.2.54")};
+  auto q = make_query("NS1.pool.example", LDNS_RR_TYPE_A);
+  CHECK(f.ask(q) == ldns_response(q, LDNS_RCODE_NOERROR,
+                                  {"ns1.pool.example. 86400 IN A 192.0.2.53",
+                                   "ns1.pool.example. 86400 IN A 192.0.2.54"},
+                                  {}, true));
+  q = make_query("ns1.pool.example", LDNS_RR_TYPE_AAAA);
+  CHECK(f.ask(q) == ldns_response(q, LDNS_RCODE_NOERROR,
+                                  {"ns1.pool.example. 86400 IN AAAA 2001:db8::53"}, {}, true));
+  q = make_query("ns1.pool.example", LDNS_RR_TYPE_MX);
+  CHECK(f.ask(q) == ldns_response(q, LDNS_RCODE_NOERROR, {}, {kSoaNeg}, true));
+  // Without addresses the name does not exist, as before.
+  f.cfg.ns_addresses.clear();
+  auto p = f.ask_pkt("ns1.pool.example", LDNS_RR_TYPE_A);
+  CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_NXDOMAIN);
+}
+
+TEST_CASE("Issue 14: glue that does not fit in 512 bytes is left out, without TC") {
+  Fixture f;
+  for (int i = 1; i <= 40; ++i) {
+    f.cfg.ns_addresses.push_back(ns_addr(0, ("2001:db8::" + std::to_string(i)).c_str()));
+  }
+  const auto r = f.ask(make_query("pool.example", LDNS_RR_TYPE_NS));
+  CHECK(r.size() <= 512);
+  auto p = parse(r);
+  REQUIRE(p);
+  CHECK(!ldns_pkt_tc(p.get()));
+  CHECK(ldns_pkt_ancount(p.get()) == 2);
+  CHECK(ldns_pkt_arcount(p.get()) > 5);
+  CHECK(ldns_pkt_arcount(p.get()) < 40);
+  // With EDNS 1232 more of it fits; over TCP all of it.
+  p = f.ask_pkt("pool.example", LDNS_RR_TYPE_NS, LDNS_RR_CLASS_IN, 1232);
+  CHECK(ldns_pkt_arcount(p.get()) > 20);
+  p = parse(f.ask(make_query("pool.example", LDNS_RR_TYPE_NS), true));
+  REQUIRE(p);
+  CHECK(ldns_pkt_arcount(p.get()) == 40);
+}
+
+TEST_CASE("Issue 14: IXFR (with the client's SOA in the authority section) is REFUSED like AXFR") {
+  Fixture f;
+  auto q = make_query_pkt("pool.example", LDNS_RR_TYPE_IXFR);
+  ldns_pkt_push_rr(q.get(), LDNS_SECTION_AUTHORITY,
+                   rr_from("pool.example. 3600 IN SOA ns1.pool.example. hostmaster.pool.example. "
+                           "2026112600 3600 600 1209600 60"));
+  auto p = parse(f.ask(to_wire(q.get())));
+  REQUIRE(p);
+  CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_REFUSED);
+  for (auto t : {LDNS_RR_TYPE_IXFR, LDNS_RR_TYPE_AXFR}) {
+    p = parse(f.ask(make_query("pool.example", t), true));
+    REQUIRE(p);
+    CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_REFUSED);
+  }
+  // Any other query with an authority record stays FORMERR.
+  q = make_query_pkt("pool.example", LDNS_RR_TYPE_A);
+  ldns_pkt_push_rr(q.get(), LDNS_SECTION_AUTHORITY,
+                   rr_from("pool.example. 3600 IN NS ns1.pool.example."));
+  p = parse(f.ask(to_wire(q.get())));
+  REQUIRE(p);
+  CHECK(ldns_pkt_get_rcode(p.get()) == LDNS_RCODE_FORMERR);
 }
