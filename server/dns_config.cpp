@@ -107,6 +107,14 @@ DnsConfig read_dns_config(const config::Document& doc) {
   c.udp_threads = static_cast<int>(s.get_int("udp_threads", 2, 1, 64));
   c.tcp_max_connections = static_cast<int>(s.get_int("tcp_max_connections", 512, 1, 65536));
   c.tcp_idle_timeout_ms = static_cast<int>(s.get_int("tcp_idle_timeout_ms", 10000, 100, 600000));
+  c.tcp_message_timeout_ms =
+      static_cast<int>(s.get_int("tcp_message_timeout_ms", 2000, 100, 600000));
+  c.tcp_max_per_address = static_cast<int>(s.get_int("tcp_max_per_address", 32, 1, 65536));
+  c.rrl.rate = static_cast<uint32_t>(s.get_int("rrl_rate", 200, 0, 1000000));
+  c.rrl.slip = static_cast<uint32_t>(s.get_int("rrl_slip", 2, 0, 100));
+  c.rrl.v4_prefix = static_cast<int>(s.get_int("rrl_ipv4_prefix", 24, 8, 32));
+  c.rrl.v6_prefix = static_cast<int>(s.get_int("rrl_ipv6_prefix", 56, 32, 128));
+  c.rrl.table_size = static_cast<size_t>(s.get_int("rrl_table_size", 65536, 1024, 16777216));
   c.metrics_listen = s.get_string("metrics_listen", "127.0.0.1:9153");
   if (!c.metrics_listen.empty()) parse_listen(c.metrics_listen, where + "metrics_listen");
   c.snapshot_file = s.get_string("snapshot_file", "/var/lib/timepool/dns-snapshot");

@@ -9,6 +9,7 @@
 #include "core/config.hpp"
 #include "core/net.hpp"
 #include "server/answer.hpp"
+#include "server/io/rrl.hpp"
 
 namespace timepool::server {
 
@@ -22,6 +23,9 @@ struct DnsConfig {
   int udp_threads = 2;             // UDP workers per listen address (SO_REUSEPORT)
   int tcp_max_connections = 512;   // per listen address
   int tcp_idle_timeout_ms = 10000;
+  int tcp_message_timeout_ms = 2000;  // a whole message, from its first byte
+  int tcp_max_per_address = 32;       // per client address (IPv6: per /64)
+  io::RrlConfig rrl;                  // UDP response rate limiting (rate 0: off)
   std::string metrics_listen;      // "" disables the /metrics server
   std::string snapshot_file;       // "" disables the on-disk copy
   int rebuild_interval_s = 60;     // timer rebuild even without NOTIFY

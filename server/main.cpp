@@ -156,6 +156,7 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
   }
   srv.rt.answer_cfg.store(std::make_shared<const AnswerConfig>(fresh.dns.answer));
   srv.rt.tcp_idle_timeout_ms.store(fresh.dns.tcp_idle_timeout_ms, std::memory_order_relaxed);
+  srv.rt.tcp_message_timeout_ms.store(fresh.dns.tcp_message_timeout_ms, std::memory_order_relaxed);
   if (fresh.db.conninfo != cfg.db.conninfo || fresh.dns.snapshot_file != cfg.dns.snapshot_file ||
       fresh.dns.rebuild_interval_s != cfg.dns.rebuild_interval_s ||
       fresh.dns.notify_debounce_ms != cfg.dns.notify_debounce_ms ||
@@ -253,7 +254,14 @@ int main(int argc, char** argv) {
   metrics.set_extra([&stats_writer] { return stats_writer.metrics_text(); });
   rt.answer_cfg.store(std::make_shared<const AnswerConfig>(cfg.dns.answer));
   rt.tcp_idle_timeout_ms.store(cfg.dns.tcp_idle_timeout_ms, std::memory_order_relaxed);
+  rt.tcp_message_timeout_ms.store(cfg.dns.tcp_message_timeout_ms, std::memory_order_relaxed);
   rt.tcp_max_connections = cfg.dns.tcp_max_connections;
+  rt.tcp_max_per_address = cfg.dns.tcp_max_per_address;
+  std::unique_ptr<io::Rrl> rrl;
+  if (cfg.dns.rrl.rate > 0) {
+    rrl = std::make_unique<io::Rrl>(cfg.dns.rrl);
+    rt.rrl = rrl.get();
+  }
   rt.rng_seed = cfg.dns.rng_seed;
 
   Server srv{rt, metrics, publisher, nullptr, nullptr};

@@ -74,12 +74,14 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
   w.family("timepool_dns_queries_total", prometheus::Type::kCounter,
            "DNS queries answered, by zone, query type and response code.");
   uint64_t dropped = 0, udp = 0, tcp = 0;
+  std::array<uint64_t, static_cast<size_t>(Door::kCount)> doors{};
   {
     std::lock_guard lock(mu_);
     for (const auto& wc : workers_) {
       dropped += wc->dropped();
       udp += wc->udp();
       tcp += wc->tcp();
+      for (size_t d = 0; d < doors.size(); ++d) doors[d] += wc->door(static_cast<Door>(d));
     }
     for (size_t z = 0; z < WorkerCounters::kZoneSlots; ++z) {
       for (size_t t = 0; t < WorkerCounters::kTypes; ++t) {
@@ -100,6 +102,18 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
   w.counter("timepool_dns_dropped_total", "Packets dropped without an answer.", dropped);
   w.counter("timepool_dns_udp_packets_total", "Queries received over UDP.", udp);
   w.counter("timepool_dns_tcp_messages_total", "Queries received over TCP.", tcp);
+  const auto door = [&](Door d) { return doors[static_cast<size_t>(d)]; };
+  w.family("timepool_dns_tcp_closed_total", prometheus::Type::kCounter,
+           "TCP connections the server closed to protect itself, by reason.");
+  w.sample("timepool_dns_tcp_closed_total", {{"reason", "per_address_limit"}},
+           door(Door::kTcpPerAddress));
+  w.sample("timepool_dns_tcp_closed_total", {{"reason", "evicted"}}, door(Door::kTcpEvicted));
+  w.sample("timepool_dns_tcp_closed_total", {{"reason", "message_timeout"}},
+           door(Door::kTcpMessageTimeout));
+  w.family("timepool_dns_rrl_responses_total", prometheus::Type::kCounter,
+           "UDP responses over the response rate limit: dropped, or sent truncated (slip).");
+  w.sample("timepool_dns_rrl_responses_total", {{"action", "dropped"}}, door(Door::kRrlDropped));
+  w.sample("timepool_dns_rrl_responses_total", {{"action", "slipped"}}, door(Door::kRrlSlipped));
   const int64_t built = loader_.snapshot_built_unix.load();
   w.gauge("timepool_dns_snapshot_age_seconds", "Age of the data being served (-1: none).",
           built ? now_unix - built : int64_t{-1});

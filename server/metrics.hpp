@@ -23,6 +23,16 @@
 
 namespace timepool::server {
 
+// What the doors turned away (server/io/tcp, server/io/rrl).
+enum class Door : size_t {
+  kTcpPerAddress,      // a new TCP connection over the per-address limit, closed at once
+  kTcpEvicted,         // the least recently active connection, closed to admit a new one
+  kTcpMessageTimeout,  // a message not complete within the deadline (a trickling client)
+  kRrlDropped,         // a UDP response over the rate limit, not sent
+  kRrlSlipped,         // a UDP response over the rate limit, sent truncated (TC=1)
+  kCount
+};
+
 class WorkerCounters {
  public:
   static constexpr size_t kZoneSlots = 1024;  // slot 0: no zone; ids >= kZoneSlots share the last
@@ -43,6 +53,8 @@ class WorkerCounters {
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t udp() const { return udp_.load(std::memory_order_relaxed); }
   uint64_t tcp() const { return tcp_.load(std::memory_order_relaxed); }
+  void count(Door d) { bump(door_[static_cast<size_t>(d)]); }
+  uint64_t door(Door d) const { return door_[static_cast<size_t>(d)].load(std::memory_order_relaxed); }
 
  private:
   static void bump(std::atomic<uint64_t>& c) {
@@ -50,6 +62,7 @@ class WorkerCounters {
   }
   std::array<std::array<std::array<std::atomic<uint64_t>, kRcodes>, kTypes>, kZoneSlots> q_{};
   std::atomic<uint64_t> dropped_{0}, udp_{0}, tcp_{0};
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Door::kCount)> door_{};
 };
 
 // State of the snapshot loader, written by the loader thread.

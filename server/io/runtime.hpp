@@ -10,6 +10,7 @@
 
 #include "server/answer.hpp"
 #include "server/dns_config.hpp"
+#include "server/io/rrl.hpp"
 #include "server/published.hpp"
 #include "server/metrics.hpp"
 #include "server/stats_writer.hpp"
@@ -25,7 +26,10 @@ struct Runtime {
   int stop_fd = -1;  // eventfd; written once by request_stop()
   // Reloaded on SIGHUP by the main thread while the TCP workers read it.
   std::atomic<int> tcp_idle_timeout_ms{10000};
+  std::atomic<int> tcp_message_timeout_ms{2000};  // from a message's first byte to its last
   int tcp_max_connections = 512;  // start-up only
+  int tcp_max_per_address = 32;   // start-up only; IPv6 counts by /64
+  Rrl* rrl = nullptr;             // UDP response rate limiting; nullptr: off
   uint64_t rng_seed = 0;  // 0: random; else worker i uses rng_seed + i (reproducible tests)
   std::atomic<uint64_t> next_worker{0};
   Rng make_rng() {

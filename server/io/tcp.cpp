@@ -8,7 +8,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <array>
 #include <cstring>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,9 +21,29 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxPending = 256 * 1024;  // unsent answers before we stop reading
 
+// The client's address as the per-address limit counts it: IPv4 whole, IPv6 by /64.
+struct AddrKey {
+  std::array<uint8_t, 9> b{};  // family, then 4 or 8 address bytes
+  bool operator==(const AddrKey&) const = default;
+};
+struct AddrKeyHash {
+  size_t operator()(const AddrKey& k) const noexcept {
+    return std::hash<std::string_view>()({reinterpret_cast<const char*>(k.b.data()), k.b.size()});
+  }
+};
+AddrKey addr_key(const address::Address& a) {
+  AddrKey k;
+  k.b[0] = a.is_v4() ? 4 : 6;
+  std::memcpy(k.b.data() + 1, a.bytes().data(), a.is_v4() ? 4 : 8);
+  return k;
+}
+
 struct Conn {
   net::UniqueFd fd;
   Client client;
+  AddrKey key;
+  bool partial = false;              // `in` holds the start of a message
+  Clock::time_point partial_since;  // when that message began
   std::vector<uint8_t> in;
   std::vector<uint8_t> out;
   size_t out_off = 0;
@@ -92,17 +114,21 @@ class TcpServer {
       socklen_t len = sizeof ss;
       const int fd = ::accept4(lfd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or EMFILE and friends: try again on the next event
-      if (static_cast<int>(conns_.size()) >= rt_.tcp_max_connections) {
-        ::close(fd);
-        continue;
-      }
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       Conn c;
       c.fd.reset(fd);
       c.last = Clock::now();
       c.client.tcp = true;
       if (auto ep = net::Endpoint::from_sockaddr(ss, len)) c.client.addr = ep->address();
+      c.key = addr_key(c.client.addr);
+      const auto pa = per_address_.find(c.key);
+      if (pa != per_address_.end() && pa->second >= rt_.tcp_max_per_address) {
+        counters_.count(Door::kTcpPerAddress);
+        continue;  // closed by c's destructor
+      }
+      if (static_cast<int>(conns_.size()) >= rt_.tcp_max_connections) evict_least_active();
+      ++per_address_[c.key];
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       conns_.emplace(fd, std::move(c));
       add(fd, EPOLLIN);
     }
@@ -127,7 +153,16 @@ class TcpServer {
       }
       c.last = Clock::now();
       c.in.insert(c.in.end(), buf, buf + n);
+      const size_t had = c.in.size();
       if (!process(c)) return false;
+      // The deadline for a whole message runs from its first byte: a message that began in
+      // an earlier read keeps its start time.
+      if (c.in.empty()) {
+        c.partial = false;
+      } else if (!c.partial || c.in.size() < had) {
+        c.partial = true;
+        c.partial_since = c.last;
+      }
       if (c.out.size() - c.out_off > kMaxPending) {
         c.reading = false;  // the client does not read its answers: stop reading its queries
         c.want_out = true;
@@ -191,16 +226,39 @@ class TcpServer {
 
   void sweep(Clock::time_point now) {
     const auto idle = std::chrono::milliseconds(rt_.tcp_idle_timeout_ms.load(std::memory_order_relaxed));
+    const auto whole =
+        std::chrono::milliseconds(rt_.tcp_message_timeout_ms.load(std::memory_order_relaxed));
     std::vector<int> dead;
     for (auto& [fd, c] : conns_) {
-      if (now - c.last > idle) dead.push_back(fd);
+      if (c.partial && now - c.partial_since > whole) {
+        counters_.count(Door::kTcpMessageTimeout);
+        dead.push_back(fd);
+      } else if (now - c.last > idle) {
+        dead.push_back(fd);
+      }
     }
     for (int fd : dead) close_conn(fd);
   }
 
+  // The server is full: close the connection that has been quiet the longest. O(connections),
+  // paid only at capacity.
+  void evict_least_active() {
+    auto oldest = conns_.end();
+    for (auto it = conns_.begin(); it != conns_.end(); ++it) {
+      if (oldest == conns_.end() || it->second.last < oldest->second.last) oldest = it;
+    }
+    if (oldest == conns_.end()) return;
+    counters_.count(Door::kTcpEvicted);
+    close_conn(oldest->first);
+  }
+
   void close_conn(int fd) {
     ::epoll_ctl(ep_.get(), EPOLL_CTL_DEL, fd, nullptr);
-    conns_.erase(fd);  // closes it
+    auto it = conns_.find(fd);
+    if (it == conns_.end()) return;
+    auto pa = per_address_.find(it->second.key);
+    if (pa != per_address_.end() && --pa->second <= 0) per_address_.erase(pa);
+    conns_.erase(it);  // closes it
   }
 
   int lfd_;
@@ -208,6 +266,7 @@ class TcpServer {
   WorkerCounters& counters_;
   net::UniqueFd ep_;
   std::unordered_map<int, Conn> conns_;
+  std::unordered_map<AddrKey, int, AddrKeyHash> per_address_;  // open connections per client
   Rng rng_;
   WorkerStats* stats_;
   std::vector<uint8_t> reply_ = std::vector<uint8_t>(2 + 65535);

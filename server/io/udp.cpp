@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -61,6 +62,7 @@ size_t reply_control(msghdr& in, uint8_t* out) {
 
 void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
   Rng rng = rt.make_rng();
+  uint32_t slip_count = 0;
   WorkerStats* stats = rt.stats ? rt.stats->worker() : nullptr;
   std::vector<uint8_t> inbuf(kBatch * kInSize), outbuf(kBatch * kOutSize);
   std::vector<mmsghdr> in(kBatch), out(kBatch);
@@ -92,13 +94,16 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
     // One published object and one config for the whole batch.
     const auto pub = rt.published->load();
     const auto cfg = rt.answer_cfg.load(std::memory_order_acquire);
+    const auto now_s = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::steady_clock::now().time_since_epoch()).count());
     size_t nout = 0;
     for (int i = 0; i < n; ++i) {
       const size_t len = in[i].msg_len;
       uint8_t* reply = outbuf.data() + nout * kOutSize;
       AnswerStats st;
       const Client c = client_of(peers[i], in[i].msg_hdr.msg_namelen);
-      const size_t rlen = (in[i].msg_hdr.msg_flags & MSG_TRUNC)
+      size_t rlen = (in[i].msg_hdr.msg_flags & MSG_TRUNC)
                               ? 0
                               : answer({inbuf.data() + i * kInSize, len}, pub->snapshot.get(), *cfg, rng,
                                        c, {reply, kOutSize}, st, pub->geo.get());
@@ -106,6 +111,16 @@ void run_udp(int fd, Runtime& rt, WorkerCounters& counters) {
       counters.count(st, false);
       if (stats) stats->count(*pub, st);
       if (rlen == 0) continue;
+      if (rt.rrl) {
+        switch (rt.rrl->check(c.addr, {reply, rlen}, now_s, slip_count)) {
+          case Rrl::Verdict::kPass: break;
+          case Rrl::Verdict::kDrop: counters.count(Door::kRrlDropped); continue;
+          case Rrl::Verdict::kSlip:
+            counters.count(Door::kRrlSlipped);
+            rlen = Rrl::truncate({reply, rlen});
+            break;
+        }
+      }
       out_iov[nout] = {reply, rlen};
       out[nout].msg_hdr = msghdr{};
       out[nout].msg_hdr.msg_name = &peers[i];

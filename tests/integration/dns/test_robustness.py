@@ -127,11 +127,18 @@ def main():
         with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
             t0 = time.time()
             check(s.recv(100) == b"" and time.time() - t0 >= 0.6, "idle TCP connection closed after %.1f s" % (time.time() - t0))
-        # The connection cap: 5 open, the 6th is closed at once; a slot frees when one closes.
-        conns = [socket.create_connection(("127.0.0.1", srv.port), timeout=3) for _ in range(5)]
+        # The connection cap: 5 open; the 6th is admitted and the least recently active one
+        # (the first) is closed to make room (issue 14: a full server locks no one out).
+        conns = []
+        for _ in range(5):
+            conns.append(socket.create_connection(("127.0.0.1", srv.port), timeout=3))
+            time.sleep(0.05)
         time.sleep(0.2)
         extra = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
-        check(extra.recv(100) == b"", "the 6th TCP connection is refused (closed)")
+        w = dns.message.make_query("pool.example", "A").to_wire()
+        extra.sendall(struct.pack("!H", len(w)) + w)
+        check(len(extra.recv(65535)) > 12, "the 6th TCP connection is answered")
+        check(conns[0].recv(100) == b"", "the least recently active connection was evicted")
         extra.close()
         for c in conns:
             c.close()

@@ -1,0 +1,114 @@
+"""Issue 14: response rate limiting with slip. A flood with spoofed sources from one /24
+(127.0.5.1-20, bound on loopback) is limited to the default rate (200 responses per second
+per /24 and answer), every second limited response going out truncated (TC=1), while a client
+from another /24 (127.0.6.1) keeps getting full answers. TCP is never limited."""
+import socket
+import time
+
+import dns.flags
+import dns.message
+import dns.query
+
+from dnstest import Database, Dns, check
+
+FLOOD = ["127.0.5.%d" % i for i in range(1, 21)]
+OTHER = "127.0.6.1"
+RATE = 200  # the default
+
+
+def metric(srv, name):
+    return sum(float(l.split()[-1]) for l in srv.metrics().splitlines() if l.startswith(name))
+
+
+def main():
+    db = Database()
+    srv = None
+    socks = []
+    try:
+        db.add_server("192.0.2.1", "de", 1500)
+        db.add_server("192.0.2.2", "de", 1500)
+        # Defaults for everything RRL (rrl_slip set to its default only so the harness keeps
+        # RRL on).
+        srv = Dns(db.conninfo(), ["--set", "dns.rrl_slip=2"])
+        p = srv.port
+        for a in FLOOD:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            s.bind((a, 0))
+            s.setblocking(False)
+            socks.append(s)
+        q = dns.message.make_query("pool.example", "A")
+        other_ok = other_total = 0
+        sent = 0
+        t0 = time.time()
+        # About 3 s of flood, as fast as Python sends, with a legitimate query every 50 ms.
+        next_other = t0
+        while time.time() - t0 < 3.0:
+            for s in socks:
+                q.id = sent & 0xFFFF
+                try:
+                    s.sendto(q.to_wire(), ("127.0.0.1", p))
+                    sent += 1
+                except BlockingIOError:
+                    pass
+            if time.time() >= next_other:
+                next_other += 0.05
+                other_total += 1
+                try:
+                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as o:
+                        o.bind((OTHER, 0))
+                        r = dns.query.udp(dns.message.make_query("pool.example", "A"),
+                                          "127.0.0.1", port=p, timeout=1, sock=o)
+                    if r.rcode() == 0 and len(r.answer) == 1 and not r.flags & dns.flags.TC:
+                        other_ok += 1
+                except Exception:
+                    pass
+        elapsed = time.time() - t0
+        time.sleep(0.5)
+        full = tc = 0
+        for s in socks:
+            while True:
+                try:
+                    data = s.recv(4096)
+                except BlockingIOError:
+                    break
+                r = dns.message.from_wire(data)
+                if r.flags & dns.flags.TC:
+                    tc += 1
+                elif r.answer:
+                    full += 1
+        seconds = int(elapsed) + 2  # the windows the flood touched
+        print("flood: %d queries in %.2f s (%.0f/s) from one /24: %d full answers (%.0f/s), "
+              "%d truncated (slip), %d dropped" %
+              (sent, elapsed, sent / elapsed, full, full / elapsed, tc, sent - full - tc))
+        print("other /24: %d of %d answered in full" % (other_ok, other_total))
+        check(sent > 5 * RATE * elapsed, "the flood far exceeds the rate (%d queries)" % sent)
+        check(full <= RATE * seconds, "full answers to the flooding /24 limited to %d/s (%d)" %
+              (RATE, full))
+        check(full >= RATE * int(elapsed) * 0.9, "the rate itself still passes (%d)" % full)
+        limited = sent - full
+        check(abs(tc - limited / 2) <= limited * 0.1 + 5,
+              "about every second limited response slips with TC (%d of %d)" % (tc, limited))
+        check(other_ok == other_total, "the client from another /24 is always answered in full")
+        check(metric(srv, 'timepool_dns_rrl_responses_total{action="dropped"}') > 0 and
+              metric(srv, 'timepool_dns_rrl_responses_total{action="slipped"}') == tc,
+              "the limited responses are counted on /metrics")
+        # The slipped client retries over TCP, which is never limited.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind((FLOOD[0], 0))
+            t.settimeout(3)
+            t.connect(("127.0.0.1", p))
+            r = dns.query.tcp(dns.message.make_query("pool.example", "A"), "127.0.0.1", port=p,
+                              timeout=3, sock=t)
+        check(r.rcode() == 0 and r.answer, "the flooded /24 is still answered over TCP")
+    finally:
+        for s in socks:
+            s.close()
+        if srv:
+            srv.close()
+        db.close()
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
