@@ -139,6 +139,9 @@ def start_timepool(build, work, conninfo, port, mport, name="timepool", extra=()
                              "--set", 'dns.listen=["127.0.0.1:%d"]' % port,
                              "--set", "dns.metrics_listen=127.0.0.1:%d" % mport,
                              "--set", "dns.udp_threads=1",
+                             # dnsperf sends from one address: response rate limiting off, as
+                             # in the peers' configurations.
+                             "--set", "dns.rrl_rate=0",
                              "--set", "dns.snapshot_file=" + os.path.join(work, snap),
                              "--set", "dns.rebuild_interval=3600",
                              "--set", "log.level=info"] + list(extra), port,
