@@ -2,6 +2,8 @@
 client. Before, the 513th connection was closed at once for as long as the tricklers kept
 going (no deadline for a whole message, no per-client limit, no eviction at capacity).
 
+Likewise 8 slow HTTP clients no longer block /metrics (checked here with 200).
+
 The daemon runs with its defaults (512 connections, 32 per address, 2 s per message); the
 tricklers come from 16 loopback addresses (127.0.1.1-16, 32 each: the most the per-address
 limit lets in), the fresh client from 127.0.0.1."""
@@ -119,6 +121,32 @@ def main():
         check(fresh_query(p, "127.0.2.2") is not None, "another address is still answered")
         check(metric(srv, 'timepool_dns_tcp_closed_total{reason="per_address_limit"}') >= 1,
               "per-address refusals are counted")
+        for s in socks:
+            s.close()
+        socks = []
+
+        # /metrics with slow HTTP clients connected: 100 that send a header line every second
+        # and never finish, 100 that send nothing. Scrapes are still answered at once.
+        for i in range(200):
+            s = socket.create_connection(("127.0.0.1", srv.metrics_port), timeout=3)
+            if i % 2 == 0:
+                s.sendall(b"GET /metrics HTTP/1.1\r\n")
+            socks.append(s)
+        took = []
+        for rnd in range(4):
+            t0 = time.time()
+            text = srv.metrics()
+            took.append(time.time() - t0)
+            check("timepool_dns_queries_total" in text or "timepool_dns_" in text,
+                  "round %d: /metrics answers with slow clients connected" % rnd)
+            for s in socks[::2]:
+                try:
+                    s.send(b"X-Slow: 1\r\n")
+                except OSError:
+                    pass
+            time.sleep(1)
+        print("/metrics with 200 slow clients: %s s" % ", ".join("%.3f" % x for x in took))
+        check(max(took) < 0.5, "every scrape within 0.5 s (max %.3f s)" % max(took))
     finally:
         for s in socks:
             s.close()

@@ -3,9 +3,17 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <limits>
+#include <thread>
+#include <vector>
 
+#include "core/address.hpp"
 #include "core/metrics_http.hpp"
 #include "core/prometheus.hpp"
 
@@ -85,23 +93,92 @@ TEST_CASE("the metrics listener serves /metrics and nothing else", "[prometheus]
   CHECK_FALSE(httplib::Client("127.0.0.1", port).Get("/metrics"));
 }
 
-TEST_CASE("the metrics listener cuts a client that sends nothing", "[prometheus][http]") {
-  prometheus::HttpOptions o;
-  o.workers = 1;
-  o.read_timeout = std::chrono::seconds(1);
-  prometheus::HttpServer http([] { return std::string("ok 1\n"); }, o);
-  const uint16_t port = http.start(*Endpoint::parse("127.0.0.1:0"));
-  // An idle connection holds the only worker until the read timeout frees it.
-  auto sock = timepool::net::UniqueFd(::socket(AF_INET, SOCK_STREAM, 0));
+namespace {
+
+// A connected TCP client of 127.0.0.1:port.
+timepool::net::UniqueFd connect_to(uint16_t port) {
+  auto sock = timepool::net::UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const auto sa = Endpoint(*timepool::address::parse("127.0.0.1"), port).to_sockaddr();
   REQUIRE(::connect(sock.get(), sa.get(), sa.len) == 0);
+  return sock;
+}
+
+// Whether the server closed `fd` within `limit` (reads until EOF or error).
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(limit.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>(limit.count() % 1000 * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[512];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0) return errno == ECONNRESET;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the metrics listener cuts a client that does not finish its request in time",
+          "[prometheus][http]") {
+  prometheus::HttpOptions o;
+  o.request_deadline = std::chrono::milliseconds(1000);
+  prometheus::HttpServer http([] { return std::string("ok 1\n"); }, o);
+  const uint16_t port = http.start(*Endpoint::parse("127.0.0.1:0"));
+  auto idle = connect_to(port);
+  auto trickle = connect_to(port);
   const auto t0 = std::chrono::steady_clock::now();
-  httplib::Client c("127.0.0.1", port);
-  c.set_read_timeout(10, 0);
-  auto r = c.Get("/metrics");
-  REQUIRE(r);
-  CHECK(r->body == "ok 1\n");
+  // One header line every 300 ms: each read is quick, the whole request never ends.
+  std::thread writer([&] {
+    const std::string lines[] = {"GET /metrics HTTP/1.1\r\n", "A: 1\r\n", "B: 2\r\n", "C: 3\r\n",
+                                 "D: 4\r\n", "E: 5\r\n", "F: 6\r\n"};
+    for (const auto& l : lines) {
+      if (::send(trickle.get(), l.data(), l.size(), MSG_NOSIGNAL) < 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  CHECK(closed_within(idle.get(), std::chrono::milliseconds(3000)));
+  CHECK(closed_within(trickle.get(), std::chrono::milliseconds(3000)));
+  writer.join();
   const auto waited = std::chrono::steady_clock::now() - t0;
   CHECK(waited >= std::chrono::milliseconds(800));
-  CHECK(waited < std::chrono::seconds(5));
+  CHECK(waited < std::chrono::milliseconds(2500));
+}
+
+TEST_CASE("the metrics listener keeps answering with slow clients connected",
+          "[prometheus][http]") {
+  prometheus::HttpServer http([] { return std::string("ok 1\n"); });
+  const uint16_t port = http.start(*Endpoint::parse("127.0.0.1:0"));
+  // Many clients that send a header line every second and never finish, and as many that
+  // send nothing at all: more than the listener's connection limit.
+  constexpr int kSlow = 100;
+  std::vector<timepool::net::UniqueFd> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    slow.push_back(connect_to(port));
+    const std::string line = "GET /metrics HTTP/1.1\r\n";
+    if (i % 2 == 0) ::send(slow.back().get(), line.data(), line.size(), MSG_NOSIGNAL);
+  }
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done) {
+      for (int i = 0; i < kSlow; i += 2) ::send(slow[i].get(), "X: y\r\n", 6, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  for (int k = 0; k < 5; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(5, 0);
+    auto r = c.Get("/metrics");
+    const auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(r);
+    if (r) {
+      CHECK(r->status == 200);
+      CHECK(r->body == "ok 1\n");
+    }
+    CHECK(took < std::chrono::milliseconds(500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  done = true;
+  writer.join();
 }
