@@ -108,25 +108,29 @@ ON CONFLICT (server_id, monitor_id) DO UPDATE
 
 }  // namespace
 
-void write_batch(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch) {
+void write_records(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch) {
   if (batch.empty()) return;
   std::set<int64_t> ids;
   for (const auto& r : batch) ids.insert(r.server_id);
-
-  pg::Transaction tx(conn);
-  tx.exec(kWriteSql, monitor_id,
-          column(batch, [](const ProbeRecord& r) { return timestamp_text(r.ts); }),
-          column(batch, [](const ProbeRecord& r) { return r.server_id; }),
-          column(batch, [](const ProbeRecord& r) { return r.step; }),
-          column(batch, [](const ProbeRecord& r) { return r.score; }),
-          column(batch, [](const ProbeRecord& r) { return r.offset_s; }),
-          column(batch, [](const ProbeRecord& r) { return r.rtt_s; }),
-          column(batch, [](const ProbeRecord& r) { return r.stratum; }),
-          column(batch, [](const ProbeRecord& r) { return r.leap; }),
-          column(batch, [](const ProbeRecord& r) { return r.error; }));
+  conn.exec(kWriteSql, monitor_id,
+            column(batch, [](const ProbeRecord& r) { return timestamp_text(r.ts); }),
+            column(batch, [](const ProbeRecord& r) { return r.server_id; }),
+            column(batch, [](const ProbeRecord& r) { return r.step; }),
+            column(batch, [](const ProbeRecord& r) { return r.score; }),
+            column(batch, [](const ProbeRecord& r) { return r.offset_s; }),
+            column(batch, [](const ProbeRecord& r) { return r.rtt_s; }),
+            column(batch, [](const ProbeRecord& r) { return r.stratum; }),
+            column(batch, [](const ProbeRecord& r) { return r.leap; }),
+            column(batch, [](const ProbeRecord& r) { return r.error; }));
   // The pool score of each server touched (its NOTIFY, if it crosses 10, comes from the
   // servers trigger when this commits).
-  tx.exec("SELECT refresh_pool_score($1::bigint[])", pg::array_literal(ids));
+  conn.exec("SELECT refresh_pool_score($1::bigint[])", pg::array_literal(ids));
+}
+
+void write_batch(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch) {
+  if (batch.empty()) return;
+  pg::Transaction tx(conn);
+  write_records(conn, monitor_id, batch);
   tx.exec("UPDATE monitors SET last_seen = now() WHERE id = $1", monitor_id);
   tx.commit();
 }

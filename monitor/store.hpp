@@ -67,6 +67,9 @@ class ResultQueue {
 // and the monitor's last_seen. Records of servers that no longer exist are skipped. Throws
 // pg::Error; on an error nothing of the batch is kept (ROLLBACK).
 void write_batch(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch);
+// The same writes without the transaction and last_seen: for a caller that holds its own
+// transaction (the monitor API).
+void write_records(pg::Connection& conn, int monitor_id, std::span<const ProbeRecord> batch);
 
 // "2026-01-02 03:04:05.678901+00"
 std::string timestamp_text(ntp::TimePoint t);

@@ -28,6 +28,7 @@ CTL = os.path.join(BIN, "ctl", "timepoolctl")
 DNS = os.path.join(BIN, "server", "timepool-dns")
 WEB = os.path.join(BIN, "web", "timepool-web")
 MONITOR = os.path.join(BIN, "monitor", "timepool-monitor")
+MONITOR_API = os.path.join(BIN, "monitor", "timepool-monitor-api")
 SKIP_CODE = 77
 # Deadlines scale by this factor: the ThreadSanitizer pass of deploy/test.sh runs the same tests
 # on instrumented daemons that start and answer several times slower.

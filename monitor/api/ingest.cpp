@@ -1,0 +1,130 @@
+#include "monitor/api/ingest.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/password.hpp"
+#include "core/pg.hpp"
+#include "monitor/store.hpp"
+
+namespace timepool::monitor::api {
+
+namespace {
+
+// The servers a monitor may probe; $1 is the monitor.
+constexpr const char* kMayServe = R"sql(
+  FROM servers s JOIN monitors m ON m.id = $1
+  LEFT JOIN server_monitors sm ON sm.server_id = s.id AND sm.monitor_id = m.id
+  WHERE (m.address IS NULL OR monitor_may_serve(m.address, s.address)))sql";
+
+int64_t micros(ntp::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::optional<MonitorIdentity> authenticate(pg::Connection& conn, std::string_view key) {
+  if (key.empty() || key.size() > 256) return std::nullopt;
+  auto r = conn.exec("SELECT id, name, status FROM monitors WHERE key_hash = $1",
+                     password::hash_token(key));
+  if (r.rows() != 1) return std::nullopt;
+  return MonitorIdentity{static_cast<int>(r.get<int64_t>(0, "id")), r.get<std::string>(0, "name"),
+                         r.get<std::string>(0, "status")};
+}
+
+std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id) {
+  auto r = conn.exec(std::string("SELECT s.id, host(s.address) AS address, "
+                                 "coalesce(sm.status, 'candidate') AS pair") +
+                         kMayServe + " AND s.deleted_at IS NULL AND s.disabled_at IS NULL ORDER BY s.id",
+                     monitor_id);
+  std::vector<AssignedServer> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({r.get<int64_t>(i, "id"), r.get<std::string>(i, "address"),
+                   r.get<std::string>(i, "pair")});
+  }
+  return out;
+}
+
+std::set<int64_t> assigned_among(pg::Connection& conn, int monitor_id,
+                                 const std::set<int64_t>& ids, std::chrono::seconds grace) {
+  std::set<int64_t> out;
+  if (ids.empty()) return out;
+  auto r = conn.exec(std::string("SELECT s.id") + kMayServe +
+                         " AND s.id = ANY ($2::bigint[])"
+                         " AND (s.deleted_at IS NULL OR s.deleted_at >= now() - make_interval(secs => $3))"
+                         " AND (s.disabled_at IS NULL OR s.disabled_at >= now() - make_interval(secs => $3))",
+                     monitor_id, pg::array_literal(ids), static_cast<int64_t>(grace.count()));
+  for (int i = 0; i < r.rows(); ++i) out.insert(r.get<int64_t>(i, 0));
+  return out;
+}
+
+IngestResult ingest(pg::Connection& conn, int monitor_id, const Batch& batch,
+                    double max_clock_error_s) {
+  IngestResult out;
+  out.results = batch.probes.size();
+  pg::Transaction tx(conn);
+  // The monitor's row lock: its batches are applied one at a time, so each sees the scores
+  // the one before it wrote.
+  tx.exec("UPDATE monitors SET last_seen = now() WHERE id = $1", monitor_id);
+  if (tx.exec("SELECT 1 FROM monitor_batches WHERE monitor_id = $1 AND batch_id = $2",
+              monitor_id, batch.batch_id)
+          .rows() > 0) {
+    out.duplicate = true;
+    tx.commit();
+    return out;
+  }
+
+  std::set<int64_t> ids;
+  for (const auto& p : batch.probes) ids.insert(p.server_id);
+  struct Previous {
+    double score = 0;
+    int64_t updated_us = INT64_MIN;
+  };
+  std::unordered_map<int64_t, Previous> previous;
+  auto r = tx.exec(
+      "SELECT server_id, score, (extract(epoch FROM updated_at) * 1000000)::int8 AS us "
+      "FROM server_scores WHERE monitor_id = $1 AND server_id = ANY ($2::bigint[])",
+      monitor_id, pg::array_literal(ids));
+  for (int i = 0; i < r.rows(); ++i) {
+    previous[r.get<int64_t>(i, "server_id")] = {r.get<double>(i, "score"), r.get<int64_t>(i, "us")};
+  }
+
+  // Each server's results in the order they were taken, each from the score before it. A
+  // result not newer than the last one applied for the server (sent again under another batch
+  // id) is not applied twice.
+  std::vector<const SubmittedProbe*> order;
+  order.reserve(batch.probes.size());
+  for (const auto& p : batch.probes) order.push_back(&p);
+  std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    return a->started < b->started;
+  });
+  std::vector<ProbeRecord> records;
+  records.reserve(order.size());
+  for (const auto* p : order) {
+    Previous& prev = previous[p->server_id];
+    const int64_t us = micros(p->started);
+    if (us <= prev.updated_us) continue;
+    auto scored = score_submitted(*p, prev.score, max_clock_error_s);
+    if (!scored.scored()) continue;
+    prev = {scored.score, us};
+    records.push_back(std::move(scored.record));
+  }
+  out.scored = records.size();
+  tx.exec("INSERT INTO monitor_batches (monitor_id, batch_id, results, scored) VALUES ($1, $2, $3, $4)",
+          monitor_id, batch.batch_id, static_cast<int64_t>(out.results),
+          static_cast<int64_t>(out.scored));
+  write_records(conn, monitor_id, records);
+  tx.commit();
+  return out;
+}
+
+int64_t prune_batches(pg::Connection& conn, std::chrono::seconds keep) {
+  auto r = conn.exec(
+      "WITH d AS (DELETE FROM monitor_batches WHERE received_at < now() - make_interval(secs => $1) "
+      "RETURNING 1) SELECT count(*) FROM d",
+      static_cast<int64_t>(keep.count()));
+  return r.get<int64_t>(0, 0);
+}
+
+}  // namespace timepool::monitor::api

@@ -1,0 +1,70 @@
+// The monitor API's database side: who a key belongs to, what a monitor is assigned, and the
+// once-only write of an accepted batch (scores computed here, from the raw samples).
+//
+// All functions take a connection the caller owns (one thread at a time) and throw pg::Error.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/ntp.hpp"
+#include "monitor/batch.hpp"
+
+namespace timepool::pg {
+class Connection;
+}
+
+namespace timepool::monitor::api {
+
+struct MonitorIdentity {
+  int id = 0;
+  std::string name;
+  std::string status;  // pending, testing, active, paused
+  bool probing() const { return status == "testing" || status == "active"; }
+};
+
+// The monitor whose key this is (looked up by the key's SHA-256); nullopt for an unknown key.
+std::optional<MonitorIdentity> authenticate(pg::Connection& conn, std::string_view key);
+
+struct AssignedServer {
+  int64_t id = 0;
+  std::string address;
+  std::string pair;  // candidate, testing or active (server_monitors)
+};
+
+// The servers a monitor probes: every server that is not deleted or disabled and that the
+// monitor may serve (never one in its own /24 or /48: monitor_may_serve); its selection state
+// for each. A monitor whose address is not known is a candidate for every server.
+std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id);
+
+// Which of `ids` the monitor may submit results for: those assignment() names, and servers
+// deleted or disabled within `grace` (their results were taken before that).
+std::set<int64_t> assigned_among(pg::Connection& conn, int monitor_id,
+                                 const std::set<int64_t>& ids, std::chrono::seconds grace);
+
+struct IngestResult {
+  bool duplicate = false;   // this batch id was applied before: nothing written now
+  std::size_t results = 0;  // results in the batch
+  std::size_t scored = 0;   // results that moved a score (the others: the monitor's clock was
+                            // not good, the failure was the monitor's own, or a newer result
+                            // of the same server was applied already)
+};
+
+// Applies an accepted batch once, in one transaction: records its id (a repeated id changes
+// nothing and says duplicate), scores each result from this monitor's previous score of the
+// server in order of start time (monitor/batch.hpp score_submitted), writes the probe log, the
+// per-monitor scores and the pool scores of the servers touched, and the monitor's last_seen.
+// Results of batches from one monitor are applied one batch at a time (the monitor's row is
+// locked first).
+IngestResult ingest(pg::Connection& conn, int monitor_id, const Batch& batch,
+                    double max_clock_error_s);
+
+// Forgets batch ids received before now - keep; returns how many.
+int64_t prune_batches(pg::Connection& conn, std::chrono::seconds keep);
+
+}  // namespace timepool::monitor::api

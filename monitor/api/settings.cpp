@@ -1,0 +1,67 @@
+#include "monitor/api/settings.hpp"
+
+#include <fstream>
+
+namespace timepool::monitor::api {
+
+namespace {
+
+std::optional<net::Endpoint> endpoint(const config::Document& doc, const std::string& key,
+                                      const std::string& text, bool may_be_off) {
+  if (text.empty() && may_be_off) return std::nullopt;
+  auto e = net::Endpoint::parse(text);
+  if (!e) {
+    throw config::Error(doc.origin() + ": monitor_api." + key + ": '" + text +
+                        "' is not ADDRESS:PORT or [IPV6]:PORT" +
+                        (may_be_off ? " (or \"\" to turn it off)" : ""));
+  }
+  return e;
+}
+
+void readable(const config::Document& doc, const std::string& key, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw config::Error(doc.origin() + ": monitor_api." + key + ": cannot read " + path);
+}
+
+}  // namespace
+
+ApiSettings read_api_settings(const config::Document& doc) {
+  auto s = doc.section("monitor_api");
+  ApiSettings r;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  r.listen = *endpoint(doc, "listen", s.get_string("listen", "127.0.0.1:8443"), false);
+  r.tls_cert = s.get_string("tls_cert", "");
+  r.tls_key = s.get_string("tls_key", "");
+  r.plain_http = s.get_bool("plain_http", false);
+  if (r.plain_http) {
+    if (!r.tls_cert.empty() || !r.tls_key.empty()) {
+      throw config::Error(doc.origin() +
+                          ": monitor_api.plain_http: set together with tls_cert/tls_key; choose one");
+    }
+  } else {
+    if (r.tls_cert.empty() || r.tls_key.empty()) {
+      throw config::Error(doc.origin() +
+                          ": monitor_api.tls_cert and tls_key: both are needed for HTTPS (or set "
+                          "plain_http = true for a local run)");
+    }
+    readable(doc, "tls_cert", r.tls_cert);
+    readable(doc, "tls_key", r.tls_key);
+  }
+  r.workers = static_cast<std::size_t>(s.get_int("workers", 4, 1, 256));
+  r.read_timeout = seconds(s.get_int("read_timeout_s", 30, 1, 600));
+  r.max_body_bytes = static_cast<std::size_t>(
+      s.get_int("max_body_bytes", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024));
+  r.limits.max_probes = static_cast<std::size_t>(s.get_int("max_results", 5000, 1, 100000));
+  r.limits.max_future = seconds(s.get_int("max_future_s", 60, 0, 3600));
+  r.limits.max_age = seconds(s.get_int("max_age_s", 86400, 60, 30 * 86400));
+  r.max_clock_error_s = s.get_double("max_clock_error_s", 0.1, 0.000001, 16);
+  r.interval = milliseconds(s.get_int("interval_ms", 540000, 100, 86400000));
+  r.refresh = milliseconds(s.get_int("refresh_ms", 30000, 100, 3600000));
+  r.metrics_listen = endpoint(doc, "metrics_listen", s.get_string("metrics_listen", "127.0.0.1:9126"), true);
+  r.probe_log_retention_days =
+      static_cast<int>(s.get_int("probe_log_retention_days", 90, 0, 36500));
+  return r;
+}
+
+}  // namespace timepool::monitor::api
