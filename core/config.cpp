@@ -314,6 +314,13 @@ void Document::check_unknown(const std::vector<std::string>& known) const {
     for (const auto& section : known) {
       std::string prefix = env_name(section, "");  // "TIMEPOOL_DNS_"
       if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      // TIMEPOOL_MONITOR_API_* belongs to [monitor_api], not to [monitor].
+      const bool longer_section = std::any_of(
+          kAllSections.begin(), kAllSections.end(), [&](const std::string& other) {
+            const std::string p = env_name(other, "");
+            return p.size() > prefix.size() && name.compare(0, p.size(), p) == 0;
+          });
+      if (longer_section) continue;
       const std::string& env_key = name;  // clang 14 cannot capture a structured binding
       bool matched = std::any_of(used_.begin(), used_.end(), [&](const std::string& k) {
         auto dot = k.find('.');

@@ -146,6 +146,15 @@ TEST_CASE("unknown keys and sections are errors naming file and key", "[config]"
     CHECK_THAT(m, !Contains("TIMEPOOL_SOURCE_DIR"));
     CHECK_THAT(m, !Contains("TIMEPOOL_WEB_X"));
   }
+  SECTION("a section whose name extends another's keeps its variables to itself") {
+    // TIMEPOOL_MONITOR_API_LISTEN is [monitor_api] listen, never a [monitor] key.
+    Env env({"TIMEPOOL_MONITOR_API_LISTEN=127.0.0.1:1", "TIMEPOOL_MONITOR_KYE=x"});
+    auto d = config::Document::parse("", "pool.toml", {}, env.get());
+    d.section("monitor").get_string("key", "");
+    auto m = error_of([&] { d.check_unknown({"monitor"}); });
+    CHECK_THAT(m, Contains("TIMEPOOL_MONITOR_KYE"));
+    CHECK_THAT(m, !Contains("TIMEPOOL_MONITOR_API_LISTEN"));
+  }
 }
 
 TEST_CASE("out-of-range and wrong-type values name the place, key and reason", "[config]") {
