@@ -27,7 +27,7 @@ void accounts_list(pg::Connection& conn, const std::string& role, bool json, std
       "         AS servers, "
       "       (SELECT count(*) FROM vendor_zones v WHERE v.account_id = a.id "
       "          AND v.status = 'approved') AS vendor_zones "
-      "FROM accounts a WHERE $1 = '' OR a.role = $1 ORDER BY a.id",
+      "FROM accounts a WHERE $1 = '' OR a.role = $1 OR $1 = ANY (a.extra_roles) ORDER BY a.id",
       role);
   std::vector<Column> cols = {{"EMAIL", "email"},
                               {"ROLE", "role"},

@@ -116,7 +116,7 @@ Response post_admin_approve(Ctx& c) {
       id, z.get<int64_t>(0, 0), c.session->account_id);
   tx.commit();
   log::get("web")->info("vendor zone approved name={} by={}", name, c.session->account_id);
-  return Response::redirect("/admin");
+  return redirect_with_flash(c, "/admin", "Approved: the zone " + name + " answers in DNS now.");
 }
 
 Response post_admin_reject(Ctx& c) {
@@ -133,7 +133,7 @@ Response post_admin_reject(Ctx& c) {
   if (r.affected() != 1) {
     return message_page(c, 409, "Not rejected", "This request is not waiting for a decision.", "/admin");
   }
-  return Response::redirect("/admin");
+  return redirect_with_flash(c, "/admin", "Rejected: the vendor sees your reason on their page.");
 }
 
 Response get_admin_servers(Ctx& c) {
@@ -194,7 +194,12 @@ Response post_admin_server_disable(Ctx& c) {
   if (r.affected() == 0 && action == "enable") {
     return message_page(c, 404, "Nothing changed", "There is no such server.", "/admin/servers");
   }
-  return Response::redirect("/admin/servers");
+  return redirect_with_flash(c, "/admin/servers",
+                             action == "disable"
+                                 ? (r.affected() ? "Disabled: the server left DNS and is no longer probed."
+                                                 : "The server was disabled already.")
+                                 : "Enabled: the server is probed again and returns to DNS once "
+                                   "its score is 10 or more.");
 }
 
 Response post_admin_server_country(Ctx& c) {
@@ -216,15 +221,18 @@ Response post_admin_server_country(Ctx& c) {
   if (r.affected() != 1) {
     return message_page(c, 404, "Country not changed", "There is no such server.", "/admin/servers");
   }
-  return Response::redirect("/admin/servers");
+  return redirect_with_flash(c, "/admin/servers",
+                             "Saved: the server's country is now " + z.get<std::string>(0, 0) + ".");
 }
 
 Response get_admin_accounts(Ctx& c) {
   if (auto deny = require_role(c, {"admin"})) return *deny;
   auto r = c.db.exec(
-      "SELECT a.id, a.email, a.role, a.created_at::date::text, a.disabled_at IS NOT NULL, "
+      "SELECT a.id, a.email, array_to_string(ARRAY[a.role] || a.extra_roles, ' and '), "
+      "a.created_at::date::text, a.disabled_at IS NOT NULL, "
       "(SELECT count(*) FROM servers s WHERE s.owner_id = a.id AND s.deleted_at IS NULL) "
       "FROM accounts a WHERE $1 = '' OR strpos(lower(a.email), lower($1)) > 0 OR a.role = $1 "
+      "OR $1 = ANY (a.extra_roles) "
       "ORDER BY a.email LIMIT $2",
       trim(c.req.param("q")), kListLimit);
   std::string rows;
@@ -269,8 +277,15 @@ Response post_admin_account_disable(Ctx& c) {
   // A disabled account is logged out everywhere at once.
   if (action == "disable") tx.exec("DELETE FROM sessions WHERE account_id = $1", id);
   tx.commit();
-  (void)r;
-  return Response::redirect("/admin/accounts");
+  if (r.affected() == 0) {
+    return redirect_with_flash(c, "/admin/accounts", "Nothing changed: no such account, or it "
+                                                     "was " + action + "d already.");
+  }
+  return redirect_with_flash(c, "/admin/accounts",
+                             action == "disable"
+                                 ? "Disabled: the account was logged out, may not log in, and "
+                                   "its servers left DNS."
+                                 : "Enabled: the account may log in again.");
 }
 
 }  // namespace timepool::web

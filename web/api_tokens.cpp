@@ -15,6 +15,10 @@ namespace {
 
 constexpr const char* kPrefix = "tpk_";  // 4 + 64 hex characters: recognisable in secret scans
 constexpr int kMaxTokensPerZone = 20;
+// A new token waits in this cookie for the page the create form redirects to, which shows it
+// once and clears it (POST-redirect-GET: a reload never makes a second token).
+constexpr const char* kNewTokenCookie = "tp_new_token";
+constexpr int64_t kNewTokenSeconds = 300;
 
 bool well_formed(std::string_view t) {
   if (t.size() != 68 || t.substr(0, 4) != kPrefix) return false;
@@ -103,8 +107,26 @@ std::string tokens_section(Ctx& c, int64_t vendor_zone_id, int32_t zone_id) {
                     {"id", id},
                     {"csrf", csrf_field(c)}});
   }
+  // The token made just before, shown once: only when it is this zone's and still valid.
+  std::string fresh;
+  auto nt = c.req.cookies.find(kNewTokenCookie);
+  if (nt != c.req.cookies.end() && well_formed(nt->second)) {
+    auto t = c.db.exec(
+        "SELECT label FROM api_tokens WHERE token_hash = $1 AND zone_id = $2 AND account_id = $3 "
+        "AND revoked_at IS NULL AND created_at > now() - make_interval(secs => $4)",
+        password::hash_token(nt->second), zone_id, c.session->account_id,
+        static_cast<double>(kNewTokenSeconds));
+    if (t.rows() == 1) {
+      fresh = render(R"(<div class="card" id="token-created"><h3>New token "{{label}}"</h3>
+<p>Copy it now: it is shown only once, and the site keeps only a hash of it.</p>
+<pre id="new-token">{{token}}</pre>
+<p>Use it as <code>curl -H "Authorization: Bearer {{token}}" /api/zone/&lt;name&gt;/findings</code></p></div>)",
+                     {{"label", t.get<std::string>(0, 0)}, {"token", nt->second}});
+    }
+    c.cookies_out.emplace_back(kNewTokenCookie, cookie(c.app, kNewTokenCookie, "", 0));
+  }
   std::string out =
-      "<h2>API tokens</h2><p>A token lets a script read this zone's load and findings "
+      "<h2>API tokens</h2>" + fresh + "<p>A token lets a script read this zone's load and findings "
       "(<code>/api/zone/&lt;name&gt;/queries</code> and <code>/findings</code>, header "
       "<code>Authorization: Bearer &lt;token&gt;</code>). It can read nothing else and change "
       "nothing.</p>";
@@ -144,19 +166,10 @@ Response post_vendor_token_create(Ctx& c) {
   c.db.exec("INSERT INTO api_tokens (account_id, zone_id, label, token_hash) VALUES ($1, $2, $3, $4)",
             c.session->account_id, z->zone_id, label, password::hash_token(token));
   log::get("web")->info("api token created zone={} account={}", z->name, c.session->account_id);
-  std::string body = render(R"(<h1>Token created</h1>
-<p>This is the token "{{label}}" for zone <strong>{{zone}}</strong>. Copy it now: it is shown only
-once, and the site keeps only a hash of it.</p>
-<pre id="new-token">{{token}}</pre>
-<p>Use it as <code>curl -H "Authorization: Bearer {{token}}" {{url}}</code></p>
-<p><a href="{{back}}">Back to the zone</a></p>)",
-                            {{"label", label},
-                             {"zone", z->name},
-                             {"token", token},
-                             {"url", "/api/zone/" + z->name + "/findings"},
-                             {"back", back}});
-  Response r = page(c, 200, "Token created", body);
-  r.add_header("Cache-Control", "no-store");
+  Response r = redirect_with_flash(c, back,
+                                   "Token \"" + label + "\" created for zone " + z->name +
+                                       ": copy it from this page now, it is shown only once.");
+  r.add_header("Set-Cookie", cookie(c.app, kNewTokenCookie, token, kNewTokenSeconds));
   return r;
 }
 
@@ -172,7 +185,7 @@ Response post_vendor_token_revoke(Ctx& c) {
       "AND revoked_at IS NULL",
       tid, z->zone_id, c.session->account_id);
   if (r.affected() != 1) return message_page(c, 404, "Not revoked", "There is no such token.", back);
-  return Response::redirect(back);
+  return redirect_with_flash(c, back, "Token revoked: scripts using it get 401 from now on.");
 }
 
 }  // namespace timepool::web

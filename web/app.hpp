@@ -33,9 +33,17 @@ struct App {
 struct Session {
   int64_t account_id = 0;
   std::string email;
-  std::string role;  // volunteer, vendor, admin
+  std::string role;  // the main role: volunteer, vendor, admin
+  std::vector<std::string> extra_roles;  // volunteer or vendor besides the main one
   std::string csrf;
   std::string token_hash;
+
+  bool has_role(std::string_view r) const {
+    if (role == r) return true;
+    for (const auto& e : extra_roles)
+      if (e == r) return true;
+    return false;
+  }
 };
 
 struct Ctx {
@@ -46,8 +54,9 @@ struct Ctx {
   std::string csrf;              // what this request's forms carry
   bool csrf_cookie_new = false;  // an anonymous visitor's CSRF cookie must be set
   std::vector<std::pair<std::string, std::string>> cookies_out;  // name -> full Set-Cookie
+  mutable bool flash_shown = false;  // the page showed the confirmation (web/flash.cpp)
 
-  bool is(std::string_view role) const { return session && session->role == role; }
+  bool is(std::string_view role) const { return session && session->has_role(role); }
   bool logged_in() const { return session.has_value(); }
 };
 
@@ -79,6 +88,12 @@ Response message_page(const Ctx& ctx, int status, std::string_view title,
 // nullopt when the visitor may go on; else the response (redirect to /login or 403).
 std::optional<Response> require_role(const Ctx& ctx, std::initializer_list<std::string_view> roles);
 std::string cookie(const App& app, std::string_view name, std::string_view value, int64_t max_age);
+// flash.cpp: a 303 to `location` whose page then shows `message` (plain text) once.
+Response redirect_with_flash(const Ctx& c, std::string location, std::string_view message);
+// The confirmation waiting for this page (HTML, "" when none); marks it shown.
+std::string flash_html(const Ctx& c);
+// Clears a confirmation the page showed (called by finish()).
+void flash_finish(const Ctx& c, Response& r);
 
 // --- handlers --------------------------------------------------------------------------------
 // auth.cpp
@@ -89,6 +104,7 @@ Response post_login(Ctx& c);
 Response post_logout(Ctx& c);
 Response get_account(Ctx& c);
 Response post_password(Ctx& c);
+Response post_account_roles(Ctx& c);
 // public.cpp
 Response get_home(Ctx& c);
 Response get_zones(Ctx& c);
@@ -96,6 +112,7 @@ Response get_zone(Ctx& c);
 Response get_score_page(Ctx& c);
 Response get_score_log(Ctx& c);
 Response get_style(Ctx& c);
+Response get_api_docs(Ctx& c);
 // volunteer.cpp
 Response get_servers(Ctx& c);
 Response post_server_add(Ctx& c);

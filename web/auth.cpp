@@ -46,13 +46,33 @@ std::string home_of(std::string_view role) {
   return "/servers";
 }
 
+std::vector<std::string> split_roles(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > start) out.push_back(list.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string roles_text(const Session& s) {
+  std::string out = s.role;
+  for (const auto& e : s.extra_roles) out += " and " + e;
+  return out;
+}
+
 const std::string& dummy_hash() {
   static const std::string h = password::hash(kDummyPassword);
   return h;
 }
 
-// Creates a session for `account_id` and sets its cookie; returns the redirect.
-Response start_session(Ctx& c, int64_t account_id, std::string_view role) {
+// Creates a session for `account_id` and sets its cookie; returns the redirect (with a
+// confirmation when `flash` is not empty).
+Response start_session(Ctx& c, int64_t account_id, std::string_view role,
+                       std::string_view flash = "") {
   std::string token = password::random_token(32);
   std::string csrf = password::random_token(32);
   // Housekeeping on the (rare) login path: expired sessions and old login attempts go.
@@ -62,7 +82,8 @@ Response start_session(Ctx& c, int64_t account_id, std::string_view role) {
       "INSERT INTO sessions (token_hash, account_id, csrf_token, expires_at, remote_addr) "
       "VALUES ($1, $2, $3, now() + make_interval(days => $4), $5::inet)",
       password::hash_token(token), account_id, csrf, c.app.cfg.session_days, peer_inet(c.req));
-  Response r = Response::redirect(home_of(role));
+  Response r = flash.empty() ? Response::redirect(home_of(role))
+                             : redirect_with_flash(c, home_of(role), flash);
   r.add_header("Set-Cookie", cookie(c.app, kSessionCookie, token,
                                     int64_t{c.app.cfg.session_days} * 86400));
   return r;
@@ -117,18 +138,20 @@ std::string cookie(const App& app, std::string_view name, std::string_view value
 }
 
 Ctx make_ctx(const App& app, pg::Connection& db, const Request& req) {
-  Ctx c{app, db, req, std::nullopt, "", false, {}};
+  Ctx c{app, db, req, std::nullopt, "", false, {}, false};
   auto it = req.cookies.find(kSessionCookie);
   if (it != req.cookies.end() && is_token(it->second)) {
     std::string h = password::hash_token(it->second);
     auto r = db.exec(
-        "SELECT s.account_id, a.email, a.role, s.csrf_token FROM sessions s "
+        "SELECT s.account_id, a.email, a.role, s.csrf_token, "
+        "array_to_string(a.extra_roles, ',') FROM sessions s "
         "JOIN accounts a ON a.id = s.account_id "
         "WHERE s.token_hash = $1 AND s.expires_at > now() AND a.disabled_at IS NULL",
         h);
     if (r.rows() == 1) {
       c.session = Session{r.get<int64_t>(0, 0), r.get<std::string>(0, 1),
-                          r.get<std::string>(0, 2), r.get<std::string>(0, 3), h};
+                          r.get<std::string>(0, 2), split_roles(r.get<std::string>(0, 4)),
+                          r.get<std::string>(0, 3), h};
       c.csrf = c.session->csrf;
       return c;
     }
@@ -149,6 +172,8 @@ void finish(Ctx& c, Response& r) {
   if (c.csrf_cookie_new && !c.session && html) {
     r.add_header("Set-Cookie", cookie(c.app, kCsrfCookie, c.csrf, 86400));
   }
+  flash_finish(c, r);
+  for (const auto& [name, set_cookie] : c.cookies_out) r.add_header("Set-Cookie", set_cookie);
   r.add_header("X-Content-Type-Options", "nosniff");
   r.add_header("X-Frame-Options", "DENY");
   r.add_header("Referrer-Policy", "same-origin");
@@ -167,10 +192,9 @@ std::string csrf_field(const Ctx& c) {
 std::string layout(const Ctx& c, std::string_view title, std::string_view body) {
   std::string nav = "<a href=\"/\">Home</a> <a href=\"/zones\">Zones</a>";
   if (c.session) {
-    const auto& role = c.session->role;
-    if (role == "volunteer" || role == "admin") nav += " <a href=\"/servers\">My servers</a>";
-    if (role == "vendor" || role == "admin") nav += " <a href=\"/vendor\">Vendor zones</a>";
-    if (role == "admin") nav += " <a href=\"/admin\">Admin</a>";
+    if (c.is("volunteer") || c.is("admin")) nav += " <a href=\"/servers\">My servers</a>";
+    if (c.is("vendor") || c.is("admin")) nav += " <a href=\"/vendor\">Vendor zones</a>";
+    if (c.is("admin")) nav += " <a href=\"/admin\">Admin</a>";
     nav += " <a href=\"/account\">" + esc(c.session->email) + "</a>";
     nav += " <form method=\"post\" action=\"/logout\" class=\"inline\">" + csrf_field(c) +
            "<button type=\"submit\" class=\"link\">Log out</button></form>";
@@ -185,14 +209,15 @@ std::string layout(const Ctx& c, std::string_view title, std::string_view body) 
 </head><body>
 <header><a class="brand" href="/">{{site}}</a><nav>{{{nav}}}</nav></header>
 <main>
-{{{body}}}
+{{{flash}}}{{{body}}}
 </main>
-<footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api/zones">JSON API</a></footer>
+<footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api" id="api-link">JSON API</a></footer>
 </body></html>
 )",
                 {{"title", std::string(title)},
                  {"site", c.app.cfg.site_name},
                  {"nav", nav},
+                 {"flash", flash_html(c)},
                  {"body", std::string(body)}});
 }
 
@@ -211,7 +236,7 @@ Response message_page(const Ctx& c, int status, std::string_view title, std::str
 std::optional<Response> require_role(const Ctx& c, std::initializer_list<std::string_view> roles) {
   if (!c.session) return Response::redirect("/login");
   for (auto r : roles)
-    if (c.session->role == r) return std::nullopt;
+    if (c.session->has_role(r)) return std::nullopt;
   return message_page(c, 403, "Not allowed", "Your account may not open this page.", "/");
 }
 
@@ -258,7 +283,9 @@ Response post_signup(Ctx& c) {
     if (e.is_unique_violation()) return refuse(409, "There is already an account for this e-mail.");
     throw;
   }
-  return start_session(c, id, role);
+  return start_session(c, id, role,
+                       "Welcome: your account " + *email + " was created (" + role +
+                           "). You can add the other role on the account page.");
 }
 
 Response get_login(Ctx& c) {
@@ -327,16 +354,30 @@ Response post_login(Ctx& c) {
 
 Response post_logout(Ctx& c) {
   if (c.session) c.db.exec("DELETE FROM sessions WHERE token_hash = $1", c.session->token_hash);
-  Response r = Response::redirect("/");
+  Response r = redirect_with_flash(c, "/", "You are logged out.");
   r.add_header("Set-Cookie", cookie(c.app, kSessionCookie, "", 0));
   return r;
 }
 
 Response get_account(Ctx& c) {
   if (!c.session) return Response::redirect("/login");
+  std::string roles;
+  if (c.session->role != "admin") {
+    roles = render(R"(<form method="post" action="/account/roles" class="card" id="roles-form">
+{{{csrf}}}
+<h2>Roles</h2>
+<p>An account may be a volunteer, a vendor or both.</p>
+<label class="inline"><input type="checkbox" name="volunteer" value="yes"{{{vol}}}> volunteer: add NTP servers to the pool</label>
+<label class="inline"><input type="checkbox" name="vendor" value="yes"{{{ven}}}> vendor: request zones for devices I make</label>
+<button type="submit">Save roles</button>
+</form>)",
+                   {{"csrf", csrf_field(c)},
+                    {"vol", c.is("volunteer") ? " checked" : ""},
+                    {"ven", c.is("vendor") ? " checked" : ""}});
+  }
   std::string body = render(R"(<h1>Your account</h1>
-<p>{{email}}: {{role}}</p>
-{{{msg}}}
+<p>{{email}}: <span id="roles">{{role}}</span></p>
+{{{roles}}}
 <form method="post" action="/account/password" class="card">
 {{{csrf}}}
 <h2>Change password</h2>
@@ -346,10 +387,8 @@ Response get_account(Ctx& c) {
 <button type="submit">Change password</button>
 </form>)",
                             {{"email", c.session->email},
-                             {"role", c.session->role},
-                             {"msg", c.req.param("ok") == "password"
-                                         ? "<p class=\"ok\">Your password was changed.</p>"
-                                         : ""},
+                             {"role", roles_text(*c.session)},
+                             {"roles", roles},
                              {"csrf", csrf_field(c)}});
   return page(c, 200, "Account", body);
 }
@@ -372,7 +411,57 @@ Response post_password(Ctx& c) {
   tx.exec("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
           c.session->account_id, c.session->token_hash);
   tx.commit();
-  return Response::redirect("/account?ok=password");
+  return redirect_with_flash(c, "/account",
+                             "Your password was changed; your other sessions were logged out.");
+}
+
+}  // namespace timepool::web
+
+namespace timepool::web {
+
+// The account's roles: volunteer, vendor or both. The main role stays when it is still
+// chosen (it decides the page a login lands on). A role is kept while something depends on it:
+// live servers for volunteer, a request that was not rejected for vendor.
+Response post_account_roles(Ctx& c) {
+  if (!c.session) return Response::redirect("/login");
+  const Session& s = *c.session;
+  if (s.role == "admin") {
+    return message_page(c, 400, "Roles not changed", "Admins keep their role.", "/account");
+  }
+  bool vol = c.req.param("volunteer") == "yes";
+  bool ven = c.req.param("vendor") == "yes";
+  if (!vol && !ven) {
+    return message_page(c, 400, "Roles not changed", "Choose volunteer, vendor or both.", "/account");
+  }
+  auto deps = c.db.exec(
+      "SELECT (SELECT count(*) FROM servers WHERE owner_id = $1 AND deleted_at IS NULL), "
+      "(SELECT count(*) FROM vendor_zones WHERE account_id = $1 AND status <> 'rejected')",
+      s.account_id);
+  if (!vol && s.has_role("volunteer") && deps.get<int64_t>(0, 0) > 0) {
+    return message_page(c, 409, "Roles not changed",
+                        "You have servers in the pool: delete them first, then drop the "
+                        "volunteer role.",
+                        "/account");
+  }
+  if (!ven && s.has_role("vendor") && deps.get<int64_t>(0, 1) > 0) {
+    return message_page(c, 409, "Roles not changed",
+                        "You have vendor zones or requests: they need the vendor role.", "/account");
+  }
+  std::vector<std::string> chosen;
+  if (vol) chosen.emplace_back("volunteer");
+  if (ven) chosen.emplace_back("vendor");
+  std::string main = s.role;
+  if ((main == "volunteer" && !vol) || (main == "vendor" && !ven)) main = chosen.front();
+  std::string extra;
+  for (const auto& r : chosen) {
+    if (r != main) extra = r;
+  }
+  c.db.exec(
+      "UPDATE accounts SET role = $2, extra_roles = CASE WHEN $3 = '' THEN '{}'::text[] "
+      "ELSE ARRAY[$3] END WHERE id = $1",
+      s.account_id, main, extra);
+  std::string now = main + (extra.empty() ? "" : " and " + extra);
+  return redirect_with_flash(c, "/account", "Saved: your account is now " + now + ".");
 }
 
 }  // namespace timepool::web

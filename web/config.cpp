@@ -1,5 +1,7 @@
 #include "web/config.hpp"
 
+#include "server/geo_config.hpp"
+
 namespace timepool::web {
 
 bool is_trusted_proxy(const WebConfig& cfg, const address::Address& a) {
@@ -72,6 +74,7 @@ WebConfig read_web_config(const config::Document& doc) {
   f.burst.min_count = static_cast<uint64_t>(
       s.get_int("burst_min_count", static_cast<int64_t>(f.burst.min_count), 1, 1000000000));
   if (c.pool_domain.empty()) throw config::Error(doc.origin() + ": web.pool_domain: empty");
+  c.geo_min_servers = server::read_geo_settings(doc).min_servers;
   return c;
 }
 

@@ -49,6 +49,9 @@ struct WebConfig {
   // The monitoring upkeep (web/monitoring_job.hpp): seconds between rounds; 0 turns it off
   // (only where another instance runs it).
   int monitoring_upkeep_seconds = 60;
+  // dns.geo_min_servers, read from the DNS server's own key so the zone pages explain the
+  // fallback the DNS server really applies.
+  uint32_t geo_min_servers = 3;
 };
 
 // Reads [web]; throws config::Error naming the key for a bad value.

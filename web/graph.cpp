@@ -48,7 +48,32 @@ std::string date_label(double t) {
   return buf;
 }
 
+// A value for an off-scale label: "+5000 ms", "-1.2e+04 ms", "-250".
+std::string value_label(double v, const std::string& unit) {
+  char buf[32];
+  if (std::fabs(v) >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%+.3g", v);
+  } else if (std::fabs(v) >= 100) {
+    std::snprintf(buf, sizeof buf, "%+.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%+.1f", v);
+  }
+  return std::string(buf) + (unit.empty() ? "" : " " + unit);
+}
+
+constexpr int kMaxOffscaleLabels = 12;
+
 }  // namespace
+
+std::string range_label(double seconds) {
+  auto unit = [](double n, const char* one, const char* many) {
+    long v = std::max(1L, std::lround(n));
+    return "last " + std::to_string(v) + " " + (v == 1 ? one : many);
+  };
+  if (seconds < 2 * 3600) return unit(seconds / 60, "minute", "minutes");
+  if (seconds < 2 * 86400) return unit(seconds / 3600, "hour", "hours");
+  return unit(seconds / 86400, "day", "days");
+}
 
 std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series, int width,
                       int height) {
@@ -184,6 +209,49 @@ std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& ser
         s += ' ';
       }
       s += "\"/>";
+    }
+    // Off-scale points: a triangle at the edge pointing outwards for each, and the most extreme
+    // value of each run as text, so a 5 s offset on a +-1000 ms chart is not read as 1000 ms.
+    {
+      std::string marks, labels;
+      double run_extreme = 0, run_x = 0;
+      bool in_run = false, run_high = false;
+      int n_labels = 0;
+      auto close_run = [&] {
+        if (!in_run) return;
+        in_run = false;
+        if (n_labels++ >= kMaxOffscaleLabels) return;
+        double y = run_high ? kTop + 18 : kTop + ph - 10;
+        double x = std::clamp(run_x + 6, static_cast<double>(kLeft) + 2, kLeft + pw - 70);
+        labels += "<text class=\"offscale-label " + cls + "t\" x=\"" + num(x) + "\" y=\"" +
+                  num(y) + "\">" + esc(value_label(run_extreme, spec.unit)) + "</text>";
+      };
+      for (const auto& p : kept) {
+        bool high = p.v > spec.y_max, low = p.v < spec.y_min;
+        if (!high && !low) {
+          close_run();
+          continue;
+        }
+        double x = x_of(p.t);
+        // The triangle's tip touches the frame edge; its base lies inside the plot.
+        marks += high ? "M" + num(x) + " " + num(kTop) + "l-4 7h8z"
+                      : "M" + num(x) + " " + num(kTop + ph) + "l-4 -7h8z";
+        if (in_run && high == run_high) {
+          if (high ? p.v > run_extreme : p.v < run_extreme) run_extreme = p.v;
+          continue;
+        }
+        close_run();
+        in_run = true;
+        run_high = high;
+        run_extreme = p.v;
+        run_x = x;
+      }
+      close_run();
+      if (!marks.empty()) {
+        s += "<path class=\"offscale " + cls + "f\" d=\"" + marks + "\"><title>" +
+             esc(ser.name) + ": values beyond the chart's range, drawn at its edge</title></path>" +
+             labels;
+      }
     }
     // Legend entry.
     s += "<text x=\"" + num(kLeft + pw - 4) + "\" y=\"" + std::to_string(kTop + 14 * index) +

@@ -28,7 +28,9 @@ struct ChartSpec {
   std::string title;
   std::string unit;             // "" or "ms"
   double t0 = 0, t1 = 1;        // time range shown
-  double y_min = 0, y_max = 1;  // values outside are drawn at the edge
+  // Values outside are drawn at the edge with an off-scale mark: a triangle pointing out of the
+  // frame and the value itself (class "offscale", one label per run of off-scale points).
+  double y_min = 0, y_max = 1;
   std::vector<double> guides;   // horizontal reference lines (e.g. score 10)
   bool dots = false;            // dots instead of lines (offsets)
   // > 0: each point is a count for [t, t + step) seconds, drawn as a step line (a flat top
@@ -42,5 +44,9 @@ struct ChartSpec {
 // histories and spikes stay visible.
 std::string svg_chart(const ChartSpec& spec, const std::vector<ChartSeries>& series,
                       int width = 800, int height = 220);
+
+// The span a chart really shows, for its title: "last 15 minutes", "last 5 hours",
+// "last 2 days", "last 7 days" (rounded to the nearest whole unit, at least 1).
+std::string range_label(double seconds);
 
 }  // namespace timepool::web

@@ -14,6 +14,7 @@ MonitoringRound run_monitoring_upkeep(pg::Connection& db) {
   auto r = db.exec("SELECT outage, seconds_since_report::float8 FROM monitoring_outage");
   round.outage = r.get<bool>(0, 0);
   if (!r.is_null(0, 1)) round.seconds_since_report = r.get<double>(0, 1);
+  round.zones_recorded = db.exec("SELECT zone_servers_record()").get<int32_t>(0, 0);
   return round;
 }
 

@@ -9,9 +9,12 @@
 #include "web/app.hpp"
 #include "web/graph.hpp"
 #include "web/html.hpp"
+#include "web/markdown.hpp"
 #include "web/queries.hpp"
+#include "web/server_status.hpp"
 #include "web/static_files.hpp"
 #include "web/validate.hpp"
+#include "web/zone_explain.hpp"
 
 namespace timepool::web {
 
@@ -64,6 +67,11 @@ Response get_style(Ctx&) {
   return r;
 }
 
+// The API documentation (web/API.md, compiled in) as a page; the footer links here.
+Response get_api_docs(Ctx& c) {
+  return page(c, 200, "JSON API", "<article id=\"api-docs\">" + markdown_html(api_md()) + "</article>");
+}
+
 Response get_home(Ctx& c) {
   auto counts = c.db.exec(
       "SELECT count(*) FILTER (WHERE ip_version = 4), count(*) FILTER (WHERE ip_version = 6) "
@@ -96,17 +104,35 @@ while its score is 10 or more.</p>
 }
 
 Response get_zones(Ctx& c) {
+  // Most of the ~250 country zones have no servers: they are listed only on request.
+  bool all = c.req.param("all") == "1";
   auto zones = list_zones(c.db);
   std::string rows;
+  int shown = 0, hidden = 0;
   for (const auto& z : zones) {
     if (z.kind == "vendor") continue;  // vendor zones are listed to their owners
+    bool empty = z.kind != "global" && z.registered == 0 && z.active_v4 == 0 && z.active_v6 == 0;
+    if (empty && !all) {
+      ++hidden;
+      continue;
+    }
+    ++shown;
     rows += "<tr><td>" + zone_link(z.name) + "</td><td>" + esc(z.kind) + "</td><td>" +
             esc(z.description) + "</td><td class=\"num\">" + std::to_string(z.active_v4) +
-            "</td><td class=\"num\">" + std::to_string(z.active_v6) + "</td></tr>";
+            "</td><td class=\"num\">" + std::to_string(z.active_v6) + "</td><td class=\"num\">" +
+            std::to_string(z.registered) + "</td></tr>";
   }
+  std::string toggle =
+      all ? "<p id=\"zone-filter\">All " + std::to_string(shown) +
+                " zones. <a href=\"/zones\">Hide the zones without servers</a>.</p>"
+          : "<p id=\"zone-filter\">" + std::to_string(shown) + " zones with servers; " +
+                std::to_string(hidden) +
+                " without servers are hidden (their names still answer, from a bigger zone). "
+                "<a href=\"/zones?all=1\">Show all zones</a>.</p>";
   std::string body =
-      "<h1>Zones</h1><div class=\"scroll\"><table><thead><tr><th>Zone</th><th>Kind</th>"
-      "<th>Name</th><th>IPv4</th><th>IPv6</th></tr></thead><tbody>" +
+      "<h1>Zones</h1>" + toggle +
+      "<div class=\"scroll\"><table id=\"zones\"><thead><tr><th>Zone</th><th>Kind</th>"
+      "<th>Name</th><th>IPv4 in DNS</th><th>IPv6 in DNS</th><th>Registered</th></tr></thead><tbody>" +
       rows + "</tbody></table></div>";
   return page(c, 200, "Zones", body);
 }
@@ -122,6 +148,19 @@ Response get_zone(Ctx& c) {
   }
   std::string names;
   for (int n = 0; n < 4; ++n) names += "<code>" + esc(dns_name(c, z->name, n)) + "</code> ";
+  // Where the answers come from, by the DNS server's own rule (server/zone_fallback).
+  auto tree = server::load_zone_tree(c.db);
+  auto counts = load_zone_counts(c.db);
+  std::string fallback;
+  for (const auto& n : zone_fallback_notes(tree, counts.v4, counts.v6, z->name,
+                                           c.app.cfg.geo_min_servers, c.app.cfg.pool_domain)) {
+    fallback += "<li>" + esc(n) + "</li>";
+  }
+  if (!fallback.empty()) {
+    fallback = "<h2>Where the answers come from</h2><ul id=\"fallback\">" + fallback + "</ul>";
+  }
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::string body = render(R"(<h1>Zone {{name}}</h1>
 <p>{{description}}{{{alias}}}{{{parent}}}</p>
 <table class="facts">
@@ -132,6 +171,9 @@ Response get_zone(Ctx& c) {
 <tr><th>Registered servers</th><td>{{reg}}</td></tr>
 </table>
 <p>Names: <code>{{bare}}</code> {{{names}}}</p>
+{{{fallback}}}
+<h2>Servers over time</h2>
+{{{history}}}
 {{{subs}}})",
                             {{"name", z->name},
                              {"description", z->description},
@@ -144,6 +186,8 @@ Response get_zone(Ctx& c) {
                              {"reg", std::to_string(z->registered)},
                              {"bare", dns_name(c, z->name)},
                              {"names", names},
+                             {"fallback", fallback},
+                             {"history", zone_history_html(c.db, z->name, now)},
                              {"subs", subs.empty() ? "" : "<h2>Zones below</h2><ul>" + subs + "</ul>"}});
   return page(c, 200, "Zone " + z->name, body);
 }
@@ -191,14 +235,14 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
   for (auto& [_, v] : score_by_mon) score_series.push_back(std::move(v));
   for (auto& [_, v] : offset_by_mon) offset_series.push_back(std::move(v));
   ChartSpec sc;
-  sc.title = "Score (last 7 days)";
+  sc.title = "Score (" + range_label(now - t0) + ")";
   sc.t0 = t0;
   sc.t1 = now;
   sc.y_min = std::max(-100.0, std::floor(std::min(min_score, -5.0) / 5) * 5);
   sc.y_max = 20;
   sc.guides = {10, 0};
   ChartSpec oc = sc;
-  oc.title = "Offset (ms, last 7 days)";
+  oc.title = "Offset (ms, " + range_label(now - t0) + ")";
   oc.unit = "ms";
   double lim = std::clamp(max_abs_off * 1.1, 10.0, 1000.0);
   oc.y_min = -lim;
@@ -232,11 +276,10 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
   }
   std::string zones;
   for (const auto& z : s.zones) zones += zone_link(z) + " ";
-  std::string status = s.in_dns ? "in the pool (handed out by DNS)"
-                       : s.disabled_at ? "disabled by an administrator"
-                       : s.deletion_on ? "leaving the pool: deletion on " + *s.deletion_on
-                       : s.netspeed == 0 ? "monitoring only (netspeed 0)"
-                                         : "not in DNS: the score is below 10";
+  // The admin's reason for disabling concerns the owner: shown to them and to admins only.
+  bool owner_or_admin =
+      c.is("admin") || (c.session && s.owner_id && *s.owner_id == c.session->account_id);
+  StatusExplanation why = explain_status(load_status_facts(c.db, s, owner_or_admin));
   std::string addr_url = "/scores/" + s.address + "/log";
   return render(R"(<h1>{{addr}}</h1>
 <table class="facts">
@@ -247,6 +290,7 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
 <tr><th>Zones</th><td>{{{zones}}}</td></tr>
 <tr><th>Added</th><td>{{created}}</td></tr>
 </table>
+{{{why}}}
 <figure>{{{score_chart}}}</figure>
 <figure>{{{offset_chart}}}</figure>
 <p>History: <a href="{{log}}?format=csv">CSV</a> <a href="{{log}}?format=json">JSON</a>
@@ -258,7 +302,8 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
 {{{recent}}})",
                 {{"addr", s.address},
                  {"score", fmt("%.1f", s.score)},
-                 {"status", status},
+                 {"status", why.headline},
+                 {"why", status_html(why)},
                  {"netspeed", netspeed_label(s.netspeed)},
                  {"country", s.country},
                  {"zones", zones},

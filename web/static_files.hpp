@@ -6,5 +6,7 @@
 namespace timepool::web {
 
 std::string_view style_css();
+// web/API.md, rendered as the /api page.
+std::string_view api_md();
 
 }  // namespace timepool::web

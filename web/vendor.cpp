@@ -285,7 +285,9 @@ Response post_vendor_request(Ctx& c) {
     if (e.is_unique_violation()) return refuse(409, "The zone name \"" + name + "\" is taken.");
     throw;
   }
-  return Response::redirect("/vendor");
+  return redirect_with_flash(c, "/vendor",
+                             "Request sent: an admin decides on the zone " + name +
+                                 "; this page shows the decision.");
 }
 
 Response get_vendor_zone(Ctx& c) {

@@ -11,6 +11,7 @@
 #include "web/country.hpp"
 #include "web/html.hpp"
 #include "web/queries.hpp"
+#include "web/server_status.hpp"
 #include "web/validate.hpp"
 #include "web/zone_load.hpp"
 
@@ -199,18 +200,14 @@ Response post_server_add(Ctx& c) {
   }
   log::get("web")->info("server added id={} address={} owner={} country={}", id, a->to_string(),
                         c.session->account_id, country);
-  std::string addr = a->to_string();
-  std::string body = render(R"(<h1>Server added</h1>
-<p class="ok" id="added">{{addr}} joined the pool in {{country}}. Our monitors now score it; DNS
-hands it out once its score reaches 10.</p>
-{{{probe}}}
-<p><a href="/scores/{{addr}}" id="score-link">Its score page</a> · <a href="/servers/{{id}}">Manage it</a> ·
-<a href="/servers">All my servers</a></p>)",
-                            {{"addr", addr},
-                             {"country", country},
-                             {"probe", probe_html(probe, true)},
-                             {"id", std::to_string(id)}});
-  return page(c, 200, "Server added", body);
+  // The page of the new server says what happened, once (POST-redirect-GET: a reload does
+  // not add it again).
+  return redirect_with_flash(
+      c, "/servers/" + std::to_string(id),
+      "Server added: " + a->to_string() + " joined the pool in " + country + ". The check saw " +
+          "stratum " + std::to_string(probe.stratum) + ", offset " +
+          fmt("%.3f ms", probe.offset_s * 1000) + ". Our monitors now score it; DNS hands it out " +
+          "once its score reaches 10 (about 14 good probes, 2 hours).");
 }
 
 Response get_server_manage(Ctx& c) {
@@ -238,7 +235,8 @@ can undo it until then. Its history stays.</p>
                       {{"id", id}, {"csrf", csrf_field(c)}, {"days", options(days, "7")}});
   }
   std::string body = render(R"(<h1>Manage {{addr}}</h1>
-<p><a href="/scores/{{addr}}">Score page</a> · score {{score}} · {{country}}</p>
+<p><a href="/scores/{{addr}}" id="score-link">Score page</a> · score {{score}} · {{country}}</p>
+{{{why}}}
 <form method="post" action="/servers/{{id}}/netspeed" class="card">{{{csrf}}}
 <h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
 <button type="submit">Save</button></form>
@@ -251,7 +249,8 @@ can undo it until then. Its history stays.</p>
                              {"csrf", csrf_field(c)},
                              {"speeds", options(netspeed_choices(), std::to_string(s.netspeed))},
                              {"deletion", deletion},
-                             {"answers", answers_section(c.db, s.id)}});
+                             {"answers", answers_section(c.db, s.id)},
+                             {"why", status_html(explain_status(load_status_facts(c.db, s, true)))}});
   return page(c, 200, "Manage " + s.address, body);
 }
 
@@ -267,7 +266,10 @@ Response post_server_netspeed(Ctx& c) {
   }
   c.db.exec("UPDATE servers SET netspeed = $1 WHERE id = $2 AND owner_id = $3", *n, s.id,
             c.session->account_id);
-  return Response::redirect("/servers/" + std::to_string(s.id));
+  return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
+                             "Saved: the netspeed of " + s.address + " is now " +
+                                 netspeed_label(static_cast<int>(*n)) +
+                                 (*n == 0 ? " (monitoring only: DNS does not hand it out)." : "."));
 }
 
 Response post_server_delete(Ctx& c) {
@@ -282,11 +284,15 @@ Response post_server_delete(Ctx& c) {
                             std::to_string(kMaxDeletionDays) + " days.",
                         "/servers/" + std::to_string(s.id));
   }
-  c.db.exec(
+  auto on = c.db.exec(
       "UPDATE servers SET deletion_on = current_date + $1::integer "
-      "WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL",
+      "WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL RETURNING deletion_on::text",
       *days, s.id, c.session->account_id);
-  return Response::redirect("/servers/" + std::to_string(s.id));
+  if (on.rows() != 1) return Response::redirect("/servers/" + std::to_string(s.id));
+  return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
+                             "Deletion scheduled: " + s.address + " left DNS now and will be "
+                             "deleted on " + on.get<std::string>(0, 0) +
+                                 ". You can undo it until then.");
 }
 
 Response post_server_undelete(Ctx& c) {
@@ -297,7 +303,9 @@ Response post_server_undelete(Ctx& c) {
   c.db.exec(
       "UPDATE servers SET deletion_on = NULL WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
       s.id, c.session->account_id);
-  return Response::redirect("/servers/" + std::to_string(s.id));
+  return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
+                             "Deletion cancelled: " + s.address +
+                                 " stays in the pool and returns to DNS while its score is 10 or more.");
 }
 
 }  // namespace timepool::web

@@ -44,8 +44,11 @@ async function volunteerJourney(browser) {
   await page.selectOption('#add-server select[name=country]', 'de');
   await shot(page, '01-volunteer-add-form');
   await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#add-server button[type=submit]')]);
-  check(await page.isVisible('#added'), 'server added');
-  check((await page.textContent('#probe-stratum')).trim() === '2', 'the check saw stratum 2');
+  // POST-redirect-GET: the server's own page confirms the save once.
+  check(/\/servers\/\d+$/.test(page.url()), 'redirected to the new server\'s page');
+  const added = await page.textContent('#flash');
+  check(added.includes('Server added: 127.0.0.1 joined the pool in de'), 'server added');
+  check(added.includes('The check saw stratum 2'), 'the check saw stratum 2');
   await shot(page, '02-volunteer-added');
   await Promise.all([page.waitForNavigation(), page.click('#score-link')]);
   check((await page.textContent('h1')).trim() === '127.0.0.1', 'score page of 127.0.0.1');

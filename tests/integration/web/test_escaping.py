@@ -59,7 +59,7 @@ class Escaping(webtest.WebTestCase):
         c = self.client()
         self.check(c.get("/zone/de").body)
         self.check(c.get("/zone/europe").body)
-        self.check(c.get("/zones").body)
+        self.check(c.get("/zones?all=1").body)
         self.db.create_admin("esc-admin2@example.org", "admin password 2")
         adm = self.client()
         adm.login("esc-admin2@example.org", "admin password 2")

@@ -199,9 +199,13 @@ class Findings(webtest.WebTestCase):
         page = self.ven.get("/vendor/%d" % self.vid["seedfleet"])
         self.assertIn('id="token-form"', page.body)
         r = self.ven.post("/vendor/%d/tokens" % self.vid["seedfleet"], {"label": "monitoring script"})
-        self.assertEqual(r.status, 200, r.body)
+        # POST-redirect-GET: the zone's page shows the new token once.
+        self.assertEqual(r.status, 303, r.body)
+        r = self.ven.get(r.header("Location"))
         token = re.search(r'<pre id="new-token">(tpk_[0-9a-f]{64})</pre>', r.body).group(1)
+        self.assertIn("created for zone seedfleet", r.body)
         self.assertEqual(r.header("Cache-Control"), "no-store")
+        self.assertNotIn(token, self.ven.get("/vendor/%d" % self.vid["seedfleet"]).body)
         # Stored hashed: the token itself is nowhere in the database.
         self.assertEqual(self.db.one("SELECT count(*) FROM api_tokens WHERE token_hash = %s", token), 0)
         self.assertIsNone(self.db.one("SELECT last_used_at FROM api_tokens WHERE label = 'monitoring script'"))

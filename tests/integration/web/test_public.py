@@ -55,8 +55,12 @@ class Public(webtest.WebTestCase):
         uk = c.get("/zone/uk")
         self.assertIn('<td id="zone-v6">1</td>', uk.body)  # alias of gb
         self.assertEqual(c.get("/zone/atlantis").status, 404)
+        # The list hides zones without servers unless asked.
         zones = c.get("/zones")
-        self.assertIn('href="/zone/south-america"', zones.body)
+        self.assertIn('href="/zone/de"', zones.body)
+        self.assertNotIn('href="/zone/south-america"', zones.body)
+        self.assertIn('href="/zones?all=1"', zones.body)
+        self.assertIn('href="/zone/south-america"', c.get("/zones?all=1").body)
 
     def test_api_zones(self):
         c = self.client()

@@ -43,12 +43,15 @@ class Servers(webtest.WebTestCase):
         # The chronyd answers on 127.0.0.1 only; other 127/8 addresses do not answer.
         self.db.q("DELETE FROM servers WHERE address = '127.0.0.1'")
         r = self.add(c, " 127.0.0.1 ", country="uk")  # alias of gb
-        self.assertEqual(r.status, 200, r.body)
-        self.assertIn('id="added"', r.body)
-        self.assertIn('<td id="probe-stratum">2</td>', r.body)
-        self.assertRegex(r.body, r'id="probe-offset">-?[0-9.]+ ms')
+        # POST-redirect-GET: the server's page confirms it once.
+        self.assertEqual(r.status, 303, r.body)
         sid = self.server_id("127.0.0.1")
         self.assertIsNotNone(sid)
+        self.assertEqual(r.header("Location"), "/servers/%d" % sid)
+        done = c.get(r.header("Location"))
+        self.assertRegex(done.body, r'id="flash"[^>]*>Server added: 127\.0\.0\.1 joined the pool in gb\. '
+                                    r'The check saw stratum 2, offset -?[0-9.]+ ms')
+        self.assertNotIn('id="flash"', c.get(r.header("Location")).body, "shown once")
         row = self.db.q("SELECT netspeed, country, owner_id IS NOT NULL FROM servers WHERE id = %s", sid)
         self.assertEqual(row, [(1500, "gb", True)])
         zones = sorted(z for (z,) in self.db.q(

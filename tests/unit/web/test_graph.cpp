@@ -48,7 +48,11 @@ TEST_CASE("long histories are reduced per pixel column", "[web][graph]") {
   // Out-of-range values are clamped to the frame, never drawn outside it.
   ChartSeries wild{"w", {{10, 1e9}, {20, -1e9}}};
   auto svg2 = svg_chart(spec, {wild});
-  CHECK(svg2.find("e+") == std::string::npos);
+  // Coordinates stay on the frame; only the off-scale labels give the real values.
+  auto marks = svg2.find("<path class=\"offscale");
+  REQUIRE(marks != std::string::npos);
+  CHECK(svg2.substr(0, marks).find("e+") == std::string::npos);
+  CHECK(svg2.find(">+1e+09</text>") != std::string::npos);
 }
 
 TEST_CASE("an empty history gives an empty frame", "[web][graph]") {
@@ -56,4 +60,34 @@ TEST_CASE("an empty history gives an empty frame", "[web][graph]") {
   auto svg = svg_chart(spec, {});
   CHECK(svg.find("<polyline") == std::string::npos);
   CHECK(svg.find("</svg>") != std::string::npos);
+}
+
+TEST_CASE("off-scale points are marked at the edge with their value", "[web][graph]") {
+  ChartSpec spec;
+  spec.t0 = 0;
+  spec.t1 = 1000;
+  spec.y_min = -1000;
+  spec.y_max = 1000;
+  spec.unit = "ms";
+  spec.dots = true;
+  // A 5 s offset twice in a row, one in range, then -7 s.
+  ChartSeries s{"m", {{100, 5000}, {200, 4800}, {500, 3}, {800, -7000}}};
+  auto svg = svg_chart(spec, {s});
+  CHECK(count(svg, "class=\"offscale ") == 1);
+  CHECK(count(svg, "l-4 7h8z") == 2);   // two triangles at the top edge
+  CHECK(count(svg, "l-4 -7h8z") == 1);  // one at the bottom edge
+  CHECK(count(svg, "class=\"offscale-label") == 2);  // one label per run
+  CHECK(svg.find(">+5000 ms</text>") != std::string::npos);
+  CHECK(svg.find(">-7000 ms</text>") != std::string::npos);
+  // Nothing off scale: no marks.
+  ChartSeries calm{"m", {{100, 5}, {200, -5}}};
+  CHECK(svg_chart(spec, {calm}).find("offscale") == std::string::npos);
+}
+
+TEST_CASE("range labels name the span really shown", "[web][graph]") {
+  CHECK(range_label(15 * 60) == "last 15 minutes");
+  CHECK(range_label(60) == "last 1 minute");
+  CHECK(range_label(5 * 3600) == "last 5 hours");
+  CHECK(range_label(7 * 86400) == "last 7 days");
+  CHECK(range_label(0) == "last 1 minute");
 }
