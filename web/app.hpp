@@ -19,6 +19,7 @@
 #include "web/config.hpp"
 #include "web/db_pool.hpp"
 #include "web/http.hpp"
+#include "web/metrics.hpp"
 #include "web/probe.hpp"
 #include "web/queries.hpp"
 
@@ -28,6 +29,7 @@ struct App {
   WebConfig cfg;
   ProbeFn probe;                 // real_probe in the daemon
   std::unique_ptr<geo::GeoDb> geo;  // null: volunteers choose the country
+  WebMetrics* metrics = nullptr;    // null: not counted (tests that call dispatch directly)
 };
 
 struct Session {

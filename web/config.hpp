@@ -52,6 +52,8 @@ struct WebConfig {
   // dns.geo_min_servers, read from the DNS server's own key so the zone pages explain the
   // fallback the DNS server really applies.
   uint32_t geo_min_servers = 3;
+  // Prometheus /metrics on a listener of its own (web/metrics.hpp); "" turns it off.
+  std::string metrics_listen = "127.0.0.1:9127";
 };
 
 // Reads [web]; throws config::Error naming the key for a bad value.

@@ -1,8 +1,11 @@
 #include "web/db_pool.hpp"
 
+#include <chrono>
+
 namespace timepool::web {
 
-DbPool::DbPool(std::string conninfo, int size) : conninfo_(std::move(conninfo)), unopened_(size) {}
+DbPool::DbPool(std::string conninfo, int size)
+    : conninfo_(std::move(conninfo)), size_(size), unopened_(size) {}
 
 DbPool::Lease::~Lease() {
   if (conn_) pool_->give_back(std::move(conn_));
@@ -12,7 +15,16 @@ DbPool::Lease DbPool::acquire() {
   std::unique_ptr<pg::Connection> c;
   {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !idle_.empty() || unopened_ > 0; });
+    auto ready = [&] { return !idle_.empty() || unopened_ > 0; };
+    if (!ready()) {
+      // Every connection is lent out: counted, so /metrics shows a pool that is too small.
+      ++waits_;
+      ++waiting_;
+      auto start = std::chrono::steady_clock::now();
+      cv_.wait(lock, ready);
+      --waiting_;
+      wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
     if (!idle_.empty()) {
       c = std::move(idle_.back());
       idle_.pop_back();
@@ -26,11 +38,24 @@ DbPool::Lease DbPool::acquire() {
     } catch (...) {
       std::lock_guard lock(mu_);
       ++unopened_;
+      ++connect_errors_;
       cv_.notify_one();
       throw;
     }
   }
   return Lease(*this, std::move(c));
+}
+
+DbPool::Stats DbPool::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s;
+  s.size = size_;
+  s.in_use = size_ - unopened_ - static_cast<int>(idle_.size());
+  s.waiting = waiting_;
+  s.waits = waits_;
+  s.wait_seconds = wait_seconds_;
+  s.connect_errors = connect_errors_;
+  return s;
 }
 
 void DbPool::give_back(std::unique_ptr<pg::Connection> c) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,13 +36,29 @@ class DbPool {
   // the database cannot be reached).
   Lease acquire();
 
+  // For /metrics (web/metrics.hpp).
+  struct Stats {
+    int size = 0;
+    int in_use = 0;
+    int waiting = 0;            // requests blocked in acquire() now
+    uint64_t waits = 0;         // acquires that had to wait
+    double wait_seconds = 0;    // time spent waiting, in all
+    uint64_t connect_errors = 0;
+  };
+  Stats stats() const;
+
  private:
   void give_back(std::unique_ptr<pg::Connection> c);
   std::string conninfo_;
-  std::mutex mu_;
+  int size_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<pg::Connection>> idle_;
   int unopened_;
+  int waiting_ = 0;
+  uint64_t waits_ = 0;
+  double wait_seconds_ = 0;
+  uint64_t connect_errors_ = 0;
 };
 
 }  // namespace timepool::web

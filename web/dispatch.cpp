@@ -121,6 +121,7 @@ Response dispatch(const App& app, pg::Connection& db, const Request& req) {
     r = found->handler(c);
   }
   finish(c, r);
+  r.route = found->path;
   return r;
 }
 

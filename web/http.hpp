@@ -34,6 +34,7 @@ struct Response {
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // Set-Cookie, Location, ...
+  std::string route;  // the route table's pattern that answered, "" when none (for /metrics)
 
   static Response html(int status, std::string body);
   static Response json(int status, const nlohmann::json& j);

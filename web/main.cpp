@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
+#include "core/metrics_http.hpp"
 #include "core/service.hpp"
 #include "core/signals.hpp"
 #include "core/version.hpp"
@@ -13,6 +14,7 @@
 #include "web/findings_job.hpp"
 #include "web/monitoring_job.hpp"
 #include "web/routes.hpp"
+#include "server/dns_config.hpp"
 
 using namespace timepool;
 
@@ -52,7 +54,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "timepool-web: %s\n", e.what());
     return 2;
   }
-  app.probe = web::real_probe;
+  // Counted for /metrics: checks in flight tell an operator when probes pile up.
+  web::WebMetrics metrics;
+  app.metrics = &metrics;
+  app.probe = [&metrics](const address::Address& a, uint16_t port) {
+    web::WebMetrics::CheckGuard guard(metrics);
+    return web::real_probe(a, port);
+  };
   auto logger = log::get("web");
   if (app.cfg.allow_loopback) logger->warn("web.allow_loopback is on: loopback servers are accepted");
   if (app.geo) logger->info("geoip: {}", app.geo->description());
@@ -65,6 +73,19 @@ int main(int argc, char** argv) {
   // The monitor selector and the freshness and outage check (web/monitoring_job.hpp).
   web::MonitoringJob monitoring(conninfo, app.cfg.monitoring_upkeep_seconds);
   if (app.cfg.monitoring_upkeep_seconds > 0) monitoring.start();
+  prometheus::HttpServer metrics_http([&metrics, &pool] { return metrics.render(&pool); });
+  if (!app.cfg.metrics_listen.empty()) {
+    try {
+      auto ep = server::parse_listen(app.cfg.metrics_listen, "web.metrics_listen");
+      uint16_t mport = metrics_http.start(ep);
+      logger->info("metrics on http://{}/metrics", net::Endpoint(ep.address(), mport).to_string());
+      std::printf("metrics on http://%s/metrics\n",
+                  net::Endpoint(ep.address(), mport).to_string().c_str());
+    } catch (const std::exception& e) {
+      logger->critical("web.metrics_listen: {}", e.what());
+      return 1;
+    }
+  }
   web::HttpServer server(app, pool);
   int port = server.bind(app.cfg.listen, app.cfg.port);
   if (port < 0) {

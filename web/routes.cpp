@@ -83,8 +83,9 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
     auto start = std::chrono::steady_clock::now();
     Response r = dispatch(app, pool, convert(req, app.cfg));
     write(r, res);
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, ms);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (app.metrics) app.metrics->request(route_label(r.route), req.method, r.status, seconds);
+    log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, seconds * 1000);
   };
   s.Get(".*", handle);
   s.Post(".*", handle);

@@ -55,11 +55,29 @@ class WebServer(tptest.Daemon):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
         # Test classes sign up many accounts from one address; test_signup_limit sets its own.
-        settings = dict({"signup_max_per_day": 100000}, **(settings or {}))
+        # /metrics on a free port (the default 127.0.0.1:9127 would collide between tests).
+        settings = dict({"signup_max_per_day": 100000, "metrics_listen": "127.0.0.1:0"},
+                        **(settings or {}))
         for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]
-        super().__init__("web", args, ready=[r"listening on ([0-9.]+):(\d+)"], expect_code=None)
+        ready = [r"listening on ([0-9.]+):(\d+)"]
+        if settings["metrics_listen"]:
+            ready.append(r"metrics on http://[0-9.]+:(\d+)/metrics")
+        super().__init__("web", args, ready=ready, expect_code=None)
         self.host, self.port = self.ready_match[0].group(1), int(self.ready_match[0].group(2))
+        self.metrics_port = int(self.ready_match[1].group(1)) if settings["metrics_listen"] else None
+
+    def metrics(self):
+        """The /metrics page as {sample name with labels: value}."""
+        import urllib.request
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
+                                      timeout=5).read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                out[name] = float(value)
+        return out
 
     def stop(self, timeout=15):
         """Stops it, removes its folder and returns its exit code (tearDownClass checks it)."""
