@@ -69,6 +69,25 @@ void server_set_netspeed(pg::Connection& conn, const std::string& address, int k
                          std::ostream& out);
 void server_set_country(pg::Connection& conn, const std::string& address, const std::string& code,
                         std::ostream& out);
+// Ends a new server's netspeed trial now: the netspeed its owner chose applies.
+void server_trust(pg::Connection& conn, const std::string& address, std::ostream& out);
+
+// --- claims (ctl/claims.cpp, schema/0020_claims.sql) -----------------------------------------
+struct ClaimSettings {
+  std::optional<int> netspeed_cap;     // kbit/s
+  std::optional<int> trial_days;
+  std::optional<int> max_servers;      // per account; 0: no limit
+  std::optional<int> reports_per_day;  // per reporter network
+};
+// Without any value: prints the settings. Else sets the given ones and prints them.
+void claims_settings(pg::Connection& conn, const ClaimSettings& set, bool json, std::ostream& out);
+// An account's own server limit (overrides max_servers); nullopt: back to the setting.
+void account_set_limit(pg::Connection& conn, const std::string& email, std::optional<int> limit,
+                       std::ostream& out);
+// Address reports ("this address is mine"): open ones first, then those decided in 30 days.
+void reports_list(pg::Connection& conn, bool json, std::ostream& out);
+// `decision`: dismissed (the server returns to DNS) or disabled.
+void report_decide(pg::Connection& conn, int64_t id, const std::string& decision, std::ostream& out);
 
 // --- zones (ctl/zones.cpp) ------------------------------------------------------------------
 struct ZoneAdd {

@@ -47,6 +47,10 @@ struct Args {
   int netspeed = 0, days = 0, limit = 50;
   ctl::ServerAdd server;
   ctl::ZoneAdd zone;
+  ctl::ClaimSettings claims;
+  std::optional<int> account_limit;
+  int64_t report_id = 0;
+  std::string decision;
 };
 
 using Action = std::function<void(pg::Connection&)>;
@@ -143,6 +147,10 @@ void add_server_commands(CLI::App& app, Args& a, Actions& acts) {
   acts.emplace_back(speed, [&a](pg::Connection& c) {
     ctl::server_set_netspeed(c, a.address, a.netspeed, std::cout);
   });
+  auto* trust = servers->add_subcommand(
+      "trust", "End a new server's netspeed trial now: the netspeed its owner chose applies.");
+  trust->add_option("ADDRESS", a.address, "Server address")->required();
+  acts.emplace_back(trust, [&a](pg::Connection& c) { ctl::server_trust(c, a.address, std::cout); });
   auto* country = servers->add_subcommand("country", "Override a server's country (GeoIP was wrong).");
   country->add_option("ADDRESS", a.address, "Server address")->required();
   country->add_option("CODE", a.country, "ISO 3166 country code")->required();
@@ -215,6 +223,14 @@ void add_account_commands(CLI::App& app, Args& a, Actions& acts) {
       ctl::account_set_disabled(c, a.email, disable, a.reason, std::cout);
     });
   }
+  auto* limit = accounts->add_subcommand(
+      "limit", "Set how many servers an account may have (0: any number); without N, the "
+               "pool's setting ('timepoolctl claims') applies again.");
+  limit->add_option("EMAIL", a.email, "The account's email")->required();
+  limit->add_option("N", a.account_limit, "Servers the account may have");
+  acts.emplace_back(limit, [&a](pg::Connection& c) {
+    ctl::account_set_limit(c, a.email, a.account_limit, std::cout);
+  });
   auto* reset = accounts->add_subcommand(
       "password-reset", "Set a new password (printed once, or --password-stdin) and log the "
                         "account out everywhere.");
@@ -236,6 +252,37 @@ void add_audit_command(CLI::App& app, Args& a, Actions& acts) {
       ->check(CLI::Range(1, 100000));
   acts.emplace_back(audit, [&a](pg::Connection& c) {
     ctl::audit_list(c, a.address, a.limit, a.json, std::cout);
+  });
+}
+
+void add_claims_commands(CLI::App& app, Args& a, Actions& acts) {
+  auto* claims = app.add_subcommand(
+      "claims", "Show or set the rules for volunteers' claims: new servers' netspeed cap and "
+                "trial, servers per account, address reports per reporter network and day.");
+  claims->add_option("--netspeed-cap", a.claims.netspeed_cap,
+                     "Highest netspeed (kbit/s) of a server in its trial");
+  claims->add_option("--trial-days", a.claims.trial_days, "Length of the trial (0: none)");
+  claims->add_option("--max-servers", a.claims.max_servers, "Servers per account (0: no limit)");
+  claims->add_option("--reports-per-day", a.claims.reports_per_day,
+                     "Address reports one network (/24, /48) may file per day");
+  acts.emplace_back(claims, [&a](pg::Connection& c) {
+    ctl::claims_settings(c, a.claims, a.json, std::cout);
+  });
+  auto* reports = app.add_subcommand(
+      "reports", "Address reports: someone said a pool server's address is theirs; the server "
+                 "is held out of DNS until decided.");
+  reports->require_subcommand(1);
+  auto* list = reports->add_subcommand("list", "Open reports, then those decided in 30 days.");
+  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::reports_list(c, a.json, std::cout); });
+  auto* decide = reports->add_subcommand("decide", "Decide an open report.");
+  decide->add_option("ID", a.report_id, "The report's id ('reports list')")->required();
+  decide->add_option("DECISION", a.decision,
+                     "dismissed (the server returns to DNS) or disabled (disable the server and "
+                     "block its address)")
+      ->required()
+      ->check(CLI::IsMember({"dismissed", "disabled"}));
+  acts.emplace_back(decide, [&a](pg::Connection& c) {
+    ctl::report_decide(c, a.report_id, a.decision, std::cout);
   });
 }
 
@@ -296,6 +343,7 @@ int main(int argc, char** argv) {
   add_zone_commands(app, a, acts);
   add_vendor_commands(app, a, acts);
   add_account_commands(app, a, acts);
+  add_claims_commands(app, a, acts);
   add_findings_command(app, a, acts);
   add_audit_command(app, a, acts);
   try {

@@ -1,4 +1,4 @@
-// timepoolctl servers: list, add, remove, disable, enable, netspeed, country.
+// timepoolctl servers: list, add, remove, disable, enable, netspeed, country, trust.
 #include <algorithm>
 #include <array>
 #include <ostream>
@@ -134,18 +134,27 @@ void server_add(pg::Connection& conn, const ServerAdd& a, std::ostream& out) {
     }
     owner = r.get<int64_t>(0, 0);
   }
+  pg::Result added;
   try {
-    conn.exec("INSERT INTO servers (address, owner_id, netspeed, country) VALUES ($1, $2, $3, $4)",
-              addr, owner, a.netspeed, country);
+    added = conn.exec(
+        "INSERT INTO servers (address, owner_id, netspeed, country) VALUES ($1, $2, $3, $4) "
+        "RETURNING netspeed",
+        addr, owner, a.netspeed, country);
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) throw Error("server " + addr + " is already in the pool");
+    if (e.sqlstate() == "TP001") {  // servers_claims(), schema/0020_claims.sql
+      throw Error("account " + a.owner + " already has as many servers as it may have; "
+                  "raise its limit with 'timepoolctl accounts limit " + a.owner + " N'");
+    }
     throw;
   }
+  const int netspeed = added.get<int32_t>(0, 0);
   audit(conn, "server.add", addr,
         "country " + country + ", netspeed " + std::to_string(a.netspeed) +
             (a.owner.empty() ? "" : ", owner " + a.owner));
-  out << "added server " << addr << " (country " << country << ", netspeed " << a.netspeed
+  out << "added server " << addr << " (country " << country << ", netspeed " << netspeed
       << " kbit/s); it enters DNS once the monitors score it 10 or more\n";
+
 }
 
 void server_remove(pg::Connection& conn, const std::string& address,
@@ -191,6 +200,16 @@ void server_set_netspeed(pg::Connection& conn, const std::string& address, int k
   audit(conn, "server.netspeed", canonical_address(address), std::to_string(kbits));
   out << "server " << canonical_address(address) << " netspeed is now " << kbits << " kbit/s"
       << (kbits == 0 ? " (monitoring only: never in DNS)" : "") << "\n";
+}
+
+void server_trust(pg::Connection& conn, const std::string& address, std::ostream& out) {
+  int64_t id = server_id(conn, address);
+  conn.exec("SELECT trust_server($1)", id);
+  // Read after the change: a subquery of the same statement would see the row before it.
+  const int netspeed = conn.exec("SELECT netspeed FROM servers WHERE id = $1", id).get<int32_t>(0, 0);
+  audit(conn, "server.trust", canonical_address(address), "netspeed " + std::to_string(netspeed));
+  out << "server " << canonical_address(address) << " is trusted: its trial ended, netspeed "
+      << netspeed << " kbit/s\n";
 }
 
 void server_set_country(pg::Connection& conn, const std::string& address, const std::string& code,

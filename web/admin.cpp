@@ -25,12 +25,13 @@ std::string search_form(const Ctx& c, const std::string& action, const std::stri
          "\"></label><button type=\"submit\">Search</button></form>";
 }
 
+}  // namespace
+
 std::string admin_nav() {
   return "<p><a href=\"/admin\">Vendor requests</a> · <a href=\"/admin/servers\">Servers</a> · "
-         "<a href=\"/admin/accounts\">Accounts</a> · <a href=\"/admin/zones\">Zone load</a></p>";
+         "<a href=\"/admin/accounts\">Accounts</a> · <a href=\"/admin/reports\">Address reports</a> · "
+         "<a href=\"/admin/zones\">Zone load</a></p>";
 }
-
-}  // namespace
 
 Response get_admin(Ctx& c) {
   if (auto deny = require_role(c, {"admin"})) return *deny;
@@ -140,7 +141,8 @@ Response get_admin_servers(Ctx& c) {
   if (auto deny = require_role(c, {"admin"})) return *deny;
   auto r = c.db.exec(
       "SELECT s.id, host(s.address), coalesce(a.email, '-'), s.country, s.score, s.netspeed, "
-      "s.disabled_at IS NOT NULL, s.deletion_on::text, server_in_dns(s) "
+      "s.disabled_at IS NOT NULL, s.deletion_on::text, server_in_dns(s), s.held_at IS NOT NULL, "
+      "CASE WHEN s.trial_until > now() THEN s.trial_until::date::text END, s.netspeed_claimed "
       "FROM servers s LEFT JOIN accounts a ON a.id = s.owner_id "
       "WHERE s.deleted_at IS NULL AND ($1 = '' OR strpos(host(s.address), $1) > 0 "
       "  OR strpos(lower(coalesce(a.email, '')), lower($1)) > 0 OR s.country = lower($1)) "
@@ -152,8 +154,19 @@ Response get_admin_servers(Ctx& c) {
     std::string addr = r.get<std::string>(i, 1);
     bool disabled = r.get<bool>(i, 6);
     auto del = r.get<std::optional<std::string>>(i, 7);
+    const bool held = r.get<bool>(i, 9);
+    auto trial = r.get<std::optional<std::string>>(i, 10);
+    auto claimed = r.get<std::optional<int32_t>>(i, 11);
+    std::string trial_html;
+    if (trial) {
+      trial_html = "<br><small>trial until " + esc(*trial) +
+                   (claimed ? ", asked for " + esc(netspeed_label(*claimed)) : std::string()) +
+                   "</small><form method=\"post\" action=\"/admin/servers/" + id +
+                   "/trust\" class=\"inline\">" + csrf_field(c) +
+                   "<button type=\"submit\">Trust now</button></form>";
+    }
     rows += render(R"(<tr><td><a href="/scores/{{addr}}">{{addr}}</a></td><td>{{owner}}</td>
-<td class="num">{{score}}</td><td>{{speed}}</td><td>{{status}}</td>
+<td class="num">{{score}}</td><td>{{speed}}{{{trial}}}</td><td>{{status}}</td>
 <td><form method="post" action="/admin/servers/{{id}}/country" class="inline">{{{csrf}}}
 <input type="text" name="country" value="{{country}}" size="3" maxlength="2" aria-label="country">
 <button type="submit">Set</button></form></td>
@@ -164,7 +177,9 @@ Response get_admin_servers(Ctx& c) {
                     {"score", fmt("%.1f", r.get<double>(i, 4))},
                     {"speed", netspeed_label(r.get<int32_t>(i, 5))},
                     {"status", disabled ? "disabled" : del ? "deletion " + *del
+                                        : held ? "held (address reported)"
                                         : r.get<bool>(i, 8) ? "in DNS" : "not in DNS"},
+                    {"trial", trial_html},
                     {"id", id},
                     {"csrf", csrf_field(c)},
                     {"country", r.get<std::string>(i, 3)},

@@ -145,6 +145,14 @@ Response post_admin_server_disable(Ctx& c);
 Response post_admin_server_country(Ctx& c);
 Response get_admin_accounts(Ctx& c);
 Response post_admin_account_disable(Ctx& c);
+// The admin pages' navigation line.
+std::string admin_nav();
+// reports.cpp
+Response get_report(Ctx& c);
+Response post_report(Ctx& c);
+Response get_admin_reports(Ctx& c);
+Response post_admin_report_decide(Ctx& c);
+Response post_admin_server_trust(Ctx& c);
 // zone_pages.cpp
 Response get_admin_zones(Ctx& c);
 Response get_admin_zone_lookup(Ctx& c);

@@ -211,7 +211,7 @@ std::string layout(const Ctx& c, std::string_view title, std::string_view body) 
 <main>
 {{{flash}}}{{{body}}}
 </main>
-<footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api" id="api-link">JSON API</a></footer>
+<footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api" id="api-link">JSON API</a> · <a href="/report">Is a pool server using your address?</a></footer>
 </body></html>
 )",
                 {{"title", std::string(title)},

@@ -1,8 +1,9 @@
 // The central monitoring upkeep: every interval, one round of the per-server monitor selector
 // (select_monitors) and of the freshness and outage check (monitoring_check), both SQL
 // functions of schema/0013_monitor_selection.sql, then a log line whenever monitoring as a
-// whole is out (the pool is frozen then, never emptied); and the zone pages' history of servers
-// in DNS (zone_servers_record, schema/0018).
+// whole is out (the pool is frozen then, never emptied); the zone pages' history of servers
+// in DNS (zone_servers_record, schema/0018); and the end of new servers' netspeed trials
+// (end_netspeed_trials, schema/0020_claims.sql).
 //
 // Why timepool-web runs it (as it runs the findings job, web/findings_job.hpp): it must run once
 // per deployment on the primary, not on every DNS edge (they read standbys and must spend their
@@ -25,6 +26,7 @@ namespace timepool::web {
 struct MonitoringRound {
   int pairs_changed = 0;       // (server, monitor) pairs whose status changed
   int made_stale = 0;          // servers that left DNS as stale
+  int trials_ended = 0;        // new servers whose netspeed trial ended (schema 0020)
   bool outage = false;         // no monitor has reported for outage_after
   double seconds_since_report = -1;  // -1: no monitor ever reported
   int zones_recorded = 0;      // rows of zone_servers_hourly written (the zone pages' history)

@@ -19,6 +19,9 @@ namespace timepool::web {
 
 namespace {
 
+// The SQLSTATE servers_claims() raises when an account is at its limit (schema/0020_claims.sql).
+constexpr const char* kTooManyServers = "TP001";
+
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -188,14 +191,25 @@ Response post_server_add(Ctx& c) {
     return refuse(422, why, probe_html(probe, false));
   }
   int64_t id = 0;
+  std::string trial;  // what the trial cap did to the asked-for netspeed (schema 0020)
   try {
     auto r = c.db.exec(
-        "INSERT INTO servers (address, owner_id, netspeed, country) VALUES ($1::inet, $2, $3, $4) "
-        "RETURNING id",
+        "INSERT INTO servers (address, owner_id, netspeed, country, trial_until) "
+        "VALUES ($1::inet, $2, $3, $4, new_server_trial_end()) "
+        "RETURNING id, netspeed, netspeed_claimed, trial_until::date::text",
         a->to_string(), c.session->account_id, *netspeed, country);
     id = r.get<int64_t>(0, 0);
+    if (!r.is_null(0, 2)) {
+      trial = "New servers start at " + netspeed_label(r.get<int32_t>(0, 1)) + " until " +
+              r.get<std::string>(0, 3) + "; then the " +
+              netspeed_label(r.get<int32_t>(0, 2)) + " you chose applies.";
+    }
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) return refuse(409, a->to_string() + " is already in the pool.");
+    if (e.sqlstate() == kTooManyServers) {
+      return refuse(409, "Your account already has as many servers as it may have. Delete a "
+                         "server first, or ask the pool's administrators to raise your limit.");
+    }
     throw;
   }
   log::get("web")->info("server added id={} address={} owner={} country={}", id, a->to_string(),
@@ -207,7 +221,8 @@ Response post_server_add(Ctx& c) {
       "Server added: " + a->to_string() + " joined the pool in " + country + ". The check saw " +
           "stratum " + std::to_string(probe.stratum) + ", offset " +
           fmt("%.3f ms", probe.offset_s * 1000) + ". Our monitors now score it; DNS hands it out " +
-          "once its score reaches 10 (about 14 good probes, 2 hours).");
+          "once its score reaches 10 (about 14 good probes, 2 hours)." +
+          (trial.empty() ? std::string() : " " + trial));
 }
 
 Response get_server_manage(Ctx& c) {
@@ -234,9 +249,35 @@ can undo it until then. Its history stays.</p>
 <button type="submit" class="danger">Schedule deletion</button></form>)",
                       {{"id", id}, {"csrf", csrf_field(c)}, {"days", options(days, "7")}});
   }
+  // The trial cap and an address report (schema 0020_claims.sql).
+  auto claims = c.db.exec(
+      "SELECT CASE WHEN trial_until > now() THEN trial_until::date::text END, netspeed_claimed, "
+      "held_at IS NOT NULL FROM servers WHERE id = $1",
+      s.id);
+  std::string claims_html;
+  int shown_netspeed = s.netspeed;
+  if (claims.rows() == 1) {
+    if (!claims.is_null(0, 0)) {
+      std::string text = "This server is new: until " + claims.get<std::string>(0, 0) +
+                         " the pool gives it at most " + netspeed_label(s.netspeed) + ".";
+      if (!claims.is_null(0, 1)) {
+        shown_netspeed = claims.get<int32_t>(0, 1);
+        text += " Then the " + netspeed_label(shown_netspeed) + " you chose applies.";
+      }
+      claims_html += "<p id=\"trial\">" + esc(text) + "</p>";
+    }
+    if (claims.get<bool>(0, 2)) {
+      claims_html +=
+          "<p class=\"error\" id=\"held\">Someone reported this address as theirs, so the "
+          "pool hands it out to nobody until an administrator has looked at the report. Our "
+          "monitors keep checking it. If the server is yours, nothing needs doing: the "
+          "administrators will contact you.</p>";
+    }
+  }
   std::string body = render(R"(<h1>Manage {{addr}}</h1>
 <p><a href="/scores/{{addr}}" id="score-link">Score page</a> · score {{score}} · {{country}}</p>
 {{{why}}}
+{{{claims}}}
 <form method="post" action="/servers/{{id}}/netspeed" class="card">{{{csrf}}}
 <h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
 <button type="submit">Save</button></form>
@@ -247,7 +288,8 @@ can undo it until then. Its history stays.</p>
                              {"country", s.country},
                              {"id", id},
                              {"csrf", csrf_field(c)},
-                             {"speeds", options(netspeed_choices(), std::to_string(s.netspeed))},
+                             {"claims", claims_html},
+                             {"speeds", options(netspeed_choices(), std::to_string(shown_netspeed))},
                              {"deletion", deletion},
                              {"answers", answers_section(c.db, s.id)},
                              {"why", status_html(explain_status(load_status_facts(c.db, s, true)))}});

@@ -325,3 +325,76 @@ TEST_CASE("timepoolctl records its changes in the audit log", "[audit]") {
   CHECK(std::regex_search(text.out, std::regex("server\\.disable +81\\.2\\.69\\.7 +answers with")));
   CHECK_THAT(text.out, Contains("5 entries"));
 }
+
+TEST_CASE("timepoolctl claims, servers trust, accounts limit, reports", "[claims]") {
+  TestDb db;
+  auto c = db.connect();
+  c.exec("INSERT INTO accounts (email, password_hash) VALUES ('vol@example.net', 'x')");
+
+  auto shown = ctl_json(db, {"claims"});
+  REQUIRE(shown.size() == 1);
+  CHECK(shown[0]["netspeed_cap"] == 1500);
+  CHECK(shown[0]["trial_days"] == 14);
+  CHECK(shown[0]["max_servers"] == 20);
+  CHECK(shown[0]["reports_per_day"] == 5);
+  auto set = ctl(db, {"claims", "--netspeed-cap", "3000", "--trial-days", "7", "--max-servers", "2"});
+  REQUIRE(set.status.ok());
+  CHECK_THAT(set.out, Contains("3000"));
+  auto after = ctl_json(db, {"claims"});
+  CHECK(after[0]["netspeed_cap"] == 3000);
+  CHECK(after[0]["trial_days"] == 7);
+  CHECK(after[0]["max_servers"] == 2);
+  auto bad_cap = ctl(db, {"claims", "--netspeed-cap", "1234"});
+  CHECK(bad_cap.status.code == 1);
+  CHECK_THAT(bad_cap.err, Contains("one of the offered netspeeds"));
+
+  // A volunteer's server (added the way the web adds it: with a trial) is capped; trust ends it.
+  c.exec("INSERT INTO servers (address, country, netspeed, owner_id, trial_until) "
+         "SELECT '81.2.69.7', 'de', 100000, id, new_server_trial_end() FROM accounts");
+  CHECK(row_where(ctl_json(db, {"servers", "list"}), "address", "81.2.69.7")["netspeed"] == 3000);
+  auto trust = ctl(db, {"servers", "trust", "81.2.69.7"});
+  REQUIRE(trust.status.ok());
+  CHECK_THAT(trust.out, Contains("netspeed 100000 kbit/s"));
+  CHECK(row_where(ctl_json(db, {"servers", "list"}), "address", "81.2.69.7")["netspeed"] == 100000);
+
+  // The per-account limit (2): the third add is refused with what to do; a per-account limit
+  // lets it in.
+  REQUIRE(ctl(db, {"servers", "add", "81.2.69.8", "--country", "de", "--owner", "vol@example.net"})
+              .status.ok());
+  auto third = ctl(db, {"servers", "add", "81.2.69.9", "--country", "de", "--owner", "vol@example.net"});
+  CHECK(third.status.code == 1);
+  CHECK_THAT(third.err, Contains("timepoolctl accounts limit vol@example.net N"));
+  REQUIRE(ctl(db, {"accounts", "limit", "vol@example.net", "3"}).status.ok());
+  CHECK(ctl(db, {"servers", "add", "81.2.69.9", "--country", "de", "--owner", "vol@example.net"})
+            .status.ok());
+  CHECK_THAT(ctl(db, {"accounts", "limit", "nobody@example.net", "3"}).err,
+             Contains("no account nobody@example.net"));
+
+  // A report holds the server; decide it from the command line.
+  c.exec("UPDATE servers SET score = 15 WHERE address = '81.2.69.8'");
+  auto rid = c.exec("SELECT report_address('81.2.69.8', 'noc@example.org', 'ours', '10.0.0.1')")
+                 .get<int64_t>(0, 0);
+  auto reports = ctl_json(db, {"reports", "list"});
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0]["id"] == rid);
+  CHECK(reports[0]["address"] == "81.2.69.8");
+  CHECK(reports[0]["state"] == "open (held out of DNS)");
+  CHECK(row_where(ctl_json(db, {"servers", "list"}), "address", "81.2.69.8")["in_dns"] == false);
+  auto decided = ctl(db, {"reports", "decide", std::to_string(rid), "dismissed"});
+  REQUIRE(decided.status.ok());
+  CHECK_THAT(decided.out, Contains("no longer held"));
+  CHECK(row_where(ctl_json(db, {"servers", "list"}), "address", "81.2.69.8")["in_dns"] == true);
+  CHECK(ctl_json(db, {"reports", "list"})[0]["state"] == "dismissed");
+  auto again = ctl(db, {"reports", "decide", std::to_string(rid), "disabled"});
+  CHECK(again.status.code == 1);
+  CHECK_THAT(again.err, Contains("decided already"));
+  CHECK(ctl(db, {"reports", "decide", std::to_string(rid), "maybe"}).status.code == 2);
+  auto audit = ctl_json(db, {"audit", "list"});
+  bool trusted = false, dismissed = false;
+  for (const auto& e : audit) {
+    trusted |= e["action"] == "server.trust";
+    dismissed |= e["action"] == "report.dismiss";
+  }
+  CHECK(trusted);
+  CHECK(dismissed);
+}

@@ -32,11 +32,13 @@ class AdminRoutes(webtest.WebTestCase):
         return (self.db.snapshot(),
                 self.db.q("SELECT id, status, zone_id FROM vendor_zones ORDER BY id"),
                 self.db.q("SELECT id, country, disabled_at FROM servers ORDER BY id"),
-                self.db.q("SELECT id, role, disabled_at FROM accounts ORDER BY id"))
+                self.db.q("SELECT id, role, disabled_at FROM accounts ORDER BY id"),
+                self.db.q("SELECT id, decided_at FROM address_reports ORDER BY id"),
+                self.db.q("SELECT id, netspeed, trial_until, held_at FROM servers ORDER BY id"))
 
     def path_for(self, pattern, ids):
         """A concrete path for `pattern`: each id group gets the id of a row of the kind its
-        preceding segment names (vendor, servers, accounts)."""
+        preceding segment names (vendor, servers, accounts, reports)."""
         path = pattern
         for m in re.finditer(r"\([^)]*\)(\{[^}]*\})?", pattern):
             group = m.group(0)
@@ -85,7 +87,9 @@ class AdminRoutes(webtest.WebTestCase):
                           "client_type, account_id) VALUES ('routeco', 'Org', 'a@example.org', "
                           "1000, 'ntp', (SELECT id FROM accounts WHERE email = %s)) RETURNING id",
                           ven_email)
-        ids = {"vendor": vid, "servers": sid, "accounts": vol_id}
+        rid = self.db.one("SELECT report_address('198.51.100.61', 'r@example.org', '', "
+                          "'10.0.0.1')")
+        ids = {"vendor": vid, "servers": sid, "accounts": vol_id, "reports": rid}
         paths = [(m, p, self.with_query(m, self.path_for(p, ids))) for m, p in self.routes]
 
         before = self.state()
