@@ -295,11 +295,30 @@ void add_findings_command(CLI::App& app, Args& a, Actions& acts) {
   });
 }
 
+// A monitoring outage (schema 0013's monitoring_outage) is said after every command, on
+// stderr: while no monitor reports, DNS serves the pool frozen, which an operator must know.
+void warn_if_outage(pg::Connection& conn) {
+  try {
+    auto r = conn.exec(
+        "SELECT outage, coalesce(to_char(last_report AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD HH24:MI'), 'never') FROM monitoring_outage");
+    if (r.rows() == 1 && r.get<bool>(0, 0)) {
+      std::cerr << "timepoolctl: warning: monitoring outage: no monitor has reported since "
+                << r.get<std::string>(0, 1)
+                << " UTC; DNS serves the pool as it was until monitors report again "
+                   "('timepoolctl monitor list')\n";
+    }
+  } catch (const pg::Error&) {
+    // No schema yet (before 'migrate') or no rights to the view: nothing to say.
+  }
+}
+
 // Runs the chosen action; maps failures to the documented exit statuses.
 int run(const Action& action, const std::string& conninfo) {
   try {
     auto conn = pg::Connection::open(conninfo);
     action(conn);
+    warn_if_outage(conn);
   } catch (const MigrationError& e) {
     std::cerr << "timepoolctl: migration failed, nothing of it was applied: " << e.what() << "\n";
     return ctl::kExitFailed;

@@ -189,6 +189,27 @@ std::string csrf_field(const Ctx& c) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + esc(c.csrf) + "\">";
 }
 
+// Admins see a monitoring outage on every page (schema 0013's monitoring_outage): while no
+// monitor reports, DNS serves the pool as it was and nobody is judged, which must not go
+// unnoticed.
+static std::string outage_banner(pg::Connection& db) {
+  try {
+    auto r = db.exec(
+        "SELECT outage, coalesce(round(seconds_since_report / 60)::text, 'never'), "
+        "coalesce(to_char(last_report AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), 'never') "
+        "FROM monitoring_outage");
+    if (r.rows() != 1 || !r.get<bool>(0, 0)) return "";
+    return "<p class=\"error banner\" id=\"outage\" role=\"alert\">Monitoring outage: no monitor "
+           "has reported since " + esc(r.get<std::string>(0, 2)) + " UTC (" +
+           esc(r.get<std::string>(0, 1)) + " minutes). DNS keeps serving the pool as it was; "
+           "no server enters or leaves until monitors report again. Check the monitors and "
+           "the monitor API.</p>\n";
+  } catch (const pg::Error& e) {
+    if (e.is_connection()) throw;
+    return "";  // an older schema without the view: nothing to show
+  }
+}
+
 std::string layout(const Ctx& c, std::string_view title, std::string_view body) {
   std::string nav = "<a href=\"/\">Home</a> <a href=\"/zones\">Zones</a>";
   if (c.session) {
@@ -209,12 +230,13 @@ std::string layout(const Ctx& c, std::string_view title, std::string_view body) 
 </head><body>
 <header><a class="brand" href="/">{{site}}</a><nav>{{{nav}}}</nav></header>
 <main>
-{{{flash}}}{{{body}}}
+{{{outage}}}{{{flash}}}{{{body}}}
 </main>
 <footer>{{site}}: a pool of NTP servers run by volunteers. <a href="/api" id="api-link">JSON API</a> · <a href="/report">Is a pool server using your address?</a></footer>
 </body></html>
 )",
                 {{"title", std::string(title)},
+                 {"outage", c.is("admin") ? outage_banner(c.db) : std::string()},
                  {"site", c.app.cfg.site_name},
                  {"nav", nav},
                  {"flash", flash_html(c)},

@@ -398,3 +398,23 @@ TEST_CASE("timepoolctl claims, servers trust, accounts limit, reports", "[claims
   CHECK(trusted);
   CHECK(dismissed);
 }
+
+TEST_CASE("timepoolctl says so after every command while monitoring is out", "[outage]") {
+  TestDb db;
+  auto c = db.connect();
+  c.exec("INSERT INTO servers (address, netspeed, country, score) VALUES ('192.0.2.10', 1500, 'de', 15)");
+  c.exec("INSERT INTO monitors (name, key_hash, status) VALUES ('m1', md5('m1'), 'active')");
+  c.exec("INSERT INTO server_scores (server_id, monitor_id, score, updated_at) "
+         "SELECT s.id, m.id, 18, now() FROM servers s, monitors m");
+  auto fine = ctl(db, {"servers", "list"});
+  REQUIRE(fine.status.ok());
+  CHECK_THAT(fine.err, !Contains("monitoring outage"));
+  c.exec("UPDATE server_scores SET updated_at = now() - interval '20 minutes'");
+  auto out = ctl(db, {"servers", "list"});
+  REQUIRE(out.status.ok());
+  CHECK_THAT(out.err, Contains("warning: monitoring outage: no monitor has reported since"));
+  // --json output stays clean for scripts: the warning is on stderr only.
+  auto json = ctl(db, {"servers", "list", "--json"});
+  CHECK(nlohmann::json::parse(json.out).size() == 1);
+  CHECK_THAT(json.err, Contains("monitoring outage"));
+}
