@@ -133,7 +133,7 @@ std::string float_text(double v) {
 
 bool Error::is_connection() const {
   return sqlstate_.empty() || sqlstate_.compare(0, 2, "08") == 0 || sqlstate_ == "57P01" ||
-         sqlstate_ == "57P02" || sqlstate_ == "57P03";
+         sqlstate_ == "57P02" || sqlstate_ == "57P03" || sqlstate_ == "25006";
 }
 bool Error::is_retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
 bool Error::is_unique_violation() const { return sqlstate_ == "23505"; }

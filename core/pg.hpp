@@ -4,7 +4,12 @@
 //   text: integers, doubles, bool, strings/string_view/const char*, std::optional<T> (nullopt
 //   is SQL NULL) and std::nullopt.
 // - Every failure throws pg::Error carrying the SQLSTATE; classify it with the predicates
-//   (class 08 and a lost connection: reconnect; 40001/40P01: retry; 23505: duplicate).
+//   (class 08, a lost connection and a session left on a standby: reconnect; 40001/40P01:
+//   retry; 23505: duplicate).
+// - Following the primary: give a multi-host conninfo with target_session_attrs=read-write
+//   ("host=db1,db2 target_session_attrs=read-write connect_timeout=3"); open() and reset() try
+//   the hosts in turn and keep the first that accepts writes, so after a failover a reconnect
+//   reaches the new primary.
 // - Connection, Result and Transaction are move-only. A Connection is used by one thread at a
 //   time.
 #pragma once
@@ -34,8 +39,10 @@ class Error : public std::runtime_error {
   // 1-based character position in the query text where the server located the error
   // (PG_DIAG_STATEMENT_POSITION); 0 if it gave none.
   int position() const { return position_; }
-  bool is_connection() const;  // class 08, 57P01-57P03 (server shutting down), or no SQLSTATE
-                               // because the link broke
+  // Reconnect: class 08, 57P01-57P03 (server shutting down), no SQLSTATE because the link
+  // broke, or 25006 (read-only transaction: the node this session reached was demoted to a
+  // standby, so a reconnect with target_session_attrs=read-write finds the new primary).
+  bool is_connection() const;
   bool is_retryable() const;         // 40001 serialization, 40P01 deadlock
   bool is_unique_violation() const;  // 23505
   bool is_check_violation() const;   // 23514

@@ -315,14 +315,25 @@ void warn_if_outage(pg::Connection& conn) {
 
 // Runs the chosen action; maps failures to the documented exit statuses.
 int run(const Action& action, const std::string& conninfo) {
+  bool connected = false;
   try {
     auto conn = pg::Connection::open(conninfo);
+    connected = true;
     action(conn);
     warn_if_outage(conn);
   } catch (const MigrationError& e) {
     std::cerr << "timepoolctl: migration failed, nothing of it was applied: " << e.what() << "\n";
     return ctl::kExitFailed;
   } catch (const pg::Error& e) {
+    if (e.is_connection() && connected) {
+      // A failover in the middle of the command: each command writes in one statement or one
+      // transaction, so it was applied whole or not at all; the next run reaches the new
+      // primary through the multi-host conninfo.
+      std::cerr << "timepoolctl: the database connection was lost during the command (" << e.what()
+                << "); it was applied whole or not at all: check with the list command and try "
+                   "again\n";
+      return ctl::kExitDatabase;
+    }
     if (e.is_connection()) {
       std::cerr << "timepoolctl: cannot reach the database: " << e.what()
                 << "\n(check database.conninfo or the PG* environment variables)\n";

@@ -8,11 +8,12 @@ DbPool::DbPool(std::string conninfo, int size)
     : conninfo_(std::move(conninfo)), size_(size), unopened_(size) {}
 
 DbPool::Lease::~Lease() {
-  if (conn_) pool_->give_back(std::move(conn_));
+  if (conn_) pool_->give_back(std::move(conn_), generation_);
 }
 
 DbPool::Lease DbPool::acquire() {
   std::unique_ptr<pg::Connection> c;
+  uint64_t generation = 0;
   {
     std::unique_lock lock(mu_);
     auto ready = [&] { return !idle_.empty() || unopened_ > 0; };
@@ -31,6 +32,7 @@ DbPool::Lease DbPool::acquire() {
     } else {
       --unopened_;
     }
+    generation = generation_;
   }
   if (!c || !c->ok()) {
     try {
@@ -43,7 +45,24 @@ DbPool::Lease DbPool::acquire() {
       throw;
     }
   }
-  return Lease(*this, std::move(c));
+  return Lease(*this, std::move(c), generation);
+}
+
+void DbPool::lost() {
+  std::vector<std::unique_ptr<pg::Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    unopened_ += static_cast<int>(idle_.size());
+    closing.swap(idle_);
+    cv_.notify_all();
+  }
+  // PQfinish outside the lock: it may wait for the dead peer's socket.
+}
+
+uint64_t DbPool::generation() const {
+  std::lock_guard lock(mu_);
+  return generation_;
 }
 
 DbPool::Stats DbPool::stats() const {
@@ -58,11 +77,13 @@ DbPool::Stats DbPool::stats() const {
   return s;
 }
 
-void DbPool::give_back(std::unique_ptr<pg::Connection> c) {
+void DbPool::give_back(std::unique_ptr<pg::Connection> c, uint64_t generation) {
+  std::unique_ptr<pg::Connection> closing;
   std::lock_guard lock(mu_);
-  if (c->ok()) {
+  if (c->ok() && generation == generation_) {
     idle_.push_back(std::move(c));
   } else {
+    closing = std::move(c);
     ++unopened_;
   }
   cv_.notify_one();

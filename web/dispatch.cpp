@@ -1,4 +1,5 @@
 // The route table and the per-request boundary: session, CSRF check for every POST, errors.
+#include <optional>
 #include <regex>
 
 #include "core/log.hpp"
@@ -130,16 +131,62 @@ Response dispatch(const App& app, pg::Connection& db, const Request& req) {
   return r;
 }
 
+namespace {
+
+// A request that meets a lost database link (a failover: the primary died or was demoted)
+// closes the pool's connections to it. A GET runs once more on a fresh connection, which
+// reaches the new primary if one is up already. A POST is not repeated: its change was either
+// committed whole or not at all (each handler writes with one statement or one
+// pg::Transaction), and the visitor is told to check and send it again.
+Response unavailable(const Request& req, bool link_lost) {
+  Response r;
+  if (is_api(req)) {
+    r = Response::json_error(503, link_lost ? "the database is switching over: try again"
+                                            : "the database is not available");
+  } else if (link_lost && req.method == "POST") {
+    r = Response::html(503,
+                       "<!DOCTYPE html><title>Try again</title><h1>Please try again</h1>"
+                       "<p>The database switched over while your change was being saved. "
+                       "Nothing was half-saved: reload the page in a few seconds to see whether "
+                       "your change is there, and send it again if it is not.</p>");
+  } else {
+    r = Response::html(503,
+                       "<!DOCTYPE html><title>Unavailable</title><h1>Service unavailable</h1>"
+                       "<p>The database is not available. Try again in a few seconds.</p>");
+  }
+  r.add_header("Retry-After", "5");
+  return r;
+}
+
+}  // namespace
+
 Response dispatch(const App& app, DbPool& pool, const Request& req) {
-  try {
-    auto lease = pool.acquire();
-    return dispatch(app, *lease, req);
-  } catch (const pg::Error& e) {
-    log::get("web")->error("{} {}: database: {}", req.method, req.path, e.what());
-    if (is_api(req)) return Response::json_error(503, "the database is not available");
-    return Response::html(503,
-                          "<!DOCTYPE html><title>Unavailable</title><h1>Service unavailable</h1>"
-                          "<p>The database is not available. Try again in a minute.</p>");
+  const int attempts = req.method == "GET" ? 2 : 1;
+  for (int attempt = 1;; ++attempt) {
+    std::optional<DbPool::Lease> lease;
+    try {
+      lease.emplace(pool.acquire());
+    } catch (const pg::Error& e) {
+      // No node accepts writes right now (none reachable, or the standby not promoted yet).
+      log::get("web")->error("{} {}: database: {}", req.method, req.path, e.what());
+      return unavailable(req, false);
+    }
+    try {
+      return dispatch(app, **lease, req);
+    } catch (const pg::Error& e) {
+      const bool link_lost = e.is_connection();
+      if (link_lost) {
+        lease.reset();
+        pool.lost();
+      }
+      if (link_lost && attempt < attempts) {
+        log::get("web")->warn("{} {}: database link lost ({}); trying a fresh connection",
+                              req.method, req.path, e.what());
+        continue;
+      }
+      log::get("web")->error("{} {}: database: {}", req.method, req.path, e.what());
+      return unavailable(req, link_lost);
+    }
   }
 }
 

@@ -30,11 +30,16 @@ class Node:
         return dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(self.port), PGUSER="postgres")
 
     def pg_ctl(self, action):
+        """start, stop (fast), crash (immediate: no checkpoint, sessions cut) or promote."""
         cmd = [os.path.join(BINDIR, "pg_ctl"), "-D", self.data, "-w", "-l",
                os.path.join(self.dir, "server.log")]
         if action == "start":
             cmd += ["-o", "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "
                           "-c max_connections=50" % (self.port, self.dir), "start"]
+        elif action == "crash":
+            cmd += ["-m", "immediate", "stop"]
+        elif action == "promote":
+            cmd += ["promote"]
         else:
             cmd += ["-m", "fast", "stop"]
         subprocess.run(_as_postgres(cmd), check=True, stdout=subprocess.DEVNULL)
@@ -70,6 +75,13 @@ class Replicated:
     @staticmethod
     def conninfo(node, dbname):
         return "dbname=%s host=127.0.0.1 port=%d user=postgres" % (dbname, node.port)
+
+    def writer_conninfo(self, dbname):
+        """Every node, standbys first, asking for the one that accepts writes."""
+        order = self.standbys + [self.primary]
+        return ("dbname=%s host=%s port=%s user=postgres target_session_attrs=read-write "
+                "connect_timeout=2" % (dbname, ",".join("127.0.0.1" for _ in order),
+                                       ",".join(str(n.port) for n in order)))
 
     def close(self):
         for n in reversed(self.nodes):

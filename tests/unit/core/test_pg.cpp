@@ -46,3 +46,15 @@ TEST_CASE("BEGIN names the isolation level and access mode", "[pg]") {
   CHECK(pg::begin_statement(Isolation::kSerializable, Access::kReadOnly) ==
         "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY");
 }
+
+TEST_CASE("errors that call for a reconnect, including a session left on a standby", "[pg]") {
+  CHECK(pg::Error("lost", "").is_connection());
+  CHECK(pg::Error("refused", "08001").is_connection());
+  CHECK(pg::Error("admin shutdown", "57P01").is_connection());
+  // After a failover a session may sit on the demoted node: writes fail read-only there and
+  // a reconnect with target_session_attrs=read-write reaches the new primary.
+  CHECK(pg::Error("read-only transaction", "25006").is_connection());
+  CHECK_FALSE(pg::Error("duplicate", "23505").is_connection());
+  CHECK_FALSE(pg::Error("serialization", "40001").is_connection());
+  CHECK(pg::Error("serialization", "40001").is_retryable());
+}
