@@ -4,10 +4,13 @@
 standby_poll_ms) and, for comparison, one reading the primary (LISTEN/NOTIFY). Over SECONDS of
 no changes it reports each edge's CPU (utime+stime from /proc) and the transactions per second
 the edge's database sees (pg_stat_database.xact_commit on that node, the test's database only),
-then propagation of 50 changes to the standby edge (p50/p99).
+then propagation of CHANGES changes to the standby edge (p50/p99), measured with the same code
+as integration.replica.propagation (tests/integration/replica/propagation.py). The last line,
+`poll_cost: {json}`, is what bench/replica/run.sh collects.
 
-Usage (from a configured build): flock /tmp/timepool-heavy.lock python3 bench/replica/poll_cost.py [SECONDS] [POLL_MS]
+Usage (from a configured build): flock /tmp/timepool-heavy.lock python3 bench/replica/poll_cost.py [SECONDS] [POLL_MS] [CHANGES]
 """
+import json
 import os
 import sys
 import time
@@ -17,10 +20,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "dns")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "replica"))
 from dnstest import Database, Dns  # noqa: E402
 from replica import Replicated  # noqa: E402
+import propagation  # noqa: E402
+from propagation import percentile  # noqa: E402
 import psycopg2  # noqa: E402
 
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 30
 POLL_MS = int(sys.argv[2]) if len(sys.argv) > 2 else 250
+CHANGES = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -50,7 +56,7 @@ def main():
         db = Database(env=cluster.primary.env())
         sid = db.add_server("192.0.2.1", "no", 1500)
         db.add_server("192.0.2.2", "no", 1500)
-        time.sleep(1)
+        propagation.wait_replayed(cluster.standbys[0], db.name, 2)
         standby = Replicated.conninfo(cluster.standbys[0], db.name)
         primary = Replicated.conninfo(cluster.primary, db.name)
         common = ["--set", "dns.rebuild_interval=3600", "--set", "dns.standby_poll_ms=%d" % POLL_MS,
@@ -67,26 +73,21 @@ def main():
             rows.append([name, e, ci, cpu_seconds(e.proc.pid), xacts(ci, db.name)])
         time.sleep(SECONDS)
         print("idle for %.0f s, no changes:" % SECONDS)
+        result = {"poll_ms": POLL_MS, "seconds": SECONDS}
         for name, e, ci, cpu0, x0 in rows:
             cpu = cpu_seconds(e.proc.pid) - cpu0
             x = xacts(ci, db.name) - x0 - 1
             print("  edge on %-22s CPU %.3f s = %.2f%% of a core; %.2f transactions/s on its node"
                   % (name, cpu, 100 * cpu / SECONDS, x / SECONDS))
-        lat = []
-        for i in range(50):
-            out = i % 2 == 0
-            db.sql("UPDATE servers SET score = %s WHERE id = %s", (5 if out else 15, sid))
-            t0 = time.monotonic()
-            want = {"192.0.2.2"} if out else {"192.0.2.1", "192.0.2.2"}
-            while set(on_standby.addresses("no.pool.example")) != want:
-                if time.monotonic() - t0 > 10:
-                    raise SystemExit("change not propagated in 10 s")
-                time.sleep(0.005)
-            lat.append(time.monotonic() - t0)
-        lat.sort()
-        print("propagation to the standby edge, 50 changes: p50 %.3f s, p99 %.3f s, max %.3f s"
-              % (lat[len(lat) // 2], lat[min(len(lat) - 1, int(round(0.99 * (len(lat) - 1))))],
-                 lat[-1]))
+            key = "standby" if e is on_standby else "primary"
+            result[key + "_cpu_percent"] = round(100 * cpu / SECONDS, 3)
+            result[key + "_xacts_per_s"] = round(x / SECONDS, 2)
+        lat = propagation.measure(db, [on_standby], sid, "192.0.2.1", ["192.0.2.2"], CHANGES)
+        result.update(changes=CHANGES, p50_s=round(percentile(lat, 50), 3),
+                      p99_s=round(percentile(lat, 99), 3), max_s=round(max(lat), 3))
+        print("propagation to the standby edge, %d changes: p50 %.3f s, p99 %.3f s, max %.3f s"
+              % (CHANGES, result["p50_s"], result["p99_s"], result["max_s"]))
+        print("poll_cost: " + json.dumps(result, sort_keys=True))
     finally:
         for e in edges:
             e.close()

@@ -11,14 +11,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dns"))
 from dnstest import Database, Dns, check, fail  # noqa: E402
 from replica import Replicated  # noqa: E402
+import propagation  # noqa: E402
+from propagation import percentile  # noqa: E402
 
 CHANGES = 100
 LIMIT = 2.0
-
-
-def percentile(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
 
 
 def main():
@@ -32,22 +29,10 @@ def main():
         targets = [cluster.standbys[0], cluster.standbys[0], cluster.standbys[1]]
         # The standbys replay the migration and the rows before the edges start.
         for n in cluster.standbys:
-            tptest_wait = time.monotonic() + 20
-            import psycopg2
-            while True:
-                try:
-                    c = psycopg2.connect(Replicated.conninfo(n, db.name))
-                    with c.cursor() as cur:
-                        cur.execute("SELECT count(*) FROM servers")
-                        if cur.fetchone()[0] == 2:
-                            c.close()
-                            break
-                    c.close()
-                except psycopg2.Error:
-                    pass
-                if time.monotonic() > tptest_wait:
-                    fail("standby on port %d did not replay the setup" % n.port)
-                time.sleep(0.1)
+            try:
+                propagation.wait_replayed(n, db.name, 2)
+            except AssertionError as e:
+                fail(str(e))
         for n in targets:
             edges.append(Dns(Replicated.conninfo(n, db.name),
                              ["--set", "dns.rebuild_interval=3600",
@@ -76,26 +61,10 @@ def main():
         check(db.one("SELECT counter FROM dns_change") == before + 2,
               "leaving and re-entering DNS each move the counter")
 
-        latencies = []
-        for i in range(CHANGES):
-            out = i % 2 == 0
-            db.sql("UPDATE servers SET score = %s WHERE id = %s", (5 if out else 15, a))
-            committed = time.monotonic()
-            want = {"192.0.2.2"} if out else {"192.0.2.1", "192.0.2.2"}
-            pending = list(edges)
-            while pending:
-                now = time.monotonic()
-                if now - committed > 10:
-                    fail("change %d not on edges %s after 10 s" % (i, [e.port for e in pending]))
-                still = []
-                for e in pending:
-                    if set(e.addresses("no.pool.example")) == want:
-                        latencies.append(time.monotonic() - committed)
-                    else:
-                        still.append(e)
-                pending = still
-                if pending:
-                    time.sleep(0.01)
+        try:
+            latencies = propagation.measure(db, edges, a, "192.0.2.1", ["192.0.2.2"], CHANGES)
+        except AssertionError as e:
+            fail(str(e))
         p50 = percentile(latencies, 50)
         p99 = percentile(latencies, 99)
         print("propagation over %d changes x %d edges: p50 %.3f s, p99 %.3f s, max %.3f s"
