@@ -208,7 +208,9 @@ Verdict check_reply(std::span<const uint8_t> bytes, const Request& req, double m
   const Packet& p = v.packet;
   Checks& c = v.checks;
   c.mode = p.mode == Mode::kServer;
-  c.version = p.version == req.version;
+  // A server answers with the version it speaks, at most ours: NTPv3 servers answer a v4
+  // request with v3, and chrony and ntpd take such replies. Older versions are not taken.
+  c.version = p.version == req.version || (p.version >= kMinReplyVersion && p.version < req.version);
   c.origin = p.origin == req.transmit;
   c.not_kiss = p.stratum != 0;
   c.timestamps = p.receive != 0 && p.transmit != 0;

@@ -108,7 +108,7 @@ enum class Reason {
   kOversized,       // more than kMaxPacketSize
   kBadLength,       // not a whole number of 32-bit words after the header (RFC 7822)
   kWrongMode,       // not mode 4 (server)
-  kWrongVersion,    // not the version we sent
+  kWrongVersion,    // neither the version we sent nor an older one from kMinReplyVersion
   kOriginMismatch,  // origin != our transmit timestamp (RFC 5905 test2: bogus or replayed)
   // A reply to us without a usable time.
   kKissOfDeath,     // stratum 0: the refid is a kiss code
@@ -124,6 +124,9 @@ bool is_reply(Reason r);
 // Length checks alone (kShort, kOversized, kBadLength or kOk).
 Reason check_length(std::size_t size);
 
+// The oldest reply version taken (NTPv3, RFC 1305): a v4 request may get a v3 answer.
+inline constexpr uint8_t kMinReplyVersion = 3;
+
 // What we sent, to check a reply against.
 struct Request {
   uint64_t transmit = 0;  // the random transmit timestamp we sent (the reply's origin)
@@ -134,7 +137,7 @@ struct Request {
 struct Checks {
   bool length = false;       // 48..1024 bytes, whole words
   bool mode = false;         // mode 4
-  bool version = false;      // the version we sent
+  bool version = false;      // the version we sent, or an older one down to NTPv3
   bool origin = false;       // test2
   bool not_kiss = false;     // stratum != 0
   bool timestamps = false;   // test3: receive and transmit non-zero

@@ -94,7 +94,8 @@ bool FakeNtpServer::answer(std::span<uint8_t, ntp::kHeaderSize> buf, Behaviour b
       p.leap = 3;
       p.stratum = 16;
       break;
-    case Behaviour::kWrongVersion: p.version = 3; break;
+    case Behaviour::kWrongVersion: p.version = 2; break;
+    case Behaviour::kVersion3: p.version = 3; break;
     default: break;
   }
   p.transmit = now_ntp();

@@ -26,7 +26,8 @@ class FakeNtpServer {
     kOtherPort,       // answers correctly, but from another port
     kKiss,            // stratum 0 with refid = kiss (e.g. "RATE"), LI 3, echoes the transmit
     kUnsynchronized,  // LI 3, stratum 16
-    kWrongVersion,    // answers with version 3 to a version 4 request
+    kWrongVersion,    // answers with version 2 to a version 4 request (too old: not taken)
+    kVersion3,        // answers with version 3, as an NTPv3 server does (taken)
   };
 
   // Binds `ip`:`port` (IPv4 or IPv6; port 0: any free port, see port()). Throws

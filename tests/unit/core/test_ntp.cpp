@@ -283,10 +283,18 @@ TEST_CASE("check_reply rejection reasons", "[ntp][validate]") {
       CHECK_FALSE(is_reply(verdict().reason));
     }
   }
-  SECTION("wrong version") {
+  SECTION("an NTPv3 server's reply to our v4 request is taken, older and newer ones are not") {
     p.version = 3;
-    CHECK(verdict().reason == Reason::kWrongVersion);
+    CHECK(verdict().reason == Reason::kOk);
+    CHECK(verdict().checks.version);
     CHECK(check_reply(bytes_of(p), Request{req.transmit, 3}).reason == Reason::kOk);
+    for (uint8_t v : {0, 1, 2, 5, 6, 7}) {
+      p.version = v;
+      CHECK(verdict().reason == Reason::kWrongVersion);
+      CHECK_FALSE(is_reply(verdict().reason));
+    }
+    p.version = 4;
+    CHECK(check_reply(bytes_of(p), Request{req.transmit, 3}).reason == Reason::kWrongVersion);
   }
   SECTION("origin mismatch") {
     p.origin ^= 1;

@@ -77,6 +77,14 @@ TEST_CASE("prober: replies with a wrong origin or from another port are ignored"
   CHECK(r.outcome == scoring::Outcome::kNoResponse);
 }
 
+TEST_CASE("prober: an NTPv3 server's replies are samples, not timeouts", "[prober]") {
+  Fake v3(Fake::Behaviour::kVersion3, "127.0.0.1", 0, 0.25);
+  auto r = probe(v3);
+  REQUIRE(r.ok());
+  CHECK(r.outcome == scoring::Outcome::kSample);
+  CHECK(*r.offset_s == Approx(0.25).margin(0.01));
+}
+
 TEST_CASE("prober: kiss-o'-death ends the probe at once", "[prober]") {
   for (const char* code : {"RATE", "DENY", "RSTR", "INIT"}) {
     Fake kod(Fake::Behaviour::kKiss, "127.0.0.1", 0, 0, code);
