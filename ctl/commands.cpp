@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ostream>
 
+#include "core/address.hpp"
 #include "core/password.hpp"
 #include "ctl/listing.hpp"
 
@@ -100,6 +101,28 @@ void monitor_set_status(pg::Connection& conn, const std::string& name, const std
   if (r.affected() == 0) throw Error("no monitor named " + name);
   audit(conn, "monitor.set-status", name, status);
   out << "monitor " << name << " is now " << status << "\n";
+}
+
+void monitor_new_key(pg::Connection& conn, const std::string& name, std::ostream& out) {
+  const std::string key = password::random_token(32);
+  auto r = conn.exec("UPDATE monitors SET key_hash = $2 WHERE name = $1", name,
+                     password::hash_token(key));
+  if (r.affected() == 0) throw Error("no monitor named " + name);
+  audit(conn, "monitor.key", name, "new key; the old one no longer works");
+  out << "new key for monitor " << name << " (the old key no longer works)\n"
+      << "key: " << key << "\n"
+      << "(shown only now: put it in the monitor's key file, monitor.key_file)\n";
+}
+
+void monitor_set_address(pg::Connection& conn, const std::string& name,
+                         const std::string& address, std::ostream& out) {
+  auto a = address::parse(address);
+  if (!a) throw Error("not an IP address: " + address);
+  auto r = conn.exec("UPDATE monitors SET address = $2::inet WHERE name = $1", name, a->to_string());
+  if (r.affected() == 0) throw Error("no monitor named " + name);
+  audit(conn, "monitor.set-address", name, a->to_string());
+  out << "monitor " << name << " probes from " << a->to_string()
+      << " (it never serves a server in that address's /24 or /48)\n";
 }
 
 void probe_log_prune(pg::Connection& conn, int days, std::ostream& out) {

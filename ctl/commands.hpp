@@ -45,6 +45,11 @@ void create_admin(pg::Connection& conn, const std::string& email,
 void monitor_add(pg::Connection& conn, const std::string& name, const std::string& status,
                  std::ostream& out);
 void monitor_list(pg::Connection& conn, bool json, std::ostream& out);
+// Gives a monitor a new key and prints it once; the old key stops working at once.
+void monitor_new_key(pg::Connection& conn, const std::string& name, std::ostream& out);
+// Records where a monitor probes from (the selection never gives it servers of that /24 or /48).
+void monitor_set_address(pg::Connection& conn, const std::string& name,
+                         const std::string& address, std::ostream& out);
 void monitor_set_status(pg::Connection& conn, const std::string& name, const std::string& status,
                         std::ostream& out);
 

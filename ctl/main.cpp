@@ -77,8 +77,8 @@ void add_admin_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* prune = app.add_subcommand("probe-log", "The probe log's retention.")
                     ->require_subcommand(1)
                     ->add_subcommand("prune", "Drop the probe log's days older than --days now "
-                                              "(timepool-monitor does it daily by itself, see "
-                                              "monitor.probe_log_retention_days).");
+                                              "(timepool-monitor-api does it by itself, see "
+                                              "monitor_api.probe_log_retention_days).");
   prune->add_option("--days", a.days, "Keep this many days")->required()->check(CLI::Range(1, 100000));
   acts.emplace_back(prune, [&a](pg::Connection& c) { ctl::probe_log_prune(c, a.days, std::cout); });
 }
@@ -104,6 +104,18 @@ void add_monitor_commands(CLI::App& app, Args& a, Actions& acts) {
   set->add_option("STATUS", a.reason, "New status")->required()->check(CLI::IsMember(ctl::kMonitorStatuses));
   acts.emplace_back(set, [&a](pg::Connection& c) {
     ctl::monitor_set_status(c, a.name, a.reason, std::cout);
+  });
+  auto* key = monitor->add_subcommand(
+      "key", "Give a monitor a new key, printed once; the old key stops working at once.");
+  key->add_option("NAME", a.name, "Monitor name")->required();
+  acts.emplace_back(key, [&a](pg::Connection& c) { ctl::monitor_new_key(c, a.name, std::cout); });
+  auto* addr = monitor->add_subcommand(
+      "set-address", "Record the address a monitor probes from: it is never selected for a server "
+                     "in that /24 (IPv4) or /48 (IPv6); without one it stays a candidate.");
+  addr->add_option("NAME", a.name, "Monitor name")->required();
+  addr->add_option("ADDRESS", a.address, "IPv4 or IPv6 address")->required();
+  acts.emplace_back(addr, [&a](pg::Connection& c) {
+    ctl::monitor_set_address(c, a.name, a.address, std::cout);
   });
 }
 

@@ -2,7 +2,8 @@
 # Runs the whole pool on this machine, on 127.0.0.x only: installs what is missing, builds,
 # starts a PostgreSQL cluster under var/, migrates it, creates an admin (once), registers a
 # monitor (once), starts five chronyd volunteer servers (one of them 5 s wrong), registers them
-# and a demo vendor zone, then starts timepool-monitor, timepool-dns and timepool-web.
+# and a demo vendor zone, then starts timepool-monitor-api, timepool-monitor, timepool-dns and
+# timepool-web.
 #
 #   deploy/run-local.sh          start everything and wait; Ctrl-C stops it all
 #   deploy/run-local.sh stop     stop everything a run started (from another shell)
@@ -47,12 +48,13 @@ volunteers=(
   "us1 127.0.0.14 us"
   "de-wrong 127.0.0.15 de +5s"
 )
-daemons=(monitor dns web)
+daemons=(monitor-api monitor dns web)
 
 binary_of() {
   case "$1" in
     dns) echo "$build/server/timepool-dns" ;;
     monitor) echo "$build/monitor/timepool-monitor" ;;
+    monitor-api) echo "$build/monitor/timepool-monitor-api" ;;
     web) echo "$build/web/timepool-web" ;;
   esac
 }
@@ -73,7 +75,7 @@ stop_all() {
   local name pid v dir
   # Tells a waiting run-local.sh (this one or another shell's) that the stop is deliberate.
   mkdir -p "$run"; touch "$run/stopping"
-  for name in web dns monitor; do
+  for name in web dns monitor monitor-api; do
     if pid=$(live_pid "$name"); then
       kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -155,7 +157,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   mkdir -p "$build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTIMEPOOL_TESTS=OFF >"$build/run-local-configure.log" 2>&1 \
     || { tail -n 40 "$build/run-local-configure.log" >&2; exit 1; }
-  if ! cmake --build "$build" -j "$(nproc)" --target timepoolctl timepool-dns timepool-monitor timepool-web 2>&1 |
+  if ! cmake --build "$build" -j "$(nproc)" --target timepoolctl timepool-dns timepool-monitor timepool-monitor-api timepool-web 2>&1 |
        tee "$build/run-local-build.log" | show_progress; then
     tail -n 40 "$build/run-local-build.log" >&2; exit 1
   fi
@@ -271,6 +273,13 @@ on_signal() {
   exit 0
 }
 trap on_signal INT TERM
+start_daemon monitor-api
+# The monitor waits for the API anyway (its results go to its spool); starting it once the API
+# listens keeps the first log lines quiet.
+for _ in $(seq 50); do
+  [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8443/v1/assignment 2>/dev/null)" = 401 ] && break
+  sleep 0.1
+done
 start_daemon monitor
 start_daemon dns --set "dns.listen=$dns_listen" "${geo_set[@]}"
 start_daemon web --set "web.port=$web_port"
@@ -304,7 +313,8 @@ cat <<EOF
 The pool is running (logs in var/log/, state in var/):
   timepool-dns      $dns_listen (pid $(cat "$run/dns.pid")), zone $apex
   timepool-web      http://127.0.0.1:$web_port/ (pid $(cat "$run/web.pid"))
-  timepool-monitor  probes every server every 10 s (pid $(cat "$run/monitor.pid"))
+  timepool-monitor-api  http://127.0.0.1:8443 (pid $(cat "$run/monitor-api.pid")): scores the monitor's results
+  timepool-monitor  probes every server every 10 s (pid $(cat "$run/monitor.pid")), spool in var/monitor-spool
   PostgreSQL        var/pg (deploy/run-local.sh psql)
   volunteers        $started_volunteers chronyd servers on 127.0.0.11-15 (127.0.0.15 is 5 s wrong)
 

@@ -56,7 +56,7 @@ cmake -S . -B "$tsan_build" -DCMAKE_BUILD_TYPE=Debug -DTIMEPOOL_WERROR=OFF -DTIM
   -DTIMEPOOL_TESTS=ON >/dev/null
 # Only what the tsan-labelled tests run: the daemons, timepoolctl (migrations) and three test
 # programs; the rest of the tree is not built here.
-cmake --build "$tsan_build" -j "$jobs" --target timepool-dns timepool-monitor timepoolctl \
+cmake --build "$tsan_build" -j "$jobs" --target timepool-dns timepool-monitor timepool-monitor-api timepoolctl \
   unit_monitor unit_server integration_stats
 # Where the kernel gives mmap 32 random bits, TSan dies with "unexpected memory mapping":
 # without address randomization (inherited by every child) it runs everywhere.

@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "core/log.hpp"
-#include "core/password.hpp"
-#include "core/pg.hpp"
-#include "monitor/probe_score.hpp"
 
 namespace timepool::monitor {
 
@@ -24,89 +22,126 @@ uint64_t random_seed() {
   return s;
 }
 
-std::vector<ServerRef> read_servers(pg::Connection& conn, uint16_t port) {
-  // Deleted servers and servers an admin disabled are not probed. A server whose deletion is
-  // only scheduled is still probed until it is deleted, so its history stays meaningful.
-  auto r = conn.exec(
-      "SELECT id, host(address) AS addr FROM servers "
-      "WHERE deleted_at IS NULL AND disabled_at IS NULL ORDER BY id");
-  std::vector<ServerRef> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    auto a = address::parse(r.get<std::string>(i, "addr"));
-    if (!a) continue;
-    out.push_back(ServerRef{r.get<int64_t>(i, "id"), net::Endpoint(*a, port)});
-  }
+// A batch id prefix of this run: batch ids must never repeat across restarts.
+std::string random_prefix() {
+  uint8_t b[6];
+  randombytes_buf(b, sizeof b);
+  char out[2 * sizeof b + 3];
+  std::snprintf(out, sizeof out, "m%02x%02x%02x%02x%02x%02x-", b[0], b[1], b[2], b[3], b[4], b[5]);
   return out;
 }
 
 void warn_trusted_clock() {
   log::get("monitor")->warn(
-      "trust_local_clock is set: scores are written even when the kernel says this clock is not "
-      "synchronized; use it only where the clock is known to be good");
+      "trust_local_clock is set: results are submitted with the clock reported good even when "
+      "the kernel says it is not synchronized; use it only where the clock is known to be good");
+}
+
+SubmittedPacket to_packet(const PacketSample& s) {
+  SubmittedPacket p;
+  p.kind = s.kind;
+  if (s.kind == PacketSample::Kind::kSendError) {
+    p.error = s.error.empty() ? "send failed" : s.error.substr(0, 200);
+    return p;
+  }
+  if (s.kind != PacketSample::Kind::kReply) return p;
+  if (!ntp::is_reply(s.reason)) {  // not an answer to us: as if none came
+    p.kind = PacketSample::Kind::kTimeout;
+    return p;
+  }
+  p.stratum = s.packet.stratum;
+  p.leap = s.packet.leap;
+  p.version = s.packet.version;
+  p.refid = s.packet.refid;
+  switch (s.reason) {
+    case ntp::Reason::kOk:
+      p.offset_s = s.offset_s;
+      // The API takes 0..10 s; a round trip a hair below zero is a rounding artefact.
+      p.delay_s = std::clamp(s.delay_s, 0.0, 10.0);
+      break;
+    case ntp::Reason::kRootDistance: p.rejected = "root_distance"; break;
+    case ntp::Reason::kZeroTransmit: p.rejected = "zero_transmit"; break;
+    case ntp::Reason::kZeroReceive: p.rejected = "zero_receive"; break;
+    default: break;  // kiss-o'-death and unsynchronized: the fields say it
+  }
+  return p;
 }
 
 }  // namespace
 
-Daemon::Daemon(Settings settings, std::string conninfo, ClockSource clock)
+SubmittedProbe to_submitted(int64_t server_id, const ProbeResult& r, ntp::TimePoint started,
+                            const ClockState& clock) {
+  SubmittedProbe p;
+  p.server_id = server_id;
+  p.started = started;
+  p.clock = clock;
+  p.packets.reserve(r.packets.size());
+  for (const auto& s : r.packets) p.packets.push_back(to_packet(s));
+  if (p.packets.empty()) p.packets.push_back(SubmittedPacket{});  // no packet left: a timeout
+  return p;
+}
+
+Daemon::Daemon(Settings settings, ClockSource clock)
     : settings_(std::move(settings)),
       applied_(reloadable(settings_)),
-      conninfo_(std::move(conninfo)),
       clock_(std::move(clock)),
       trust_local_clock_(settings_.trust_local_clock),
       max_clock_error_(settings_.max_clock_error),
       max_in_flight_(settings_.max_in_flight),
-      queue_(settings_.queue_max),
-      schedule_(settings_.interval, settings_.new_server_within, settings_.rate_backoff_max,
-                random_seed()) {}
+      schedule_(std::chrono::milliseconds(540000), settings_.new_server_within,
+                settings_.rate_backoff_max, random_seed()) {}
 
 Daemon::~Daemon() {
   stop_.store(true);
-  writer_.reset();
+  uplink_.reset();
   http_.reset();
 }
 
 void Daemon::start() {
   auto log = log::get("monitor");
-  auto conn = pg::Connection::open(conninfo_);
-  auto r = conn.exec("SELECT id, name, status FROM monitors WHERE key_hash = $1",
-                     password::hash_token(settings_.key));
-  if (r.rows() != 1) throw AuthError("unknown monitor key (register with `timepoolctl monitor add NAME`)");
-  monitor_id_ = static_cast<int>(r.get<int64_t>(0, "id"));
-  monitor_name_ = r.get<std::string>(0, "name");
-  const std::string status = r.get<std::string>(0, "status");
-  if (status == "paused") throw AuthError("monitor " + monitor_name_ + " is paused");
-  log->info("monitor {} (id {}) status {}", monitor_name_, monitor_id_, status);
-  if (status == "pending") {
-    log->warn("monitor {} is pending: not probing until an admin sets it to testing or active",
-              monitor_name_);
-  }
+  spool_ = std::make_unique<Spool>(settings_.spool_dir);
+  const std::size_t waiting = spool_->list().size();
+  if (waiting > 0) log->info("spool {}: {} batches from an earlier run to send", settings_.spool_dir, waiting);
+  client_ = std::make_unique<ApiClient>(
+      ClientOptions{settings_.url, settings_.ca_file, settings_.key, settings_.request_timeout});
 
-  auto scores = conn.exec("SELECT server_id, score FROM server_scores WHERE monitor_id = $1",
-                          monitor_id_);
-  for (int i = 0; i < scores.rows(); ++i) {
-    scores_[scores.get<int64_t>(i, "server_id")] = scores.get<double>(i, "score");
+  std::optional<Assignment> first;
+  const Reply r = client_->get_assignment();
+  if (r.outcome == Outcome::kUnauthorized) {
+    throw AuthError("unknown monitor key (register with `timepoolctl monitor add NAME`): " + r.message);
   }
-  {
-    std::lock_guard lock(list_mu_);
-    new_list_ = ServerList{read_servers(conn, settings_.ntp_port), status};
+  if (r.outcome == Outcome::kOk) {
+    first = parse_assignment(r.body);
+    if (first) spool_->save_assignment(r.body);
   }
-  conn.exec("UPDATE monitors SET last_seen = now() WHERE id = $1", monitor_id_);
+  if (!first) {
+    log->warn("{}: starting from the last saved assignment; results wait in the spool", r.message);
+    if (auto saved = spool_->load_assignment()) first = parse_assignment(*saved);
+    if (!first) log->warn("no saved assignment: probing starts once the monitor API answers");
+  }
+  if (first) {
+    log->info("monitor {} status {}: {} servers assigned, each every {} ms", first->monitor,
+              first->status, first->servers.size(), first->interval.count());
+    if (first->status == "pending") {
+      log->warn("monitor {} is pending: not probing until an admin sets it to testing or active",
+                first->monitor);
+    }
+    on_assignment(*first);
+  }
 
   if (settings_.trust_local_clock) warn_trusted_clock();
   prober_ = std::make_unique<Prober>(settings_.probe, [this](uint64_t tag, const ProbeResult& res,
                                                              ntp::TimePoint started) {
     on_probe_done(static_cast<int64_t>(tag), res, started);
   });
-  WriterOptions wo;
-  wo.batch_max = settings_.batch_max;
-  wo.batch_interval = settings_.batch_interval;
-  wo.refresh = settings_.refresh;
-  wo.probe_log_retention_days = settings_.probe_log_retention_days;
-  writer_ = std::make_unique<Writer>(conninfo_, monitor_id_, queue_, metrics_, wo,
-                                     [this](pg::Connection& c) { refresh(c); });
-  writer_->start();
-
+  UplinkOptions uo;
+  uo.batch_max = settings_.batch_max;
+  uo.batch_interval = settings_.batch_interval;
+  if (first) uo.refresh = first->refresh;
+  uo.fetch_at_once = !first;
+  uplink_ = std::make_unique<Uplink>(*client_, *spool_, metrics_, random_prefix(), uo,
+                                     [this](const Assignment& a) { on_assignment(a); });
+  uplink_->start();
   start_metrics();
 }
 
@@ -130,7 +165,7 @@ void Daemon::reload(const Settings& fresh) {
   trust_local_clock_.store(r.trust_local_clock);
   max_clock_error_.store(r.max_clock_error);
   max_in_flight_.store(r.max_in_flight);
-  if (writer_) writer_->set_batching(r.batch_max, r.batch_interval, r.refresh);
+  if (uplink_) uplink_->set_batching(r.batch_max, r.batch_interval);
   if (r.trust_local_clock && !applied_.trust_local_clock) warn_trusted_clock();
   applied_ = r;
   log->info("reloaded the configuration (SIGHUP)");
@@ -138,22 +173,26 @@ void Daemon::reload(const Settings& fresh) {
 
 std::string Daemon::metrics_text() const {
   static const ProberStats kNone;
-  return render_metrics(metrics_, prober_ ? prober_->stats() : kNone, queue_);
+  return render_metrics(metrics_, prober_ ? prober_->stats() : kNone,
+                        uplink_ ? uplink_->pending() : 0);
 }
 
 void Daemon::check_clock() {
-  const auto v = judge_clock(clock_(), max_clock_error_.load(), trust_local_clock_.load());
+  clock_reading_ = clock_();
+  const auto v = judge_clock(clock_reading_, max_clock_error_.load(), trust_local_clock_.load());
   auto log = log::get("monitor");
   if (v.ok != clock_ok_ || v.reason != clock_reason_) {
     if (!v.ok) {
-      log->warn("own clock not good ({}): probing continues, no scores are written", v.reason);
+      log->warn("own clock not good ({}): probing continues, no results are submitted", v.reason);
     } else if (v.trusted) {
-      log->warn("own clock not verified ({}): scoring anyway because trust_local_clock is set", v.reason);
+      log->warn("own clock not verified ({}): submitting anyway because trust_local_clock is set",
+                v.reason);
     } else {
-      log->info("own clock good: scoring");
+      log->info("own clock good: submitting results");
     }
   }
   clock_ok_ = v.ok;
+  clock_trusted_ = v.trusted;
   clock_reason_ = v.reason;
   metrics_.clock_ok.store(v.ok ? 1 : 0);
   metrics_.clock_trusted.store(v.trusted ? 1 : 0);
@@ -167,41 +206,60 @@ void Daemon::on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint star
   if (rate) {
     log->info("server={} kod=RATE: backing off to {}x the interval", id, schedule_.backoff(id));
   }
-  if (!schedule_.contains(id)) return;  // removed while the probe ran
-  double& score = scores_[id];
-  auto scored = score_probe(id, r, started, score, clock_ok_);
-  if (!scored.scored()) {
+  if (!schedule_.contains(id)) return;  // no longer assigned
+  // A monitor whose clock is not good submits nothing; a failure on this side (no route, full
+  // socket buffer) is not the server's and is not submitted either.
+  if (!clock_ok_ || r.local_failure) {
     metrics_.probes_unscored.fetch_add(1);
-    if (scored.unscored == Unscored::kLocalFailure) log->debug("server={} not scored: {}", id, r.error);
+    if (r.local_failure) log->debug("server={} not submitted: {}", id, r.error);
     return;
   }
-  score = scored.score;
-  log->debug("server={} {} step={} ({}) score={:.3f}", id, describe(r), scored.step.step,
-             scored.step.rule, score);
-  if (!queue_.push(std::move(scored.record))) {
-    log->warn("result queue full ({} records): dropped the oldest", settings_.queue_max);
+  ClockState clock;
+  if (clock_trusted_) {
+    clock = {true, 0, 0};  // the operator vouches for this clock (trust_local_clock)
+  } else {
+    clock = {clock_reading_.synchronized,
+             std::chrono::duration<double>(clock_reading_.esterror).count(),
+             std::chrono::duration<double>(clock_reading_.maxerror).count()};
   }
+  log->debug("server={} {}", id, describe(r));
+  metrics_.results_submitted.fetch_add(1);
+  uplink_->push(to_submitted(id, r, started, clock));
+}
+
+void Daemon::on_assignment(const Assignment& a) {
+  std::lock_guard lock(list_mu_);
+  new_list_ = a;
 }
 
 void Daemon::take_new_list(SteadyClock::time_point now) {
-  std::optional<ServerList> list;
+  std::optional<Assignment> list;
   {
     std::lock_guard lock(list_mu_);
     list.swap(new_list_);
   }
   if (!list) return;
   auto log = log::get("monitor");
+  monitor_name_ = list->monitor;
+  if (list->interval != schedule_.interval()) {
+    schedule_.set_interval(list->interval);
+    log->info("probing each server every {} ms (the monitor API's interval)", list->interval.count());
+  }
+  std::vector<ServerRef> servers;
+  servers.reserve(list->servers.size());
+  for (const auto& s : list->servers) {
+    servers.push_back(ServerRef{s.id, net::Endpoint(s.address, settings_.ntp_port)});
+  }
   const std::size_t before = schedule_.size();
-  schedule_.set_servers(list->servers, now);
+  schedule_.set_servers(servers, now);
   metrics_.servers.store(static_cast<int64_t>(schedule_.size()));
   if (schedule_.size() != before) log->info("probing {} servers", schedule_.size());
-  const bool probing = list->status == "active" || list->status == "testing";
+  const bool probing = list->probing();
   if (probing != probing_) {
     if (probing) {
-      log->info("monitor {} is {}: probing", monitor_name_, list->status);
+      log->info("monitor {} is {}: probing", list->monitor, list->status);
     } else {
-      log->warn("monitor {} is {}: not probing", monitor_name_,
-                list->status.empty() ? "gone" : list->status);
+      log->warn("monitor {} is {}: not probing", list->monitor, list->status);
     }
   }
   probing_ = probing;
@@ -235,15 +293,8 @@ void Daemon::run(std::chrono::milliseconds drain) {
     }
     prober_->poll(wait);
   }
-  // Let the writer empty the queue before it stops.
-  writer_->stop(drain);
-}
-
-void Daemon::refresh(pg::Connection& conn) {
-  auto servers = read_servers(conn, settings_.ntp_port);
-  auto r = conn.exec("SELECT status FROM monitors WHERE id = $1", monitor_id_);
-  std::lock_guard lock(list_mu_);
-  new_list_ = ServerList{std::move(servers), r.rows() ? r.get<std::string>(0, "status") : ""};
+  // Everything pending goes to the spool; what the API does not take in `drain` waits there.
+  uplink_->stop(drain);
 }
 
 }  // namespace timepool::monitor

@@ -1,35 +1,35 @@
-// timepool-monitor's daemon: authenticates with its key, then probes every server on its
-// schedule, scores each probe and writes the results in batches.
+// timepool-monitor's daemon: fetches its assignment from the monitor API, probes every
+// assigned server on its schedule and submits the raw results; it holds no database
+// credentials and computes no score (the API does, from the raw samples).
 //
-// Threads: run() is the probe loop (Prober + Schedule; scores live here). A writer thread owns
-// the database connection: it writes batches from the ResultQueue, re-reads the server list
-// and this monitor's status every `refresh`, and reconnects with backoff when the database is
-// away (the probe loop never waits for the database). An optional HTTP listener serves
-// /metrics. stop() and reload() may be called from any thread (main() calls them on signals,
-// core/signals.hpp); what reload() changes is read by the other threads through atomics.
+// Threads: run() is the probe loop (Prober + Schedule). The uplink thread (monitor/uplink.hpp)
+// seals results into batches in the durable spool, sends them to the API and fetches the
+// assignment every refresh; the probe loop never waits for it. An optional HTTP listener
+// serves /metrics. stop() and reload() may be called from any thread (main() calls them on
+// signals, core/signals.hpp); what reload() changes is read by the other threads through
+// atomics.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/metrics_http.hpp"
+#include "monitor/api_client.hpp"
 #include "monitor/metrics.hpp"
 #include "monitor/own_clock.hpp"
 #include "monitor/schedule.hpp"
 #include "monitor/settings.hpp"
-#include "monitor/store.hpp"
-#include "monitor/writer.hpp"
+#include "monitor/spool.hpp"
+#include "monitor/uplink.hpp"
 
 namespace timepool::monitor {
 
-// The key is unknown, or the monitor is paused: the daemon must not run.
+// The API does not know the key: the daemon must not run.
 class AuthError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -37,35 +37,30 @@ class AuthError : public std::runtime_error {
 
 class Daemon {
  public:
-  Daemon(Settings settings, std::string conninfo, ClockSource clock = read_kernel_clock);
+  Daemon(Settings settings, ClockSource clock = read_kernel_clock);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Connects, checks the key (AuthError if unknown or paused; pg::Error if the database is
-  // unreachable), loads this monitor's scores and the server list, starts the writer and the
-  // metrics server.
+  // Opens the spool (SpoolError), fetches the assignment (AuthError for an unknown key; when
+  // the API is unreachable it starts from the assignment saved in the spool, or with none, and
+  // keeps trying), starts the uplink and the metrics server.
   void start();
-  // The probe loop; returns after stop(), once the queue is written (or `drain` passed).
+  // The probe loop; returns after stop(), once the pending results are in the spool and sent
+  // (or `drain` passed: the rest is sent by the next run).
   void run(std::chrono::milliseconds drain = std::chrono::milliseconds(5000));
   void stop() { stop_.store(true); }
   // Applies the settings a SIGHUP may change (Reloadable) and names, in a warning, those
   // that only change on restart. Not concurrently with itself.
   void reload(const Settings& fresh);
 
-  int monitor_id() const { return monitor_id_; }
   const std::string& monitor_name() const { return monitor_name_; }
   uint16_t metrics_port() const { return metrics_port_; }
   const Metrics& metrics() const { return metrics_; }
   std::string metrics_text() const;
-  std::size_t queued() const { return queue_.size(); }
 
  private:
-  struct ServerList {
-    std::vector<ServerRef> servers;
-    std::string status;
-  };
-  void refresh(pg::Connection& conn);
+  void on_assignment(const Assignment& a);  // uplink thread (or start())
   void on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint started);
   void check_clock();
   void take_new_list(std::chrono::steady_clock::time_point now);
@@ -74,9 +69,7 @@ class Daemon {
 
   const Settings settings_;  // as started
   Reloadable applied_;       // reload() only: what was applied last
-  std::string conninfo_;
   ClockSource clock_;
-  int monitor_id_ = 0;
   std::string monitor_name_;
   std::atomic<bool> stop_{false};
   // Reloadable settings read by the probe loop.
@@ -85,20 +78,26 @@ class Daemon {
   std::atomic<std::size_t> max_in_flight_;
 
   Metrics metrics_;
-  ResultQueue queue_;
   std::unique_ptr<Prober> prober_;
   Schedule schedule_;
-  std::unordered_map<int64_t, double> scores_;  // probe loop only
   bool clock_ok_ = false;
+  bool clock_trusted_ = false;
+  ClockReading clock_reading_;
   std::string clock_reason_;
   bool probing_ = false;
 
   std::mutex list_mu_;
-  std::optional<ServerList> new_list_;  // from the writer thread to the probe loop
+  std::optional<Assignment> new_list_;  // from the uplink thread to the probe loop
 
-  std::unique_ptr<Writer> writer_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<ApiClient> client_;
+  std::unique_ptr<Uplink> uplink_;
   std::unique_ptr<prometheus::HttpServer> http_;
   uint16_t metrics_port_ = 0;
 };
+
+// What the monitor submits for one finished probe: every packet as it was seen (no score).
+SubmittedProbe to_submitted(int64_t server_id, const ProbeResult& r, ntp::TimePoint started,
+                            const ClockState& clock);
 
 }  // namespace timepool::monitor

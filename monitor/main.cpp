@@ -1,5 +1,6 @@
-// timepool-monitor: probes every volunteer NTP server and scores it into PostgreSQL; or, with
-// `check ADDRESS`, probes one server once and prints what it saw.
+// timepool-monitor: probes the volunteer NTP servers the monitor API assigns it and submits the
+// raw results to that API (no database, no scores here); or, with `check ADDRESS`, probes one
+// server once and prints what it saw.
 #include <exception>
 #include <iostream>
 #include <string>
@@ -10,7 +11,6 @@
 
 #include "core/config.hpp"
 #include "core/log.hpp"
-#include "core/pg.hpp"
 #include "core/service.hpp"
 #include "core/signals.hpp"
 #include "core/version.hpp"
@@ -25,33 +25,33 @@ using namespace timepool;
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
-constexpr int kExitDatabase = 3;
 constexpr int kExitConfig = 4;
 
-constexpr const char* kFooter = R"(Configuration: the [monitor], [database] and [log] sections of the shared
-TOML file (-c), overridden by environment variables TIMEPOOL_<SECTION>_<KEY>
-(for example TIMEPOOL_MONITOR_KEY), overridden by --set section.key=value.
-The monitor needs its key (monitor.key or monitor.key_file) from
-`timepoolctl monitor add NAME`; it refuses to run with an unknown key or
-while paused. Metrics: http://monitor.metrics_listen/metrics (Prometheus).
+constexpr const char* kFooter = R"(Configuration: the [monitor] and [log] sections of the shared TOML file (-c),
+overridden by environment variables TIMEPOOL_<SECTION>_<KEY> (for example
+TIMEPOOL_MONITOR_KEY), overridden by --set section.key=value. The monitor
+needs the monitor API's address (monitor.url, https://), the CA file that
+signed its certificate (monitor.ca_file) and its key (monitor.key or
+monitor.key_file) from `timepoolctl monitor add NAME`; it refuses to run
+with a key the API does not know. Results wait in monitor.spool_dir until
+the API has them. Metrics: http://monitor.metrics_listen/metrics.
 SIGHUP re-reads the configuration: trust_local_clock, max_clock_error_us,
-max_in_flight, batch_max, batch_interval_ms and refresh_ms take effect at
-once; the other keys need a restart.
+max_in_flight, batch_max and batch_interval_ms take effect at once; the
+other keys need a restart.
 
 check ADDRESS probes one server (IPv4, IPv6 or a name) with the monitor's
 own code and prints offset, round trip, stratum, leap and refid, or the
 error; exit status 0 when the server gave a good time sample, 1 otherwise.
 
-Exit status: 0 done, 1 refused or failed, 2 bad command line, 3 database
-unreachable, 4 bad configuration.)";
+Exit status: 0 done, 1 refused or failed, 2 bad command line, 4 bad
+configuration.)";
 
 // The daemon: the probe loop runs on a thread of its own while this thread waits for signals
 // (SIGTERM/SIGINT stop, SIGHUP reloads the configuration).
-int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
-               const config::CliSources& sources,
+int run_daemon(const monitor::Settings& settings, const config::CliSources& sources,
                signals::SignalSet& signals) {
   auto log = log::get("monitor");
-  monitor::Daemon daemon(settings, conninfo);
+  monitor::Daemon daemon(settings);
   daemon.start();
   std::exception_ptr failed;
   std::thread loop([&] {
@@ -62,7 +62,7 @@ int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
     }
     signals.wake();
   });
-  service::notify_ready();  // authenticated, sockets open: systemd (Type=notify) may proceed
+  service::notify_ready();  // spool open, sockets open: systemd (Type=notify) may proceed
   while (auto ev = signals.wait()) {
     if (ev->kind == signals::Kind::kStop) {
       log->info("stopping ({})", ev->name);
@@ -89,8 +89,8 @@ int run_daemon(const monitor::Settings& settings, const std::string& conninfo,
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "timepool-monitor: probe every server of the pool with NTP client packets, score each "
-      "probe by the pool's rules and write the scores to PostgreSQL.",
+      "timepool-monitor: probe the servers the monitor API assigns with NTP client packets and "
+      "submit what each probe saw to the API, which scores them.",
       "timepool-monitor"};
   app.footer(kFooter);
   app.set_version_flag("--version", std::string(version()));
@@ -112,13 +112,11 @@ int main(int argc, char** argv) {
 
   const bool check_mode = check->parsed();
   monitor::Settings settings;
-  config::DatabaseConfig db;
   try {
     auto doc = config::Document::load(sources.path, sources.sets);
     settings = monitor::read_settings(doc, !check_mode);
-    db = config::read_database(doc);
     auto log_cfg = config::read_log(doc);
-    doc.check_unknown({"monitor", "database", "log"});
+    doc.check_unknown({"monitor", "log"});
     log::setup(log_cfg);
   } catch (const config::Error& e) {
     std::cerr << "timepool-monitor: configuration: " << e.what() << "\n";
@@ -134,13 +132,13 @@ int main(int argc, char** argv) {
   auto log = log::get("monitor");
   try {
     signals::SignalSet signals;  // before the daemon starts any thread
-    return run_daemon(settings, db.conninfo, sources, signals);
+    return run_daemon(settings, sources, signals);
   } catch (const monitor::AuthError& e) {
     log->error("refusing to run: {}", e.what());
     return kExitFailed;
-  } catch (const pg::Error& e) {
-    log->error("database: {}", e.what());
-    return kExitDatabase;
+  } catch (const monitor::SpoolError& e) {
+    log->error("{}", e.what());
+    return kExitFailed;
   } catch (const std::exception& e) {
     log->error("{}", e.what());
     return kExitFailed;

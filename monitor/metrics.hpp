@@ -1,5 +1,5 @@
 // The monitor's counters and gauges, and their Prometheus text exposition. Written by the
-// probe loop and the writer thread, read by the /metrics handler: all atomics.
+// probe loop and the uplink thread, read by the /metrics handler: all atomics.
 #pragma once
 
 #include <array>
@@ -9,29 +9,31 @@
 
 #include "core/scoring.hpp"
 #include "monitor/prober.hpp"
-#include "monitor/store.hpp"
 
 namespace timepool::monitor {
 
 struct Metrics {
   static constexpr std::size_t kOutcomes = 7;  // scoring::Outcome values
   std::array<std::atomic<uint64_t>, kOutcomes> probes{};
-  std::atomic<uint64_t> probes_unscored{0};  // finished while our own clock was not good
-  std::atomic<uint64_t> batches{0};
-  std::atomic<uint64_t> batch_errors{0};
-  std::atomic<uint64_t> records_written{0};
-  std::atomic<uint64_t> batch_write_us_total{0};
-  std::atomic<uint64_t> batch_write_us_last{0};
+  std::atomic<uint64_t> probes_unscored{0};  // not submitted: own clock not good, or local failure
+  std::atomic<uint64_t> results_submitted{0};  // handed to the uplink
+  std::atomic<uint64_t> batches_sealed{0};     // written to the spool
+  std::atomic<uint64_t> batches_sent{0};       // acknowledged by the API
+  std::atomic<uint64_t> batches_duplicate{0};  // acknowledged as sent before
+  std::atomic<uint64_t> batches_refused{0};    // refused for good (moved to rejected/)
+  std::atomic<uint64_t> api_errors{0};
+  std::atomic<uint64_t> spool_errors{0};
+  std::atomic<int64_t> spool_batches{0};       // batches waiting in the spool
+  std::atomic<int> api_up{0};
   std::atomic<int> clock_ok{0};
-  std::atomic<int> clock_trusted{0};  // scoring only because trust_local_clock is set
-  std::atomic<int> db_up{0};
+  std::atomic<int> clock_trusted{0};  // submitting only because trust_local_clock is set
   std::atomic<int> probing{0};        // 0 while the monitor is paused or pending
   std::atomic<int64_t> servers{0};
 };
 
 std::string_view outcome_label(scoring::Outcome o);
 
-// Prometheus text format 0.0.4.
-std::string render_metrics(const Metrics& m, const ProberStats& p, const ResultQueue& q);
+// Prometheus text format 0.0.4. `pending`: results not yet sealed into a batch.
+std::string render_metrics(const Metrics& m, const ProberStats& p, std::size_t pending);
 
 }  // namespace timepool::monitor

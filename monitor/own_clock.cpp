@@ -18,6 +18,7 @@ ClockReading read_kernel_clock() {
   }
   r.synchronized = (tx.status & STA_UNSYNC) == 0 && state != TIME_ERROR;
   r.esterror = std::chrono::microseconds(tx.esterror);
+  r.maxerror = std::chrono::microseconds(tx.maxerror);
   return r;
 }
 
@@ -30,6 +31,9 @@ ClockVerdict judge_clock(const ClockReading& r, std::chrono::microseconds max_er
     v.reason = "kernel reports the clock unsynchronized";
   } else if (r.esterror > max_error) {
     v.reason = "estimated error " + std::to_string(r.esterror.count()) + " us above " +
+               std::to_string(max_error.count()) + " us";
+  } else if (r.maxerror > max_error) {
+    v.reason = "maximum error " + std::to_string(r.maxerror.count()) + " us above " +
                std::to_string(max_error.count()) + " us";
   } else {
     v.ok = true;

@@ -12,6 +12,7 @@ namespace timepool::monitor {
 struct ClockReading {
   bool synchronized = false;           // !STA_UNSYNC and the state is not TIME_ERROR
   std::chrono::microseconds esterror{0};  // the kernel's estimated error
+  std::chrono::microseconds maxerror{0};  // the kernel's maximum error (grows while unsynced)
   std::string error;                   // adjtimex() failed: why
 };
 

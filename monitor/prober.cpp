@@ -176,9 +176,10 @@ void Prober::finish(uint32_t slot) {
       by_transmit_.erase(ps.transmit);
     }
   }
-  finished_.push_back(Finished{
-      p.tag, choose_best(std::span<const PacketSample>(p.samples.data(), static_cast<std::size_t>(p.sent))),
-      p.started});
+  const std::span<const PacketSample> sent(p.samples.data(), static_cast<std::size_t>(p.sent));
+  ProbeResult result = choose_best(sent);
+  result.packets.assign(sent.begin(), sent.end());
+  finished_.push_back(Finished{p.tag, std::move(result), p.started});
   p.active = false;
   ++p.gen;  // invalidates its timers
   free_.push_back(slot);

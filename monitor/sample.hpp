@@ -57,6 +57,8 @@ struct ProbeResult {
   // No reply and at least one request could not leave this machine (no IPv6, no route, full
   // socket buffer): the fault is ours, so the daemon does not score the server for it.
   bool local_failure = false;
+  // Every packet of the probe in the order sent (set by the Prober; what a monitor submits).
+  std::vector<PacketSample> packets;
 };
 
 ProbeResult choose_best(std::span<const PacketSample> samples);

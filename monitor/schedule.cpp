@@ -9,8 +9,14 @@ Schedule::Schedule(std::chrono::milliseconds interval, std::chrono::milliseconds
                    int max_backoff, uint64_t seed)
     : interval_(interval),
       new_within_(std::min(new_server_within, interval)),
+      new_within_config_(new_server_within),
       max_backoff_(std::max(1, max_backoff)),
       rng_(seed) {}
+
+void Schedule::set_interval(std::chrono::milliseconds interval) {
+  interval_ = interval;
+  new_within_ = std::min(new_within_config_, interval);
+}
 
 void Schedule::push(int64_t id, Entry& e) {
   ++e.gen;

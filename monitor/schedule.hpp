@@ -39,6 +39,11 @@ class Schedule {
   Schedule(std::chrono::milliseconds interval, std::chrono::milliseconds new_server_within,
            int max_backoff, uint64_t seed);
 
+  // A new interval (the monitor API's hint): the next probe of each server is due one new
+  // interval after its previous one.
+  void set_interval(std::chrono::milliseconds interval);
+  std::chrono::milliseconds interval() const { return interval_; }
+
   // The full current list of servers to probe.
   void set_servers(const std::vector<ServerRef>& servers, Clock::time_point now);
 
@@ -75,6 +80,7 @@ class Schedule {
 
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds new_within_;
+  std::chrono::milliseconds new_within_config_;
   int max_backoff_;
   std::mt19937_64 rng_;
   bool first_ = true;

@@ -1,5 +1,8 @@
 #include "monitor/settings.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,9 +27,25 @@ Settings read_settings(const config::Document& doc, bool need_key) {
                         ": monitor.key: missing (set key or key_file; `timepoolctl monitor add "
                         "NAME` prints a key)");
   }
-  r.interval = milliseconds(s.get_int("interval_ms", 540000, 100, 86400000));
+  r.url = s.get_string("url", "");
+  if (need_key && r.url.empty()) {
+    throw config::Error(doc.origin() +
+                        ": monitor.url: missing (the monitor API, e.g. https://monitor-api.example.org:8443)");
+  }
+  if (!r.url.empty() && r.url.rfind("https://", 0) != 0 && r.url.rfind("http://", 0) != 0) {
+    throw config::Error(doc.origin() + ": monitor.url: '" + r.url +
+                        "' is not an https:// (or, for a local run, http://) URL");
+  }
+  r.ca_file = s.get_string("ca_file", "");
+  std::error_code ec;
+  if (!r.ca_file.empty() &&
+      (!std::filesystem::is_regular_file(r.ca_file, ec) || ::access(r.ca_file.c_str(), R_OK) != 0)) {
+    throw config::Error(doc.origin() + ": monitor.ca_file: cannot read " + r.ca_file);
+  }
+  r.request_timeout = milliseconds(s.get_int("request_timeout_ms", 10000, 100, 600000));
+  r.spool_dir = s.get_string("spool_dir", "/var/lib/timepool/monitor-spool");
+  if (r.spool_dir.empty()) throw config::Error(doc.origin() + ": monitor.spool_dir: empty");
   r.new_server_within = milliseconds(s.get_int("new_server_within_ms", 25000, 0, 3600000));
-  r.refresh = milliseconds(s.get_int("refresh_ms", 30000, 100, 3600000));
   r.ntp_port = static_cast<uint16_t>(s.get_int("ntp_port", 123, 1, 65535));
   r.probe.packets = static_cast<int>(s.get_int("packets", 3, 1, 8));
   r.probe.spacing = milliseconds(s.get_int("packet_spacing_ms", 2000, 1, 60000));
@@ -35,9 +54,8 @@ Settings read_settings(const config::Document& doc, bool need_key) {
   r.probe.max_root_distance = s.get_double("max_root_distance_s", 1.5, 0.001, 16);
   r.max_in_flight = static_cast<std::size_t>(s.get_int("max_in_flight", 20000, 1, 1000000));
   r.rate_backoff_max = static_cast<int>(s.get_int("rate_backoff_max", 16, 1, 1024));
-  r.batch_max = static_cast<std::size_t>(s.get_int("batch_max", 2000, 1, 100000));
+  r.batch_max = static_cast<std::size_t>(s.get_int("batch_max", 2000, 1, 5000));
   r.batch_interval = milliseconds(s.get_int("batch_interval_ms", 1000, 10, 600000));
-  r.queue_max = static_cast<std::size_t>(s.get_int("queue_max", 1000000, 1, 100000000));
   r.trust_local_clock = s.get_bool("trust_local_clock", false);
   r.max_clock_error =
       std::chrono::microseconds(s.get_int("max_clock_error_us", 100000, 1, 16000000));
@@ -50,14 +68,12 @@ Settings read_settings(const config::Document& doc, bool need_key) {
                           "' is not ADDRESS:PORT or [IPV6]:PORT (or \"\" to turn it off)");
     }
   }
-  r.probe_log_retention_days =
-      static_cast<int>(s.get_int("probe_log_retention_days", 90, 0, 36500));
   return r;
 }
 
 Reloadable reloadable(const Settings& s) {
-  return Reloadable{s.trust_local_clock, s.max_clock_error, s.max_in_flight,
-                    s.batch_max,         s.batch_interval,  s.refresh};
+  return Reloadable{s.trust_local_clock, s.max_clock_error, s.max_in_flight, s.batch_max,
+                    s.batch_interval};
 }
 
 std::string restart_only_changes(const Settings& a, const Settings& b) {
@@ -68,7 +84,10 @@ std::string restart_only_changes(const Settings& a, const Settings& b) {
     out += key;
   };
   note(a.key != b.key, "key");
-  note(a.interval != b.interval, "interval_ms");
+  note(a.url != b.url, "url");
+  note(a.ca_file != b.ca_file, "ca_file");
+  note(a.request_timeout != b.request_timeout, "request_timeout_ms");
+  note(a.spool_dir != b.spool_dir, "spool_dir");
   note(a.new_server_within != b.new_server_within, "new_server_within_ms");
   note(a.ntp_port != b.ntp_port, "ntp_port");
   note(a.probe.packets != b.probe.packets, "packets");
@@ -77,9 +96,7 @@ std::string restart_only_changes(const Settings& a, const Settings& b) {
   note(a.probe.version != b.probe.version, "ntp_version");
   note(a.probe.max_root_distance != b.probe.max_root_distance, "max_root_distance_s");
   note(a.rate_backoff_max != b.rate_backoff_max, "rate_backoff_max");
-  note(a.queue_max != b.queue_max, "queue_max");
   note(a.metrics_listen != b.metrics_listen, "metrics_listen");
-  note(a.probe_log_retention_days != b.probe_log_retention_days, "probe_log_retention_days");
   return out;
 }
 

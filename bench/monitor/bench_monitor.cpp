@@ -1,6 +1,6 @@
-// Monitor benchmark: the probe loop the daemon runs (Schedule + Prober + scoring + the result
-// queue), against a local NTP responder on loopback. The database write is not included
-// (see timepool_monitor_batch_write_seconds_* in the metrics for that).
+// Monitor benchmark: the probe loop the daemon runs (Schedule + Prober + the raw result as it
+// is submitted, sealed into batches of JSON), against a local NTP responder on loopback. The
+// spool's disk write and the API are not included.
 //
 //   bench_monitor burst  [--in-flight N] [--seconds T]
 //       as many probes as possible (3 packets 1 ms apart, N probes in flight): probes/s.
@@ -24,7 +24,8 @@
 #include "monitor/probe_score.hpp"
 #include "monitor/prober.hpp"
 #include "monitor/schedule.hpp"
-#include "monitor/store.hpp"
+#include "monitor/batch.hpp"
+#include "monitor/daemon.hpp"
 #include "tests/support/fake_ntp_server.hpp"
 
 using namespace timepool;
@@ -56,21 +57,18 @@ long arg(int argc, char** argv, const char* name, long def) {
   return def;
 }
 
-// What the daemon does with each result: score it (the daemon's own step) and queue the record.
+// What the daemon does with each result: the raw result it submits, sealed into batches of
+// JSON (the uplink's part, minus the disk and the network).
 struct Scorer {
-  std::unordered_map<int64_t, double> scores;
-  ResultQueue queue{10000000};
-  uint64_t ok = 0, failed = 0;
+  Batch batch;
+  uint64_t ok = 0, failed = 0, sealed_bytes = 0;
   void operator()(int64_t id, const ProbeResult& r, ntp::TimePoint started) {
     (r.ok() ? ok : failed)++;
-    double& s = scores[id];
-    auto scored = score_probe(id, r, started, s, true);
-    s = scored.score;
-    if (scored.scored()) queue.push(std::move(scored.record));
-    uint64_t last;
-    if (queue.size() > 10000) {  // the writer thread's part, minus the database
-      queue.front(10000, &last);
-      queue.pop_through(last);
+    batch.probes.push_back(to_submitted(id, r, started, ClockState{true, 0.0001, 0.001}));
+    if (batch.probes.size() >= 2000) {
+      batch.batch_id = "bench-" + std::to_string(ok + failed);
+      sealed_bytes += to_json(batch).dump().size();
+      batch.probes.clear();
     }
   }
 };

@@ -5,7 +5,7 @@
 
 #include "core/password.hpp"
 #include "core/pg.hpp"
-#include "monitor/store.hpp"
+#include "monitor/api/probe_log.hpp"
 
 namespace timepool::monitor::api {
 

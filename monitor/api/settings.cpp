@@ -1,6 +1,8 @@
 #include "monitor/api/settings.hpp"
 
-#include <fstream>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace timepool::monitor::api {
 
@@ -18,9 +20,10 @@ std::optional<net::Endpoint> endpoint(const config::Document& doc, const std::st
   return e;
 }
 
+// Checked without opening it (a FIFO would block).
 void readable(const config::Document& doc, const std::string& key, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw config::Error(doc.origin() + ": monitor_api." + key + ": cannot read " + path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || ::access(path.c_str(), R_OK) != 0) throw config::Error(doc.origin() + ": monitor_api." + key + ": cannot read " + path);
 }
 
 }  // namespace

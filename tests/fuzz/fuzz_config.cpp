@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "monitor/api/settings.hpp"
 #include "monitor/settings.hpp"
 #include "server/dns_config.hpp"
 #include "web/config.hpp"
@@ -108,11 +109,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (bool need_key : {true, false}) {
       run_program(in, "monitor", [need_key](const config::Document& doc) {
         (void)monitor::read_settings(doc, need_key);
-        (void)config::read_database(doc);
         (void)config::read_log(doc);
-      }, {"monitor", "database", "log"});
+      }, {"monitor", "log"});
     }
   }
+
+  // timepool-monitor-api (monitor/api/main.cpp).
+  run_program(in, "monitor-api", [](const config::Document& doc) {
+    (void)monitor::api::read_api_settings(doc);
+    (void)config::read_database(doc);
+    (void)config::read_log(doc);
+  }, {"monitor_api", "database", "log"});
 
   // timepool-web (web/main.cpp).
   run_program(in, "web", [](const config::Document& doc) {

@@ -11,7 +11,7 @@ set -euo pipefail
 src=${TIMEPOOL_SOURCE_DIR:?}
 bin=${TIMEPOOL_BINARY_DIR:?}
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: installing packages needs root"; exit 77; fi
-pkgs=(timepool-web timepool-monitor timepool-dns timepool-common)
+pkgs=(timepool-web timepool-monitor timepool-monitor-api timepool-dns timepool-common)
 build=${TIMEPOOL_PACKAGE_BUILD_DIR:-$bin/package-build}
 work=$(mktemp -d /tmp/timepool-packages.XXXXXX)
 chmod 0755 "$work"
@@ -37,11 +37,11 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTIMEPOOL_TESTS=OFF "${launcher[@]}" >"$work/configure.log" 2>&1 ||
   fail "cmake configure failed"
-cmake --build "$build" -j "$(nproc)" --target timepool-dns timepool-monitor timepool-web timepoolctl \
+cmake --build "$build" -j "$(nproc)" --target timepool-dns timepool-monitor timepool-monitor-api timepool-web timepoolctl \
   timepool_man timepool_pkg_docs >"$work/build.log" 2>&1 || fail "build failed"
 (cd "$build" && cpack -G DEB -B "$work/debs") >"$work/cpack.log" 2>&1 || fail "cpack failed"
 debs=("$work"/debs/*.deb)
-[ ${#debs[@]} = 4 ] || fail "expected 4 packages, got: ${debs[*]}"
+[ ${#debs[@]} = 5 ] || fail "expected 5 packages, got: ${debs[*]}"
 for d in "${debs[@]}"; do echo "ok: built $(basename "$d") ($(stat -c %s "$d") bytes)"; done
 
 echo "== lintian"
@@ -61,11 +61,11 @@ getent passwd timepool >/dev/null || fail "no system user timepool"
 grep -qx /etc/timepool/timepool.toml /var/lib/dpkg/info/timepool-common.conffiles ||
   fail "timepool.toml is not a conffile"
 echo "ok: installed; user timepool; /etc/timepool/timepool.toml a conffile (640 root:timepool)"
-for prog in timepool-dns timepool-monitor timepool-web timepoolctl; do
+for prog in timepool-dns timepool-monitor timepool-monitor-api timepool-web timepoolctl; do
   man -P cat "$prog" 2>/dev/null | grep -q "^NAME" || fail "man $prog shows no page"
 done
 man -P cat timepool-dns | grep -A1 "^NAME" | tail -n 1
-echo "ok: man timepool-dns, timepool-monitor, timepool-web, timepoolctl"
+echo "ok: man timepool-dns, timepool-monitor, timepool-monitor-api, timepool-web, timepoolctl"
 # Nothing started by the installation itself.
 if pgrep -u timepool >/dev/null; then fail "a process runs as timepool right after installing"; fi
 
@@ -74,10 +74,29 @@ createdb "$db"
 conninfo="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$db"
 mkdir -p "$work/cred" && chown timepool:timepool "$work/cred" && chmod 0700 "$work/cred"
 port_free() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-dns_port=$(port_free); web_port=$(port_free)
+dns_port=$(port_free); web_port=$(port_free); api_port=$(port_free)
+# The monitor API's certificate from a CA of the test's own; its key as the unit's credential.
+mkdir -p "$work/tls"
+(
+  cd "$work/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
+    -out ca.pem -days 2 -subj "/CN=packages test CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout api.key -out api.csr \
+    -subj "/CN=monitor-api.test"
+  printf 'subjectAltName=IP:127.0.0.1\n' >san.cnf
+  openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out api.pem -days 2 \
+    -extfile san.cnf
+) >"$work/tls.log" 2>&1 || fail "openssl failed"
+chmod 0755 "$work/tls"; chmod 0644 "$work/tls/api.pem" "$work/tls/ca.pem"
+install -m 0600 -o timepool "$work/tls/api.key" "$work/cred/monitor-api.key"
+mkdir -p "$work/spool" && chown timepool:timepool "$work/spool"
 # What a drop-in (Environment=) would set on this test host.
 overrides=(TIMEPOOL_DATABASE_CONNINFO="$conninfo" TIMEPOOL_DNS_LISTEN="127.0.0.1:$dns_port"
            TIMEPOOL_DNS_METRICS_LISTEN= TIMEPOOL_MONITOR_METRICS_LISTEN=
+           TIMEPOOL_MONITOR_API_LISTEN="127.0.0.1:$api_port" TIMEPOOL_MONITOR_API_METRICS_LISTEN=
+           TIMEPOOL_MONITOR_API_TLS_CERT="$work/tls/api.pem"
+           TIMEPOOL_MONITOR_URL="https://127.0.0.1:$api_port" TIMEPOOL_MONITOR_CA_FILE="$work/tls/ca.pem"
+           TIMEPOOL_MONITOR_SPOOL_DIR="$work/spool"
            TIMEPOOL_MONITOR_TRUST_LOCAL_CLOCK=true TIMEPOOL_WEB_PORT="$web_port")
 unit_value() { sed -n "s/^$2=//p" "/lib/systemd/system/$1.service" | head -n 1; }
 # Runs UNIT's ExecStart as its User/Group, with its Environment= (%d: the credentials folder)
@@ -110,6 +129,11 @@ done
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "UPDATE servers SET score = 15"
 ctl zones add acme-clocks --kind vendor --organization Acme --contact ops@acme.example >/dev/null
 run_unit timepool-dns
+run_unit timepool-monitor-api
+for _ in $(seq 50); do
+  [ "$(curl -s --cacert "$work/tls/ca.pem" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$api_port/v1/assignment")" = 401 ] && break
+  sleep 0.1
+done
 run_unit timepool-monitor
 run_unit timepool-web
 
@@ -134,7 +158,10 @@ for p in "${pids[@]}"; do
   read -r u name < <(ps -o user=,comm= -p "$p")
   [ "$u" = timepool ] || fail "$name (pid $p) runs as '$u'"
 done
-echo "ok: timepool-dns, timepool-monitor and timepool-web run as timepool"
+echo "ok: timepool-dns, timepool-monitor-api, timepool-monitor and timepool-web run as timepool"
+grep -q "monitor pkg-test status active: 4 servers assigned" "$work/timepool-monitor.log" ||
+  fail "the monitor did not get its assignment from the API over HTTPS"
+echo "ok: the monitor got its assignment from the API over HTTPS (private CA), with no database settings"
 for p in "${pids[@]}"; do kill -TERM "$p"; done
 for p in "${pids[@]}"; do wait "$p" || fail "a daemon did not stop cleanly on SIGTERM"; done
 pids=()

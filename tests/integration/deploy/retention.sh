@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Probe-log retention runs by itself: timepool-monitor, started with
-# monitor.probe_log_retention_days=30 on a database whose probe log has days 200 days old,
+# Probe-log retention runs by itself: timepool-monitor-api (the monitor API, which alone writes
+# the probe log), started with monitor_api.probe_log_retention_days=30 on a database whose
+# probe log has days 200 days old,
 # drops those daily partitions on its own (and keeps the recent ones and their rows).
 # Uses the ctest PostgreSQL cluster (PG* from the "pg" fixture).
 set -euo pipefail
@@ -20,7 +21,6 @@ ctl() { "$bin/ctl/timepoolctl" --set "database.conninfo=dbname=$db" --set log.le
 
 createdb "$db"
 ctl migrate >/dev/null
-key=$(ctl monitor add retention --status active | sed -n 's/^key: //p')
 q "SELECT probe_log_ensure_partitions(current_date - 200, 3)" >/dev/null
 q "INSERT INTO probe_log (ts, server_id, monitor_id, step, score) VALUES
    ((current_date - 199)::timestamp AT TIME ZONE 'UTC' + interval '1 hour', 1, 1, 1, 1),
@@ -29,21 +29,22 @@ old() { q "SELECT count(*) FROM pg_class WHERE relname IN ('probe_log_' || to_ch
           'probe_log_' || to_char(current_date - 199, 'YYYYMMDD'), 'probe_log_' || to_char(current_date - 198, 'YYYYMMDD'))"; }
 [ "$(old)" = 3 ] || fail "the old partitions were not made"
 
-"$bin/monitor/timepool-monitor" --set "database.conninfo=dbname=$db" --set "monitor.key=$key" \
-  --set monitor.trust_local_clock=true --set monitor.metrics_listen= \
-  --set monitor.probe_log_retention_days=30 >"$work/monitor.log" 2>&1 &
+"$bin/monitor/timepool-monitor-api" --set "database.conninfo=dbname=$db" \
+  --set monitor_api.listen=127.0.0.1:0 --set monitor_api.plain_http=true \
+  --set monitor_api.metrics_listen= \
+  --set monitor_api.probe_log_retention_days=30 >"$work/monitor.log" 2>&1 &
 mon=$!
 for _ in $(seq 100); do [ "$(old)" = 0 ] && break; sleep 0.2; done
-[ "$(old)" = 0 ] || fail "timepool-monitor did not drop the partitions older than 30 days"
-echo "ok: the three daily partitions 198-200 days old were dropped by timepool-monitor"
+[ "$(old)" = 0 ] || fail "timepool-monitor-api did not drop the partitions older than 30 days"
+echo "ok: the three daily partitions 198-200 days old were dropped by timepool-monitor-api"
 grep -q "probe log: dropped 3 daily partitions older than 30 days" "$work/monitor.log" ||
-  fail "the monitor did not log what it dropped"
+  fail "the monitor API did not log what it dropped"
 echo "ok: logged: $(grep -o 'probe log: dropped.*' "$work/monitor.log")"
 [ "$(q "SELECT count(*) FROM probe_log WHERE ts > now() - interval '1 day'")" = 1 ] ||
   fail "today's probe was lost"
 [ "$(q "SELECT count(*) FROM pg_class WHERE relname = 'probe_log_' || to_char(current_date, 'YYYYMMDD')")" = 1 ] ||
   fail "today's partition is gone"
 echo "ok: today's partition and its probe stay"
-kill -TERM "$mon"; wait "$mon" || fail "timepool-monitor did not stop cleanly"
+kill -TERM "$mon"; wait "$mon" || fail "timepool-monitor-api did not stop cleanly"
 mon=
 echo "1 passed, 0 failed"

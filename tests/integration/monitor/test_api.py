@@ -11,7 +11,9 @@ role, on a fresh database of the test cluster:
 - a lying monitor cannot choose a score: fields it adds are ignored, a kiss-o'-death it calls a
   good reply is scored as the kiss-o'-death, and results taken while its clock was not
   synchronized move nothing;
-- a paused monitor's results are refused (403)."""
+- a paused monitor's results are refused (403);
+- timepoolctl monitor set-address records where a monitor probes from, and monitor key gives it
+  a new key (the old one is refused at once)."""
 import os
 import shutil
 import ssl
@@ -59,7 +61,8 @@ def main():
             out = db.ctl("monitor", "add", name, "--status", status)
             check(out.returncode == 0, "monitor add " + name)
             keys[name] = [l.split(" ", 1)[1] for l in out.stdout.splitlines() if l.startswith("key: ")][0]
-        db.q("UPDATE monitors SET address = '198.51.100.7' WHERE name = 'fra1'")
+        out = db.ctl("monitor", "set-address", "fra1", "198.51.100.7")
+        check(out.returncode == 0 and "198.51.100.7" in out.stdout, "timepoolctl monitor set-address")
         s1 = db.one("INSERT INTO servers (address, country) VALUES ('192.0.2.1', 'de') RETURNING id")
         s2 = db.one("INSERT INTO servers (address, country) VALUES ('192.0.2.2', 'de') RETURNING id")
         near = db.one("INSERT INTO servers (address, country) VALUES ('198.51.100.9', 'de') RETURNING id")
@@ -170,8 +173,17 @@ def main():
                                 {"batch_id": "s1", "results": [result(s1, now_us())]}, ca=ca)
         check(st == 403 and r["error"] == "not_probing", "a paused monitor is refused")
 
+        # A new key: the old one stops working at once.
+        out = db.ctl("monitor", "key", "fra1")
+        new_key = [l.split(" ", 1)[1] for l in out.stdout.splitlines() if l.startswith("key: ")]
+        check(out.returncode == 0 and len(new_key) == 1 and new_key[0] != k, "timepoolctl monitor key prints a new key")
+        st, _ = apitest.request(url + "/v1/assignment", k, ca=ca)
+        check(st == 401, "the old key is refused after timepoolctl monitor key")
+        st, a = apitest.request(url + "/v1/assignment", new_key[0], ca=ca)
+        check(st == 200 and a["monitor"] == "fra1", "the new key works")
+
         m = api.metrics()
-        check(m.get("timepool_monitor_api_unauthorized_total") == 2, "2 unauthorized requests counted")
+        check(m.get("timepool_monitor_api_unauthorized_total") == 3, "3 unauthorized requests counted")
         for reason, n in (("unassigned", 3), ("future", 1), ("too_old", 1), ("malformed", 3)):
             got = m.get('timepool_monitor_api_batches_refused_total{reason="%s"}' % reason)
             check(got == n, "%d refused as %s counted (%s)" % (n, reason, got))

@@ -10,9 +10,9 @@ test) it starts:
   127.0.0.15  a responder that answers with a wrong origin timestamp
   127.0.0.16  a responder that answers correctly but from another port
   127.0.0.17  ntpsec, healthy (orphan stratum 4)
-checks them with `timepool-monitor check`, then runs timepool-monitor with a 1 s interval
-against a fresh database and checks the
-probe log: the healthy servers' scores rise past 10 at the 14th probe, the wrong clock gets
+checks them with `timepool-monitor check`, then runs timepool-monitor-api (as the
+timepool_monitor role, on a fresh database) and timepool-monitor against it with a 1 s interval
+and checks the probe log that the API wrote from the monitor's raw samples: the healthy servers' scores rise past 10 at the 14th probe, the wrong clock gets
 -4 steps and the -20 cap, the KoD server -3.5 and ever longer gaps, the silent address and
 both fake responders -5 per probe (their replies are ignored as unsolicited).
 No daemon touches the clock: chronyd runs with -x, ntpd without CAP_SYS_TIME.
@@ -33,7 +33,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
 import tptest  # noqa: E402
-from tptest import BIN, CTL, MONITOR  # noqa: E402
+from tptest import BIN, CTL, MONITOR, MONITOR_API  # noqa: E402
+import apitest  # noqa: E402
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 HEALTHY_CHRONY, FAST_CLOCK, KOD, SILENT, WRONG_ORIGIN, OTHER_PORT, HEALTHY_NTPSEC = (
@@ -61,7 +62,7 @@ def outer():
         if shutil.which(tool) is None:
             print(f"FAIL: {tool} not found (run deploy/install-deps.sh)")
             return 1
-    for path in (MONITOR, CTL, FAKETIME_LIB):
+    for path in (MONITOR, MONITOR_API, CTL, FAKETIME_LIB):
         if not os.path.exists(path):
             print(f"FAIL: {path} missing (build timepool-monitor and timepoolctl; install faketime)")
             return 1
@@ -230,28 +231,40 @@ def inner():
         for a in ADDRESSES:
             db.q("INSERT INTO servers (address, country) VALUES (%s, 'de')", a)
 
-        # A wrong key is refused.
-        r = subprocess.run([MONITOR, "--set", f"database.conninfo={conninfo}", "--set", "monitor.key=00"],
-                           text=True, capture_output=True, timeout=30)
-        check(r.returncode == 1 and "unknown monitor key" in r.stderr, "an unknown key is refused")
-
+        api_conninfo, _ = apitest.monitor_role_conninfo(db)
         conf = os.path.join(work, "timepool.toml")
         with open(conf, "w") as f:
             f.write(f"""[database]
-conninfo = "{conninfo}"
+conninfo = "{api_conninfo}"
 [log]
 level = "debug"
+[monitor_api]
+listen = "127.0.0.1:8443"
+plain_http = true
+interval_ms = 1000
+refresh_ms = 500
+metrics_listen = "127.0.0.1:9126"
 [monitor]
 key = "{key}"
-interval_ms = 1000
+url = "http://127.0.0.1:8443"
+spool_dir = "{work}/spool"
 new_server_within_ms = 200
-refresh_ms = 500
 packet_spacing_ms = 200
 packet_timeout_ms = 500
 batch_interval_ms = 200
 trust_local_clock = true
 metrics_listen = "127.0.0.1:9124"
 """)
+        api_log = open(os.path.join(work, "api.log"), "w")
+        api = subprocess.Popen([MONITOR_API, "-c", conf], stdout=api_log, stderr=subprocess.STDOUT)
+        procs.append(api)
+        tptest.wait_until(lambda: "monitor API on" in open(os.path.join(work, "api.log")).read(), 10, "API start")
+
+        # A wrong key is refused.
+        r = subprocess.run([MONITOR, "-c", conf, "--set", "monitor.key=00"],
+                           text=True, capture_output=True, timeout=30)
+        check(r.returncode == 1 and "unknown monitor key" in r.stderr, "an unknown key is refused")
+
         mon_log = open(os.path.join(work, "monitor.log"), "w")
         mon = subprocess.Popen([MONITOR, "-c", conf], stdout=mon_log, stderr=subprocess.STDOUT)
         procs.append(mon)
@@ -262,7 +275,7 @@ metrics_listen = "127.0.0.1:9124"
             text = f.read()
         with open(conf, "w") as f:
             f.write(text.replace("batch_interval_ms = 200", "batch_interval_ms = 300")
-                        .replace("interval_ms = 1000", "interval_ms = 2000"))
+                        .replace("new_server_within_ms = 200", "new_server_within_ms = 300"))
         mon.send_signal(signal.SIGHUP)
         time.sleep(0.5)
         check(mon.poll() is None, "the monitor keeps running after SIGHUP")
@@ -271,9 +284,12 @@ metrics_listen = "127.0.0.1:9124"
         mon_log.close()
         with open(os.path.join(work, "monitor.log")) as f:
             log_text = f.read()
-        check("interval_ms change only on restart" in log_text and
+        check("new_server_within_ms change only on restart" in log_text and
               "reloaded the configuration (SIGHUP)" in log_text,
-              "SIGHUP: batching reloaded, the interval named as restart-only")
+              "SIGHUP: batching reloaded, new_server_within_ms named as restart-only")
+        spooled = [n for n in os.listdir(os.path.join(work, "spool")) if n.endswith(".json") and n != "assignment.json"]
+        check(not spooled, "every batch was acknowledged before the monitor stopped (%s left)" % spooled)
+        check(not os.listdir(os.path.join(work, "spool", "rejected")), "the API refused no batch")
         check("stopping (SIGTERM)" in log_text, "the monitor logs the signal that stopped it")
 
         # --- what the probe log shows -----------------------------------------------------------
@@ -329,7 +345,7 @@ metrics_listen = "127.0.0.1:9124"
         if db:
             db.close()
         if failures:
-            for name in ("monitor", "healthy", "fast", "kod", "ntpsec"):
+            for name in ("monitor", "api", "healthy", "fast", "kod", "ntpsec"):
                 path = os.path.join(work, name + ".log")
                 if os.path.exists(path):
                     print(f"--- {name}.log (last lines)")

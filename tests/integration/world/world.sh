@@ -8,7 +8,8 @@
 # The world, all on one bridge in 127.77.0.0/24 (loopback-range addresses routed between
 # namespaces with route_localnet, so the web site's development switch allow_loopback is the
 # only thing that makes them acceptable as "public"):
-#   timepool  .10  PostgreSQL, timepool-monitor, timepool-dns on port 53, timepool-web on 80
+#   timepool  .10  PostgreSQL, timepool-monitor-api (HTTPS, private CA), timepool-monitor,
+#                  timepool-dns on port 53, timepool-web on 80
 #   s1, s2    .21 .22  chronyd volunteers, healthy
 #   s3        .23      ntpsec volunteer, healthy
 #   s4        .24      chronyd whose clock is 4 s ahead (libfaketime): must never be in DNS
@@ -48,7 +49,7 @@ timeout_scores=${WORLD_SCORE_TIMEOUT:-240}
 faketime_lib=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 pg_bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
-for b in server/timepool-dns monitor/timepool-monitor web/timepool-web ctl/timepoolctl; do
+for b in server/timepool-dns monitor/timepool-monitor monitor/timepool-monitor-api web/timepool-web ctl/timepoolctl; do
   [ -x "$bin/$b" ] || { echo "world: $bin/$b is not built" >&2; exit 1; }
 done
 for t in ip chronyd chronyc dig runuser setpriv "$pg_bindir/initdb"; do
@@ -197,6 +198,19 @@ in_ns tp runuser -u postgres -- "$pg_bindir/pg_ctl" -D "$work/pg/data" -l "$work
   || fail "PostgreSQL did not start"
 runuser -u postgres -- "$pg_bindir/createdb" -h "$work/pg" -p 5432 -U postgres timepool
 
+# The monitor API's certificate, from a CA of the world's own.
+mkdir -p "$work/tls"
+(
+  cd "$work/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key \
+    -out ca.pem -days 2 -subj "/CN=world CA"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout api.key -out api.csr \
+    -subj "/CN=monitor-api.world"
+  printf 'subjectAltName=IP:%s\n' "$tp_addr" >san.cnf
+  openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out api.pem -days 2 \
+    -extfile san.cnf
+) >"$work/tls.log" 2>&1 || fail "openssl: $(tail -n 5 "$work/tls.log")"
+
 cat >"$work/timepool.toml" <<EOF
 # The world's timepool: everything on $tp_addr, scores quickly.
 [database]
@@ -212,11 +226,20 @@ listen = ["$tp_addr:53"]
 metrics_listen = "$tp_addr:9153"
 snapshot_file = "$work/dns-snapshot"
 
+[monitor_api]
+listen = "$tp_addr:8443"
+tls_cert = "$work/tls/api.pem"
+tls_key = "$work/tls/api.key"
+interval_ms = 4000
+refresh_ms = 1000
+metrics_listen = "$tp_addr:9126"
+
 [monitor]
 key_file = "$work/monitor.key"
-interval_ms = 4000
+url = "https://$tp_addr:8443"
+ca_file = "$work/tls/ca.pem"
+spool_dir = "$work/monitor-spool"
 new_server_within_ms = 1000
-refresh_ms = 1000
 packets = 2
 packet_spacing_ms = 500
 packet_timeout_ms = 1000
@@ -255,6 +278,7 @@ alive() { kill -0 "$(eval echo "\$pid_$1")" 2>/dev/null || fail "$1 exited: $(ta
 
 daemon dns "$bin/server/timepool-dns" -c "$work/timepool.toml"
 daemon web "$bin/web/timepool-web" -c "$work/timepool.toml"
+daemon monitor_api "$bin/monitor/timepool-monitor-api" -c "$work/timepool.toml"
 daemon monitor "$bin/monitor/timepool-monitor" -c "$work/timepool.toml"
 
 # Ready when DNS answers SOA at the apex and the web site serves its home page.
@@ -265,7 +289,7 @@ for _ in $(seq 100); do
   fi
   sleep 0.2
 done
-alive dns; alive web; alive monitor
+alive dns; alive web; alive monitor; alive monitor_api
 in_ns c1 dig +short +time=1 +tries=1 "$apex" SOA | grep -q . || fail "timepool-dns does not answer SOA for $apex"
 in_ns c1 curl -fsS -o /dev/null "http://$tp_addr/" || fail "timepool-web does not answer on http://$tp_addr/"
 say "timepool up: DNS $tp_addr:53 (SOA answers), web http://$tp_addr/, monitor running"
@@ -311,7 +335,7 @@ query_all() {
 }
 deadline=$(($(date +%s) + timeout_scores))
 while :; do
-  alive dns; alive monitor
+  alive dns; alive monitor; alive monitor_api
   query_all 1
   [ ${#seen[@]} -eq ${#good[@]} ] && break
   if [ "$(date +%s)" -ge $deadline ]; then
@@ -382,10 +406,10 @@ done
 # --- Many more answers: never the wrong or the silent server -----------------------------------
 query_all 20
 say "$((20 * ${#names[@]})) more DNS queries: only healthy servers"
-alive dns; alive web; alive monitor
+alive dns; alive web; alive monitor; alive monitor_api
 
 # --- A clean stop: SIGTERM ends each daemon with status 0 and no sanitizer report --------------
-for name in web dns monitor; do
+for name in web dns monitor monitor_api; do
   pid=$(eval echo "\$pid_$name")
   kill -TERM "$pid"
   for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -396,5 +420,5 @@ for name in web dns monitor; do
     fail "timepool-$name: sanitizer report in its log"
   fi
 done
-say "monitor, DNS and web stopped cleanly on SIGTERM"
+say "monitor, monitor API, DNS and web stopped cleanly on SIGTERM"
 say "PASS"

@@ -40,8 +40,23 @@ TEST_CASE("settings: reloadable keys and restart-only keys", "[settings]") {
   b.batch_interval = std::chrono::milliseconds(50);
   CHECK_FALSE(reloadable(a) == reloadable(b));
   CHECK(restart_only_changes(a, b).empty());
-  b.interval = std::chrono::milliseconds(1000);
+  b.url = "https://api.example:8443";
   b.metrics_listen.reset();
   b.probe.packets = 2;
-  CHECK(restart_only_changes(a, b) == "interval_ms, packets, metrics_listen");
+  CHECK(restart_only_changes(a, b) == "url, packets, metrics_listen");
+}
+
+TEST_CASE("settings: the daemon needs the API's https:// (or http://) URL and its key", "[settings]") {
+  auto daemon = [](const std::string& toml) {
+    return read_settings(config::Document::parse(toml, "test.toml"), true);
+  };
+  const auto s = daemon("[monitor]\nkey = \"k\"\nurl = \"https://api.example:8443\"\n");
+  CHECK(s.url == "https://api.example:8443");
+  CHECK(s.spool_dir == "/var/lib/timepool/monitor-spool");
+  CHECK_THROWS_WITH(daemon("[monitor]\nkey = \"k\"\n"), Catch::Contains("monitor.url: missing"));
+  CHECK_THROWS_WITH(daemon("[monitor]\nkey = \"k\"\nurl = \"ftp://x\"\n"),
+                    Catch::Contains("not an https://"));
+  CHECK_THROWS_WITH(daemon("[monitor]\nkey = \"k\"\nurl = \"https://x\"\nca_file = \"/nonexistent\"\n"),
+                    Catch::Contains("monitor.ca_file: cannot read /nonexistent"));
+  CHECK_THROWS_WITH(daemon("[monitor]\nurl = \"https://x\"\n"), Catch::Contains("monitor.key: missing"));
 }

@@ -1,13 +1,9 @@
 #include <catch2/catch.hpp>
 
-#include <thread>
-
 #include "core/pg.hpp"
-#include "monitor/store.hpp"
-#include "monitor/writer.hpp"
+#include "monitor/api/probe_log.hpp"
 #include "own_cluster.hpp"
 #include "tests/support/pg_test_db.hpp"
-#include "tests/support/process.hpp"
 
 using namespace timepool;
 using namespace timepool::monitor;
@@ -48,22 +44,6 @@ TEST_CASE("store: timestamps", "[store]") {
         "2023-11-14 22:13:20.000005+00");
 }
 
-TEST_CASE("store: queue is bounded and pops only what was written", "[store]") {
-  ResultQueue q(3);
-  for (int i = 0; i < 3; ++i) CHECK(q.push(record(1, i, i)));
-  uint64_t last = 0;
-  auto b = q.front(2, &last);
-  REQUIRE(b.size() == 2);
-  CHECK(b[0].score == 0);
-  CHECK_FALSE(q.push(record(1, 3, 3)));  // full: drops record 0
-  CHECK(q.dropped() == 1);
-  q.pop_through(last);  // records 0 (already dropped) and 1
-  CHECK(q.size() == 2);
-  b = q.front(10, &last);
-  CHECK(b[0].score == 2);
-  CHECK(b[1].score == 3);
-}
-
 TEST_CASE("store: a batch is written once, a re-sent batch changes nothing", "[store][db]") {
   test::OwnCluster cluster;
   test::TestDb db;
@@ -74,8 +54,8 @@ TEST_CASE("store: a batch is written once, a re-sent batch changes nothing", "[s
   std::vector<ProbeRecord> batch;
   for (int i = 0; i < 10; ++i) batch.push_back(record(i % 2 ? s1 : s2, i, 10 + i));
   batch.push_back(record(999999, 11, 1));  // a server that does not exist: skipped
-  write_batch(c, m, batch);
-  write_batch(c, m, batch);
+  api::write_batch(c, m, batch);
+  api::write_batch(c, m, batch);
   CHECK(c.exec("SELECT count(*) FROM probe_log").get<int64_t>(0, 0) == 10);
   CHECK(c.exec("SELECT count(*) FROM probe_log WHERE error LIKE '%{braces}%'").get<int64_t>(0, 0) == 2);
   auto r = c.exec("SELECT score, probes FROM server_scores WHERE server_id = $1 AND monitor_id = $2", s1, m);
@@ -85,45 +65,4 @@ TEST_CASE("store: a batch is written once, a re-sent batch changes nothing", "[s
   // The pool score follows the only active monitor.
   CHECK(c.exec("SELECT score FROM servers WHERE id = $1", s1).get<double>(0, 0) == 19);
   CHECK(c.exec("SELECT score FROM servers WHERE id = $1", s2).get<double>(0, 0) == 18);
-}
-
-TEST_CASE("store: results wait across a database restart - nothing lost, nothing twice", "[store][db]") {
-  test::OwnCluster cluster;
-  test::TestDb db;
-  int64_t sid;
-  int mid;
-  {
-    auto c = db.connect();
-    sid = add_server(c, "192.0.2.9");
-    mid = add_monitor(c, "m2", "active");
-  }
-  ResultQueue queue(100000);
-  Metrics metrics;
-  WriterOptions wo;
-  wo.batch_max = 25;
-  wo.batch_interval = 50ms;
-  wo.backoff_min = 50ms;
-  wo.backoff_max = 300ms;
-  Writer writer(db.conninfo(), mid, queue, metrics, wo);
-  writer.start();
-  int n = 0;
-  for (; n < 100; ++n) queue.push(record(sid, n, 1));
-  REQUIRE(test::wait_until([&] { return queue.size() == 0; }, 10s));
-  CHECK(metrics.db_up == 1);
-
-  cluster.stop();
-  for (; n < 300; ++n) queue.push(record(sid, n, 2));
-  REQUIRE(test::wait_until([&] { return metrics.db_up == 0; }, 5s));
-  std::this_thread::sleep_for(300ms);
-  CHECK(queue.size() == 200);  // all still waiting
-
-  cluster.start();
-  REQUIRE(test::wait_until([&] { return queue.size() == 0; }, 20s));
-  writer.stop();
-  CHECK(metrics.db_up == 1);
-  CHECK(metrics.records_written == 300);
-  auto c = db.connect();
-  CHECK(c.exec("SELECT count(*) FROM probe_log").get<int64_t>(0, 0) == 300);
-  CHECK(c.exec("SELECT count(DISTINCT ts) FROM probe_log").get<int64_t>(0, 0) == 300);
-  CHECK(c.exec("SELECT probes FROM server_scores").get<int64_t>(0, 0) == 300);
 }

@@ -1,0 +1,139 @@
+#include "monitor/spool.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace timepool::monitor {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kAssignment = "assignment.json";
+constexpr const char* kRejected = "rejected";
+
+[[noreturn]] void fail(const std::string& what) {
+  throw SpoolError("spool: " + what + ": " + std::strerror(errno));
+}
+
+void fsync_dir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open " + dir);
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) fail("fsync " + dir);
+}
+
+bool is_batch(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 && name != kAssignment;
+}
+
+}  // namespace
+
+Spool::Spool(std::string dir) : dir_(std::move(dir)) {
+  std::error_code ec;
+  fs::create_directories(dir_ + "/" + kRejected, ec);
+  if (ec) throw SpoolError("spool: cannot create " + dir_ + ": " + ec.message());
+  ::chmod(dir_.c_str(), 0700);
+  // Before any writer of ours starts: a .tmp here was cut short by a crash.
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) fs::remove(e.path(), ec);
+  }
+  if (::access(dir_.c_str(), W_OK) != 0) fail("cannot write " + dir_);
+}
+
+void Spool::write_atomically(const std::string& dir, const std::string& name,
+                             const std::string& text) {
+  const std::string tmp = dir + "/" + name + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) fail("create " + tmp);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      fail("write " + tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail("fsync " + tmp);
+  }
+  ::close(fd);
+  const std::string final_path = dir + "/" + name;
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail("rename " + tmp);
+  }
+  fsync_dir(dir);
+}
+
+std::string Spool::put(const std::string& batch_id, const std::string& json,
+                       ntp::TimePoint sealed) {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(sealed.time_since_epoch()).count();
+  char prefix[32];
+  std::snprintf(prefix, sizeof prefix, "%017lld", static_cast<long long>(us));
+  const std::string name = std::string(prefix) + "-" + batch_id + ".json";
+  write_atomically(dir_, name, json);
+  return name;
+}
+
+std::vector<std::string> Spool::list() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    std::string name = e.path().filename().string();
+    if (is_batch(name)) out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::string> Spool::read(const std::string& name) const {
+  std::ifstream in(dir_ + "/" + name, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Spool::remove(const std::string& name) {
+  const std::string path = dir_ + "/" + name;
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove " + path);
+  fsync_dir(dir_);
+}
+
+void Spool::reject(const std::string& name) {
+  const std::string from = dir_ + "/" + name;
+  const std::string to = dir_ + "/" + kRejected + "/" + name;
+  if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) fail("move " + from);
+  fsync_dir(dir_);
+}
+
+void Spool::save_assignment(const std::string& json) { write_atomically(dir_, kAssignment, json); }
+
+std::optional<std::string> Spool::load_assignment() const { return read(kAssignment); }
+
+}  // namespace timepool::monitor
