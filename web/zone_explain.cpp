@@ -112,9 +112,12 @@ std::string zone_history_html(pg::Connection& db, const std::string& zone, doubl
     v6.points.push_back({t, b});
     peak = std::max({peak, a, b});
   }
+  // Each row is the count of one hour: drawn as a step an hour wide, so even the first hour
+  // shows as a line.
   ChartSpec spec;
+  spec.step = 3600;
   spec.t0 = v4.points.front().t;
-  spec.t1 = std::max(now, spec.t0 + 3600);
+  spec.t1 = std::max(now, v4.points.back().t + 3600);
   spec.title = "Servers in DNS per hour (" + range_label(spec.t1 - spec.t0) + ")";
   spec.y_min = 0;
   spec.y_max = std::ceil(peak * 1.2);
