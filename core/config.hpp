@@ -112,8 +112,8 @@ class Document {
 };
 
 // Every section some timepool program reads; check_unknown() leaves these to their owners.
-inline const std::vector<std::string> kAllSections = {"database", "log",         "dns",
-                                                      "monitor",  "monitor_api", "web"};
+inline const std::vector<std::string> kAllSections = {"database", "log", "dns", "monitor",
+                                                      "monitor_api", "web", "mail"};
 
 // The environment variable for section.key: TIMEPOOL_DNS_TTL for ("dns", "ttl").
 std::string env_name(std::string_view section, std::string_view key);

@@ -282,7 +282,7 @@ for _ in $(seq 50); do
 done
 start_daemon monitor
 start_daemon dns --set "dns.listen=$dns_listen" "${geo_set[@]}"
-start_daemon web --set "web.port=$web_port"
+start_daemon web --set "web.port=$web_port" --set "mail.site_url=http://127.0.0.1:$web_port"
 
 # Ready when DNS answers SOA and the web site its home page (up to 30 s).
 ready=
@@ -317,6 +317,7 @@ The pool is running (logs in var/log/, state in var/):
   timepool-monitor  probes every server every 10 s (pid $(cat "$run/monitor.pid")), spool in var/monitor-spool
   PostgreSQL        var/pg (deploy/run-local.sh psql)
   volunteers        $started_volunteers chronyd servers on 127.0.0.11-15 (127.0.0.15 is 5 s wrong)
+  mail              written to var/mail/*.eml instead of sent (password reset links, notices)
 
 $dns_note
 Try:

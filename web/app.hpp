@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 #include "web/db_pool.hpp"
 #include "web/http.hpp"
 #include "web/metrics.hpp"
+#include "web/mail.hpp"
 #include "web/probe.hpp"
 #include "web/queries.hpp"
 
@@ -30,6 +32,8 @@ struct App {
   ProbeFn probe;                 // real_probe in the daemon
   std::unique_ptr<geo::GeoDb> geo;  // null: volunteers choose the country
   WebMetrics* metrics = nullptr;    // null: not counted (tests that call dispatch directly)
+  MailConfig mail;                  // [mail]
+  std::function<void()> wake_mail;  // the mail sender delivers queued mail now (may be null)
 };
 
 struct Session {

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <curl/curl.h>
 
 #include "core/config.hpp"
 #include "core/log.hpp"
@@ -12,6 +13,7 @@
 #include "core/version.hpp"
 #include "web/app.hpp"
 #include "web/findings_job.hpp"
+#include "web/mail_sender.hpp"
 #include "web/monitoring_job.hpp"
 #include "web/routes.hpp"
 #include "server/dns_config.hpp"
@@ -35,8 +37,10 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // Signals are taken by a thread of their own (core/signals.hpp): set up before any thread.
+  // Signals are taken by a thread of their own (core/signals.hpp): set up before any thread;
+  // so is libcurl (the mail sender).
   signals::SignalSet signals;
+  curl_global_init(CURL_GLOBAL_DEFAULT);
 
   web::App app;
   std::string conninfo;
@@ -45,7 +49,8 @@ int main(int argc, char** argv) {
     log::setup(config::read_log(doc));
     conninfo = config::read_database(doc).conninfo;
     app.cfg = web::read_web_config(doc);
-    doc.check_unknown({"database", "log", "web"});
+    app.mail = web::read_mail_config(doc);
+    doc.check_unknown({"database", "log", "web", "mail"});
     if (!app.cfg.geoip_db.empty()) {
       // "tor-geoipdb": Debian's country range files; anything else: a MaxMind DB file.
       app.geo = geo::open_geo_db(app.cfg.geoip_db == "tor-geoipdb" ? "" : app.cfg.geoip_db);
@@ -86,6 +91,20 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
+  // Mail from the outbox (web/mail_sender.hpp), woken by requests that queue some.
+  if (app.mail.transport == "off") {
+    logger->warn("mail.transport is off: mail stays in the outbox and is not sent");
+  } else if (app.mail.transport == "directory") {
+    logger->info("mail: written into {} instead of sent", app.mail.directory);
+  } else {
+    logger->info("mail: relay {}:{} (tls {})", app.mail.host, app.mail.port, app.mail.tls);
+  }
+  if (!app.mail.verify_email) {
+    logger->warn("mail.verify_email is off: new accounts count as verified at once");
+  }
+  web::MailSender mail_sender(conninfo, app.mail);
+  mail_sender.start();
+  app.wake_mail = [&mail_sender] { mail_sender.wake(); };
   web::HttpServer server(app, pool);
   int port = server.bind(app.cfg.listen, app.cfg.port);
   if (port < 0) {

@@ -5,12 +5,17 @@ cookies and reads CSRF tokens out of forms, and a chronyd serving time on a loop
 The ctest fixture "pg" provides PGHOST/PGPORT/PGUSER, TIMEPOOL_BINARY_DIR and
 TIMEPOOL_SOURCE_DIR (tests/CMakeLists.txt)."""
 
+import email
+import email.policy
 import http.client
 import os
 import re
 import secrets
 import shutil
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -51,7 +56,7 @@ class TestDatabase(tptest.Database):
 
 
 class WebServer(tptest.Daemon):
-    def __init__(self, db, settings=None):
+    def __init__(self, db, settings=None, mail=None):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
         # Test classes sign up many accounts from one address; test_signup_limit sets its own.
@@ -60,6 +65,11 @@ class WebServer(tptest.Daemon):
                         **(settings or {}))
         for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]
+        # Without a relay: mail stays in the outbox and sign-ups count as verified, unless the
+        # test class (test_mail) sets [mail] itself.
+        mail = dict({"transport": "off", "verify_email": "false"}, **(mail or {}))
+        for k, v in mail.items():
+            args += ["--set", "mail.%s=%s" % (k, v)]
         ready = [r"listening on ([0-9.]+):(\d+)"]
         if settings["metrics_listen"]:
             ready.append(r"metrics on http://[0-9.]+:(\d+)/metrics")
@@ -85,6 +95,76 @@ class WebServer(tptest.Daemon):
             return super().stop(timeout)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class SmtpSink(tptest.Daemon):
+    """A real SMTP server (tests/support/smtp_sink.py, aiosmtpd) storing what it accepts in
+    self.box; tls=True offers and requires STARTTLS with a self-signed certificate
+    (self.cert), user/password require AUTH. stop() and start() again on the same port make
+    the relay go down and come back."""
+
+    def __init__(self, tls=False, user=None, password=None, port=None):
+        self.port = port or free_port(socket.SOCK_STREAM)
+        folder = tempfile.mkdtemp(prefix="tp-smtp-")
+        self.box = os.path.join(folder, "box")
+        self.cert = None
+        args = ["/usr/bin/python3", os.path.join(tptest.SRC, "tests", "support",
+                                                 "smtp_sink.py"),
+                "--port", str(self.port), "--dir", self.box]
+        if tls:
+            self.cert = os.path.join(folder, "cert.pem")
+            key = os.path.join(folder, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", self.cert, "-days", "2", "-subj",
+                            "/CN=localhost", "-addext",
+                            "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            args += ["--tls-cert", self.cert, "--tls-key", key]
+        if user:
+            args += ["--user", user, "--password", password]
+        super().__init__("smtp", args, ready=[r"ready"], workdir=folder)
+
+    def start(self):
+        super().start()
+        # The port may lag the "ready" line by a moment.
+        def listening():
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+        tptest.wait_until(listening, 10, "smtp sink listening")
+
+    def messages(self):
+        """[(envelope recipients, email.message.Message)] in arrival order."""
+        out = []
+        if not os.path.isdir(self.box):
+            return out
+        for name in sorted(os.listdir(self.box)):
+            if not name.endswith(".eml"):
+                continue
+            with open(os.path.join(self.box, name), "rb") as f:
+                msg = email.message_from_bytes(f.read(), policy=email.policy.default)
+            with open(os.path.join(self.box, name[:-4] + ".env")) as f:
+                rcpts = f.read().split("\n")[1:-1]
+            out.append((rcpts, msg))
+        return out
+
+    def wait_messages(self, n, timeout=60):
+        tptest.wait_until(lambda: len(self.messages()) >= n, timeout, "%d messages" % n)
+        return self.messages()
+
+    def close(self):
+        code = self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+
+def body_of(msg):
+    return msg.get_content()
+
+
+def link_in(msg, path):
+    """The first link in the message's text that starts with the site and `path`."""
+    m = re.search(r"(https?://[^\s]+%s[^\s]*)" % re.escape(path), body_of(msg))
+    return m.group(1) if m else None
 
 
 class Reply:
@@ -176,12 +256,13 @@ class WebTestCase(unittest.TestCase):
     """A database and a timepool-web for the whole class; `settings` are --set web.* values."""
 
     settings = {}
+    mail = {}
 
     @classmethod
     def setUpClass(cls):
         cls.db = TestDatabase()
         try:
-            cls.web = WebServer(cls.db, cls.settings)
+            cls.web = WebServer(cls.db, cls.settings, cls.mail)
         except Exception:
             cls.db.close()
             raise

@@ -1,0 +1,201 @@
+#include "web/mail_sender.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "core/log.hpp"
+
+namespace timepool::web {
+
+namespace {
+
+struct CurlFree {
+  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
+};
+struct SlistFree {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+using CurlPtr = std::unique_ptr<CURL, CurlFree>;
+using SlistPtr = std::unique_ptr<curl_slist, SlistFree>;
+
+struct Upload {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+size_t read_upload(char* buf, size_t size, size_t nitems, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t n = std::min(size * nitems, up->data->size() - up->pos);
+  std::memcpy(buf, up->data->data() + up->pos, n);
+  up->pos += n;
+  return n;
+}
+
+std::string domain_of(const std::string& address) {
+  size_t at = address.rfind('@');
+  return at == std::string::npos ? "timepool" : address.substr(at + 1);
+}
+
+// min * 2^attempts, at most max (attempts: failures before this one).
+int64_t retry_delay_seconds(const MailConfig& cfg, int attempts) {
+  int64_t d = cfg.retry_min_seconds;
+  for (int i = 0; i < attempts && d < cfg.retry_max_seconds; ++i) d *= 2;
+  return std::min<int64_t>(d, cfg.retry_max_seconds);
+}
+
+}  // namespace
+
+Delivery smtp_deliver(const MailConfig& cfg, const MailMessage& m, const std::string& wire) {
+  CurlPtr curl(curl_easy_init());
+  if (!curl) return {false, "curl_easy_init failed"};
+  CURL* c = curl.get();
+  std::string host = cfg.host.find(':') != std::string::npos ? "[" + cfg.host + "]" : cfg.host;
+  std::string url = (cfg.tls == "tls" ? "smtps://" : "smtp://") + host + ":" +
+                    std::to_string(cfg.port) + "/" + domain_of(cfg.from);
+  std::string from = "<" + m.from + ">";
+  SlistPtr rcpt(curl_slist_append(nullptr, ("<" + m.to + ">").c_str()));
+  if (!rcpt) return {false, "out of memory"};
+  Upload up{&wire};
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, static_cast<long>(cfg.timeout_seconds));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.timeout_seconds));
+  long use_ssl = CURLUSESSL_NONE;
+  if (cfg.tls == "try") use_ssl = CURLUSESSL_TRY;
+  if (cfg.tls == "starttls" || cfg.tls == "tls") use_ssl = CURLUSESSL_ALL;
+  curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl);
+  if (!cfg.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, cfg.ca_file.c_str());
+  if (!cfg.user.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, cfg.user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, cfg.password.c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
+  curl_easy_setopt(c, CURLOPT_READDATA, &up);
+  curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(wire.size()));
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK) return {true, ""};
+  long reply = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
+  std::string why = curl_easy_strerror(rc);
+  if (errbuf[0] != '\0' && why != errbuf) why += ": " + std::string(errbuf);
+  if (reply > 0) why += " (relay replied " + std::to_string(reply) + ")";
+  return {false, why};
+}
+
+Delivery directory_deliver(const MailConfig& cfg, const MailMessage& m, const std::string& wire) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(cfg.directory, ec);
+  std::string name = m.message_id.substr(0, m.message_id.find('@'));
+  fs::path final_path = fs::path(cfg.directory) / (name + ".eml");
+  fs::path tmp = fs::path(cfg.directory) / ("." + name + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << wire;
+    out.flush();
+    if (!out) return {false, "cannot write " + tmp.string()};
+  }
+  fs::rename(tmp, final_path, ec);
+  if (ec) return {false, "cannot rename to " + final_path.string() + ": " + ec.message()};
+  log::get("web")->info("mail: \"{}\" to {} written to {}", m.subject, m.to, final_path.string());
+  return {true, ""};
+}
+
+SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& deliver) {
+  auto logger = log::get("web");
+  SendRound round;
+  for (int i = 0; i < cfg.batch; ++i) {
+    pg::Transaction tx(db);
+    auto row = tx.exec(
+        "SELECT id, recipient, kind, subject, body, extract(epoch FROM created_at)::bigint, "
+        "attempts, created_at < now() - make_interval(hours => $1) FROM mail_outbox "
+        "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() "
+        "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+        cfg.give_up_hours);
+    if (row.rows() == 0) {
+      tx.commit();
+      return round;
+    }
+    int64_t id = row.get<int64_t>(0, 0);
+    std::string kind = row.get<std::string>(0, 2);
+    int64_t created = row.get<int64_t>(0, 5);
+    int attempts = row.get<int32_t>(0, 6);
+    MailMessage m{cfg.from,
+                  row.get<std::string>(0, 1),
+                  row.get<std::string>(0, 3),
+                  row.get<std::string>(0, 4),
+                  "timepool-" + std::to_string(id) + "." + std::to_string(created) + "@" +
+                      domain_of(cfg.from),
+                  created};
+    Delivery d = deliver(m, build_message(m));
+    if (d.ok) {
+      tx.exec("UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, "
+              "last_error = NULL WHERE id = $1",
+              id);
+      tx.commit();
+      ++round.sent;
+      logger->info("mail {} ({}) sent after {} failed attempts", id, kind, attempts);
+      continue;
+    }
+    bool give_up = row.get<bool>(0, 7);
+    int64_t delay = retry_delay_seconds(cfg, attempts);
+    if (d.error.size() > 2000) d.error.resize(2000);
+    tx.exec("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, "
+            "next_attempt_at = now() + make_interval(secs => $3), "
+            "failed_at = CASE WHEN $4 THEN now() END WHERE id = $1",
+            id, d.error, static_cast<double>(delay), give_up);
+    tx.commit();
+    ++round.failed;
+    if (give_up) {
+      ++round.gave_up;
+      logger->error("mail {} ({}): {}; given up after {} attempts (kept in mail_outbox)", id,
+                    kind, d.error, attempts + 1);
+    } else if (attempts == 0) {
+      logger->warn("mail {} ({}): {}; retry in {} s", id, kind, d.error, delay);
+    } else {
+      logger->debug("mail {} ({}): {}; attempt {}, retry in {} s", id, kind, d.error,
+                    attempts + 1, delay);
+    }
+    return round;
+  }
+  round.more = true;
+  return round;
+}
+
+namespace {
+
+PeriodicJob::Round sender_round(std::string conninfo, MailConfig cfg, Deliver deliver) {
+  if (!deliver && cfg.transport == "smtp") {
+    deliver = [cfg](const MailMessage& m, const std::string& w) { return smtp_deliver(cfg, m, w); };
+  } else if (!deliver && cfg.transport == "directory") {
+    deliver = [cfg](const MailMessage& m, const std::string& w) {
+      return directory_deliver(cfg, m, w);
+    };
+  }
+  return with_connection(std::move(conninfo), [cfg, deliver](pg::Connection& db) {
+    std::optional<std::chrono::milliseconds> next;
+    if (!deliver) return next;  // transport = off
+    SendRound r = send_due(db, cfg, deliver);
+    if (r.more) next = std::chrono::milliseconds(0);
+    return next;
+  });
+}
+
+}  // namespace
+
+MailSender::MailSender(std::string conninfo, MailConfig cfg, Deliver deliver)
+    : job_("mail sender", std::chrono::seconds(cfg.interval_seconds),
+           sender_round(std::move(conninfo), cfg, std::move(deliver)), log::get("web")) {}
+
+}  // namespace timepool::web
