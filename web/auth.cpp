@@ -10,7 +10,9 @@
 
 #include "core/address.hpp"
 #include "core/password.hpp"
+#include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 
@@ -121,7 +123,7 @@ std::string login_form(const Ctx& c, std::string_view email, std::string_view er
 <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
 <button type="submit">Log in</button>
 </form>
-<p>No account yet? <a href="/signup">Sign up</a>.</p>)",
+<p>No account yet? <a href="/signup">Sign up</a>. <a href="/password/forgot">Forgot your password?</a></p>)",
                 {{"error", error.empty() ? "" : "<p class=\"error\">" + esc(error) + "</p>"},
                  {"csrf", csrf_field(c)},
                  {"email", std::string(email)}});
@@ -300,14 +302,22 @@ Response post_signup(Ctx& c) {
         "VALUES ($1, $2, $3, $4::inet) RETURNING id",
         *email, h, role, peer);
     id = r.get<int64_t>(0, 0);
+    start_verification(c.db, c.app, id, *email);
+    audit(c.db, *email, "account.signup", *email, "", nullptr,
+          {{"email", *email}, {"role", role}});
     tx.commit();
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) return refuse(409, "There is already an account for this e-mail.");
     throw;
   }
+  mail_queued(c.app);
   return start_session(c, id, role,
                        "Welcome: your account " + *email + " was created (" + role +
-                           "). You can add the other role on the account page.");
+                           "). You can add the other role on the account page." +
+                           (c.app.mail.verify_email
+                                ? " Open the link we mailed to you to confirm your address: "
+                                  "then you can add servers and request zones."
+                                : ""));
 }
 
 Response get_login(Ctx& c) {
@@ -412,6 +422,7 @@ Response get_account(Ctx& c) {
                              {"role", roles_text(*c.session)},
                              {"roles", roles},
                              {"csrf", csrf_field(c)}});
+  body += account_mail_section(c);
   return page(c, 200, "Account", body);
 }
 
@@ -432,6 +443,7 @@ Response post_password(Ctx& c) {
   // Other sessions (another browser, a thief) end with the old password.
   tx.exec("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
           c.session->account_id, c.session->token_hash);
+  audit(c.db, c.session->email, "account.password", c.session->email, "other sessions ended");
   tx.commit();
   return redirect_with_flash(c, "/account",
                              "Your password was changed; your other sessions were logged out.");

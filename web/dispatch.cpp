@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "core/password.hpp"
+#include "web/account_mail.hpp"
 #include "web/app.hpp"
 
 namespace timepool::web {
@@ -39,6 +40,13 @@ const std::vector<Route>& routes() {
       {"GET", "/account", get_account},
       {"POST", "/account/password", post_password},
       {"POST", "/account/roles", post_account_roles},
+      {"GET", "/account/verify", get_verify},
+      {"POST", "/account/verify", post_verify},
+      {"POST", "/account/verify/resend", post_verify_resend},
+      {"GET", "/password/forgot", get_forgot},
+      {"POST", "/password/forgot", post_forgot},
+      {"GET", "/password/reset", get_reset},
+      {"POST", "/password/reset", post_reset},
       {"GET", "/servers", get_servers},
       {"POST", "/servers/add", post_server_add},
       {"GET", "/servers/([0-9]{1,18})", get_server_manage},

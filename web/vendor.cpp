@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "web/account_mail.hpp"
 #include "web/app.hpp"
 #include "web/graph.hpp"
 #include "web/html.hpp"
@@ -243,6 +244,7 @@ Response get_vendor(Ctx& c) {
 
 Response post_vendor_request(Ctx& c) {
   if (auto deny = require_role(c, {"vendor", "admin"})) return *deny;
+  if (auto unverified = require_verified(c)) return *unverified;
   const Request& in = c.req;
   auto refuse = [&](int status, const std::string& msg) {
     return page(c, status, "Request not sent",

@@ -7,6 +7,7 @@
 
 #include "core/address.hpp"
 #include "core/log.hpp"
+#include "web/account_mail.hpp"
 #include "web/app.hpp"
 #include "web/country.hpp"
 #include "web/html.hpp"
@@ -158,6 +159,7 @@ Response get_servers(Ctx& c) {
 
 Response post_server_add(Ctx& c) {
   if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  if (auto unverified = require_verified(c)) return *unverified;
   std::string addr_in = trim(c.req.param("address"));
   std::string speed_in = c.req.param("netspeed");
   std::string country_in = c.req.param("country");
