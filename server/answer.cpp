@@ -7,6 +7,7 @@
 #include "server/ecs.hpp"
 #include "server/geo_answer.hpp"
 #include "server/query.hpp"
+#include "server/tier_draw.hpp"
 #include "server/wire_writer.hpp"
 
 namespace timepool::server {
@@ -238,13 +239,31 @@ void write_hinfo(Response& r, uint32_t ttl) {
   r.an = 1;
 }
 
-void write_pool(Response& r, const Query& x, uint32_t pool_index, uint16_t type, Rng& rng,
+// The records of the address family `type` drawn from the route's pools for that family: one
+// pool draws by netspeed alone (Pool::pick), several by the mixture, then netspeed.
+// false: no pool for the family.
+bool write_pool(Response& r, const Query& x, const Route& route, uint16_t type, Rng& rng,
                 AnswerStats& st) {
-  const Pool& pool = x.snap->pool(pool_index);
-  const size_t n = pool.pick(rng, x.cfg.max_answers, st.picked);
-  st.pool = pool_index;
+  const bool v6 = type == rrtype::kAAAA;
+  std::array<Tier, 3> tiers;
+  size_t nt = 0;
+  for (size_t t = 0; t < route.count; ++t) {
+    const uint32_t pi = v6 ? route.nodes[t]->v6 : route.nodes[t]->v4;
+    if (pi == Node::kNoPool) continue;
+    tiers[nt++] = Tier{&x.snap->pool(pi), pi, route.weights[t]};
+  }
+  if (nt == 0) return false;
+  size_t n = 0;
+  if (nt == 1) {
+    n = tiers[0].pool->pick(rng, x.cfg.max_answers, st.picked);
+    std::fill_n(st.picked_pool.begin(), n, tiers[0].pool_index);
+  } else {
+    n = draw_tiers(rng, std::span<const Tier>(tiers.data(), nt), x.cfg.max_answers, st.picked_pool,
+                   st.picked);
+  }
+  st.pool = n ? st.picked_pool[0] : Node::kNoPool;
   st.picked_count = static_cast<uint8_t>(n);
-  const uint8_t len = pool.addr_len();
+  const uint8_t len = v6 ? 16 : 4;
   // Every record is the same 12 bytes (owner pointer to the question, type, class, TTL,
   // length) and then the address.
   const uint32_t ttl = x.cfg.ttl;
@@ -253,10 +272,11 @@ void write_pool(Response& r, const Query& x, uint32_t pool_index, uint16_t type,
                          static_cast<uint8_t>(ttl >> 24), static_cast<uint8_t>(ttl >> 16),
                          static_cast<uint8_t>(ttl >> 8), static_cast<uint8_t>(ttl), 0, len};
   for (size_t i = 0; i < n; ++i) {
-    std::memcpy(rr + 12, pool.addr(st.picked[i]).data(), len);
+    std::memcpy(rr + 12, x.snap->pool(st.picked_pool[i]).addr(st.picked[i]).data(), len);
     r.w().bytes(rr, 12u + len);
   }
   r.an = static_cast<uint16_t>(n);
+  return true;
 }
 
 // --- step 1: classify -------------------------------------------------------------------
@@ -362,9 +382,15 @@ RelativeName relative_name(const ParsedQuery& p, const Apex& apex) {
 // Where the address records come from: the name's own pools, or with geo the chosen zone's
 // node with the same number (so the quarters stay disjoint at every level). Sets the ECS echo
 // when the client's location was used.
-const Node* locate(const Query& x, const Node& node, Response& r) {
+Route locate(const Query& x, const Node& node, Response& r) {
   const uint16_t qtype = x.p.qtype;
-  if (!x.geo || !node.terminal || (qtype != rrtype::kA && qtype != rrtype::kAAAA)) return &node;
+  if (!x.geo || !node.terminal || (qtype != rrtype::kA && qtype != rrtype::kAAAA)) {
+    Route own;
+    own.nodes[0] = &node;
+    own.weights[0] = 1;
+    own.count = 1;
+    return own;
+  }
   const bool v6 = qtype == rrtype::kAAAA;
   if (!x.geo->needs_location(node)) return x.geo->route(node, v6, ecs::ClientLocation{});
   const ecs::ClientLocation loc = x.geo->locate(x.client, x.p.ecs);
@@ -393,17 +419,14 @@ size_t answer_debug(const Query& x, const Apex& apex, Response& r, AnswerStats& 
 // --- step 3: emit -----------------------------------------------------------------------
 
 // The records for the query type at `node` (drawn from `src`'s pools); false: none (NODATA).
-bool emit(const Query& x, const Node& node, const Node& src, bool at_apex, size_t apex_off,
+bool emit(const Query& x, const Node& node, const Route& src, bool at_apex, size_t apex_off,
           Rng& rng, Response& r, AnswerStats& st) {
   switch (x.p.qtype) {
     case rrtype::kA:
-      if (src.v4 == Node::kNoPool) return false;
-      write_pool(r, x, src.v4, rrtype::kA, rng, st);
-      return true;
+      return write_pool(r, x, src, rrtype::kA, rng, st);
     case rrtype::kAAAA:
-      if (src.v6 == Node::kNoPool || !(x.cfg.aaaa_all_labels || node.number == 2)) return false;
-      write_pool(r, x, src.v6, rrtype::kAAAA, rng, st);
-      return true;
+      if (!(x.cfg.aaaa_all_labels || node.number == 2)) return false;
+      return write_pool(r, x, src, rrtype::kAAAA, rng, st);
     case rrtype::kSOA:
       if (!at_apex) return false;
       write_soa(r, x.cfg, apex_off, x.snap->serial(), x.cfg.soa_ttl);
@@ -438,8 +461,8 @@ size_t answer_below_apex(const Query& x, const Apex& apex, Rng& rng, Response& r
   }
   if (node->zone >= 0) st.zone_id = x.snap->zones()[static_cast<size_t>(node->zone)].id;
   st.zone_index = node->zone;
-  const Node* src = locate(x, *node, r);
-  if (!emit(x, *node, *src, rel.len == 0, apex.off, rng, r, st)) {
+  const Route src = locate(x, *node, r);
+  if (!emit(x, *node, src, rel.len == 0, apex.off, rng, r, st)) {
     write_negative(r, x, apex.off);  // NODATA (RFC 2308 section 2.2)
   }
   return r.finish(rcode::kNoError, st);

@@ -75,9 +75,12 @@ struct AnswerStats {
   uint16_t rcode = 0;
   bool dropped = false;
   int32_t zone_index = -1;        // index into Snapshot::zones() of the name queried
-  uint32_t pool = 0xffffffff;     // the pool the A/AAAA records came from (Node::kNoPool: none)
-  uint8_t picked_count = 0;       // how many entries of `picked` hold pool indexes
-  std::array<uint32_t, Pool::kMaxPick> picked;  // not cleared: read only below picked_count
+  uint32_t pool = 0xffffffff;     // the pool the first A/AAAA record came from (kNoPool: none)
+  uint8_t picked_count = 0;       // how many entries of `picked` hold pool entries
+  // Record i is entry picked[i] of pool picked_pool[i] (a balancer mixture draws the records
+  // of one answer from up to three pools). Not cleared: read only below picked_count.
+  std::array<uint32_t, Pool::kMaxPick> picked;
+  std::array<uint32_t, Pool::kMaxPick> picked_pool;
 };
 
 // Writes the response into `out` and returns its length; 0 means send nothing. `snap` may be

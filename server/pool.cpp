@@ -9,6 +9,7 @@ void Pool::add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server) 
   assert(addr.size() == addr_len_ && weight > 0);
   addrs_.insert(addrs_.end(), addr.begin(), addr.end());
   cum_.push_back(total() + weight);
+  ordered_ &= servers_.empty() || servers_.back() < server;
   servers_.push_back(server);
 }
 
@@ -51,6 +52,44 @@ uint32_t Pool::exact_pick(Rng& rng, const uint32_t* taken, size_t ntaken, uint64
     if (u >= start) u += weight(idx); else break;
   }
   return static_cast<uint32_t>(std::upper_bound(cum_.begin(), cum_.end(), u) - cum_.begin());
+}
+
+uint32_t Pool::alias_pick(Rng& rng) const {
+  const uint64_t r = rng();
+  const auto slot = static_cast<uint32_t>(((r >> 32) * cum_.size()) >> 32);
+  return static_cast<uint32_t>(r) < threshold_[slot] ? slot : alias_[slot];
+}
+
+uint32_t Pool::pick_one(Rng& rng, std::span<const uint32_t> taken) const {
+  const size_t n = cum_.size();
+  assert(threshold_.size() == n && taken.size() <= kMaxPick);
+  // The entries of this pool that are taken, sorted by entry index (for exact_pick).
+  uint32_t idx[kMaxPick];
+  size_t ni = 0;
+  uint64_t remaining = total();
+  for (uint32_t s : taken) {
+    size_t e = n;
+    if (ordered_) {
+      auto it = std::lower_bound(servers_.begin(), servers_.end(), s);
+      if (it != servers_.end() && *it == s) e = static_cast<size_t>(it - servers_.begin());
+    } else {
+      e = static_cast<size_t>(std::find(servers_.begin(), servers_.end(), s) - servers_.begin());
+    }
+    if (e == n || std::find(idx, idx + ni, static_cast<uint32_t>(e)) != idx + ni) continue;
+    idx[ni++] = static_cast<uint32_t>(e);
+    remaining -= weight(e);
+  }
+  if (remaining == 0) return static_cast<uint32_t>(n);
+  if (ni == 0) return alias_pick(rng);
+  std::sort(idx, idx + ni);
+  // As in pick(): the alias table with rejection, then the exact draw if one server holds
+  // most of the weight and keeps being rejected. Same distribution either way.
+  constexpr int kTries = 8;
+  for (int t = 0; t < kTries; ++t) {
+    const uint32_t e = alias_pick(rng);
+    if (!std::binary_search(idx, idx + ni, e)) return e;
+  }
+  return exact_pick(rng, idx, ni, remaining);
 }
 
 size_t Pool::pick(Rng& rng, size_t k, std::span<uint32_t> out) const {

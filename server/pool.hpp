@@ -48,6 +48,12 @@ class Pool {
   static constexpr size_t kMaxPick = 64;
   size_t pick(Rng& rng, size_t k, std::span<uint32_t> out) const;
 
+  // One draw proportional to weight among the entries whose server (server(i)) is not in
+  // `taken` (snapshot server indexes, any order, at most kMaxPick of them): the step of a draw
+  // that spans several pools holding the same servers (server/tier_draw.hpp). Returns the entry
+  // index, or size() when every entry is taken.
+  uint32_t pick_one(Rng& rng, std::span<const uint32_t> taken) const;
+
  private:
   uint8_t addr_len_;
   std::vector<uint8_t> addrs_;
@@ -57,6 +63,9 @@ class Pool {
   // gives alias_[i].
   std::vector<uint32_t> threshold_;
   std::vector<uint32_t> alias_;
+  bool ordered_ = true;  // servers_ ascending (the snapshot adds them so): binary search works
+
+  uint32_t alias_pick(Rng& rng) const;
 
   uint32_t exact_pick(Rng& rng, const uint32_t* taken_sorted, size_t ntaken, uint64_t remaining) const;
 };

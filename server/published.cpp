@@ -12,6 +12,13 @@ void Publisher::publish(std::shared_ptr<const Snapshot> snap) {
   publish_locked(std::move(snap), nullptr);
 }
 
+void Publisher::publish(std::shared_ptr<const Snapshot> snap,
+                        std::shared_ptr<const Mixtures> mixtures) {
+  std::lock_guard lock(mu_);
+  mixtures_ = std::move(mixtures);
+  publish_locked(std::move(snap), nullptr);
+}
+
 void Publisher::configure_geo(std::shared_ptr<const geo::GeoDb> db, const GeoSettings& settings) {
   std::lock_guard lock(mu_);
   geo_db_ = std::move(db);
@@ -24,9 +31,12 @@ void Publisher::publish_locked(std::shared_ptr<const Snapshot> snap,
                                std::shared_ptr<const StatsSlots> slots) {
   auto next = std::make_shared<Published>();
   if (snap) {
-    if (geo_settings_.enabled) next->geo = std::make_shared<const GeoView>(snap, geo_db_, geo_settings_);
+    if (geo_settings_.enabled) {
+      next->geo = std::make_shared<const GeoView>(snap, geo_db_, geo_settings_, mixtures_);
+    }
     if (stats_) next->stats = slots ? std::move(slots) : std::make_shared<const StatsSlots>(*snap, *stats_);
   }
+  next->mixtures = mixtures_;
   next->snapshot = std::move(snap);
   cur_.store(std::move(next), std::memory_order_release);
 }

@@ -2,7 +2,8 @@
 // built in one piece off the query path and swapped in with one atomic store.
 //
 //   loader (DB or disk copy) -> Snapshot::build -> Publisher::publish
-//       -> Published {snapshot, geo routing for both families, statistics slots}
+//       -> Published {snapshot, geo routing for both families (with the balancer's mixtures),
+//                     statistics slots}
 //   worker: Publisher::load() once per batch -> answer(...) -> WorkerStats::count(...)
 //
 // Nothing is built lazily by a worker, and no worker ever takes a lock: a new geo database or
@@ -21,6 +22,7 @@
 
 #include "core/geo.hpp"
 #include "server/geo_answer.hpp"
+#include "server/mixtures.hpp"
 #include "server/snapshot.hpp"
 #include "server/stats_slots.hpp"
 
@@ -30,6 +32,7 @@ struct Published {
   std::shared_ptr<const Snapshot> snapshot;  // nullptr: no data yet (SERVFAIL below the apexes)
   std::shared_ptr<const GeoView> geo;        // nullptr: geo off, or no snapshot
   std::shared_ptr<const StatsSlots> stats;   // nullptr: statistics off, or no snapshot
+  std::shared_ptr<const Mixtures> mixtures;  // nullptr: none published (the plain geo rule)
 };
 
 class Publisher {
@@ -46,6 +49,9 @@ class Publisher {
   // Builds the geo view and statistics slots for `snap` and swaps the whole in. Throws
   // std::bad_alloc only (a snapshot without a usable zone tree answers without geo).
   void publish(std::shared_ptr<const Snapshot> snap);
+  // The same with new balancer mixtures (null: none), published in the same object so no
+  // worker ever sees a snapshot with another snapshot's mixtures.
+  void publish(std::shared_ptr<const Snapshot> snap, std::shared_ptr<const Mixtures> mixtures);
   // Replaces the geo database and settings (`db` may be null: nobody is located) and
   // republishes the current snapshot with them.
   void configure_geo(std::shared_ptr<const geo::GeoDb> db, const GeoSettings& settings);
@@ -57,6 +63,7 @@ class Publisher {
   stats::QueryStats* stats_;
   std::mutex mu_;  // publish() and configure_geo() only
   std::shared_ptr<const geo::GeoDb> geo_db_;
+  std::shared_ptr<const Mixtures> mixtures_;
   GeoSettings geo_settings_;
   std::atomic<std::shared_ptr<const Published>> cur_;
 };

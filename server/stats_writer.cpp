@@ -22,7 +22,7 @@ void WorkerStats::count(const Published& pub, const AnswerStats& st) {
   const int64_t minute = stats::current_minute();
   rec_.count_query(minute, slots->zone_slot(st.zone_index), st.qtype, st.rcode);
   for (size_t i = 0; i < st.picked_count; ++i) {
-    rec_.count_answer(minute, slots->server_slot(st.pool, st.picked[i]));
+    rec_.count_answer(minute, slots->server_slot(st.picked_pool[i], st.picked[i]));
   }
 }
 

@@ -2,6 +2,8 @@
 // tor-geoipdb files, ECS options are written byte by byte, responses parsed with ldns.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "dns_test_util.hpp"
@@ -172,4 +174,84 @@ TEST_CASE("geo: the zone parent survives the snapshot's text form") {
   REQUIRE(src.zones.size() == 8);
   CHECK(src.zones[2].parent_id == std::optional<int64_t>(2));
   CHECK_FALSE(src.zones[0].parent_id);
+}
+
+namespace {
+
+std::shared_ptr<const Mixtures> mixtures(std::vector<MixtureRow> rows) {
+  return std::make_shared<const Mixtures>(rows);
+}
+
+// The first A record of n answers, counted by address.
+std::map<std::string, int> first_records(GeoFixture& f, const GeoView& view, const std::string& name,
+                                         const std::vector<uint8_t>& ecs, int n) {
+  std::map<std::string, int> out;
+  for (int i = 0; i < n; ++i) {
+    AnswerStats st;
+    const size_t len = answer(ecs_query(name, LDNS_RR_TYPE_A, ecs), f.snap.get(), f.cfg, f.rng,
+                              GeoFixture::loopback(), f.out, st, &view);
+    auto p = parse({f.out.begin(), f.out.begin() + static_cast<long>(len)});
+    REQUIRE(p);
+    const ldns_rr_list* an = ldns_pkt_answer(p.get());
+    REQUIRE(ldns_rr_list_rr_count(an) == 4);
+    std::set<std::string> distinct;
+    for (size_t k = 0; k < 4; ++k) {
+      char* a = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(an, k), 0));
+      distinct.insert(a);
+      if (k == 0) ++out[a];
+      free(a);
+    }
+    CHECK(distinct.size() == 4);
+    CHECK(st.picked_count == 4);
+  }
+  return out;
+}
+
+std::set<std::string> seen_with(GeoFixture& f, const GeoView& view, const std::string& name,
+                                const std::vector<uint8_t>& ecs, int n = 60) {
+  std::set<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    AnswerStats st;
+    const size_t len = answer(ecs_query(name, LDNS_RR_TYPE_A, ecs), f.snap.get(), f.cfg, f.rng,
+                              GeoFixture::loopback(), f.out, st, &view);
+    auto p = parse({f.out.begin(), f.out.begin() + static_cast<long>(len)});
+    REQUIRE(p);
+    for (const auto& a : a_records(p.get())) out.insert(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("geo: a published mixture splits answers between the client's tiers") {
+  GeoFixture f;
+  // de clients: half from de (4 servers), half global (7); jp clients: jp has 2 servers
+  // (< min_servers 3), so its share goes to the others: asia also has 2, all global.
+  GeoView view(f.snap, f.db, GeoSettings{},
+               mixtures({{false, 3, 2, 0.5, 0.0, 0.5}, {false, 7, 6, 0.6, 0.3, 0.1},
+                         {false, 4, 2, 0.0, 1.0, 0.0}}));
+  const int n = 7000;
+  auto first = first_records(f, view, "pool.example", kDe, n);
+  // A de server is first with 0.5/4 + 0.5/7 of the answers, the others with 0.5/7.
+  int de_first = 0;
+  for (const auto& [addr, c] : first) de_first += addr.rfind("192.0.2.", 0) == 0 ? c : 0;
+  const double want = n * (0.5 + 0.5 * 4 / 7.0);
+  CHECK(std::abs(de_first - want) < 4 * std::sqrt(want * (1 - want / n)));
+  CHECK(first.size() == 7);
+  CHECK(seen_with(f, view, "pool.example", kJp).size() == 7);
+  // Explicit fr (1 server) by its mixture: all from europe's 5.
+  CHECK(seen_with(f, view, "fr.pool.example", kDe).size() == 5);
+  // Numbered labels draw from the tiers' quarters: still 4 distinct records.
+  first_records(f, view, "1.pool.example", kDe, 50);
+  // The debug record names the mixture.
+  ecs::ClientLocation loc;
+  loc.country = geo::CountryCode::parse("de");
+  CHECK(view.debug(loc, false).find("mixture de 0.500, @ 0.500") != std::string::npos);
+}
+
+TEST_CASE("geo: no mixture for an origin, or none published: the plain rule") {
+  GeoFixture f;
+  GeoView view(f.snap, f.db, GeoSettings{}, mixtures({{true, 3, 2, 0.0, 0.0, 1.0}}));
+  CHECK(seen_with(f, view, "pool.example", kDe) ==
+        std::set<std::string>{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"});
 }
