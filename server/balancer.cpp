@@ -133,16 +133,16 @@ ContinentPlan plan_continent(const World& w, const Zone* zone,
     p.absorbed = p.overflow;
     return p;
   }
-  // More clients than it can hold: fill every country that has clients to the bound.
-  double fullest = -1;  // the least demand per netspeed among countries with clients
+  // More clients than it can hold: the lowest level at which every country with clients is
+  // full (its own clients and the continent tier fill its servers to the bound). Origins
+  // without a country tier count as full at any level, so a first server in such a country
+  // moves the level up from there, never down.
+  double fullest = top;  // the least demand per netspeed among origins with clients
   for (const Origin* o : origins) {
     const double c = w.tier_netspeed(w.country(o->country));
-    if (c > 0 && o->queries > 0) {
-      const double r = o->queries / c;
-      fullest = fullest < 0 ? r : std::min(fullest, r);
-    }
+    if (o->queries > 0 && c > 0) fullest = std::min(fullest, o->queries / c);
   }
-  p.level = fullest < 0 ? top : std::max(0.0, top - fullest);
+  p.level = std::max(0.0, top - fullest);
   p.overflow = overflow(w, origins, top - p.level);
   p.absorbed = std::min(p.overflow, p.level * cap);
   return p;

@@ -14,10 +14,10 @@
 //   - a continent that can absorb its countries' overflow below the bound gets the lowest B_m
 //     that does, which leaves each country the most room for its own clients (country first,
 //     then continent); its clients never go global;
-//   - a continent that cannot (demand above factor * average * its netspeed) is filled to the
-//     bound: B_m is the lowest level at which all its servers reach the bound, so it answers
-//     as many of its clients as it can hold, and within that each country keeps all the room
-//     the continent tier leaves it; the rest goes global;
+//   - a continent that cannot (demand above factor * average * its netspeed) gets the lowest
+//     B_m at which every country with clients is full (its own clients plus the continent
+//     tier reach the bound on its servers): each country keeps the room the continent tier
+//     leaves it, the continent tier takes what fits, the rest goes global;
 //   - a country answers its own clients up to the room left, min(D_k, (bound - B_m - G) W_k).
 // A country (continent) with fewer than `min_servers` servers is not a tier: its clients go to
 // the next tier up, as today's geo rule (server/zone_fallback) does. Origins without a

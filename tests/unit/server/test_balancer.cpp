@@ -5,6 +5,8 @@
 #include <cstring>
 #include <random>
 
+#include "tests/support/seed.hpp"
+
 using namespace timepool::server;
 
 namespace {
@@ -101,8 +103,8 @@ TEST_CASE("balancer: no server carries more than factor times the average per ne
 }
 
 TEST_CASE("balancer: the bound holds in random worlds") {
-  const uint64_t seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937_64 gen(seed);
   for (int i = 0; i < 120; ++i) {
     auto in = random_world(gen);
@@ -168,8 +170,8 @@ TEST_CASE("balancer: min_servers decides which zones are tiers") {
 }
 
 TEST_CASE("balancer: same input in any order gives the same output") {
-  const uint64_t seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937_64 gen(seed);
   for (int i = 0; i < 50; ++i) {
     auto in = random_world(gen);
@@ -186,8 +188,8 @@ TEST_CASE("balancer: same input in any order gives the same output") {
 }
 
 TEST_CASE("balancer: capacity added to a country never lowers its locality") {
-  const uint64_t seed = std::random_device{}();
-  INFO("seed " << seed);
+  const uint32_t seed = timepool::test::random_seed();
+  INFO(timepool::test::seed_note(seed));
   std::mt19937_64 gen(seed);
   static const double speeds[] = {512, 3000, 25000, 100000};
   for (int i = 0; i < 100; ++i) {
