@@ -116,11 +116,25 @@ ContinentPlan plan_continent(const World& w, const Zone* zone,
     p.overflow = overflow(w, origins, top);
     return p;
   }
+  // The level that protects the countries: the lowest at which every country with clients
+  // and room left is full (its own clients plus the continent tier reach the bound there).
+  // A country over the bound already at level 0 is full at any level and does not count, nor
+  // does one without a country tier, so a first small server in a country never pulls the
+  // level down.
+  double fullest = -1;
+  for (const Origin* o : origins) {
+    const double c = w.tier_netspeed(w.country(o->country));
+    if (o->queries <= 0 || c <= 0 || o->queries / c >= top) continue;
+    fullest = fullest < 0 ? o->queries / c : std::min(fullest, o->queries / c);
+  }
+  const double protect = fullest < 0 ? top : top - fullest;
+  // The level that takes all the overflow, when the continent can hold its clients (B * W_m
+  // grows with B at least as fast as the overflow does, so bisection finds the lowest); else
+  // the bound itself.
   double demand = 0;
   for (const Origin* o : origins) demand += o->queries;
+  double absorb = top;
   if (demand <= top * cap) {
-    // It can hold its own clients: the lowest level that takes all the overflow (B * W_m
-    // grows with B at least as fast as the overflow does, so bisection finds it).
     double lo = 0, hi = top;
     if (overflow(w, origins, top) <= 0) hi = 0;
     for (int i = 0; i < kBisect && hi > 0; ++i) {
@@ -128,21 +142,11 @@ ContinentPlan plan_continent(const World& w, const Zone* zone,
       if (mid * cap >= overflow(w, origins, top - mid)) hi = mid;
       else lo = mid;
     }
-    p.level = hi;
-    p.overflow = overflow(w, origins, top - hi);
-    p.absorbed = p.overflow;
-    return p;
+    absorb = hi;
   }
-  // More clients than it can hold: the lowest level at which every country with clients is
-  // full (its own clients and the continent tier fill its servers to the bound). Origins
-  // without a country tier count as full at any level, so a first server in such a country
-  // moves the level up from there, never down.
-  double fullest = top;  // the least demand per netspeed among origins with clients
-  for (const Origin* o : origins) {
-    const double c = w.tier_netspeed(w.country(o->country));
-    if (o->queries > 0 && c > 0) fullest = std::min(fullest, o->queries / c);
-  }
-  p.level = std::max(0.0, top - fullest);
+  // Countries first: the continent tier rises only as far as it leaves each country its room;
+  // what it cannot take then goes global.
+  p.level = std::min(absorb, protect);
   p.overflow = overflow(w, origins, top - p.level);
   p.absorbed = std::min(p.overflow, p.level * cap);
   return p;

@@ -9,15 +9,14 @@
 // the global tier of every origin. The bound: A_k + B_m + G <= factor * (total demand / total
 // netspeed) for every server, so no volunteer carries more than `factor` times its share.
 //
-// The rule, level by level, all levels as low as the demand allows:
-//   - G is the lowest global level that absorbs what the continents cannot;
-//   - a continent that can absorb its countries' overflow below the bound gets the lowest B_m
-//     that does, which leaves each country the most room for its own clients (country first,
-//     then continent); its clients never go global;
-//   - a continent that cannot (demand above factor * average * its netspeed) gets the lowest
-//     B_m at which every country with clients is full (its own clients plus the continent
-//     tier reach the bound on its servers): each country keeps the room the continent tier
-//     leaves it, the continent tier takes what fits, the rest goes global;
+// The rule, level by level:
+//   - G is the lowest global level that absorbs what the continents send up;
+//   - B_m, the continent tier's level, is the lower of two: the lowest level that takes all
+//     of the continent's overflow (when the continent can hold its clients below the bound),
+//     and the level at which every country with clients that is not over the bound on its own
+//     is full (its own clients plus the continent tier reach the bound there). So the
+//     continent tier never takes a country's room for its own clients (country first), takes
+//     all it can below that (then continent), and the rest goes global;
 //   - a country answers its own clients up to the room left, min(D_k, (bound - B_m - G) W_k).
 // A country (continent) with fewer than `min_servers` servers is not a tier: its clients go to
 // the next tier up, as today's geo rule (server/zone_fallback) does. Origins without a
@@ -25,8 +24,10 @@
 // global tier.
 //
 // The bound is relative to the pool-wide average, so adding capacity lowers the average and
-// tightens the bound for everyone else; adding capacity to a country or continent never lowers
-// the share of that country's (continent's) clients answered there (tests/unit/server).
+// tightens the bound for everyone else. Adding capacity to a country does not lower the share
+// of its clients answered in the country or the continent (tests/unit/server/test_balancer,
+// randomized); the rule is a heuristic, not a solved program, and a country whose demand per
+// netspeed crosses the bound itself moves the continent's level at once.
 //
 // Pure and deterministic: the same input (in any order) gives the same output, bit for bit.
 // Thread safety: a plain function of its arguments.
