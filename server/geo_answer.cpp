@@ -221,7 +221,7 @@ std::string GeoView::debug(const ecs::ClientLocation& loc, bool v6) const {
   for (size_t t = 0; t < m.count; ++t) {
     const ZoneInfo& z = snap_->zones()[static_cast<size_t>(m.zone[t])];
     char share[16];
-    std::snprintf(share, sizeof share, "%.3f", m.share[t]);
+    std::snprintf(share, sizeof share, "%.4f", m.share[t]);
     mix += std::string(t ? ", " : " ") + (z.kind == ZoneKind::Global ? "@" : z.name) + " " + share;
   }
   const ZoneInfo& first = snap_->zones()[static_cast<size_t>(m.zone[0])];

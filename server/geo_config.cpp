@@ -14,6 +14,17 @@ GeoSettings read_geo_settings(const config::Document& doc) {
   return g;
 }
 
+BalancerSettings read_balancer_settings(const config::Document& doc) {
+  const auto s = doc.section("dns");
+  BalancerSettings b;
+  b.enabled = s.get_bool("balancer", true);
+  b.interval = std::chrono::seconds(s.get_int("balancer_interval", 300, 1, 86400));
+  b.window = std::chrono::seconds(s.get_int("balancer_window", 3600, 60, 604800));
+  b.factor = s.get_double("balancer_factor", 2.0, 1.0, 100.0);
+  b.min_servers = static_cast<uint32_t>(s.get_int("geo_min_servers", kDefaultMinServers, 1, 1000));
+  return b;
+}
+
 StatsSettings read_stats_settings(const config::Document& doc, const std::string& conninfo) {
   const auto s = doc.section("dns");
   StatsSettings st;

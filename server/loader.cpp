@@ -101,12 +101,14 @@ Loader::Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats)
 
 Loader::~Loader() { stop(); }
 
-void Loader::install(const SourceData& src, const char* from) {
+void Loader::install(const SourceData& src, const char* from,
+                     std::optional<std::shared_ptr<const Mixtures>> mixtures) {
   const auto t0 = std::chrono::steady_clock::now();
   serial_ = std::max<uint32_t>(serial_ + 1, static_cast<uint32_t>(::time(nullptr)));
   auto snap = Snapshot::build(src, serial_);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  publisher_.publish(snap);
+  if (mixtures) publisher_.publish(snap, std::move(*mixtures));
+  else publisher_.publish(snap);
   auto log = log::get("dns");
   std::string zones_line;
   size_t shown = 0;
@@ -152,7 +154,8 @@ bool Loader::rebuild_from_db() {
       // and brings one more rebuild, never a missed one.
       if (poll_counter_) counter_seen_ = read_counter();
       SourceData src = fetch_source(*conn_);
-      install(src, "database");
+      if (cfg_.balancer.enabled) install(src, "database", balance(src));
+      else install(src, "database");
       stats_.last_rebuild_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       stats_.snapshot_built_unix = static_cast<int64_t>(::time(nullptr));
@@ -177,6 +180,25 @@ bool Loader::rebuild_from_db() {
     link_.failed(e.what());
     return false;
   }
+}
+
+std::shared_ptr<const Mixtures> Loader::balance(const SourceData& src) {
+  auto log = log::get("dns");
+  const auto now = std::chrono::steady_clock::now();
+  if (!demand_read_at_ || now - *demand_read_at_ >= cfg_.balancer.interval) {
+    try {
+      demand_ = fetch_demand(*conn_, cfg_.balancer.window);
+      demand_read_at_ = now;
+    } catch (const pg::Error& e) {
+      // The servers were read: answer with them and the demand read last time.
+      log->warn("balancer: demand not read ({}); using the last read", e.what());
+    }
+  }
+  auto mixtures = mixtures_from(src, demand_, cfg_.balancer);
+  log->debug("balancer: {} mixtures from {} demand rows (window {}s, factor {})",
+             mixtures->size(), demand_.size(), cfg_.balancer.window.count(),
+             cfg_.balancer.factor);
+  return mixtures;
 }
 
 bool Loader::load_disk() {
@@ -252,6 +274,7 @@ void Loader::run() {
   bool wanted = false;
   auto next_status = clock::now() + std::chrono::minutes(5);
   auto next_poll = clock::now();
+  auto next_balance = clock::now() + cfg_.balancer.interval;
   while (!stop_) {
     const auto now = clock::now();
     if (now >= next_status) {
@@ -260,6 +283,11 @@ void Loader::run() {
       log_status();
     }
     // After a failure the link is down: retry when its backoff says so.
+    if (cfg_.balancer.enabled && now >= next_balance) {
+      // The balancer reads the demand again with the next rebuild (server/demand.hpp).
+      next_balance = now + cfg_.balancer.interval;
+      wanted = true;
+    }
     wanted = wanted || requested_.exchange(false) || now >= next_timer ||
              (pending && now >= pending_at) || !link_.up();
     if (wanted && link_.due(now)) {

@@ -18,10 +18,12 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "core/reconnect.hpp"
+#include "server/demand.hpp"
 #include "server/metrics.hpp"
 #include "server/published.hpp"
 #include "server/snapshot.hpp"
@@ -42,6 +44,7 @@ struct LoaderConfig {
   std::chrono::milliseconds interval{60000};
   std::chrono::milliseconds debounce{200};
   std::chrono::milliseconds standby_poll{250};
+  BalancerSettings balancer;
 };
 
 class Loader {
@@ -59,7 +62,12 @@ class Loader {
   void run();
   bool rebuild_from_db();  // false on failure (logged)
   bool load_disk();
-  void install(const SourceData& src, const char* from);
+  // Publishes `src`; with `mixtures` set, those too (nullptr: none), else the ones in use.
+  void install(const SourceData& src, const char* from,
+               std::optional<std::shared_ptr<const Mixtures>> mixtures = std::nullopt);
+  // The balancer for `src`: the demand read again once balancer.interval has passed (a
+  // failed read keeps the last one), the mixtures computed for these servers.
+  std::shared_ptr<const Mixtures> balance(const SourceData& src);
   void log_status();
   int64_t read_counter();  // dns_change.counter; throws pg::Error
   void read_monitoring();  // the outage flag: metric and a log line when it changes
@@ -71,6 +79,8 @@ class Loader {
   uint32_t serial_ = 0;
   bool poll_counter_ = false;  // connected to a standby whose schema has dns_change
   int64_t counter_seen_ = -1;  // dns_change.counter read before the last rebuild
+  std::vector<DemandRow> demand_;  // the balancer's last demand read
+  std::optional<std::chrono::steady_clock::time_point> demand_read_at_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> requested_{false};

@@ -37,13 +37,15 @@ struct Loaded {
   DnsConfig dns;
   GeoSettings geo;
   StatsSettings stats;
+  BalancerSettings balancer;
 };
 
 Loaded load_config(const std::string& path, const std::vector<std::string>& sets) {
   auto doc = config::Document::load(path, sets);
-  Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc), {}, {}};
+  Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc), {}, {}, {}};
   l.geo = read_geo_settings(doc);
   l.stats = read_stats_settings(doc, l.db.conninfo);
+  l.balancer = read_balancer_settings(doc);
   doc.check_unknown({"database", "log", "dns"});
   return l;
 }
@@ -124,10 +126,13 @@ std::vector<Sock> open_sockets(const Loaded& cfg, Metrics& metrics, Publisher& p
 }
 
 LoaderConfig loader_config(const Loaded& c) {
-  return LoaderConfig{c.db.conninfo, c.dns.snapshot_file,
-                      std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
-                      std::chrono::milliseconds(c.dns.notify_debounce_ms),
-                      std::chrono::milliseconds(c.dns.standby_poll_ms)};
+  LoaderConfig lc{c.db.conninfo, c.dns.snapshot_file,
+                  std::chrono::milliseconds(c.dns.rebuild_interval_s * 1000),
+                  std::chrono::milliseconds(c.dns.notify_debounce_ms),
+                  std::chrono::milliseconds(c.dns.standby_poll_ms), c.balancer};
+  // Without geo there is no client location to mix by: no balancer either.
+  lc.balancer.enabled = lc.balancer.enabled && c.geo.enabled;
+  return lc;
 }
 
 // The running server: what SIGHUP reconfigures.

@@ -246,7 +246,7 @@ TEST_CASE("geo: a published mixture splits answers between the client's tiers") 
   // The debug record names the mixture.
   ecs::ClientLocation loc;
   loc.country = geo::CountryCode::parse("de");
-  CHECK(view.debug(loc, false).find("mixture de 0.500, @ 0.500") != std::string::npos);
+  CHECK(view.debug(loc, false).find("mixture de 0.5000, @ 0.5000") != std::string::npos);
 }
 
 TEST_CASE("geo: no mixture for an origin, or none published: the plain rule") {
