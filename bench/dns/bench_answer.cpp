@@ -17,6 +17,7 @@
 #include "core/geo.hpp"
 #include "server/answer.hpp"
 #include "server/geo_answer.hpp"
+#include "server/mixtures.hpp"
 #include "server/published.hpp"
 #include "server/query_stats.hpp"
 #include "server/snapshot.hpp"
@@ -30,7 +31,8 @@ namespace {
 // CPU time per iteration (ns) measured before, Release build pinned to one CPU of the 2-core
 // development machine (2026-11-30): the first five by the bench_answer of the tree before the
 // published object and the wire split (7a40ef9), interleaved with this one; the last two did
-// not exist then and hold their first figures. bench/dns/README.md has the table.
+// not exist then and hold their first figures, as does BM_global_A_geo_mixture (2026-11-30,
+// issue 13). bench/dns/README.md and bench/fairness/README.md have the tables.
 struct Previous {
   const char* name;
   double ns;
@@ -41,6 +43,7 @@ constexpr Previous kPrevious[] = {
     {"BM_country_A", 235},
     {"BM_nxdomain", 93},
     {"BM_global_A_geo_ecs", 305},
+    {"BM_global_A_geo_mixture", 610},
     {"BM_build_snapshot", 2.88e6},
     {"BM_build_and_publish", 3.7e6},
 };
@@ -97,6 +100,9 @@ struct World {
   std::shared_ptr<const Snapshot> snap = Snapshot::build(src, 1);
   std::shared_ptr<const geo::GeoDb> db = geo::RangeGeoDb::parse(kRanges, "");
   GeoView geo{snap, db, GeoSettings{}};
+  // de's clients by a balancer mixture: half from de, 30% from europe, 20% global.
+  GeoView mixed{snap, db, GeoSettings{},
+                std::make_shared<const Mixtures>(std::vector<MixtureRow>{{false, 45, 2, 0.5, 0.3, 0.2}})};
   World() {
     cfg.apexes = {name_to_wire("pool.example")};
     cfg.ns = {name_to_wire("ns1.pool.example")};
@@ -110,7 +116,7 @@ World& world() {
 }
 
 void run(benchmark::State& state, const std::string& name, uint16_t type, bool edns,
-         bool geo = false) {
+         bool geo = false, bool mixture = false) {
   World& w = world();
   const auto q = query(name, type, edns, geo);
   std::vector<uint8_t> out(4096);
@@ -119,7 +125,8 @@ void run(benchmark::State& state, const std::string& name, uint16_t type, bool e
   c.addr = address::Address::v4(std::array<uint8_t, 4>{198, 51, 100, 1});
   AnswerStats st;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(answer(q, w.snap.get(), w.cfg, rng, c, out, st, geo ? &w.geo : nullptr));
+    benchmark::DoNotOptimize(answer(q, w.snap.get(), w.cfg, rng, c, out, st,
+                                    geo ? (mixture ? &w.mixed : &w.geo) : nullptr));
   }
 }
 
@@ -129,6 +136,8 @@ void BM_country_A(benchmark::State& s) { run(s, "1.z41.pool.example", 1, false);
 void BM_nxdomain(benchmark::State& s) { run(s, "nosuch.pool.example", 1, false); }
 // A global name located by an ECS option: parse, look up, route to de, echo.
 void BM_global_A_geo_ecs(benchmark::State& s) { run(s, "pool.example", 1, true, true); }
+// The same client with a balancer mixture: each record picks a tier, then a server in it.
+void BM_global_A_geo_mixture(benchmark::State& s) { run(s, "pool.example", 1, true, true, true); }
 
 void BM_build_snapshot(benchmark::State& s) {
   const World& w = world();
@@ -173,6 +182,7 @@ BENCHMARK(BM_global_quarter_A_edns);
 BENCHMARK(BM_country_A);
 BENCHMARK(BM_nxdomain);
 BENCHMARK(BM_global_A_geo_ecs);
+BENCHMARK(BM_global_A_geo_mixture);
 BENCHMARK(BM_build_snapshot)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_build_and_publish)->Unit(benchmark::kMillisecond);
 

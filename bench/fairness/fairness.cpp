@@ -1,0 +1,288 @@
+// bench/fairness: how evenly three geo policies spread a synthetic world's queries over the
+// servers, and how many queries each answers near the client. Every query goes through the
+// answer function timepool-dns runs (server/answer.hpp), located by an EDNS Client Subnet
+// option, so what is measured is what the daemon does.
+//
+//   public     the public pool's rule: a client's country answers while it has any server
+//              (geo_min_servers 1), else its continent, else global
+//   threshold  timepool's plain rule: the same with geo_min_servers 3
+//   balancer   the mixtures of server/balancer (factor 2, geo_min_servers 3) from the demand
+//
+// Run: build-bench/bench/fairness/bench_fairness [queries per policy, default 10000000]
+// (TIMEPOOL_BENCH=ON, Release). README.md has the world's figures and the results.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/geo.hpp"
+#include "server/answer.hpp"
+#include "server/dns_wire.hpp"
+#include "server/balancer.hpp"
+#include "server/geo_answer.hpp"
+#include "server/mixtures.hpp"
+#include "server/snapshot.hpp"
+#include "tests/support/dns_query.hpp"
+#include "world.hpp"
+
+using namespace timepool;
+using namespace timepool::server;
+
+namespace {
+
+constexpr int64_t kGlobalId = 1;
+constexpr double kFactor = 2.0;
+
+struct Sim {
+  std::vector<bench::Country> countries;
+  std::map<std::string, int64_t> continent_id;  // continent name -> zone id
+  std::vector<int64_t> country_id;               // by country index
+  std::vector<int64_t> country_continent;        // continent zone id by country index
+  SourceData src;
+  std::vector<size_t> server_country;  // by dense server index (ids are 1..n in order)
+  std::vector<double> server_netspeed;
+  std::shared_ptr<const Snapshot> snap;
+  std::shared_ptr<const geo::GeoDb> db;
+  AnswerConfig cfg;
+  double total_users = 0;
+};
+
+ZoneRow zone(int64_t id, const std::string& name, ZoneKind kind, std::optional<int64_t> parent) {
+  ZoneRow z;
+  z.id = id;
+  z.name = name;
+  z.kind = kind;
+  z.parent_id = parent;
+  return z;
+}
+
+Sim build() {
+  Sim s;
+  s.countries = bench::make_world(200);
+  s.src.zones.push_back(zone(kGlobalId, "@", ZoneKind::Global, std::nullopt));
+  int64_t next = 2;
+  for (const auto& c : s.countries) {
+    if (s.continent_id.count(c.continent)) continue;
+    s.continent_id[c.continent] = next;
+    s.src.zones.push_back(zone(next++, c.continent, ZoneKind::Continent, kGlobalId));
+  }
+  std::string ranges;
+  uint64_t server = 0;
+  for (size_t i = 0; i < s.countries.size(); ++i) {
+    const auto& c = s.countries[i];
+    const int64_t cont = s.continent_id[c.continent];
+    s.country_id.push_back(next);
+    s.country_continent.push_back(cont);
+    s.src.zones.push_back(zone(next, c.code, ZoneKind::Country, cont));
+    s.total_users += c.users;
+    // Clients of country i come from (i+1).0.0.0/8.
+    const uint64_t low = (i + 1) << 24;
+    std::string upper = c.code;
+    for (auto& ch : upper) ch = static_cast<char>(ch - 'a' + 'A');
+    ranges += std::to_string(low) + "," + std::to_string(low + 0xffffff) + "," + upper + "\n";
+    for (int k = 0; k < c.servers; ++k) {
+      ServerRow row;
+      row.id = static_cast<int64_t>(++server);
+      row.addr = {10, static_cast<uint8_t>(server >> 16), static_cast<uint8_t>(server >> 8),
+                  static_cast<uint8_t>(server)};
+      row.netspeed = bench::netspeed_of(server);
+      row.zones = {kGlobalId, cont, next};
+      s.src.servers.push_back(row);
+      s.server_country.push_back(i);
+      s.server_netspeed.push_back(row.netspeed);
+    }
+    ++next;
+  }
+  s.snap = Snapshot::build(s.src, 1);
+  s.db = geo::RangeGeoDb::parse(ranges, "");
+  s.cfg.apexes = {name_to_wire("pool.example")};
+  s.cfg.ns = {name_to_wire("ns1.pool.example")};
+  s.cfg.soa_rname = name_to_wire("hostmaster.pool.example");
+  return s;
+}
+
+std::shared_ptr<const Mixtures> balanced(const Sim& s, BalanceResult* out) {
+  BalanceInput in;
+  in.factor = kFactor;
+  in.min_servers = 3;
+  for (size_t i = 0; i < s.countries.size(); ++i) {
+    in.demand.push_back({s.country_id[i], s.country_continent[i], s.countries[i].users});
+  }
+  for (size_t k = 0; k < s.server_country.size(); ++k) {
+    const size_t c = s.server_country[k];
+    in.servers.push_back({s.country_id[c], s.country_continent[c], s.server_netspeed[k], 1});
+  }
+  *out = balance(in);
+  std::vector<MixtureRow> rows;
+  for (const auto& m : out->mixtures) rows.push_back({false, m.country, m.continent, m.own, m.near, m.global});
+  return std::make_shared<const Mixtures>(rows);
+}
+
+struct Figures {
+  double largest = 0, p99 = 0;          // expected load per netspeed / median, first record
+  double largest_all = 0, p99_all = 0;  // the same counting all records of an answer
+  double raw_largest = 0, raw_p99 = 0;  // each server's own count, first record
+  double own = 0, continent = 0;        // shares of queries, first record
+  std::map<std::string, double> continent_share;  // in-continent share of each continent's clients
+};
+
+// Largest and 99th percentile over the servers of load per netspeed, divided by the median.
+// by_country: each server's expected load is estimated from its country's total (every policy
+// draws by netspeed within zones that hold whole countries, so all servers of a country have
+// the same expected load per netspeed; a small server's own count is mostly Poisson noise).
+std::pair<double, double> spread(const std::vector<uint64_t>& hits, const std::vector<double>& netspeed,
+                                 const std::vector<size_t>& country, bool by_country) {
+  std::vector<double> per(hits.size());
+  if (by_country) {
+    std::map<size_t, std::pair<double, double>> sum;  // hits, netspeed
+    for (size_t i = 0; i < hits.size(); ++i) {
+      sum[country[i]].first += static_cast<double>(hits[i]);
+      sum[country[i]].second += netspeed[i];
+    }
+    for (size_t i = 0; i < hits.size(); ++i) per[i] = sum[country[i]].first / sum[country[i]].second;
+  } else {
+    for (size_t i = 0; i < hits.size(); ++i) per[i] = static_cast<double>(hits[i]) / netspeed[i];
+  }
+  std::sort(per.begin(), per.end());
+  const double median = per[per.size() / 2];
+  const double p99 = per[std::min(per.size() - 1, per.size() * 99 / 100)];
+  return {per.back() / median, p99 / median};
+}
+
+Figures run(const Sim& s, const GeoView& view, uint64_t queries, uint64_t seed) {
+  // The queries each country's clients send: the bare name and 0-3, with ECS of its range.
+  std::vector<std::vector<std::vector<uint8_t>>> wire(s.countries.size());
+  const char* names[] = {"pool.example", "0.pool.example", "1.pool.example", "2.pool.example",
+                         "3.pool.example"};
+  for (size_t i = 0; i < s.countries.size(); ++i) {
+    for (const char* n : names) {
+      test::QueryOptions o;
+      o.edns_size = 1232;
+      o.ecs = test::ecs_v4({static_cast<uint8_t>(i + 1), 1, 2, 0}, 24);
+      wire[i].push_back(test::dns_query(n, 1, o));
+    }
+  }
+  std::vector<double> cum;
+  double acc = 0;
+  for (const auto& c : s.countries) cum.push_back(acc += c.users);
+  std::vector<uint64_t> first(s.server_country.size()), all(s.server_country.size());
+  std::map<std::string, std::pair<uint64_t, uint64_t>> by_continent;  // clients, in-continent
+  uint64_t own = 0, near = 0;
+  Rng rng(seed);
+  std::vector<uint8_t> out(4096);
+  Client client;
+  client.addr = address::Address::v4(std::array<uint8_t, 4>{198, 51, 100, 1});
+  AnswerStats st;
+  for (uint64_t q = 0; q < queries; ++q) {
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * acc;
+    const size_t c = std::min(static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin()),
+                              cum.size() - 1);
+    answer(wire[c][rng.below(5)], s.snap.get(), s.cfg, rng, client, out, st, &view);
+    if (st.picked_count == 0) continue;
+    for (size_t k = 0; k < st.picked_count; ++k) {
+      ++all[s.snap->pool(st.picked_pool[k]).server(st.picked[k])];
+    }
+    const uint32_t srv = s.snap->pool(st.picked_pool[0]).server(st.picked[0]);
+    ++first[srv];
+    const size_t sc = s.server_country[srv];
+    auto& cont = by_continent[s.countries[c].continent];
+    ++cont.first;
+    if (sc == c) ++own;
+    if (s.countries[sc].continent == s.countries[c].continent) {
+      ++near;
+      ++cont.second;
+    }
+  }
+  Figures f;
+  std::tie(f.largest, f.p99) = spread(first, s.server_netspeed, s.server_country, true);
+  std::tie(f.largest_all, f.p99_all) = spread(all, s.server_netspeed, s.server_country, true);
+  std::tie(f.raw_largest, f.raw_p99) = spread(first, s.server_netspeed, s.server_country, false);
+  f.own = static_cast<double>(own) / static_cast<double>(queries);
+  f.continent = static_cast<double>(near) / static_cast<double>(queries);
+  for (const auto& [name, n] : by_continent) {
+    f.continent_share[name] = static_cast<double>(n.second) / static_cast<double>(n.first);
+  }
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint64_t queries = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10000000;
+  const Sim s = build();
+
+  // The world in figures.
+  double netspeed = 0;
+  for (double n : s.server_netspeed) netspeed += n;
+  std::map<std::string, std::pair<double, double>> cont;  // users, netspeed
+  for (size_t i = 0; i < s.countries.size(); ++i) cont[s.countries[i].continent].first += s.countries[i].users;
+  for (size_t k = 0; k < s.server_country.size(); ++k) {
+    cont[s.countries[s.server_country[k]].continent].second += s.server_netspeed[k];
+  }
+  std::printf("world: %zu countries, %zu servers, %.0f Gbit/s netspeed, %.0f million users, "
+              "%llu queries per policy\n",
+              s.countries.size(), s.server_country.size(), netspeed / 1e6, s.total_users,
+              static_cast<unsigned long long>(queries));
+  for (size_t i = 0; i < s.countries.size(); ++i) {
+    if (s.countries[i].code != "in") continue;
+    double in_net = 0;
+    for (size_t k = 0; k < s.server_country.size(); ++k) in_net += s.server_country[k] == i ? s.server_netspeed[k] : 0;
+    std::printf("in: %.1f%% of demand, %.2f%% of capacity (%d servers)\n",
+                100 * s.countries[i].users / s.total_users, 100 * in_net / netspeed, s.countries[i].servers);
+  }
+
+  GeoSettings pub_rule;
+  pub_rule.min_servers = 1;
+  GeoSettings threshold;
+  threshold.min_servers = 3;
+  BalanceResult br;
+  const auto mix = balanced(s, &br);
+  const GeoView v_public(s.snap, s.db, pub_rule);
+  const GeoView v_threshold(s.snap, s.db, threshold);
+  const GeoView v_balancer(s.snap, s.db, threshold, mix);
+  const Figures f[3] = {run(s, v_public, queries, 1), run(s, v_threshold, queries, 2),
+                        run(s, v_balancer, queries, 3)};
+
+  std::printf("\n%-44s %12s %12s %12s\n", "", "public", "threshold", "balancer");
+  auto row = [&](const char* label, double Figures::*m, const char* fmt) {
+    std::printf("%-44s", label);
+    for (const auto& x : f) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, fmt, x.*m);
+      std::printf(" %12s", buf);
+    }
+    std::printf("\n");
+  };
+  row("largest load per netspeed / median (first)", &Figures::largest, "%.2f");
+  row("p99 load per netspeed / median (first)", &Figures::p99, "%.2f");
+  row("largest load per netspeed / median (all 4)", &Figures::largest_all, "%.2f");
+  row("p99 load per netspeed / median (all 4)", &Figures::p99_all, "%.2f");
+  row("  the same per server's own count: largest", &Figures::raw_largest, "%.2f");
+  row("  the same per server's own count: p99", &Figures::raw_p99, "%.2f");
+  auto pct = [&](const char* label, double Figures::*m) {
+    std::printf("%-44s", label);
+    for (const auto& x : f) std::printf(" %11.1f%%", 100 * (x.*m));
+    std::printf("\n");
+  };
+  pct("answered in the client's country", &Figures::own);
+  pct("answered in the client's continent", &Figures::continent);
+  std::printf("\nin-continent share by continent (demand %% / capacity %%):\n");
+  for (const auto& [name, uc] : cont) {
+    char label[64];
+    std::snprintf(label, sizeof label, "  %s (%.1f / %.1f)", name.c_str(),
+                  100 * uc.first / s.total_users, 100 * uc.second / netspeed);
+    std::printf("%-44s", label);
+    for (const auto& x : f) {
+      auto it = x.continent_share.find(name);
+      std::printf(" %11.1f%%", it == x.continent_share.end() ? 0.0 : 100 * it->second);
+    }
+    std::printf("\n");
+  }
+  std::printf("\nbalancer: factor %.1f, global level %.3f of the bound\n", kFactor,
+              br.bound > 0 ? br.global_level / br.bound : 0.0);
+  return 0;
+}
