@@ -312,12 +312,12 @@ void add_findings_command(CLI::App& app, Args& a, Actions& acts) {
 void warn_if_outage(pg::Connection& conn) {
   try {
     auto r = conn.exec(
-        "SELECT outage, coalesce(to_char(last_report AT TIME ZONE 'UTC', "
-        "'YYYY-MM-DD HH24:MI'), 'never') FROM monitoring_outage");
+        "SELECT outage, coalesce('since ' || to_char(last_report AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD HH24:MI') || ' UTC', 'yet') FROM monitoring_outage");
     if (r.rows() == 1 && r.get<bool>(0, 0)) {
-      std::cerr << "timepoolctl: warning: monitoring outage: no monitor has reported since "
+      std::cerr << "timepoolctl: warning: monitoring outage: no monitor has reported "
                 << r.get<std::string>(0, 1)
-                << " UTC; DNS serves the pool as it was until monitors report again "
+                << "; DNS serves the pool as it was until monitors report again "
                    "('timepoolctl monitor list')\n";
     }
   } catch (const pg::Error&) {

@@ -90,6 +90,8 @@ mkdir -p "$work/tls"
 chmod 0755 "$work/tls"; chmod 0644 "$work/tls/api.pem" "$work/tls/ca.pem"
 install -m 0600 -o timepool "$work/tls/api.key" "$work/cred/monitor-api.key"
 mkdir -p "$work/spool" && chown timepool:timepool "$work/spool"
+# The relay password the production config names (/etc/timepool/mail-password on a real host).
+(umask 077; printf 'relay-password\n' >"$work/cred/mail-password"); chown timepool "$work/cred/mail-password"
 # What a drop-in (Environment=) would set on this test host.
 overrides=(TIMEPOOL_DATABASE_CONNINFO="$conninfo" TIMEPOOL_DNS_LISTEN="127.0.0.1:$dns_port"
            TIMEPOOL_DNS_METRICS_LISTEN= TIMEPOOL_MONITOR_METRICS_LISTEN=
@@ -97,7 +99,9 @@ overrides=(TIMEPOOL_DATABASE_CONNINFO="$conninfo" TIMEPOOL_DNS_LISTEN="127.0.0.1
            TIMEPOOL_MONITOR_API_TLS_CERT="$work/tls/api.pem"
            TIMEPOOL_MONITOR_URL="https://127.0.0.1:$api_port" TIMEPOOL_MONITOR_CA_FILE="$work/tls/ca.pem"
            TIMEPOOL_MONITOR_SPOOL_DIR="$work/spool"
-           TIMEPOOL_MONITOR_TRUST_LOCAL_CLOCK=true TIMEPOOL_WEB_PORT="$web_port")
+           TIMEPOOL_MONITOR_TRUST_LOCAL_CLOCK=true TIMEPOOL_WEB_PORT="$web_port"
+           TIMEPOOL_WEB_METRICS_LISTEN= TIMEPOOL_MAIL_HOST=127.0.0.1
+           TIMEPOOL_MAIL_PASSWORD_FILE="$work/cred/mail-password")
 unit_value() { sed -n "s/^$2=//p" "/lib/systemd/system/$1.service" | head -n 1; }
 # Runs UNIT's ExecStart as its User/Group, with its Environment= (%d: the credentials folder)
 # and its AmbientCapabilities=; in the background unless FOREGROUND=1.

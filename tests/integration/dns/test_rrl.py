@@ -87,17 +87,18 @@ def main():
               (RATE, full))
         check(full >= RATE * int(elapsed) * 0.9, "the rate itself still passes (%d)" % full)
         limited = sent - full
-        check(abs(tc - limited / 2) <= limited * 0.1 + 5,
-              "about every second limited response slips with TC (%d of %d)" % (tc, limited))
         check(other_ok == other_total, "the client from another /24 is always answered in full")
         dropped = metric(srv, 'timepool_dns_rrl_responses_total{action="dropped"}')
         slipped = metric(srv, 'timepool_dns_rrl_responses_total{action="slipped"}')
         # Every truncated answer received was counted; a few more may have been sent and lost in
-        # the client's socket buffer, and queries lost before the server read them count nowhere.
-        check(dropped > 0 and slipped >= tc and dropped + slipped <= limited and
-              abs(slipped - (dropped + slipped) / 2) <= (dropped + slipped) * 0.1 + 5,
-              "the limited responses are counted on /metrics (%d dropped, %d slipped)" %
-              (dropped, slipped))
+        # the client's socket buffer, and queries lost before the server read them (a slow build
+        # drops many) count nowhere.
+        check(dropped > 0 and tc > 0 and slipped >= tc and dropped + slipped <= limited,
+              "the limited responses are counted on /metrics (%d dropped, %d slipped, %d TC "
+              "received)" % (dropped, slipped, tc))
+        check(abs(slipped - (dropped + slipped) / 2) <= (dropped + slipped) * 0.1 + 5,
+              "about every second limited response slips with TC (%d of %d)" %
+              (slipped, dropped + slipped))
         # The slipped client retries over TCP, which is never limited.
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind((FLOOD[0], 0))

@@ -85,8 +85,7 @@ def main():
         c.close()
 
         # timepool-dns itself as that user: snapshot, answers, statistics written at shutdown.
-        dns = Dns(dns_conninfo, extra=["--set", "dns.stats_flush_interval=1"])
-        dns.start()
+        dns = Dns(dns_conninfo, extra=["--set", "dns.stats_flush_interval=1"])  # started
         try:
             got = dns.addresses("pool.example")
             check(got == ["192.0.2.1"], "timepool-dns as the DNS role answers (%s)" % got)
