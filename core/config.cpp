@@ -314,14 +314,14 @@ void Document::check_unknown(const std::vector<std::string>& known) const {
     for (const auto& section : known) {
       std::string prefix = env_name(section, "");  // "TIMEPOOL_DNS_"
       if (name.compare(0, prefix.size(), prefix) != 0) continue;
+      const std::string& env_key = name;  // clang 14 cannot capture a structured binding
       // TIMEPOOL_MONITOR_API_* belongs to [monitor_api], not to [monitor].
       const bool longer_section = std::any_of(
           kAllSections.begin(), kAllSections.end(), [&](const std::string& other) {
             const std::string p = env_name(other, "");
-            return p.size() > prefix.size() && name.compare(0, p.size(), p) == 0;
+            return p.size() > prefix.size() && env_key.compare(0, p.size(), p) == 0;
           });
       if (longer_section) continue;
-      const std::string& env_key = name;  // clang 14 cannot capture a structured binding
       bool matched = std::any_of(used_.begin(), used_.end(), [&](const std::string& k) {
         auto dot = k.find('.');
         return env_name(k.substr(0, dot), k.substr(dot + 1)) == env_key;

@@ -55,8 +55,11 @@ void check_verdict(const ntp::Verdict& v, std::span<const uint8_t> pkt, const nt
   check(pkt.size() % 4 == 0);
   const auto again = ntp::decode(pkt);
   check(again && *again == v.packet);
-  // A reply to us is exactly: mode 4, our version, our origin.
-  const bool ours = v.packet.mode == ntp::Mode::kServer && v.packet.version == req.version &&
+  // A reply to us is exactly: mode 4, our version or an older one down to NTPv3, our origin.
+  const bool version_ok =
+      v.packet.version == req.version ||
+      (v.packet.version >= ntp::kMinReplyVersion && v.packet.version < req.version);
+  const bool ours = v.packet.mode == ntp::Mode::kServer && version_ok &&
                     v.packet.origin == req.transmit;
   check(ntp::is_reply(v.reason) == ours);
   if (v.reason == ntp::Reason::kOk) {
