@@ -5,7 +5,7 @@
 // API token and a script reads the API with it. Screenshots go to $SHOTS. Run by run_e2e.py,
 // which starts the database, chronyd and the site and seeds the fleet's counts.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const path = require('path');
 const http = require('http');
 
@@ -188,13 +188,7 @@ async function vendorSeesFindings(browser) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    chromiumSandbox: false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--no-first-run'],
-  });
+  const browser = await launch();
   let failed = false;
   try {
     await volunteerJourney(browser);

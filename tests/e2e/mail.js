@@ -5,7 +5,7 @@
 // working and the new one logs in. Run by run_mail.py, which reads the received mail for this
 // script from $MAIL_DIR (one .eml per message).
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const fs = require('fs');
 const path = require('path');
 
@@ -150,13 +150,7 @@ async function journey(browser) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    chromiumSandbox: false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--no-first-run'],
-  });
+  const browser = await launch();
   let failed = false;
   try {
     await journey(browser);

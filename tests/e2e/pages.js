@@ -5,7 +5,7 @@
 // answers come from; the zone list hides empty zones; the footer opens the API documentation.
 // Run by run_pages.py, which seeds the data. Screenshots go to $SHOTS.
 'use strict';
-const { chromium } = require('playwright-core');
+const { launch } = require('./browser');
 const path = require('path');
 
 const base = process.env.BASE_URL;
@@ -103,13 +103,7 @@ async function zones(page) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/lib/chromium/chromium',
-    chromiumSandbox: false,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--no-first-run'],
-  });
+  const browser = await launch();
   let failed = false;
   try {
     const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
