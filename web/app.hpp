@@ -27,6 +27,8 @@
 
 namespace timepool::web {
 
+class CheckQueue;
+
 struct App {
   WebConfig cfg;
   ProbeFn probe;                 // real_probe in the daemon
@@ -34,6 +36,7 @@ struct App {
   WebMetrics* metrics = nullptr;    // null: not counted (tests that call dispatch directly)
   MailConfig mail;                  // [mail]
   std::function<void()> wake_mail;  // the mail sender delivers queued mail now (may be null)
+  std::shared_ptr<CheckQueue> checks;  // live checks of new servers (check_queue.hpp); null: none
 };
 
 struct Session {
@@ -119,9 +122,13 @@ Response get_score_page(Ctx& c);
 Response get_score_log(Ctx& c);
 Response get_style(Ctx& c);
 Response get_api_docs(Ctx& c);
+// The static files, served with no session and no database connection; nullopt for any other
+// request.
+std::optional<Response> static_file(const Request& req);
 // volunteer.cpp
 Response get_servers(Ctx& c);
 Response post_server_add(Ctx& c);
+Response get_server_check(Ctx& c);
 Response get_server_manage(Ctx& c);
 Response post_server_netspeed(Ctx& c);
 Response post_server_delete(Ctx& c);

@@ -43,8 +43,16 @@ WebConfig read_web_config(const config::Document& doc) {
     c.trusted_proxies.push_back({*a, bits});
   }
   c.session_days = static_cast<int>(s.get_int("session_days", c.session_days, 1, 365));
-  c.threads = static_cast<int>(s.get_int("threads", c.threads, 1, 256));
+  c.threads = static_cast<int>(s.get_int("threads", c.threads, 1, 1024));
   c.db_connections = static_cast<int>(s.get_int("db_connections", c.db_connections, 1, 64));
+  c.request_deadline_seconds = static_cast<int>(
+      s.get_int("request_deadline_seconds", c.request_deadline_seconds, 1, 600));
+  c.max_connections_per_address = static_cast<int>(
+      s.get_int("max_connections_per_address", c.max_connections_per_address, 1, 100000));
+  c.check_threads = static_cast<int>(s.get_int("check_threads", c.check_threads, 1, 256));
+  c.checks_per_address =
+      static_cast<int>(s.get_int("checks_per_address", c.checks_per_address, 1, 1000));
+  c.checks_max = static_cast<int>(s.get_int("checks_max", c.checks_max, 1, 100000));
   c.login_window_minutes =
       static_cast<int>(s.get_int("login_window_minutes", c.login_window_minutes, 1, 1440));
   c.login_max_failures_account = static_cast<int>(

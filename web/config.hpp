@@ -33,8 +33,20 @@ struct WebConfig {
   };
   std::vector<Prefix> trusted_proxies;
   int session_days = 30;
-  int threads = 8;         // HTTP worker threads
+  // HTTP worker threads: each connection holds one while it sends its request, so there must be
+  // more than the slow clients that may be connected at once (nginx in front buffers them).
+  int threads = 64;
   int db_connections = 4;  // pooled PostgreSQL connections
+  // A whole request (headers and body, from the connection's first byte or the previous
+  // response) must arrive within this many seconds, or the connection is closed.
+  int request_deadline_seconds = 10;
+  // Connections one client address may hold at once (not counting web.trusted_proxies).
+  int max_connections_per_address = 16;
+  // The live NTP checks of servers being added (web/check_queue.hpp): threads that probe, how
+  // many may run at once from one client network, and in all.
+  int check_threads = 8;
+  int checks_per_address = 3;
+  int checks_max = 64;
   // Login rate limits: failed attempts within window_minutes before logins are refused, per
   // account from one address (IPv6 by /64) and per address; never per account alone, so
   // guesses from elsewhere do not lock the owner out.

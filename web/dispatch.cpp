@@ -49,6 +49,7 @@ const std::vector<Route>& routes() {
       {"POST", "/password/reset", post_reset},
       {"GET", "/servers", get_servers},
       {"POST", "/servers/add", post_server_add},
+      {"GET", "/servers/check/([0-9a-f]{32})", get_server_check},
       {"GET", "/servers/([0-9]{1,18})", get_server_manage},
       {"POST", "/servers/([0-9]{1,18})/netspeed", post_server_netspeed},
       {"POST", "/servers/([0-9]{1,18})/delete", post_server_delete},
@@ -169,6 +170,8 @@ Response unavailable(const Request& req, bool link_lost) {
 }  // namespace
 
 Response dispatch(const App& app, DbPool& pool, const Request& req) {
+  // Static files never wait for (or take) one of the pool's connections.
+  if (auto r = static_file(req)) return std::move(*r);
   const int attempts = req.method == "GET" ? 2 : 1;
   for (int attempt = 1;; ++attempt) {
     std::optional<DbPool::Lease> lease;

@@ -12,6 +12,7 @@
 #include "core/signals.hpp"
 #include "core/version.hpp"
 #include "web/app.hpp"
+#include "web/check_queue.hpp"
 #include "web/findings_job.hpp"
 #include "web/mail_sender.hpp"
 #include "web/monitoring_job.hpp"
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
     web::WebMetrics::CheckGuard guard(metrics);
     return web::real_probe(a, port);
   };
+  // After the probe: the checks go through the counting wrapper too.
+  app.checks = std::make_shared<web::CheckQueue>(
+      app.probe, static_cast<uint16_t>(app.cfg.probe_port), app.cfg.check_threads,
+      app.cfg.checks_per_address, app.cfg.checks_max);
   auto logger = log::get("web");
   if (app.cfg.allow_loopback) logger->warn("web.allow_loopback is on: loopback servers are accepted");
   if (app.geo) logger->info("geoip: {}", app.geo->description());
@@ -131,5 +136,6 @@ int main(int argc, char** argv) {
   bool ok = server.serve();
   signals.wake();  // serve() may have returned on its own (error): let the thread end
   stopper.join();
+  app.checks.reset();  // its threads may be probing through `metrics`: end them first
   return ok ? 0 : 1;
 }

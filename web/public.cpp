@@ -72,6 +72,18 @@ Response get_api_docs(Ctx& c) {
   return page(c, 200, "JSON API", "<article id=\"api-docs\">" + markdown_html(api_md()) + "</article>");
 }
 
+std::optional<Response> static_file(const Request& req) {
+  if (req.path != "/static/style.css" || (req.method != "GET" && req.method != "HEAD")) {
+    return std::nullopt;
+  }
+  Response r = Response::text(200, "text/css; charset=utf-8", std::string(style_css()));
+  r.add_header("Cache-Control", "public, max-age=3600");
+  r.add_header("X-Content-Type-Options", "nosniff");
+  r.add_header("X-Frame-Options", "DENY");
+  r.add_header("Referrer-Policy", "same-origin");
+  return r;
+}
+
 Response get_home(Ctx& c) {
   auto counts = c.db.exec(
       "SELECT count(*) FILTER (WHERE ip_version = 4), count(*) FILTER (WHERE ip_version = 6) "

@@ -2,10 +2,13 @@
 // dispatch(), and writes the web::Response back.
 #include "web/routes.hpp"
 
+#include <sys/socket.h>
+
 #include <httplib.h>
 
 #include "core/address.hpp"
 #include "core/log.hpp"
+#include "web/deadline_server.hpp"
 #include "web/form.hpp"
 
 namespace timepool::web {
@@ -68,16 +71,23 @@ void write(const Response& from, httplib::Response& to) {
 }  // namespace
 
 struct HttpServer::Impl {
-  httplib::Server server;
+  explicit Impl(const WebConfig& cfg)
+      : server(std::chrono::seconds(cfg.request_deadline_seconds), cfg.max_connections_per_address,
+               [&cfg](const std::string& peer) {
+                 auto a = address::parse(peer);
+                 return a && is_trusted_proxy(cfg, *a);
+               }) {}
+  DeadlineServer server;
 };
 
-HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
+HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl(app.cfg)) {
   auto& s = impl_->server;
   int threads = app.cfg.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(kMaxBody);
   // cpp-httplib writes the headers and the body separately: without TCP_NODELAY, Nagle holds
   // the body until the client's delayed ACK (40 ms on Linux) on a keep-alive connection.
+  // (DeadlineServer sets it on every connection too.)
   s.set_tcp_nodelay(true);
   auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
@@ -107,8 +117,10 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl) {
 HttpServer::~HttpServer() { delete impl_; }
 
 int HttpServer::bind(const std::string& host, int port) {
-  if (port == 0) return impl_->server.bind_to_any_port(host);
-  return impl_->server.bind_to_port(host, port) ? port : -1;
+  auto& s = impl_->server;
+  int bound = port == 0 ? s.bind_to_any_port(host) : (s.bind_to_port(host, port) ? port : -1);
+  if (bound >= 0 && !s.set_backlog(SOMAXCONN)) return -1;
+  return bound;
 }
 
 bool HttpServer::serve() { return impl_->server.listen_after_bind(); }

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/check_queue.hpp"
 #include "web/country.hpp"
 #include "web/html.hpp"
 #include "web/queries.hpp"
@@ -188,43 +189,108 @@ Response post_server_add(Ctx& c) {
   if (z.rows() != 1) return refuse(400, "\"" + country + "\" is not a country in the list.");
   country = z.get<std::string>(0, 0);
 
-  ProbeReport probe = c.app.probe(*a, static_cast<uint16_t>(c.app.cfg.probe_port));
-  if (auto why = judge_probe(probe); !why.empty()) {
-    return refuse(422, why, probe_html(probe, false));
+  // The live check runs in the check queue, not here: this worker and its database connection
+  // go back at once, and /servers/check/<id> finishes the add when the check is done.
+  if (!c.app.checks) return refuse(503, "Server checks are not available right now.");
+  std::string id;
+  switch (c.app.checks->start(c.session->account_id, client_network(c.req.remote_addr),
+                              AddRequest{*a, *netspeed, country}, &id)) {
+    case CheckQueue::Start::kStarted:
+      break;
+    case CheckQueue::Start::kAccountBusy:
+      return refuse(429, "The check of another server of yours is still running. Wait until it "
+                         "has finished, then add this one.");
+    case CheckQueue::Start::kClientBusy:
+      return refuse(429, "Too many server checks are running from your address. Wait until they "
+                         "have finished, then try again.");
+    case CheckQueue::Start::kFull:
+      return refuse(503, "Too many server checks are running right now. Try again in a minute.");
   }
-  int64_t id = 0;
+  return Response::redirect("/servers/check/" + id);
+}
+
+namespace {
+
+// Writes the server of a check that passed; the status and the refusal (or, for 200, what the
+// trial cap did to the netspeed) the volunteer sees.
+std::pair<int, std::string> finish_add(Ctx& c, const CheckJob& job, int64_t* id) {
+  const auto& add = job.add;
+  if (auto why = judge_probe(job.report); !why.empty()) return {422, why};
   std::string trial;  // what the trial cap did to the asked-for netspeed (schema 0020)
   try {
     auto r = c.db.exec(
         "INSERT INTO servers (address, owner_id, netspeed, country, trial_until) "
         "VALUES ($1::inet, $2, $3, $4, new_server_trial_end()) "
         "RETURNING id, netspeed, netspeed_claimed, trial_until::date::text",
-        a->to_string(), c.session->account_id, *netspeed, country);
-    id = r.get<int64_t>(0, 0);
+        add.address.to_string(), job.account_id, add.netspeed, add.country);
+    *id = r.get<int64_t>(0, 0);
     if (!r.is_null(0, 2)) {
       trial = "New servers start at " + netspeed_label(r.get<int32_t>(0, 1)) + " until " +
               r.get<std::string>(0, 3) + "; then the " +
               netspeed_label(r.get<int32_t>(0, 2)) + " you chose applies.";
     }
   } catch (const pg::Error& e) {
-    if (e.is_unique_violation()) return refuse(409, a->to_string() + " is already in the pool.");
+    if (e.is_unique_violation()) return {409, add.address.to_string() + " is already in the pool."};
     if (e.sqlstate() == kTooManyServers) {
-      return refuse(409, "Your account already has as many servers as it may have. Delete a "
-                         "server first, or ask the pool's administrators to raise your limit.");
+      return {409, "Your account already has as many servers as it may have. Delete a "
+                   "server first, or ask the pool's administrators to raise your limit."};
     }
     throw;
   }
-  log::get("web")->info("server added id={} address={} owner={} country={}", id, a->to_string(),
-                        c.session->account_id, country);
-  // The page of the new server says what happened, once (POST-redirect-GET: a reload does
-  // not add it again).
-  return redirect_with_flash(
-      c, "/servers/" + std::to_string(id),
-      "Server added: " + a->to_string() + " joined the pool in " + country + ". The check saw " +
-          "stratum " + std::to_string(probe.stratum) + ", offset " +
-          fmt("%.3f ms", probe.offset_s * 1000) + ". Our monitors now score it; DNS hands it out " +
-          "once its score reaches 10 (about 14 good probes, 2 hours)." +
-          (trial.empty() ? std::string() : " " + trial));
+  log::get("web")->info("server added id={} address={} owner={} country={}", *id,
+                        add.address.to_string(), job.account_id, add.country);
+  return {200, trial};
+}
+
+Response check_outcome(Ctx& c, const CheckJob& job) {
+  std::string addr = job.add.address.to_string();
+  if (job.outcome_status != 200) {
+    return page(c, job.outcome_status, "Server not added",
+                "<h1>Server not added</h1><p class=\"error\" id=\"refusal\">" +
+                    esc(job.outcome_message) + "</p>" +
+                    (job.outcome_status == 422 ? probe_html(job.report, false) : "") +
+                    add_form(c, addr, std::to_string(job.add.netspeed), job.add.country));
+  }
+  return Response::redirect("/servers/" + std::to_string(job.server_id));
+}
+
+}  // namespace
+
+Response get_server_check(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  std::string id = c.req.match(1);
+  auto job = c.app.checks ? c.app.checks->find(id, c.session->account_id) : std::nullopt;
+  if (!job) {
+    return message_page(c, 404, "No such check",
+                        "This check is unknown or too old. Add the server again.", "/servers");
+  }
+  if (job->done && !job->claimed && c.app.checks->claim(id)) {
+    int64_t server_id = 0;
+    auto [status, message] = finish_add(c, *job, &server_id);
+    c.app.checks->record(id, status, message, server_id);
+    if (status == 200) {
+      // The page of the new server says what happened, once (a reload adds nothing).
+      const auto& p = job->report;
+      return redirect_with_flash(
+          c, "/servers/" + std::to_string(server_id),
+          "Server added: " + job->add.address.to_string() + " joined the pool in " +
+              job->add.country + ". The check saw stratum " + std::to_string(p.stratum) +
+              ", offset " + fmt("%.3f ms", p.offset_s * 1000) + ". Our monitors now score it; " +
+              "DNS hands it out once its score reaches 10 (about 14 good probes, 2 hours)." +
+              (message.empty() ? std::string() : " " + message));
+    }
+    job = c.app.checks->find(id, c.session->account_id);
+    if (!job) return Response::redirect("/servers");
+  }
+  if (job->finished) return check_outcome(c, *job);
+  // Still probing (or another view is writing): this page reloads itself every second.
+  std::string addr = job->add.address.to_string();
+  Response r = page(c, 200, "Checking " + addr,
+                    "<meta http-equiv=\"refresh\" content=\"1\"><h1>Checking " + esc(addr) +
+                        "</h1><p id=\"checking\">We are sending the server a few NTP packets; "
+                        "this takes up to 10 seconds. This page updates by itself.</p>");
+  r.add_header("Refresh", "1");
+  return r;
 }
 
 Response get_server_manage(Ctx& c) {

@@ -44,7 +44,8 @@ async function volunteerJourney(browser) {
   await page.selectOption('#add-server select[name=country]', 'de');
   await shot(page, '01-volunteer-add-form');
   await Promise.all([page.waitForNavigation({ timeout: 30000 }), page.click('#add-server button[type=submit]')]);
-  // POST-redirect-GET: the server's own page confirms the save once.
+  // The check page reloads itself until the check has ended, then leads to the server's page.
+  await page.waitForURL(/\/servers\/\d+$/, { timeout: 30000 });
   check(/\/servers\/\d+$/.test(page.url()), 'redirected to the new server\'s page');
   const added = await page.textContent('#flash');
   check(added.includes('Server added: 127.0.0.1 joined the pool in de'), 'server added');

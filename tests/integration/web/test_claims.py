@@ -35,7 +35,7 @@ class Claims(webtest.WebTestCase):
 
     def add(self, c, address, netspeed="1500"):
         c.get("/servers")
-        return c.post("/servers/add", {"address": address, "netspeed": netspeed, "country": "de"})
+        return c.add_server({"address": address, "netspeed": netspeed, "country": "de"})
 
     def in_dns(self, address):
         return self.db.one("SELECT count(*) FROM eligible_servers WHERE address = %s", address) == 1

@@ -32,7 +32,7 @@ class Servers(webtest.WebTestCase):
 
     def add(self, c, address, **kw):
         c.get("/servers")
-        return c.post("/servers/add", add_fields(address, **kw))
+        return c.add_server(add_fields(address, **kw))
 
     def server_id(self, address):
         return self.db.one("SELECT id FROM servers WHERE address = %s::inet AND deleted_at IS NULL",

@@ -59,9 +59,11 @@ class WebServer(tptest.Daemon):
     def __init__(self, db, settings=None, mail=None):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
-        # Test classes sign up many accounts from one address; test_signup_limit sets its own.
+        # Test classes sign up many accounts and open many connections from one address;
+        # test_signup_limit and test_availability set their own limits.
         # /metrics on a free port (the default 127.0.0.1:9127 would collide between tests).
-        settings = dict({"signup_max_per_day": 100000, "metrics_listen": "127.0.0.1:0"},
+        settings = dict({"signup_max_per_day": 100000, "max_connections_per_address": 1000,
+                         "metrics_listen": "127.0.0.1:0"},
                         **(settings or {}))
         for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]
@@ -240,6 +242,22 @@ class Client:
         elif isinstance(csrf, str):
             f["csrf"] = csrf
         return self.request("POST", path, f)
+
+    def add_server(self, fields, timeout=30):
+        """Posts the add-server form and follows its check page until the check has ended:
+        the final page (or the refusal that came before any check)."""
+        r = self.post("/servers/add", fields)
+        if r.status != 303 or not (r.header("Location") or "").startswith("/servers/check/"):
+            return r
+        return self.wait_check(r.header("Location"), timeout)
+
+    def wait_check(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            r = self.get(path)
+            if 'id="checking"' not in r.body or time.time() > deadline:
+                return r
+            time.sleep(0.2)
 
     def signup(self, email, role="volunteer", password="correct horse battery"):
         self.get("/signup")

@@ -15,6 +15,7 @@ import html.parser
 import http.cookiejar
 import re
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -133,6 +134,12 @@ def main(argv):
             status, url, page = b.submit("/servers", "/servers/add",
                                          {"address": address, "country": country,
                                           "netspeed": netspeed})
+            # The check runs in the background: its page reloads itself until it has ended.
+            for _ in range(120):
+                if 'id="checking"' not in page:
+                    break
+                time.sleep(0.5)
+                status, url, page = b.request(url)
             refused = status >= 400 or has_error(page)
             if expect_refusal:
                 if not refused:
