@@ -64,26 +64,32 @@ class Metrics(webtest.WebTestCase):
         before = self.web.metrics()
         self.assertEqual(before["timepool_web_live_checks_in_flight"], 0)
         self.assertEqual(before["timepool_web_db_pool_size"], 1)
-        result = {}
-
-        def add():
-            result["r"] = c.post("/servers/add", {"address": "127.0.0.1", "netspeed": "1500",
-                                                  "country": "de"})
-        t = threading.Thread(target=add)
-        t.start()
-        # While the check waits for the silent server, it is in flight and holds the one
-        # pooled connection: another request waits for it.
+        r = c.post("/servers/add", {"address": "127.0.0.1", "netspeed": "1500", "country": "de"})
+        self.assertEqual(r.status, 303)
+        # While the check waits for the silent server it is in flight, and it holds no pooled
+        # connection (the check runs in the check queue, web/check_queue.hpp).
         webtest.tptest.wait_until(
             lambda: self.web.metrics()["timepool_web_live_checks_in_flight"] == 1, 10,
             "a check in flight")
         self.assertGreaterEqual(self.silent.recv(100) and 1, 1)  # the check's packet arrived
-        self.assertEqual(self.web.metrics()["timepool_web_db_pool_in_use"], 1)
+        self.assertEqual(self.web.metrics()["timepool_web_db_pool_in_use"], 0)
+        self.assertEqual(c.wait_check(r.header("Location")).status, 422)  # refused
+        # A request that holds the one pooled connection (it waits for a lock on sessions)
+        # makes another request wait for it.
+        lock = self.db.connect()
+        lock.autocommit = False
+        lock.cursor().execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        held = threading.Thread(target=c.get, args=("/servers",))
+        held.start()
+        webtest.tptest.wait_until(
+            lambda: self.web.metrics()["timepool_web_db_pool_in_use"] == 1, 10, "a held connection")
         other = self.client()
         start = time.time()
+        threading.Timer(1.0, lock.rollback).start()
         self.assertEqual(other.get("/zones").status, 200)
         waited = time.time() - start
-        t.join(30)
-        self.assertEqual(result["r"].status, 422)  # the silent server is refused
+        held.join(30)
+        lock.close()
         after = self.web.metrics()
         self.assertEqual(after["timepool_web_live_checks_in_flight"], 0)
         self.assertEqual(after["timepool_web_live_checks_total"] -
