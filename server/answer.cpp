@@ -382,7 +382,9 @@ RelativeName relative_name(const ParsedQuery& p, const Apex& apex) {
 // Where the address records come from: the name's own pools, or with geo the chosen zone's
 // node with the same number (so the quarters stay disjoint at every level). Sets the ECS echo
 // when the client's location was used.
-Route locate(const Query& x, const Node& node, Response& r) {
+// Also notes the zone the query counts for as the balancer's demand, when it asks for
+// addresses this label gives.
+Route locate(const Query& x, const Node& node, Response& r, AnswerStats& st) {
   const uint16_t qtype = x.p.qtype;
   if (!x.geo || !node.terminal || (qtype != rrtype::kA && qtype != rrtype::kAAAA)) {
     Route own;
@@ -392,9 +394,16 @@ Route locate(const Query& x, const Node& node, Response& r) {
     return own;
   }
   const bool v6 = qtype == rrtype::kAAAA;
-  if (!x.geo->needs_location(node)) return x.geo->route(node, v6, ecs::ClientLocation{});
-  const ecs::ClientLocation loc = x.geo->locate(x.client, x.p.ecs);
-  if (loc.echo) r.echo = loc.echo;
+  const bool draws = !v6 || x.cfg.aaaa_all_labels || node.number == 2;  // as emit() decides
+  ecs::ClientLocation loc;
+  if (x.geo->needs_location(node)) {
+    loc = x.geo->locate(x.client, x.p.ecs);
+    if (loc.echo) r.echo = loc.echo;
+  }
+  if (draws) {
+    st.demand_zone = x.geo->demand_zone(node, loc);
+    st.demand_v6 = v6;
+  }
   return x.geo->route(node, v6, loc);
 }
 
@@ -461,7 +470,7 @@ size_t answer_below_apex(const Query& x, const Apex& apex, Rng& rng, Response& r
   }
   if (node->zone >= 0) st.zone_id = x.snap->zones()[static_cast<size_t>(node->zone)].id;
   st.zone_index = node->zone;
-  const Route src = locate(x, *node, r);
+  const Route src = locate(x, *node, r, st);
   if (!emit(x, *node, src, rel.len == 0, apex.off, rng, r, st)) {
     write_negative(r, x, apex.off);  // NODATA (RFC 2308 section 2.2)
   }
@@ -487,6 +496,8 @@ void reset(AnswerStats& st) {
   st.zone_index = -1;
   st.pool = Node::kNoPool;
   st.picked_count = 0;
+  st.demand_zone = -1;
+  st.demand_v6 = false;
 }
 
 }  // namespace

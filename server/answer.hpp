@@ -77,6 +77,12 @@ struct AnswerStats {
   int32_t zone_index = -1;        // index into Snapshot::zones() of the name queried
   uint32_t pool = 0xffffffff;     // the pool the first A/AAAA record came from (kNoPool: none)
   uint8_t picked_count = 0;       // how many entries of `picked` hold pool entries
+  // The balancer's demand (schema/0016): an A query, or an AAAA query at a label that answers
+  // AAAA, with geo on counts for this zone (index into Snapshot::zones(); -1: not counted): the
+  // client's country zone for geo-routed names (the global zone when it is not located), the
+  // queried zone for explicit country and continent names.
+  int32_t demand_zone = -1;
+  bool demand_v6 = false;
   // Record i is entry picked[i] of pool picked_pool[i] (a balancer mixture draws the records
   // of one answer from up to three pools). Not cleared: read only below picked_count.
   std::array<uint32_t, Pool::kMaxPick> picked;

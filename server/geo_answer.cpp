@@ -87,7 +87,27 @@ GeoView::GeoView(std::shared_ptr<const Snapshot> snap, std::shared_ptr<const geo
       }
     }
   }
+  // Demand counts for a client's country zone, or the global zone when there is none.
+  const auto global = index_of_.find(tree_->global().id);
+  const int32_t unknown = global == index_of_.end() ? -1 : global->second;
+  demand_by_code_.assign(kCodes + 1, unknown);
+  for (size_t i = 0; i < kCodes; ++i) {
+    const char text[2] = {static_cast<char>('a' + i / 26), static_cast<char>('a' + i % 26)};
+    const auto cc = geo::CountryCode::parse(std::string_view(text, 2));
+    const ZoneRow* country = cc ? tree_->country(*cc) : nullptr;
+    if (!country) continue;
+    const auto it = index_of_.find(tree_->resolve(*country).id);
+    if (it != index_of_.end()) demand_by_code_[i] = it->second;
+  }
   if (mixtures_ && !mixtures_->empty()) build_mixes();
+}
+
+int32_t GeoView::demand_zone(const Node& queried, const ecs::ClientLocation& loc) const {
+  if (!tree_ || queried.zone < 0) return -1;
+  const ZoneKind k = snap_->zones()[static_cast<size_t>(queried.zone)].kind;
+  if (k == ZoneKind::Global || k == ZoneKind::Vendor) return demand_by_code_[code_slot(loc.country)];
+  if (k == ZoneKind::Country || k == ZoneKind::Continent) return queried.zone;
+  return -1;
 }
 
 GeoView::Mix GeoView::make_mix(bool v6, int64_t country, int64_t continent) const {

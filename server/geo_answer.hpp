@@ -67,6 +67,12 @@ class GeoView {
   // itself alone when nothing changes. `loc` is only read when needs_location(queried).
   Route route(const Node& queried, bool v6, const ecs::ClientLocation& loc) const;
 
+  // The zone (index into Snapshot::zones()) a query at `queried` counts for as the balancer's
+  // demand: for geo-routed names (needs_location) the client's country zone, or the global
+  // zone when the client is not located or its country has no zone; for explicit country and
+  // continent names the zone itself; -1 for any other name or without a zone tree.
+  int32_t demand_zone(const Node& queried, const ecs::ClientLocation& loc) const;
+
   // The `_country.<apex>` text for an A query at the apex from this client.
   std::string debug(const ecs::ClientLocation& loc, bool v6) const;
 
@@ -99,6 +105,7 @@ class GeoView {
   std::shared_ptr<const Mixtures> mixtures_;
   std::array<std::vector<Mix>, 2> by_code_;  // per family (v4, v6): 26*26 codes, then unknown
   std::array<std::vector<Mix>, 2> by_zone_;  // per family, by zones_ index (explicit names)
+  std::vector<int32_t> demand_by_code_;      // 26*26 codes, then unknown: the demand zone
 };
 
 // Loads the configured geo database (throws geo::GeoError) and logs what was loaded.

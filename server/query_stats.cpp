@@ -52,6 +52,7 @@ Recorder::Recorder(uint32_t max_zones, uint32_t max_servers, std::atomic<uint64_
   for (auto& s : slots_) {
     s.queries = std::make_unique<std::atomic<uint32_t>[]>(size_t{max_zones} * kPerZone);
     s.answers = std::make_unique<std::atomic<uint32_t>[]>(max_servers);
+    s.demand = std::make_unique<std::atomic<uint32_t>[]>(size_t{max_zones} * 2);
   }
 }
 
@@ -84,6 +85,14 @@ void Recorder::count_answer(int64_t minute, uint32_t server_slot) {
     return;
   }
   bump(enter(minute).answers[server_slot]);
+}
+
+void Recorder::count_demand(int64_t minute, uint32_t zone_slot, bool v6) {
+  if (zone_slot >= max_zones_ || minute < 0) {
+    overflow_->fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  bump(enter(minute).demand[size_t{zone_slot} * 2 + (v6 ? 1 : 0)]);
 }
 
 // --- QueryStats ------------------------------------------------------------------------------
@@ -174,12 +183,17 @@ uint64_t QueryStats::collect_slots(int64_t now_unix_s, bool all) {
       // right across a wrap of the 32-bit counter.
       size_t nq = zone_ids.size() * Recorder::kPerZone;
       size_t na = server_ids.size();
+      size_t nd = zone_ids.size() * 2;
       if (seen.queries.size() < nq) seen.queries.resize(nq, 0);
       if (seen.answers.size() < na) seen.answers.resize(na, 0);
-      fresh_.resize(nq + na);
+      if (seen.demand.size() < nd) seen.demand.resize(nd, 0);
+      fresh_.resize(nq + na + nd);
       for (size_t i = 0; i < nq; ++i) fresh_[i] = slot.queries[i].load(std::memory_order_relaxed);
       for (size_t i = 0; i < na; ++i) {
         fresh_[nq + i] = slot.answers[i].load(std::memory_order_relaxed);
+      }
+      for (size_t i = 0; i < nd; ++i) {
+        fresh_[nq + na + i] = slot.demand[i].load(std::memory_order_relaxed);
       }
       std::atomic_thread_fence(std::memory_order_acquire);
       // The writer moved this slot to a new minute while we read: some of what we read may
@@ -201,6 +215,12 @@ uint64_t QueryStats::collect_slots(int64_t now_unix_s, bool all) {
         seen.answers[i] = fresh_[nq + i];
         open_answers_[{server_ids[i], minute / 60}] += delta;
       }
+      for (size_t i = 0; i < nd; ++i) {
+        uint32_t delta = fresh_[nq + na + i] - seen.demand[i];
+        if (delta == 0) continue;
+        seen.demand[i] = fresh_[nq + na + i];
+        open_demand_[{zone_ids[i / 2], static_cast<uint8_t>(i % 2 ? 6 : 4), minute}] += delta;
+      }
       seen.minute = minute;
     }
   }
@@ -211,7 +231,7 @@ void QueryStats::seal() {
   Batch b;
   {
     std::lock_guard lock(collect_mu_);
-    if (open_queries_.empty() && open_answers_.empty()) return;
+    if (open_queries_.empty() && open_answers_.empty() && open_demand_.empty()) return;
     b.queries.reserve(open_queries_.size());
     for (const auto& [k, count] : open_queries_) {
       const auto& [zone_id, minute, qtype, rcode] = k;
@@ -221,8 +241,14 @@ void QueryStats::seal() {
     for (const auto& [k, count] : open_answers_) {
       b.answers.push_back(AnswerRow{k.second, k.first, count});
     }
+    b.demand.reserve(open_demand_.size());
+    for (const auto& [k, count] : open_demand_) {
+      const auto& [zone_id, family, minute] = k;
+      b.demand.push_back(DemandCount{minute, zone_id, family, count});
+    }
     open_queries_.clear();
     open_answers_.clear();
+    open_demand_.clear();
   }
   std::lock_guard lock(queue_mu_);
   b.seq = next_seq_++;
@@ -328,6 +354,23 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
         int_array(a, [](const AnswerRow& r) { return r.hour; }),
         int_array(a, [](const AnswerRow& r) { return r.count; }));
   }
+  if (!batch.demand.empty()) {
+    const auto& d = batch.demand;
+    // Added up like dns_query_counts: every DNS server's counts for a minute go into one row,
+    // in primary key order (zone_id, family, minute).
+    tx.exec(
+        "INSERT INTO dns_demand (zone_id, family, minute, count) "
+        "SELECT t.z, t.f, to_timestamp(t.m * 60), t.c "
+        "FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::bigint[]) "
+        "  WITH ORDINALITY AS t (z, f, m, c, i) "
+        "WHERE EXISTS (SELECT 1 FROM zones WHERE zones.id = t.z) ORDER BY t.i "
+        "ON CONFLICT (zone_id, family, minute) "
+        "DO UPDATE SET count = dns_demand.count + EXCLUDED.count",
+        int_array(d, [](const DemandCount& r) { return r.zone_id; }),
+        int_array(d, [](const DemandCount& r) { return r.family; }),
+        int_array(d, [](const DemandCount& r) { return r.minute; }),
+        int_array(d, [](const DemandCount& r) { return r.count; }));
+  }
   tx.commit();
   return true;
 }
@@ -345,6 +388,9 @@ std::string spool_text(const std::string& instance_id, const Batch& b) {
       << q.count << "\n";
   }
   for (const auto& a : b.answers) o << "a " << a.hour << ' ' << a.server_id << ' ' << a.count << "\n";
+  for (const auto& d : b.demand) {
+    o << "d " << d.minute << ' ' << d.zone_id << ' ' << int{d.family} << ' ' << d.count << "\n";
+  }
   o << "end\n";
   return o.str();
 }
@@ -376,6 +422,13 @@ bool parse_spool(const std::string& text, std::string& instance_id, Batch& b) {
       f >> a.hour >> a.server_id >> a.count;
       if (!f) return false;
       b.answers.push_back(a);
+    } else if (kind == 'd') {
+      DemandCount d{};
+      int64_t family = 0;
+      f >> d.minute >> d.zone_id >> family >> d.count;
+      if (!f || (family != 4 && family != 6)) return false;
+      d.family = static_cast<uint8_t>(family);
+      b.demand.push_back(d);
     } else {
       return false;
     }

@@ -14,6 +14,7 @@
 //       int64_t m = current_minute();
 //       rec.count_query(m, zs, qtype, rcode);
 //       rec.count_answer(m, ss);  // once per server put into an answer
+//       rec.count_demand(m, zs, v6);  // the balancer's demand: the origin a query counts for
 //   - Collection (one thread at a time, ideally one that never blocks on the database):
 //       stats.collect(now_unix_seconds);  // every few seconds; reads completed minutes
 //   - Flushing (one thread at a time; may block on the database):
@@ -82,10 +83,21 @@ struct AnswerRow {
   uint64_t count;
   friend bool operator==(const AnswerRow&, const AnswerRow&) = default;
 };
+// Queries that drew addresses, per minute, by the zone they count for as demand (the client's
+// country for geo-routed names, the zone itself for explicit names; schema/0016 dns_demand)
+// and the address family asked for (4: A, 6: AAAA).
+struct DemandCount {
+  int64_t minute;  // Unix minutes
+  int32_t zone_id;
+  uint8_t family;  // 4 or 6
+  uint64_t count;
+  friend bool operator==(const DemandCount&, const DemandCount&) = default;
+};
 struct Batch {
   uint64_t seq = 0;
   std::vector<QueryRow> queries;  // sorted by (zone_id, minute, qtype, rcode): the table's key
   std::vector<AnswerRow> answers;  // sorted by (server_id, hour)
+  std::vector<DemandCount> demand;  // sorted by (zone_id, family, minute): the table's key
 };
 
 class QueryStats;
@@ -95,6 +107,7 @@ class Recorder {
   // Hot path; only the owning thread. `minute` is current_minute() (or a test's clock).
   void count_query(int64_t minute, uint32_t zone_slot, uint16_t qtype, uint16_t rcode);
   void count_answer(int64_t minute, uint32_t server_slot);
+  void count_demand(int64_t minute, uint32_t zone_slot, bool v6);
 
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -107,11 +120,12 @@ class Recorder {
     std::atomic<int64_t> minute{-1};
     std::unique_ptr<std::atomic<uint32_t>[]> queries;  // zone_slot * kPerZone + q * 8 + r
     std::unique_ptr<std::atomic<uint32_t>[]> answers;  // server_slot
+    std::unique_ptr<std::atomic<uint32_t>[]> demand;   // zone_slot * 2 + (v6 ? 1 : 0)
   };
   // What the collector read last from each slot (collector thread only).
   struct Seen {
     int64_t minute = -1;
-    std::vector<uint32_t> queries, answers;
+    std::vector<uint32_t> queries, answers, demand;
   };
   Recorder(uint32_t max_zones, uint32_t max_servers, std::atomic<uint64_t>* overflow);
   Slot& enter(int64_t minute);
@@ -183,6 +197,7 @@ class QueryStats {
   std::mutex collect_mu_;  // the open batch
   std::map<std::tuple<int32_t, int64_t, uint16_t, uint16_t>, uint64_t> open_queries_;
   std::map<std::pair<int64_t, int64_t>, uint64_t> open_answers_;
+  std::map<std::tuple<int32_t, uint8_t, int64_t>, uint64_t> open_demand_;
   std::vector<uint32_t> fresh_;  // scratch for one slot's counters
 
   mutable std::mutex queue_mu_;
@@ -191,9 +206,9 @@ class QueryStats {
   uint64_t dropped_ = 0;
 };
 
-// Writes one batch in one transaction; true when it was applied now, false when
-// dns_stats_flushes says it had been applied before. Rows for zones or servers that no longer
-// exist are skipped. Throws pg::Error.
+// Writes one batch in one transaction (query counts, server answers and the balancer's demand
+// in dns_demand); true when it was applied now, false when dns_stats_flushes says it had been
+// applied before. Rows for zones or servers that no longer exist are skipped. Throws pg::Error.
 bool write_batch(pg::Connection& conn, const std::string& instance_id, const Batch& batch);
 
 struct FlushResult {

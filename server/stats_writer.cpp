@@ -21,6 +21,7 @@ void WorkerStats::count(const Published& pub, const AnswerStats& st) {
   if (st.zone_index < 0 && st.rcode == rcode::kRefused) return;  // not one of our names
   const int64_t minute = stats::current_minute();
   rec_.count_query(minute, slots->zone_slot(st.zone_index), st.qtype, st.rcode);
+  if (st.demand_zone >= 0) rec_.count_demand(minute, slots->zone_slot(st.demand_zone), st.demand_v6);
   for (size_t i = 0; i < st.picked_count; ++i) {
     rec_.count_answer(minute, slots->server_slot(st.picked_pool[i], st.picked[i]));
   }

@@ -5,6 +5,11 @@
 // with stats::StatsFlusher (a failed flush stays queued and is retried; each batch is applied
 // exactly once). At shutdown everything counted is collected and written once more.
 //
+// Each address query answered with geo on also counts as the balancer's demand (schema/0016
+// dns_demand, per minute, zone and family): for the client's country zone on geo-routed names,
+// for the queried zone on explicit country and continent names (AnswerStats::demand_zone).
+// It travels in the same batches, so it is written exactly once per flush like the rest.
+//
 // Queries that name no zone (NXDOMAIN, errors, the apex itself) count under the global zone;
 // queries for names outside our apexes (REFUSED) and dropped packets are not counted.
 //

@@ -66,6 +66,9 @@ struct GeoFixture {
     const size_t n = answer(q, snap.get(), cfg, rng, c, out, st, geo ? &view : nullptr);
     return {out.begin(), out.begin() + static_cast<long>(n)};
   }
+  void answer_stats(const std::vector<uint8_t>& q, AnswerStats& st, bool geo = true) {
+    answer(q, snap.get(), cfg, rng, loopback(), out, st, geo ? &view : nullptr);
+  }
   static Client loopback() {
     Client c;
     c.addr = address::Address::v4(std::array<uint8_t, 4>{127, 0, 0, 1});
@@ -254,4 +257,33 @@ TEST_CASE("geo: no mixture for an origin, or none published: the plain rule") {
   GeoView view(f.snap, f.db, GeoSettings{}, mixtures({{true, 3, 2, 0.0, 0.0, 1.0}}));
   CHECK(seen_with(f, view, "pool.example", kDe) ==
         std::set<std::string>{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"});
+}
+
+TEST_CASE("geo: every address query notes the zone it counts for as the balancer's demand") {
+  GeoFixture f;
+  auto demand = [&](const std::string& name, ldns_rr_type type, const std::vector<uint8_t>& ecs,
+                    bool geo = true) {
+    AnswerStats st;
+    f.answer_stats(ecs_query(name, type, ecs), st, geo);
+    return st.demand_zone < 0 ? std::string("-")
+                              : f.snap->zones()[static_cast<size_t>(st.demand_zone)].name +
+                                    (st.demand_v6 ? "/6" : "/4");
+  };
+  // Geo-routed names: the client's country, whether or not that country has servers.
+  CHECK(demand("pool.example", LDNS_RR_TYPE_A, kDe) == "de/4");
+  CHECK(demand("1.pool.example", LDNS_RR_TYPE_A, kFr) == "fr/4");
+  CHECK(demand("acme.pool.example", LDNS_RR_TYPE_A, kJp) == "jp/4");
+  CHECK(demand("2.pool.example", LDNS_RR_TYPE_AAAA, kDe) == "de/6");
+  // A client that is not located counts for the global zone.
+  CHECK(demand("pool.example", LDNS_RR_TYPE_A, kPrivate) == "@/4");
+  // Explicit names count for themselves, wherever the client is.
+  CHECK(demand("fr.pool.example", LDNS_RR_TYPE_A, kDe) == "fr/4");
+  CHECK(demand("0.europe.pool.example", LDNS_RR_TYPE_A, kJp) == "europe/4");
+  CHECK(demand("at.pool.example", LDNS_RR_TYPE_A, kJp) == "at/4");
+  // Not demand: AAAA where the label gives none, other types, names without servers, no geo.
+  CHECK(demand("1.pool.example", LDNS_RR_TYPE_AAAA, kDe) == "-");
+  CHECK(demand("pool.example", LDNS_RR_TYPE_TXT, kDe) == "-");
+  CHECK(demand("pool.example", LDNS_RR_TYPE_SOA, kDe) == "-");
+  CHECK(demand("nothere.pool.example", LDNS_RR_TYPE_A, kDe) == "-");
+  CHECK(demand("pool.example", LDNS_RR_TYPE_A, kDe, false) == "-");
 }

@@ -1,7 +1,12 @@
 #include "server/query_stats.hpp"
 
+#include <stdlib.h>
+
 #include <barrier>
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -213,4 +218,56 @@ TEST_CASE("StatsFlusher backs off after a failed connection and keeps the batch"
   CHECK(r.written == 0);
   CHECK(r.queued == 2);  // nothing lost, nothing written
   CHECK(r.error.find("next attempt in") != std::string::npos);  // not tried again yet
+}
+
+TEST_CASE("stats: the balancer's demand is counted per zone, family and minute") {
+  QueryStats stats;
+  const uint32_t de = stats.zone_slot(10), fr = stats.zone_slot(11);
+  Recorder& a = stats.add_recorder();
+  Recorder& b = stats.add_recorder();
+  for (int i = 0; i < 3; ++i) a.count_demand(kT0, de, false);
+  b.count_demand(kT0, de, false);
+  b.count_demand(kT0, de, true);
+  a.count_demand(kT0 + 1, fr, false);
+  a.count_demand(kT0, kNoSlot, false);  // no slot: counted as overflow, not a crash
+  CHECK(stats.overflow() == 1);
+  stats.collect((kT0 + 2) * 60 + 5);
+  stats.seal();
+  auto batch = stats.take();
+  REQUIRE(batch);
+  CHECK(batch->queries.empty());
+  // In the table's key order: zone, family, minute.
+  CHECK(batch->demand ==
+        std::vector<DemandCount>{{kT0, 10, 4, 4}, {kT0, 10, 6, 1}, {kT0 + 1, 11, 4, 1}});
+}
+
+TEST_CASE("stats: demand survives the spool file of a batch the database did not take") {
+  char tmpl[] = "/tmp/tp-spool-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl));
+  const std::string dir = tmpl;
+  const int64_t m0 = 29000000;
+  {
+    QueryStats stats;
+    const uint32_t z = stats.zone_slot(7);
+    Recorder& rec = stats.add_recorder();
+    rec.count_query(m0, z, 28, 0);
+    rec.count_demand(m0, z, true);
+    rec.count_demand(m0, z, true);
+    StatsFlusher flusher(stats, "host=/nonexistent-timepool-dir port=1 connect_timeout=1", "t",
+                         {std::chrono::seconds(30), std::chrono::seconds(60)}, dir);
+    const auto r = flusher.flush((m0 + 2) * 60);
+    CHECK(r.written == 0);
+    CHECK(flusher.spooled() == 1);
+  }
+  std::string text;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(e.path());
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  CHECK(text.find("\nd " + std::to_string(m0) + " 7 6 2\n") != std::string::npos);
+  QueryStats again;
+  StatsFlusher reloaded(again, "host=/nonexistent-timepool-dir port=1 connect_timeout=1", "t",
+                        {std::chrono::seconds(30), std::chrono::seconds(60)}, dir);
+  CHECK(reloaded.spooled() == 1);  // read back whole, not refused as damaged
+  std::filesystem::remove_all(dir);
 }
