@@ -6,6 +6,8 @@
 // session has its own CSRF token. Visitors without a session (the sign-up and login forms) get
 // a random CSRF cookie and the same value in the form (double submit); SameSite=Lax keeps other
 // sites from posting with it.
+#include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include "core/address.hpp"
@@ -337,10 +339,12 @@ Response post_login(Ctx& c) {
   const auto& cfg = c.app.cfg;
   // Rate limits: failures in the window from the client's network (an IPv4 address, an IPv6
   // /64), for this account and in all. Never for the account alone: guesses from elsewhere
-  // must not lock its owner out. The check and the record of this attempt are one
-  // transaction under a lock per network, so parallel guesses get no more tries than the
-  // limit; the attempt is recorded as failed before the password is checked and marked a
-  // success afterwards.
+  // must not lock its owner out. After a few free failures each further one makes the next
+  // attempt from there wait longer (1 s, 2 s, 4 s ... after the latest failure); at the
+  // limits the network waits out the window. The check and the record of this attempt are
+  // one transaction under a lock per network, so parallel guesses get no more checks than
+  // the limits allow; the attempt is recorded as failed before the password is checked and
+  // marked a success afterwards.
   int64_t attempt = 0;
   {
     pg::Transaction tx(c.db);
@@ -350,17 +354,37 @@ Response post_login(Ctx& c) {
     auto fails = tx.exec(
         "WITH net AS (SELECT network(set_masklen($2::inet, CASE family($2::inet) WHEN 6 "
         "THEN 64 ELSE 32 END)) AS n) "
-        "SELECT count(*) FILTER (WHERE lower(email) = $1), count(*) "
+        "SELECT count(*) FILTER (WHERE lower(email) = $1), count(*), "
+        "coalesce(extract(epoch FROM clock_timestamp() - max(at) FILTER (WHERE lower(email) = $1)), "
+        "0)::float8, coalesce(extract(epoch FROM clock_timestamp() - max(at)), 0)::float8 "
         "FROM login_attempts, net WHERE NOT success AND at > now() - make_interval(mins => $3) "
         "AND (remote_addr <<= net.n OR (net.n IS NULL AND remote_addr IS NULL))",
         *email, peer, cfg.login_window_minutes);
-    if (fails.get<int64_t>(0, 0) >= cfg.login_max_failures_account ||
-        fails.get<int64_t>(0, 1) >= cfg.login_max_failures_address) {
+    int64_t account_fails = fails.get<int64_t>(0, 0), address_fails = fails.get<int64_t>(0, 1);
+    if (account_fails >= cfg.login_max_failures_account ||
+        address_fails >= cfg.login_max_failures_address) {
       tx.commit();
       Response r = refuse(429, "Too many failed logins from your address. Wait " +
                                    std::to_string(cfg.login_window_minutes) +
                                    " minutes and try again.");
       r.add_header("Retry-After", std::to_string(cfg.login_window_minutes * 60));
+      return r;
+    }
+    // Below the limits: the delay each count has earned, less the time since its latest failure
+    // (clock_timestamp: this transaction may have waited for the lock).
+    int64_t window = int64_t{cfg.login_window_minutes} * 60;
+    double wait = std::max(
+        double(login_delay_seconds(account_fails, cfg.login_free_failures_account,
+                                   cfg.login_delay_seconds, window)) - fails.get<double>(0, 2),
+        double(login_delay_seconds(address_fails, cfg.login_free_failures_address,
+                                   cfg.login_delay_seconds, window)) - fails.get<double>(0, 3));
+    if (wait > 0) {
+      tx.commit();
+      auto seconds = std::to_string(static_cast<int64_t>(std::ceil(wait)));
+      Response r = refuse(429, "Too many failed logins from your address. Wait " + seconds +
+                                   (seconds == "1" ? " second" : " seconds") +
+                                   " and try again.");
+      r.add_header("Retry-After", seconds);
       return r;
     }
     attempt = tx.exec("INSERT INTO login_attempts (email, remote_addr, success) "

@@ -59,6 +59,12 @@ WebConfig read_web_config(const config::Document& doc) {
       s.get_int("login_max_failures_account", c.login_max_failures_account, 1, 1000));
   c.login_max_failures_address = static_cast<int>(
       s.get_int("login_max_failures_address", c.login_max_failures_address, 1, 100000));
+  c.login_free_failures_account = static_cast<int>(
+      s.get_int("login_free_failures_account", c.login_free_failures_account, 0, 1000));
+  c.login_free_failures_address = static_cast<int>(
+      s.get_int("login_free_failures_address", c.login_free_failures_address, 0, 100000));
+  c.login_delay_seconds =
+      static_cast<int>(s.get_int("login_delay_seconds", c.login_delay_seconds, 0, 3600));
   c.signup_max_per_day =
       static_cast<int>(s.get_int("signup_max_per_day", c.signup_max_per_day, 1, 100000));
   c.findings_job = s.get_bool("findings_job", c.findings_job);

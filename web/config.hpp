@@ -53,6 +53,13 @@ struct WebConfig {
   int login_window_minutes = 15;
   int login_max_failures_account = 5;
   int login_max_failures_address = 20;
+  // Below those limits, failed logins slow down: after login_free_failures_account failures of
+  // one account from one client network, and after login_free_failures_address from the
+  // network in all, the next attempt from there waits login_delay_seconds after the latest
+  // failure, twice as long after each further failure (at most the window). 0: no delays.
+  int login_free_failures_account = 2;
+  int login_free_failures_address = 5;
+  int login_delay_seconds = 1;
   // Accounts signed up from one address (IPv6 by /64) in 24 hours; more are refused (429).
   int signup_max_per_day = 5;
   // The findings job (web/findings_job.hpp): off only where another instance runs it.

@@ -100,4 +100,11 @@ std::string check_vendor_name(std::string_view name) {
   return "";
 }
 
+int64_t login_delay_seconds(int64_t failures, int64_t free, int64_t base, int64_t cap) {
+  if (base <= 0 || failures <= 0 || failures < free) return 0;
+  int64_t delay = base;
+  for (int64_t i = free; i < failures && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
 }  // namespace timepool::web

@@ -35,6 +35,11 @@ std::optional<int64_t> parse_int(std::string_view text);  // optional sign, digi
 inline constexpr int kMinDeletionDays = 3;
 inline constexpr int kMaxDeletionDays = 22;
 
+// Seconds a client must wait after its latest failed login before the next one is checked:
+// none before the first failure nor for the first `free` failures, then `base` seconds,
+// doubling with each further failure, at most `cap`. base 0: never.
+int64_t login_delay_seconds(int64_t failures, int64_t free, int64_t base, int64_t cap);
+
 // Removes leading and trailing ASCII whitespace.
 std::string trim(std::string_view s);
 

@@ -9,8 +9,9 @@ import tomllib
 
 import webtest
 
-# The production config's proxies: the test runs the site as it is deployed.
-with open(os.path.join(webtest.tptest.SRC, "deploy", "timepool.toml"), "rb") as f:
+# The production config's proxies (it must set them: behind nginx, without them every client
+# is nginx's address): the test runs the site as it is deployed.
+with open(os.path.join(webtest.tptest.SRC, "deploy", "timepool.production.toml"), "rb") as f:
     PROXIES = tomllib.load(f)["web"]["trusted_proxies"]
 
 

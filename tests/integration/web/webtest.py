@@ -59,11 +59,12 @@ class WebServer(tptest.Daemon):
     def __init__(self, db, settings=None, mail=None):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
-        # Test classes sign up many accounts and open many connections from one address;
-        # test_signup_limit and test_availability set their own limits.
+        # Test classes sign up many accounts and open many connections from one address, and
+        # fail logins from it; test_signup_limit, test_availability and test_login_delays set
+        # their own limits.
         # /metrics on a free port (the default 127.0.0.1:9127 would collide between tests).
         settings = dict({"signup_max_per_day": 100000, "max_connections_per_address": 1000,
-                         "metrics_listen": "127.0.0.1:0"},
+                         "login_delay_seconds": 0, "metrics_listen": "127.0.0.1:0"},
                         **(settings or {}))
         for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]

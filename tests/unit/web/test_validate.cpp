@@ -64,6 +64,24 @@ TEST_CASE("parse_int is strict", "[web][validate]") {
   CHECK_FALSE(parse_int("99999999999999999999"));
 }
 
+TEST_CASE("login delays: free failures, then doubling up to the cap", "[web][validate]") {
+  // 2 free failures, 1 s, a 900 s cap (a 15-minute window).
+  CHECK(login_delay_seconds(0, 2, 1, 900) == 0);
+  CHECK(login_delay_seconds(1, 2, 1, 900) == 0);
+  CHECK(login_delay_seconds(2, 2, 1, 900) == 1);
+  CHECK(login_delay_seconds(3, 2, 1, 900) == 2);
+  CHECK(login_delay_seconds(4, 2, 1, 900) == 4);
+  CHECK(login_delay_seconds(11, 2, 1, 900) == 512);
+  CHECK(login_delay_seconds(12, 2, 1, 900) == 900);
+  CHECK(login_delay_seconds(1000000, 2, 1, 900) == 900);
+  // No free failures: the first failure already delays, no failure never does.
+  CHECK(login_delay_seconds(0, 0, 3, 900) == 0);
+  CHECK(login_delay_seconds(1, 0, 3, 900) == 6);
+  // Delays off; a base above the cap is held at the cap.
+  CHECK(login_delay_seconds(50, 2, 0, 900) == 0);
+  CHECK(login_delay_seconds(2, 2, 3600, 900) == 900);
+}
+
 TEST_CASE("the probe verdict refuses no answer and strata 0, 16, above 5", "[web][probe]") {
   ProbeReport ok;
   ok.answered = true;

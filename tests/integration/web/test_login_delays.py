@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Growing login delays: after a few free failures per account-and-address pair and per address
+(IPv6 by /64) the next attempt from there waits 1 s, then 2 s, 4 s ... after the latest failure;
+the owner elsewhere never waits. Clients come from different loopback addresses (127.0.0.0/8)."""
+
+import concurrent.futures
+import os
+import time
+import tomllib
+
+import webtest
+
+# The login settings exactly as production runs them.
+with open(os.path.join(webtest.tptest.SRC, "deploy", "timepool.production.toml"), "rb") as f:
+    PRODUCTION = tomllib.load(f)["web"]
+LOGIN_KEYS = ("login_window_minutes", "login_max_failures_account", "login_max_failures_address",
+              "login_free_failures_account", "login_free_failures_address", "login_delay_seconds")
+
+
+class GrowingDelays(webtest.WebTestCase):
+    settings = {"login_delay_seconds": 1, "login_free_failures_account": 2,
+                "login_free_failures_address": 4, "login_max_failures_account": 10,
+                "login_max_failures_address": 20}
+
+    def test_delays_grow_per_account_and_address_and_spare_the_owner(self):
+        email = self.unique_email()
+        self.client().signup(email, password="right password")
+        guess = lambda pw: self.client("127.0.0.12").login(email, pw)  # noqa: E731
+        self.assertEqual(guess("wrong 1").status, 401)
+        self.assertEqual(guess("wrong 2").status, 401)
+        r = guess("wrong 3")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.header("Retry-After"), "1")
+        self.assertIn("Wait 1 second ", r.body)
+        # A refused attempt is not checked and not counted.
+        self.assertEqual(self.db.one("SELECT count(*) FROM login_attempts WHERE email = %s",
+                                     email), 2)
+        # The owner, from another address, does not wait.
+        self.assertEqual(self.client("127.0.0.13").login(email, "right password").status, 303)
+        time.sleep(1.1)
+        self.assertEqual(guess("wrong 3").status, 401)
+        r = guess("wrong 4")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.header("Retry-After"), "2")
+        self.assertIn("Wait 2 seconds ", r.body)
+        time.sleep(1.1)
+        self.assertEqual(guess("right password").status, 429)  # 1 s was not enough
+        time.sleep(1.0)
+        # Once the delay has passed, the right password works from there too.
+        self.assertEqual(guess("right password").status, 303)
+
+    def test_delays_per_address_over_many_accounts(self):
+        c = lambda: self.client("127.0.0.14")  # noqa: E731
+        for i in range(4):
+            self.assertEqual(c().login(self.unique_email(), "wrong").status, 401)
+        r = c().login(self.unique_email(), "wrong")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.header("Retry-After"), "1")
+        # Another address is not slowed down by this one.
+        self.assertEqual(self.client("127.0.0.16").login(self.unique_email(), "wrong").status,
+                         401)
+        time.sleep(1.1)
+        self.assertEqual(c().login(self.unique_email(), "wrong").status, 401)
+        self.assertEqual(c().login(self.unique_email(), "wrong").header("Retry-After"), "2")
+
+
+class ProductionSettings(webtest.WebTestCase):
+    """The login limits of deploy/timepool.production.toml, behind its trusted proxy."""
+    settings = dict({k: PRODUCTION[k] for k in LOGIN_KEYS},
+                    trusted_proxies=",".join(PRODUCTION["trusted_proxies"]))
+
+    def via_proxy(self, client_addr, email, password):
+        c = self.client(PRODUCTION["trusted_proxies"][0])
+        c.get("/login")
+        return c.request("POST", "/login", {"email": email, "password": password,
+                                            "csrf": c.last_csrf},
+                         {"X-Forwarded-For": client_addr})
+
+    def test_production_slows_guesses_down(self):
+        self.assertGreater(PRODUCTION["login_delay_seconds"], 0)
+        self.assertLess(PRODUCTION["login_free_failures_account"],
+                        PRODUCTION["login_max_failures_account"])
+
+    def test_twenty_failures_from_one_address_leave_the_owner_in(self):
+        email = self.unique_email()
+        self.client().signup(email, password="right password")
+        statuses = [self.via_proxy("203.0.113.7", email, "wrong %d" % i).status
+                    for i in range(20)]
+        self.assertEqual(set(statuses), {401, 429}, statuses)
+        # The owner logs in at once from another address.
+        self.assertEqual(self.via_proxy("198.51.100.20", email, "right password").status, 303)
+
+    def test_thirty_parallel_guesses_check_only_the_free_failures(self):
+        email = self.unique_email()
+        self.client().signup(email, password="right password")
+        with concurrent.futures.ThreadPoolExecutor(30) as ex:
+            statuses = list(ex.map(
+                lambda i: self.via_proxy("203.0.113.8", email, "wrong guess %d" % i).status,
+                range(30)))
+        free = PRODUCTION["login_free_failures_account"]
+        self.assertEqual(statuses.count(401), free, statuses)
+        self.assertEqual(statuses.count(429), 30 - free, statuses)
+        self.assertEqual(self.db.one("SELECT count(*) FROM login_attempts WHERE email = %s",
+                                     email), free)
+
+
+if __name__ == "__main__":
+    webtest.main()
