@@ -94,12 +94,38 @@ SourceData fetch_source(pg::Connection& conn) {
 
 Loader::Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats)
     : cfg_(std::move(cfg)),
+      balancer_enabled_(cfg_.balancer.enabled),
+      balancer_interval_s_(cfg_.balancer.interval.count()),
+      balancer_window_s_(cfg_.balancer.window.count()),
+      balancer_factor_(cfg_.balancer.factor),
+      balancer_min_servers_(cfg_.balancer.min_servers),
       publisher_(publisher),
       stats_(stats),
       link_("database", log::get("dns"), {std::chrono::milliseconds(250), std::chrono::seconds(30)},
             [] { return std::string("answering from the last good snapshot"); }) {}
 
 Loader::~Loader() { stop(); }
+
+void Loader::set_balancer(const BalancerSettings& b) {
+  balancer_interval_s_.store(b.interval.count(), std::memory_order_relaxed);
+  balancer_window_s_.store(b.window.count(), std::memory_order_relaxed);
+  balancer_factor_.store(b.factor, std::memory_order_relaxed);
+  balancer_min_servers_.store(b.min_servers, std::memory_order_relaxed);
+  balancer_enabled_.store(b.enabled, std::memory_order_relaxed);
+  // Released after the settings: the loader thread that sees the flag sees them too.
+  balancer_changed_.store(true, std::memory_order_release);
+  request_rebuild();
+}
+
+BalancerSettings Loader::balancer() const {
+  BalancerSettings b;
+  b.enabled = balancer_enabled_.load(std::memory_order_relaxed);
+  b.interval = std::chrono::seconds(balancer_interval_s_.load(std::memory_order_relaxed));
+  b.window = std::chrono::seconds(balancer_window_s_.load(std::memory_order_relaxed));
+  b.factor = balancer_factor_.load(std::memory_order_relaxed);
+  b.min_servers = balancer_min_servers_.load(std::memory_order_relaxed);
+  return b;
+}
 
 void Loader::install(const SourceData& src, const char* from,
                      std::optional<std::shared_ptr<const Mixtures>> mixtures) {
@@ -154,8 +180,12 @@ bool Loader::rebuild_from_db() {
       // and brings one more rebuild, never a missed one.
       if (poll_counter_) counter_seen_ = read_counter();
       SourceData src = fetch_source(*conn_);
-      if (cfg_.balancer.enabled) install(src, "database", balance(src));
-      else install(src, "database");
+      // With the balancer off, no mixtures: answers follow the plain geo rule.
+      auto mixtures = balancer_enabled_.load(std::memory_order_relaxed)
+                          ? balance(src)
+                          : std::shared_ptr<const Mixtures>();
+      install(src, "database", mixtures);
+      if (mixtures) src.mixtures = mixtures->rows();
       stats_.last_rebuild_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       stats_.snapshot_built_unix = static_cast<int64_t>(::time(nullptr));
@@ -185,19 +215,20 @@ bool Loader::rebuild_from_db() {
 std::shared_ptr<const Mixtures> Loader::balance(const SourceData& src) {
   auto log = log::get("dns");
   const auto now = std::chrono::steady_clock::now();
-  if (!demand_read_at_ || now - *demand_read_at_ >= cfg_.balancer.interval) {
+  const bool changed = balancer_changed_.exchange(false, std::memory_order_acquire);
+  const BalancerSettings settings = balancer();
+  if (changed || !demand_read_at_ || now - *demand_read_at_ >= settings.interval) {
     try {
-      demand_ = fetch_demand(*conn_, cfg_.balancer.window);
+      demand_ = fetch_demand(*conn_, settings.window);
       demand_read_at_ = now;
     } catch (const pg::Error& e) {
       // The servers were read: answer with them and the demand read last time.
       log->warn("balancer: demand not read ({}); using the last read", e.what());
     }
   }
-  auto mixtures = mixtures_from(src, demand_, cfg_.balancer);
+  auto mixtures = mixtures_from(src, demand_, settings);
   log->debug("balancer: {} mixtures from {} demand rows (window {}s, factor {})",
-             mixtures->size(), demand_.size(), cfg_.balancer.window.count(),
-             cfg_.balancer.factor);
+             mixtures->size(), demand_.size(), settings.window.count(), settings.factor);
   return mixtures;
 }
 
@@ -207,7 +238,14 @@ bool Loader::load_disk() {
     uint32_t serial = 0;
     SourceData src = load_source(cfg_.snapshot_file, &serial);
     serial_ = serial ? serial - 1 : 0;
-    install(src, ("file " + cfg_.snapshot_file).c_str());
+    // The mixtures the balancer published with this data, so answers keep following the
+    // measured demand while the database is away (none with the balancer off).
+    std::shared_ptr<const Mixtures> mixtures;
+    if (balancer_enabled_.load(std::memory_order_relaxed) && !src.mixtures.empty()) {
+      mixtures = std::make_shared<const Mixtures>(src.mixtures);
+    }
+    install(src, ("file " + cfg_.snapshot_file).c_str(), mixtures);
+    if (mixtures) log::get("dns")->info("balancer: {} mixtures from the snapshot file", mixtures->size());
     ++stats_.disk_loads;
     // The data is as old as the file: that is the age to report.
     struct stat st {};
@@ -274,7 +312,7 @@ void Loader::run() {
   bool wanted = false;
   auto next_status = clock::now() + std::chrono::minutes(5);
   auto next_poll = clock::now();
-  auto next_balance = clock::now() + cfg_.balancer.interval;
+  auto next_balance = clock::now() + std::chrono::seconds(balancer_interval_s_.load());
   while (!stop_) {
     const auto now = clock::now();
     if (now >= next_status) {
@@ -283,9 +321,9 @@ void Loader::run() {
       log_status();
     }
     // After a failure the link is down: retry when its backoff says so.
-    if (cfg_.balancer.enabled && now >= next_balance) {
+    if (balancer_enabled_.load(std::memory_order_relaxed) && now >= next_balance) {
       // The balancer reads the demand again with the next rebuild (server/demand.hpp).
-      next_balance = now + cfg_.balancer.interval;
+      next_balance = now + std::chrono::seconds(balancer_interval_s_.load(std::memory_order_relaxed));
       wanted = true;
     }
     wanted = wanted || requested_.exchange(false) || now >= next_timer ||

@@ -9,8 +9,9 @@
 // (SIGHUP). When the database is
 // unreachable or a query fails, the current snapshot stays in use, the failure is logged once
 // per state change, and it retries with exponential backoff (core/reconnect). Every snapshot
-// built from the database is also written to `snapshot_file`; at start, when the database
-// cannot be reached, that file is loaded instead.
+// built from the database is also written to `snapshot_file`, with the balancer's mixtures; at
+// start, when the database cannot be reached, that file is loaded instead, and answers draw
+// from the mixtures it holds (when the balancer is on).
 #pragma once
 
 #include <atomic>
@@ -52,6 +53,12 @@ class Loader {
   Loader(LoaderConfig cfg, Publisher& publisher, LoaderStats& stats);
   ~Loader();
 
+  // SIGHUP: new balancer settings (any thread). The next rebuild reads the demand again with
+  // the new window and computes the mixtures with them; the loader thread reads each setting
+  // from an atomic, never under a lock.
+  void set_balancer(const BalancerSettings& settings);
+  BalancerSettings balancer() const;
+
   // Tries the database once, then the disk copy, so the caller can log what it starts with;
   // then starts the thread.
   void start();
@@ -72,7 +79,12 @@ class Loader {
   int64_t read_counter();  // dns_change.counter; throws pg::Error
   void read_monitoring();  // the outage flag: metric and a log line when it changes
 
-  LoaderConfig cfg_;
+  LoaderConfig cfg_;  // cfg_.balancer is not read after construction: see the atomics below
+  std::atomic<bool> balancer_enabled_;
+  std::atomic<int64_t> balancer_interval_s_, balancer_window_s_;
+  std::atomic<double> balancer_factor_;
+  std::atomic<uint32_t> balancer_min_servers_;
+  std::atomic<bool> balancer_changed_{false};  // read the demand again at the next rebuild
   Publisher& publisher_;
   LoaderStats& stats_;
   std::unique_ptr<pg::Connection> conn_;

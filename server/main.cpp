@@ -2,8 +2,8 @@
 //
 // Startup: read the config, bind every socket (as root, port 53 works), drop privileges if
 // configured, load the first snapshot (database, else the disk copy), start the workers.
-// Signals are events for the main thread (core/signals): SIGHUP re-reads the answer settings
-// and rebuilds the snapshot; SIGTERM/SIGINT stop cleanly.
+// Signals are events for the main thread (core/signals): SIGHUP re-reads the answer, geo and
+// balancer settings and rebuilds the snapshot; SIGTERM/SIGINT stop cleanly.
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -170,7 +170,9 @@ void reload(const std::string& path, const std::vector<std::string>& sets, Loade
     srv.loader = std::make_unique<Loader>(loader_config(fresh), srv.publisher, srv.metrics.loader());
     srv.loader->start();
   } else {
-    srv.loader->request_rebuild();
+    // The balancer's settings (atomics in the loader) change at once; the rebuild this asks
+    // for reads the demand again and publishes the new mixtures.
+    srv.loader->set_balancer(loader_config(fresh).balancer);
   }
   if (fresh.geo.enabled && (!cfg.geo.enabled || fresh.geo.mmdb_path != cfg.geo.mmdb_path)) {
     try {

@@ -16,6 +16,13 @@ Mixtures::Mixtures(const std::vector<MixtureRow>& rows) {
   }
 }
 
+std::vector<MixtureRow> Mixtures::rows() const {
+  std::vector<MixtureRow> out;
+  out.reserve(rows_.size());
+  for (const auto& [key, row] : rows_) out.push_back(row);
+  return out;
+}
+
 const MixtureRow* Mixtures::find(bool v6, int64_t country, int64_t continent) const {
   auto it = rows_.find({v6, country, continent});
   return it == rows_.end() ? nullptr : &it->second;

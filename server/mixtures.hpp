@@ -33,6 +33,8 @@ class Mixtures {
 
   // nullptr when the origin has no row.
   const MixtureRow* find(bool v6, int64_t country, int64_t continent) const;
+  // Every row kept, in (family, country, continent) order: what the on-disk copy stores.
+  std::vector<MixtureRow> rows() const;
   size_t size() const { return rows_.size(); }
   bool empty() const { return rows_.empty(); }
 

@@ -8,6 +8,7 @@
 #include <cassert>
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -264,14 +265,32 @@ std::string format_source(const SourceData& src, uint32_t serial) {
     if (s.zones.empty()) out += '-';
     out += '\n';
   }
-  out += "end " + std::to_string(src.zones.size()) + " " + std::to_string(src.servers.size()) + "\n";
-  return out;
+  for (const auto& m : src.mixtures) {
+    char line[160];
+    std::snprintf(line, sizeof line, "mixture %d %lld %lld %.17g %.17g %.17g\n", m.v6 ? 6 : 4,
+                  static_cast<long long>(m.country), static_cast<long long>(m.continent), m.own,
+                  m.near, m.global);
+    out += line;
+  }
+  out += "end " + std::to_string(src.zones.size()) + " " + std::to_string(src.servers.size());
+  if (!src.mixtures.empty()) out += " " + std::to_string(src.mixtures.size());
+  return out + "\n";
 }
 
 namespace {
 
 [[noreturn]] void bad(size_t line, const std::string& why) {
   throw std::runtime_error("snapshot line " + std::to_string(line) + ": " + why);
+}
+
+// A mixture share: a finite number >= 0 written by format_source ("%.17g").
+double share(std::string_view s, size_t line) {
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v) || v < 0) {
+    bad(line, "bad mixture share '" + std::string(s) + "'");
+  }
+  return v;
 }
 
 template <typename T>
@@ -337,9 +356,21 @@ SourceData parse_source(std::string_view text, uint32_t* serial) {
         for (auto z : split(f[4], ',')) s.zones.push_back(number<int64_t>(z, lineno));
       }
       src.servers.push_back(std::move(s));
-    } else if (f[0] == "end" && f.size() == 3) {
+    } else if (f[0] == "mixture" && f.size() == 7) {
+      MixtureRow m;
+      const int family = number<int>(f[1], lineno);
+      if (family != 4 && family != 6) bad(lineno, "bad mixture family");
+      m.v6 = family == 6;
+      m.country = number<int64_t>(f[2], lineno);
+      m.continent = number<int64_t>(f[3], lineno);
+      m.own = share(f[4], lineno);
+      m.near = share(f[5], lineno);
+      m.global = share(f[6], lineno);
+      src.mixtures.push_back(m);
+    } else if (f[0] == "end" && (f.size() == 3 || f.size() == 4)) {
       if (number<size_t>(f[1], lineno) != src.zones.size() ||
-          number<size_t>(f[2], lineno) != src.servers.size()) {
+          number<size_t>(f[2], lineno) != src.servers.size() ||
+          (f.size() == 4 ? number<size_t>(f[3], lineno) : 0) != src.mixtures.size()) {
         bad(lineno, "record count does not match (truncated or edited file)");
       }
       ended = true;

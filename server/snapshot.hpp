@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/mixtures.hpp"
 #include "server/pool.hpp"
 #include "server/zone.hpp"
 
@@ -41,6 +42,10 @@ std::string format_address(const ServerRow& row);
 struct SourceData {
   std::vector<ZoneRow> zones;
   std::vector<ServerRow> servers;
+  // The balancer's mixtures computed for these servers (server/demand.hpp). Not read by
+  // Snapshot::build: they travel with the data so the on-disk copy keeps them, and a server
+  // that starts without its database answers from them as before.
+  std::vector<MixtureRow> mixtures;
 };
 
 // One name below the apex.
@@ -110,7 +115,9 @@ class Snapshot {
 };
 
 // The on-disk copy: SourceData as text, one record a line, ending in a line with the record
-// count so a truncated file is refused. save() writes a temporary file, fsyncs and renames it
+// counts (zones, servers, mixtures) so a truncated file is refused; a copy written before the
+// mixtures were kept ends with two counts and loads without mixtures. Mixture shares are
+// written with 17 significant digits and read back bit for bit. save() writes a temporary file, fsyncs and renames it
 // over `path`. Both throw std::runtime_error with the path and the reason.
 void save_source(const SourceData& src, uint32_t serial, const std::string& path);
 SourceData load_source(const std::string& path, uint32_t* serial);

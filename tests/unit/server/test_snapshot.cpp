@@ -217,6 +217,46 @@ TEST_CASE("On-disk copy: round trip, and truncated or edited files are refused")
   CHECK_THROWS(load_source("/nonexistent/snapshot", nullptr));
 }
 
+TEST_CASE("On-disk copy: the balancer's mixtures come back bit for bit") {
+  SourceData src = fixture();
+  src.mixtures = {MixtureRow{false, 3, 2, 0.1, 0.2, 0.7},
+                  MixtureRow{true, 3, 2, 1.0 / 3.0, 0.0, 2.0 / 3.0},
+                  MixtureRow{false, 0, 0, 0.0, 0.0, 1.0},
+                  MixtureRow{false, 0, 2, 0.0, 0.30000000000000004, 0.7}};
+  const std::string text = format_source(src, 7);
+  CHECK(text.find("\nend " + std::to_string(src.zones.size()) + " " +
+                  std::to_string(src.servers.size()) + " 4\n") != std::string::npos);
+  const SourceData back = parse_source(text, nullptr);
+  REQUIRE(back.mixtures.size() == src.mixtures.size());
+  for (size_t i = 0; i < src.mixtures.size(); ++i) {
+    const MixtureRow& a = src.mixtures[i];
+    const MixtureRow& b = back.mixtures[i];
+    CHECK(a.v6 == b.v6);
+    CHECK(a.country == b.country);
+    CHECK(a.continent == b.continent);
+    CHECK(a.own == b.own);  // exactly: %.17g round-trips a double
+    CHECK(a.near == b.near);
+    CHECK(a.global == b.global);
+  }
+  CHECK(format_source(back, 7) == text);
+  // A line lost (or a count edited) is refused; a copy without mixtures ends with two counts.
+  const size_t first = text.find("mixture ");
+  const std::string lost = text.substr(0, first) + text.substr(text.find('\n', first) + 1);
+  CHECK_THROWS_WITH(parse_source(lost, nullptr), Catch::Contains("record count"));
+  for (const char* bad : {"mixture 5 3 2 0 0 1\n", "mixture 4 3 2 -0.5 0 1\n",
+                          "mixture 4 3 2 nan 0 1\n", "mixture 4 3 2 0 0 inf\n",
+                          "mixture 4 3 2 0 0\n"}) {
+    std::string t = text;
+    t.replace(first, t.find('\n', first) + 1 - first, bad);
+    INFO(bad);
+    CHECK_THROWS(parse_source(t, nullptr));
+  }
+  src.mixtures.clear();
+  const std::string plain = format_source(src, 7);
+  CHECK(plain.find("mixture") == std::string::npos);
+  CHECK(parse_source(plain, nullptr).mixtures.empty());
+}
+
 TEST_CASE("10,000 servers in 300 zones: every server, zone and name") {  // speed: bench/dns
   SourceData src;
   src.zones.push_back(zone_row(1, "@", ZoneKind::Global, std::nullopt, ClientType::Both));
