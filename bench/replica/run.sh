@@ -32,4 +32,8 @@ print("failover drill: promoted after %.1f s, write outage %.2f s, old primary r
       "%.1f s, %d queries with %d failures, a web change on both edges in %.3f s"
       % (d["promoted_s"], d["write_outage_s"], d["rejoin_s"], d["answered"], d["failures"],
          d["change_to_answer_s"]))
+print("monitors through the failover: %d results in %d batches, %d taken while no node was "
+      "primary, each in the probe log once; the monitor API answered again after %.1f s"
+      % (d["monitor_results"], d["monitor_batches"], d["monitor_results_during"],
+         d["monitor_api_gap_s"]))
 PY

@@ -274,9 +274,10 @@ class Daemon:
 
 class Chronyd(Daemon):
     """A chronyd serving stratum 2 from its local clock on address:port (default 127.0.0.1 and a
-    free port); never touches the system clock (-x)."""
+    free port); never touches the system clock (-x). With netns (a network namespace's name) it
+    runs inside that namespace, on port 123 unless told otherwise."""
 
-    def __init__(self, address="127.0.0.1", port=None, extra_env=None):
+    def __init__(self, address="127.0.0.1", port=None, extra_env=None, netns=None):
         work = tempfile.mkdtemp(prefix="tp-chrony-")
         os.chmod(work, 0o755)
         sock = os.path.join(work, "sock")
@@ -284,7 +285,7 @@ class Chronyd(Daemon):
         shutil.chown(sock, "_chrony", "_chrony")
         os.chmod(sock, 0o770)
         self.address = address
-        self.port = port or free_port(socket.SOCK_DGRAM, address)
+        self.port = port or (123 if netns else free_port(socket.SOCK_DGRAM, address))
         conf = os.path.join(work, "chrony.conf")
         with open(conf, "w") as f:
             f.write("port %d\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum 2\n"
@@ -293,7 +294,10 @@ class Chronyd(Daemon):
         env = dict(os.environ, **(extra_env or {}))
         # chronyd exits 0 on SIGTERM; the readiness test is an answered NTP request, not a log
         # line, so `ready` stays empty and start() returns once the process runs.
-        super().__init__("chronyd", ["chronyd", "-x", "-d", "-4", "-f", conf], workdir=work,
+        args = ["chronyd", "-x", "-d", "-4", "-f", conf]
+        if netns:
+            args = ["ip", "netns", "exec", netns] + args
+        super().__init__("chronyd", args, workdir=work,
                          env=env, expect_code=None)
         self.own_dir = True
         try:

@@ -1,7 +1,9 @@
-"""etcd (one member) and PostgreSQL nodes under Patroni, each node on a loopback address of its
-own (127.0.0.11, 127.0.0.12, ...), for the failover drill and its benchmark.
+"""etcd (one member) and PostgreSQL nodes under Patroni, each node a host of its own (a network
+namespace with its own address, netns.py), for the failover drill and its benchmark. Every
+program runs inside its host, on the ports a real host uses (PostgreSQL 5432, Patroni's REST
+API 8008, etcd 2379/2380).
 
-The settings follow deploy/multinode/patroni-node1.yml with the timing shrunk so a failover
+The settings follow deploy/multinode/patroni-db1.yml with the timing shrunk so a failover
 takes seconds: ttl 5, loop_wait 1, retry_timeout 2 (on this kind of machine: 4.4-5.4 s from a
 SIGKILL to a writable replica; 3/1/1 never fails over). synchronous_mode is on, as in
 production: a commit on the primary (a web change, a statistics batch) waits until the standby
@@ -22,13 +24,6 @@ import urllib.error
 import urllib.request
 
 BINDIR = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
-
-
-def free_port(host):
-    import socket
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def http_status(url, timeout=1.0):
@@ -59,7 +54,7 @@ restapi:
   listen: {host}:{rest_port}
   connect_address: {host}:{rest_port}
 etcd3:
-  hosts: 127.0.0.1:{etcd_port}
+  hosts: {etcd_addr}:2379
 bootstrap:
   dcs:
     ttl: 5
@@ -105,18 +100,19 @@ postgresql:
 
 
 class Node:
-    def __init__(self, cluster, index):
+    def __init__(self, cluster, index, where):
         self.name = "pg%d" % index
-        self.host = "127.0.0.%d" % (10 + index)
+        self.where = where  # the netns.Host it runs in
+        self.host = where.addr
         self.dir = os.path.join(cluster.root, self.name)
         self.data = os.path.join(self.dir, "data")
-        self.pg_port = free_port(self.host)
-        self.rest_port = free_port(self.host)
+        self.pg_port = 5432
+        self.rest_port = 8008
         os.makedirs(self.dir)
         self.config = os.path.join(self.dir, "patroni.yml")
         with open(self.config, "w") as f:
             f.write(PATRONI_YML.format(scope=cluster.scope, name=self.name, host=self.host,
-                                       rest_port=self.rest_port, etcd_port=cluster.etcd_port,
+                                       rest_port=self.rest_port, etcd_addr=cluster.etcd_host.addr,
                                        pg_port=self.pg_port, data=self.data, bindir=BINDIR,
                                        dir=self.dir))
         subprocess.run(["chown", "-R", "postgres:postgres", self.dir], check=True)
@@ -127,8 +123,8 @@ class Node:
         self.log = open(os.path.join(self.dir, "patroni.log"), "ab")
         # setpriv, not runuser: the pid is Patroni's own, so SIGKILL reaches it.
         self.patroni = subprocess.Popen(
-            ["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--",
-             "patroni", self.config], stdout=self.log, stderr=subprocess.STDOUT,
+            self.where.cmd(["setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups",
+                            "--", "patroni", self.config]), stdout=self.log, stderr=subprocess.STDOUT,
             cwd=self.dir, env=dict(os.environ, HOME=self.dir))
 
     def postmaster_pid(self):
@@ -181,30 +177,32 @@ class Node:
 
 
 class PatroniCluster:
-    def __init__(self, nodes=2):
+    """etcd on `etcd_host`, a PostgreSQL node under Patroni on each of `hosts` (netns.Host)."""
+
+    def __init__(self, hosts, etcd_host):
         self.scope = "tpdrill" + secrets.token_hex(3)
         self.root = "/tmp/tp-drill-" + secrets.token_hex(4)
         os.makedirs(self.root)
         os.chmod(self.root, 0o755)
-        self.etcd_port = free_port("127.0.0.1")
-        self.etcd_peer = free_port("127.0.0.1")
+        self.etcd_host = etcd_host
         self.etcd = None
-        self.nodes = [Node(self, i + 1) for i in range(nodes)]
+        self.nodes = [Node(self, i + 1, h) for i, h in enumerate(hosts)]
 
     def start(self, timeout=90):
         etcd_dir = os.path.join(self.root, "etcd")
         self.etcd_log = open(os.path.join(self.root, "etcd.log"), "ab")
+        a = self.etcd_host.addr
         self.etcd = subprocess.Popen(
-            ["etcd", "--name", "drill", "--data-dir", etcd_dir,
-             "--listen-client-urls", "http://127.0.0.1:%d" % self.etcd_port,
-             "--advertise-client-urls", "http://127.0.0.1:%d" % self.etcd_port,
-             "--listen-peer-urls", "http://127.0.0.1:%d" % self.etcd_peer,
-             "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % self.etcd_peer,
-             "--initial-cluster", "drill=http://127.0.0.1:%d" % self.etcd_peer,
-             "--unsafe-no-fsync"],
+            self.etcd_host.cmd(
+                ["etcd", "--name", "drill", "--data-dir", etcd_dir,
+                 "--listen-client-urls", "http://%s:2379" % a,
+                 "--advertise-client-urls", "http://%s:2379" % a,
+                 "--listen-peer-urls", "http://%s:2380" % a,
+                 "--initial-advertise-peer-urls", "http://%s:2380" % a,
+                 "--initial-cluster", "drill=http://%s:2380" % a,
+                 "--unsafe-no-fsync"]),
             stdout=self.etcd_log, stderr=subprocess.STDOUT)
-        wait_until(lambda: http_status("http://127.0.0.1:%d/health" % self.etcd_port) == 200,
-                   20, "etcd")
+        wait_until(lambda: http_status("http://%s:2379/health" % a) == 200, 20, "etcd")
         first = self.nodes[0]
         first.start()
         wait_until(lambda: first.role() == "primary", timeout, "the first node to lead")

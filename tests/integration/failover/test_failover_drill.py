@@ -1,44 +1,87 @@
-"""The failover drill: etcd, two PostgreSQL nodes under Patroni (pg1 on 127.0.0.11, pg2 on
-127.0.0.12), a DNS edge reading each node (its own node first, the other as fallback; the
-statistics to whichever node accepts writes, spooled on disk meanwhile) and timepool-web on
-both nodes with target_session_attrs=read-write. In the middle of normal work (a continuous
-query loop on both edges, a writer committing every 100 ms, statistics flushed every second)
-the primary's Patroni and postmaster get SIGKILL. The drill shows:
+"""The failover drill. Every host is a network namespace of its own with its own address on a
+bridge the test creates (netns.py) and removes:
+
+  db1 127.79.0.11   Patroni + PostgreSQL pg1, a DNS edge reading pg1 (pg2 as fallback)
+  db2 127.79.0.12   Patroni + PostgreSQL pg2, a DNS edge reading pg2 (pg1 as fallback)
+  web 127.79.0.20   etcd, timepool-web, timepool-monitor-api (the conninfo of
+                    deploy/multinode/systemd/timepool-monitor-api.service.d/primary.conf)
+  mon 127.79.0.30   timepool-monitor, its results through the API over HTTPS
+  s1-s3 127.79.0.41-43  volunteers: chronyd -x, the servers the edges answer with
+  cl  127.79.0.100  this script: the query loop, a writer, the admin's browser
+
+Writers (the web, the monitor API, the edges' statistics, the writer loop) name both nodes
+with target_session_attrs=read-write. In the middle of normal work (a continuous query loop on
+both edges, a writer committing every 100 ms, statistics flushed every second, the monitor
+probing each volunteer every 0.5 s) the primary's Patroni and postmaster get SIGKILL. The drill
+shows:
 - both edges answer every query of the loop throughout: zero failures (the edge whose
   database vanished answers from its snapshot in memory while it reconnects);
 - Patroni promotes the standby; the write outage is measured;
 - a change made through the web after the failover reaches both edges' answers within 2 s;
 - the old primary's Patroni, started again, rejoins it as a standby (pg_rewind if needed);
 - the edges' statistics from before, during and after the failover are counted exactly once
-  on the new primary.
-Prints one line `drill: {json}` with the measured times (bench/replica/report.py reads it).
+  on the new primary;
+- the monitor's results from before, during and after the failover are in the probe log
+  exactly once: every batch it sent is recorded once, every result it took is one row, and
+  each volunteer's score series shows each result applied once, in order.
+Prints one line `drill: {json}` with the measured times (bench/replica/run.sh reads it).
 Needs root; exits 77 (skipped) without it or without patroni/etcd."""
 import json
 import os
+import re
+import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "dns"))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "monitor"))
 sys.path.insert(0, os.path.join(HERE, "..", "web"))
-from dnstest import Dns, check, fail  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
+import apitest  # noqa: E402
+import netns  # noqa: E402
 import tptest  # noqa: E402
-from webtest import Client, WebServer  # noqa: E402
+from tptest import check, fail  # noqa: E402
 
 ANSWER_LIMIT = 2.0
-SERVERS = ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+HOSTS = {"db1": "127.79.0.11", "db2": "127.79.0.12", "web": "127.79.0.20",
+         "mon": "127.79.0.30", "s1": "127.79.0.41", "s2": "127.79.0.42",
+         "s3": "127.79.0.43", "cl": "127.79.0.100"}
+VOLUNTEERS = ["s1", "s2", "s3"]
+SERVERS = [HOSTS[v] for v in VOLUNTEERS]
+SEED_SCORE = 15.0
 ADMIN = ("drill-admin@example.org", "drill admin password")
+DROP_IN = os.path.join(tptest.SRC, "deploy", "multinode", "systemd",
+                       "timepool-monitor-api.service.d", "primary.conf")
+# The multi-node examples' addresses and the drill's.
+EXAMPLE_ADDRESSES = {"192.0.2.11": HOSTS["db1"], "192.0.2.12": HOSTS["db2"],
+                     "192.0.2.20": HOSTS["web"]}
 
 
-class OnCluster:
-    def __init__(self, conninfo):
-        self._conninfo = conninfo
+class Edge(tptest.Daemon):
+    """timepool-dns inside `host`, on its address, port 53."""
 
-    def conninfo(self):
-        return self._conninfo
+    def __init__(self, host, conninfo, extra, workdir):
+        self.addr = host.addr
+        args = host.cmd([tptest.DNS, "--set", "database.conninfo=" + conninfo,
+                         "--set", 'dns.listen=["%s:53"]' % host.addr,
+                         "--set", "dns.metrics_listen=127.0.0.1:0",
+                         "--set", "dns.snapshot_file=" + os.path.join(workdir, "snapshot"),
+                         "--set", 'dns.apex=["pool.example"]',
+                         "--set", 'dns.ns=["ns1.pool.example"]',
+                         "--set", "dns.rrl_rate=0"] + list(extra))
+        super().__init__("dns", args, workdir=workdir,
+                         ready=[r"listening on %s:53" % re.escape(host.addr), r"serving apexes"])
+
+    def addresses(self, name):
+        import dns.message
+        import dns.query
+        r = dns.query.udp(dns.message.make_query(name, "A"), self.addr, port=53, timeout=2)
+        return [rd.address for rrset in r.answer for rd in rrset]
 
 
 class QueryLoop(threading.Thread):
@@ -64,7 +107,7 @@ class QueryLoop(threading.Thread):
             try:
                 got = edge.addresses(name)
             except Exception as e:  # a timeout: dns.exception.Timeout
-                self.failures.append("%s on edge %d at %.1f: %r" % (name, edge.port, time.time(), e))
+                self.failures.append("%s on edge %s at %.1f: %r" % (name, edge.addr, time.time(), e))
                 return None
             self.sent[m] = self.sent.get(m, 0) + 1
             self.answered += 1
@@ -75,7 +118,7 @@ class QueryLoop(threading.Thread):
             for e in self.edges:
                 got = self.ask(e)
                 if got is not None and not got:
-                    self.failures.append("empty answer from edge %d at %.1f" % (e.port, time.time()))
+                    self.failures.append("empty answer from edge %s at %.1f" % (e.addr, time.time()))
             time.sleep(0.005)
 
 
@@ -117,96 +160,185 @@ class Writer(threading.Thread):
         return after[0] - before[-1]
 
 
-def counted(conninfo):
+def query(conninfo, text, *args):
     import psycopg2
     c = psycopg2.connect(conninfo)
-    with c.cursor() as cur:
-        cur.execute("SELECT (extract(epoch FROM minute)::bigint / 60), sum(count)::bigint "
-                    "FROM dns_query_counts GROUP BY 1")
-        got = {int(m): int(n) for m, n in cur.fetchall()}
-    c.close()
-    return got
+    try:
+        with c.cursor() as cur:
+            cur.execute(text, args or None)
+            return cur.fetchall()
+    finally:
+        c.close()
 
 
-def main():
-    tptest.require_root("Patroni and PostgreSQL run as the postgres user")
+def monitor_api_env(dbname, user):
+    """The drop-in's Environment= lines with the drill's addresses; the database name, the
+    user and sslmode of the drill come after the drop-in's (libpq takes the last)."""
+    env = {}
+    with open(DROP_IN) as f:
+        for line in f:
+            m = re.match(r'Environment="(TIMEPOOL_[A-Z_]+)=(.*)"\s*$', line)
+            if m:
+                value = m.group(2)
+                for a, b in EXAMPLE_ADDRESSES.items():
+                    value = value.replace(a, b)
+                env[m.group(1)] = value
+    check("target_session_attrs=read-write" in env.get("TIMEPOOL_DATABASE_CONNINFO", ""),
+          "the monitor API's drop-in names every node, read-write only")
+    env["TIMEPOOL_DATABASE_CONNINFO"] += " dbname=%s user=%s sslmode=disable" % (dbname, user)
+    return env
+
+
+def spooled(spool):
+    return [n for n in os.listdir(spool) if n.endswith(".json") and n != "assignment.json"]
+
+
+# --- outside the namespaces ------------------------------------------------------------------
+def outer():
+    tptest.require_root("network namespaces; Patroni and PostgreSQL run as the postgres user")
     for prog in ("patroni", "etcd"):
         if not shutil.which(prog):
             tptest.skip("%s is not installed (deploy/install-deps.sh test)" % prog)
-    sys.path.insert(0, HERE)
+    for prog in ("ip", "chronyd", "openssl", "setpriv"):
+        if not shutil.which(prog):
+            fail("%s is missing (deploy/install-deps.sh)" % prog)
+    started = time.monotonic()
+    net = netns.Network().create()
+    try:
+        for name, addr in HOSTS.items():
+            net.add_host(name, addr)
+        print("network: %d hosts on a bridge in %s (%.1f s)"
+              % (len(HOSTS), net.switch, time.monotonic() - started), flush=True)
+        env = dict(os.environ, TP_DRILL_NET=net.prefix)
+        return subprocess.run(net.hosts["cl"].cmd([sys.executable, os.path.abspath(__file__),
+                                                   "--inside"]), env=env).returncode
+    finally:
+        net.close()
+
+
+# --- inside the client host ------------------------------------------------------------------
+def inside():
     from patroni_cluster import PatroniCluster, wait_until
+    net = netns.Network(os.environ["TP_DRILL_NET"])
+    hosts = {name: net.host(name, addr) for name, addr in HOSTS.items()}
 
     started = time.monotonic()
-    cluster = PatroniCluster(nodes=2)
+    cluster = PatroniCluster([hosts["db1"], hosts["db2"]], hosts["web"])
     work = tempfile.mkdtemp(prefix="tp-drill-edges-")
-    edges, web, loop, writer = [], None, None, None
+    os.chmod(work, 0o755)
+    edges, volunteers, daemons = [], [], []
+    loop = writer = mon = None
     figures = {}
+    passed = False
     try:
         cluster.start()
         pg1, pg2 = cluster.nodes
         figures["cluster_start_s"] = round(time.monotonic() - started, 1)
         print("cluster up in %.1f s: pg1 primary, pg2 streaming" % figures["cluster_start_s"])
 
+        for v in VOLUNTEERS:
+            volunteers.append(tptest.Chronyd(hosts[v].addr, netns=hosts[v].ns))
         env = dict(os.environ, PGHOST=pg1.host, PGPORT=str(pg1.pg_port), PGUSER="postgres")
         db = tptest.Database("tp_drill_", env)
+        out = db.ctl("monitor", "add", "drill-mon", "--status", "active")
+        check(out.returncode == 0, "a monitor registered (%s)" % out.stderr.strip())
+        mkey = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
+        mid = db.one("SELECT id FROM monitors WHERE name = 'drill-mon'")
+        sids = {}
         for a in SERVERS:
-            db.sql("INSERT INTO servers (address, country, netspeed, score) "
-                   "VALUES (%s, 'no', 1500, 15)", (a,))
+            sids[a] = db.one("INSERT INTO servers (address, country, netspeed, score) "
+                             "VALUES (%s, 'no', 1500, %s) RETURNING id", a, SEED_SCORE)
+            # The monitor has scored it before: its results move the score from there, and the
+            # server stays in DNS (a pool score of at least 10) throughout.
+            db.q("INSERT INTO server_scores (server_id, monitor_id, score) VALUES (%s, %s, %s)",
+                 sids[a], mid, SEED_SCORE)
         db.sql("CREATE TABLE drill_heartbeat (t timestamptz)")
         r = db.ctl("create-admin", ADMIN[0], "--password-stdin", stdin=ADMIN[1] + "\n")
         check(r.returncode == 0, "an admin account (%s)" % r.stderr.strip())
+        api_user = "tp_mon_" + secrets.token_hex(4)
+        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_monitor" % api_user)
         writer_ci = cluster.writer_conninfo(db.name)
         db.conn.close()
         wait_until(lambda: cluster.streaming(pg2), 30, "pg2 streaming")
 
         for n in cluster.nodes:
-            spool = os.path.join(work, n.name + "-spool")
-            os.makedirs(os.path.join(work, n.name))
-            edges.append(Dns(cluster.local_first_conninfo(n, db.name),
-                             ["--set", "dns.rebuild_interval=3600",
-                              "--set", "dns.standby_poll_ms=250",
-                              "--set", "dns.stats_conninfo=" + writer_ci,
-                              "--set", "dns.stats_spool=" + spool,
-                              "--set", "dns.stats_flush_interval=1",
-                              "--set", "dns.stats_instance=edge-" + n.name,
-                              "--set", "log.level=info"],
-                             workdir=os.path.join(work, n.name)))
+            d = os.path.join(work, n.name)
+            os.makedirs(d)
+            edges.append(Edge(n.where, cluster.local_first_conninfo(n, db.name) + " connect_timeout=2",
+                              ["--set", "dns.rebuild_interval=3600",
+                               "--set", "dns.standby_poll_ms=250",
+                               "--set", "dns.stats_conninfo=" + writer_ci,
+                               "--set", "dns.stats_spool=" + os.path.join(d, "spool"),
+                               "--set", "dns.stats_flush_interval=1",
+                               "--set", "dns.stats_instance=edge-" + n.name,
+                               "--set", "log.level=info"], d))
         edge1, edge2 = edges
-        web = WebServer(OnCluster(writer_ci), {"db_connections": 2})
+
+        web_host = hosts["web"]
+        web = tptest.Daemon("web", web_host.cmd(
+            [tptest.WEB, "--set", "database.conninfo=" + writer_ci,
+             "--set", "web.listen=" + web_host.addr, "--set", "web.port=8080",
+             "--set", "web.pool_domain=pool.test", "--set", "web.db_connections=2",
+             "--set", "web.metrics_listen=", "--set", "mail.transport=off",
+             "--set", "mail.verify_email=false"]),
+            workdir=work, ready=[r"listening on [0-9.]+:8080"], expect_code=None)
+        daemons.append(web)
+        web.host, web.port = web_host.addr, 8080
+        from webtest import Client
         admin = Client(web)
         admin.login(*ADMIN)
         check(admin.get("/admin/servers").status == 200, "the admin's page through the web")
 
+        ca, cert, key = apitest.make_ca(work, ip=web_host.addr)
+        api_env = monitor_api_env(db.name, api_user)
+        api_url = "https://" + api_env["TIMEPOOL_MONITOR_API_LISTEN"]
+        api = tptest.Daemon("monitor-api", web_host.cmd(
+            [tptest.MONITOR_API, "--set", "monitor_api.tls_cert=" + cert,
+             "--set", "monitor_api.tls_key=" + key, "--set", "monitor_api.metrics_listen=",
+             "--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500",
+             "--set", "log.level=info"]),
+            workdir=work, env=dict(os.environ, **api_env), ready=[r"monitor API on https://"])
+        daemons.append(api)
+        spool = os.path.join(work, "monitor-spool")
+        mon = tptest.Daemon("monitor", hosts["mon"].cmd(
+            [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + mkey,
+             "--set", "monitor.url=" + api_url, "--set", "monitor.ca_file=" + ca,
+             "--set", "monitor.spool_dir=" + spool, "--set", "monitor.ntp_port=123",
+             "--set", "monitor.new_server_within_ms=100", "--set", "monitor.packets=1",
+             "--set", "monitor.packet_timeout_ms=300", "--set", "monitor.batch_interval_ms=200",
+             "--set", "monitor.trust_local_clock=true", "--set", "monitor.metrics_listen=",
+             "--set", "monitor.request_timeout_ms=1000"]),
+            workdir=work, ready=[r"probing %d servers" % len(SERVERS)])
+        probe_rows = lambda: query(writer_ci, "SELECT count(*) FROM probe_log")[0][0]  # noqa: E731
+        wait_until(lambda: probe_rows() >= 2 * len(SERVERS), 20, "the monitor's first results")
+        check(True, "the monitor's results arrive through the API (%d so far)" % probe_rows())
+
         loop = QueryLoop(edges)
         for e in edges:
-            check(loop.ask(e) == set(SERVERS), "edge %d answers all servers" % e.port)
+            check(loop.ask(e) == set(SERVERS), "edge %s answers all servers" % e.addr)
         loop.start()
         writer = Writer(writer_ci)
         writer.start()
-        time.sleep(4)  # normal work: answers, statistics flushed every second, writes
+        time.sleep(4)  # normal work: answers, statistics, probes, writes
 
         # --- the primary's host dies ------------------------------------------------------
         answered_before = loop.answered
-        killed = time.monotonic()
+        killed, killed_wall = time.monotonic(), time.time()
         pg1.crash()
         print("pg1: Patroni and postmaster killed (SIGKILL) after %d answers" % answered_before)
         wait_until(lambda: pg2.role() == "primary", 60, "Patroni to promote pg2")
         figures["promoted_s"] = round(time.monotonic() - killed, 2)
+        promoted_wall = time.time()
         check(True, "Patroni promoted pg2 %.1f s after the kill" % figures["promoted_s"])
         wait_until(lambda: writer.outage_around(killed) is not None, 30, "a commit on pg2")
         figures["write_outage_s"] = round(writer.outage_around(killed), 2)
         check(True, "write outage (last commit on pg1 to first on pg2): %.2f s"
               % figures["write_outage_s"])
-        time.sleep(2)  # answers and statistics after the failover
+        time.sleep(2)  # answers, statistics and probes after the failover
 
         # --- a change through the web reaches both edges -----------------------------------
         admin.get("/admin/servers")
-        import psycopg2
-        c = psycopg2.connect(writer_ci)
-        with c.cursor() as cur:
-            cur.execute("SELECT id FROM servers WHERE address = %s", (SERVERS[2],))
-            sid = cur.fetchone()[0]
-        c.close()
+        sid = sids[SERVERS[2]]
         r = admin.post("/admin/servers/%d/disable" % sid, {"action": "disable"})
         committed = time.monotonic()
         check(r.status == 303, "the web disables a server on the new primary (%d)" % r.status)
@@ -214,8 +346,8 @@ def main():
         seen = {}
         while len(seen) < len(edges):
             for e in edges:
-                if e.port not in seen and loop.ask(e) == want:
-                    seen[e.port] = time.monotonic() - committed
+                if e.addr not in seen and loop.ask(e) == want:
+                    seen[e.addr] = time.monotonic() - committed
             if time.monotonic() - committed > 10:
                 fail("the change is not on every edge after 10 s: %s" % seen)
             time.sleep(0.01)
@@ -249,28 +381,93 @@ def main():
         # --- statistics: exactly once --------------------------------------------------------
         for e in edges:
             e.close()  # the current minute is sealed and sent at shutdown
-        spools = [os.path.join(work, n.name + "-spool") for n in cluster.nodes]
+        spools = [os.path.join(work, n.name, "spool") for n in cluster.nodes]
         wait_until(lambda: not any(f.endswith(".batch") for s in spools if os.path.isdir(s)
-                                   for f in os.listdir(s)), 30, "the spools to drain")
-        got = counted(writer_ci)
+                                   for f in os.listdir(s)), 30, "the edges' spools to drain")
+        got = {int(m): int(n) for m, n in query(
+            writer_ci, "SELECT (extract(epoch FROM minute)::bigint / 60), sum(count)::bigint "
+                       "FROM dns_query_counts GROUP BY 1")}
         print("answered per minute:", sorted(loop.sent.items()), "counted:", sorted(got.items()))
         check(got == loop.sent, "every answered query counted exactly once, before, during and "
                                 "after the failover")
         edges = []
+
+        # --- the monitor's results: exactly once ---------------------------------------------
+        wait_until(lambda: not spooled(spool), 30, "the monitor's spool to drain")
+        mon.stop()
+        check(not spooled(spool), "the monitor stopped with nothing left in its spool")
+        figures.update(monitor_exactly_once(mon.log_text(), writer_ci, mid, sids,
+                                            killed_wall, promoted_wall))
+        mon = None
+        api.stop()  # exit status 0: no sanitizer report after the failover either
+
         figures["total_s"] = round(time.monotonic() - started, 1)
         print("drill: " + json.dumps(figures, sort_keys=True))
+        passed = True
     finally:
         if loop:
             loop.stop_flag = True
         if writer:
             writer.stop_flag = True
-        for e in edges:
-            e.kill()
-        if web:
-            web.stop()
+        for d in edges + ([mon] if mon else []) + daemons:
+            d.kill()
+        for v in volunteers:
+            v.kill()
+            v.close()
         cluster.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if passed and not os.environ.get("TIMEPOOL_KEEP_DRILL"):
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print("the programs' logs are kept in %s" % work)
+
+
+def monitor_exactly_once(log, conninfo, mid, sids, killed_wall, promoted_wall):
+    """Checks the monitor's log against the new primary: the batches it sent, the results it
+    took; returns the figures."""
+    sent = re.findall(r"debug monitor: sent \d+-([A-Za-z0-9._-]+)\.json", log)
+    batches = {b: n for b, n in query(conninfo, "SELECT batch_id, results FROM monitor_batches "
+                                                "WHERE monitor_id = %s", mid)}
+    again = len(re.findall(r"sent \S+ \(the API had it already\)", log))
+    check(sent and len(set(sent)) == len(sent) and set(sent) == set(batches),
+          "every batch the monitor sent is recorded once: %d sent (%d of them acknowledged as "
+          "already applied), %d recorded" % (len(sent), again, len(batches)))
+    rows = dict(query(conninfo, "SELECT server_id, count(*) FROM probe_log WHERE monitor_id = %s "
+                                "GROUP BY 1", mid))
+    total = sum(rows.values())
+    check(sum(batches.values()) == total,
+          "the recorded batches hold exactly the %d rows of the probe log" % total)
+    for addr, sid in sids.items():
+        took = len(re.findall(r"debug monitor: server=%d (?!not submitted)" % sid, log))
+        check(took > 0 and rows.get(sid, 0) == took,
+              "%s: %d results taken, %d in the probe log" % (addr, took, rows.get(sid, 0)))
+        series = [float(s) for (s,) in query(
+            conninfo, "SELECT score FROM probe_log WHERE server_id = %s AND monitor_id = %s "
+                      "ORDER BY ts", sid, mid)]
+        want = [20 - (20 - SEED_SCORE) * 0.95 ** (i + 1) for i in range(len(series))]
+        check(all(abs(a - b) < 1e-3 for a, b in zip(series, want)),
+              "%s: the score series is 20-5*0.95^n: each result applied once, in order" % addr)
+        probes = query(conninfo, "SELECT probes FROM server_scores WHERE server_id = %s AND "
+                                 "monitor_id = %s", sid, mid)[0][0]
+        check(probes == took, "%s: server_scores counted each result once" % addr)
+    before, during, after = query(
+        conninfo, "SELECT count(*) FILTER (WHERE ts < to_timestamp(%s)), "
+                  "count(*) FILTER (WHERE ts >= to_timestamp(%s) AND ts < to_timestamp(%s)), "
+                  "count(*) FILTER (WHERE ts >= to_timestamp(%s)) "
+                  "FROM probe_log WHERE monitor_id = %s",
+        killed_wall, killed_wall, promoted_wall, promoted_wall, mid)[0]
+    check(before > 0 and during > 0 and after > 0,
+          "results from before (%d), during (%d, no primary) and after (%d) the failover"
+          % (before, during, after))
+    back = re.search(r"monitor API is back after ([0-9.]+) s", log)
+    check(back is not None, "the monitor saw the API refuse during the failover and come back "
+                            "(%s s)" % (back.group(1) if back else "?"))
+    return {"monitor_results": total, "monitor_batches": len(batches),
+            "monitor_batches_again": again, "monitor_results_during": during,
+            "monitor_api_gap_s": float(back.group(1))}
 
 
 if __name__ == "__main__":
-    main()
+    if "--inside" in sys.argv:
+        inside()
+    else:
+        sys.exit(outer())

@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "support"))
 import tptest  # noqa: E402
 
 
-def make_ca(d):
-    """A CA and a certificate for 127.0.0.1 and localhost signed by it; returns (ca, cert, key)."""
+def make_ca(d, ip="127.0.0.1"):
+    """A CA and a certificate for `ip` and localhost signed by it; returns (ca, cert, key)."""
     ca_key, ca, key, csr, cert = (os.path.join(d, n) for n in
                                   ("ca.key", "ca.pem", "api.key", "api.csr", "api.pem"))
     run = lambda *a: subprocess.run(list(a), check=True, capture_output=True)  # noqa: E731
@@ -27,7 +27,7 @@ def make_ca(d):
         "-keyout", key, "-out", csr, "-subj", "/CN=monitor-api.test")
     ext = os.path.join(d, "san.cnf")
     with open(ext, "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        f.write("subjectAltName=IP:%s,DNS:localhost\n" % ip)
     run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
         "-out", cert, "-days", "2", "-extfile", ext)
     os.chmod(key, 0o644)
