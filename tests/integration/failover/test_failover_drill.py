@@ -399,6 +399,8 @@ def inside():
         figures.update(monitor_exactly_once(mon.log_text(), writer_ci, mid, sids,
                                             killed_wall, promoted_wall))
         mon = None
+        check(api.running(), "one monitor API process served before, during and after the "
+                             "failover (it followed the primary without a restart)")
         api.stop()  # exit status 0: no sanitizer report after the failover either
 
         figures["total_s"] = round(time.monotonic() - started, 1)
