@@ -132,9 +132,17 @@ std::string actor();
 // Records one change: action "<object>.<verb>", target (address, email, name), detail.
 void audit(pg::Connection& conn, const std::string& action, const std::string& target,
            const std::string& detail = "");
-// The newest `limit` entries (or those of one target), oldest first.
-void audit_list(pg::Connection& conn, const std::string& target, int limit, bool json,
-                std::ostream& out);
+// The filters of `audit list`, the same as the web's audit page (web/audit.hpp).
+struct AuditQuery {
+  std::string account;  // entries whose actor or target is this e-mail address
+  std::string target;   // exactly this object
+  std::string action;   // "server.disable", or "server" for every server.* action
+  int64_t before_id = 0;  // > 0: only entries older than this one (paging back)
+  int limit = 50;
+};
+// The newest `limit` entries that match, oldest first, with what each change replaced and
+// made (before, after).
+void audit_list(pg::Connection& conn, const AuditQuery& q, bool json, std::ostream& out);
 
 // --- probe log (ctl/commands.cpp) -----------------------------------------------------------
 // Drops the probe log's daily partitions older than `days` days; prints how many.

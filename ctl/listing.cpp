@@ -13,6 +13,7 @@ nlohmann::json value_of(const pg::Result& r, int row, int col, ColumnType type) 
     case ColumnType::Int: return r.get<int64_t>(row, col);
     case ColumnType::Real: return r.get<double>(row, col);
     case ColumnType::Bool: return r.get<bool>(row, col);
+    case ColumnType::Json: return nlohmann::json::parse(r.text(row, col));
     case ColumnType::Text: break;
   }
   return std::string(r.text(row, col));

@@ -14,7 +14,8 @@
 namespace timepool::ctl {
 
 // How a column's text from PostgreSQL becomes a JSON value (and how the table shows it).
-enum class ColumnType { Text, Int, Real, Bool };
+// Json: the column holds JSON text (jsonb); it stays structured in --json output.
+enum class ColumnType { Text, Int, Real, Bool, Json };
 
 struct Column {
   std::string header;  // table heading, "IN DNS"

@@ -51,6 +51,7 @@ struct Args {
   std::optional<int> account_limit;
   int64_t report_id = 0;
   std::string decision;
+  ctl::AuditQuery audit;
 };
 
 using Action = std::function<void(pg::Connection&)>;
@@ -259,11 +260,19 @@ void add_audit_command(CLI::App& app, Args& a, Actions& acts) {
   auto* audit = app.add_subcommand("audit", "The audit log: who changed what, when and why.")
                     ->require_subcommand(1)
                     ->add_subcommand("list", "The newest entries, oldest first.");
-  audit->add_option("--target", a.address, "Only changes to this address, email or name");
-  audit->add_option("--limit", a.limit, "At most this many entries")->capture_default_str()
+  audit->add_option("--target", a.audit.target, "Only changes to this address, email or name");
+  audit->add_option("--account", a.audit.account,
+                    "Only what this account (email) did or what was done to it");
+  audit->add_option("--action", a.audit.action,
+                    "Only this action (server.disable), or every action on one kind of object "
+                    "(server)");
+  audit->add_option("--before-id", a.audit.before_id,
+                    "Only entries older than this one (the ID column): the next page back")
+      ->check(CLI::PositiveNumber);
+  audit->add_option("--limit", a.audit.limit, "At most this many entries")->capture_default_str()
       ->check(CLI::Range(1, 100000));
   acts.emplace_back(audit, [&a](pg::Connection& c) {
-    ctl::audit_list(c, a.address, a.limit, a.json, std::cout);
+    ctl::audit_list(c, a.audit, a.json, std::cout);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/log.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 
@@ -30,7 +31,7 @@ std::string search_form(const Ctx& c, const std::string& action, const std::stri
 std::string admin_nav() {
   return "<p><a href=\"/admin\">Vendor requests</a> · <a href=\"/admin/servers\">Servers</a> · "
          "<a href=\"/admin/accounts\">Accounts</a> · <a href=\"/admin/reports\">Address reports</a> · "
-         "<a href=\"/admin/zones\">Zone load</a></p>";
+         "<a href=\"/admin/zones\">Zone load</a> · <a href=\"/admin/audit\">Audit log</a></p>";
 }
 
 Response get_admin(Ctx& c) {
@@ -97,8 +98,8 @@ Response post_admin_approve(Ctx& c) {
   auto id = parse_int(c.req.match(1)).value_or(0);
   pg::Transaction tx(c.db);
   auto v = tx.exec(
-      "SELECT name, organization FROM vendor_zones WHERE id = $1 AND status IN ('new', 'pending') "
-      "FOR UPDATE",
+      "SELECT name, organization, status FROM vendor_zones WHERE id = $1 "
+      "AND status IN ('new', 'pending') FOR UPDATE",
       id);
   if (v.rows() != 1) {
     return message_page(c, 409, "Not approved", "This request is not waiting for a decision.", "/admin");
@@ -115,6 +116,9 @@ Response post_admin_approve(Ctx& c) {
       "UPDATE vendor_zones SET status = 'approved', zone_id = $2, decided_by = $3, "
       "decided_at = now() WHERE id = $1",
       id, z.get<int64_t>(0, 0), c.session->account_id);
+  audit(c.db, c.session->email, "vendor.approve", name, "",
+        {{"request", id}, {"status", v.get<std::string>(0, 2)}},
+        {{"request", id}, {"status", "approved"}, {"zone", name}});
   tx.commit();
   log::get("web")->info("vendor zone approved name={} by={}", name, c.session->account_id);
   return redirect_with_flash(c, "/admin", "Approved: the zone " + name + " answers in DNS now.");
@@ -127,13 +131,19 @@ Response post_admin_reject(Ctx& c) {
   if (reason.empty() || reason.size() > 2000) {
     return message_page(c, 400, "Not rejected", "Give the vendor a reason (up to 2000 characters).", "/admin");
   }
+  pg::Transaction tx(c.db);
   auto r = c.db.exec(
-      "UPDATE vendor_zones SET status = 'rejected', decided_by = $2, decided_at = now(), "
-      "decision_reason = $3 WHERE id = $1 AND status IN ('new', 'pending')",
+      "UPDATE vendor_zones v SET status = 'rejected', decided_by = $2, decided_at = now(), "
+      "decision_reason = $3 FROM (SELECT status FROM vendor_zones WHERE id = $1 FOR UPDATE) o "
+      "WHERE v.id = $1 AND v.status IN ('new', 'pending') RETURNING v.name, o.status",
       id, c.session->account_id, reason);
-  if (r.affected() != 1) {
+  if (r.rows() != 1) {
     return message_page(c, 409, "Not rejected", "This request is not waiting for a decision.", "/admin");
   }
+  audit(c.db, c.session->email, "vendor.reject", r.get<std::string>(0, 0), reason,
+        {{"request", id}, {"status", r.get<std::string>(0, 1)}},
+        {{"request", id}, {"status", "rejected"}, {"reason", reason}});
+  tx.commit();
   return redirect_with_flash(c, "/admin", "Rejected: the vendor sees your reason on their page.");
 }
 
@@ -171,7 +181,9 @@ Response get_admin_servers(Ctx& c) {
 <input type="text" name="country" value="{{country}}" size="3" maxlength="2" aria-label="country">
 <button type="submit">Set</button></form></td>
 <td><form method="post" action="/admin/servers/{{id}}/disable" class="inline">{{{csrf}}}
-<input type="hidden" name="action" value="{{action}}"><button type="submit">{{label}}</button></form></td></tr>)",
+<input type="hidden" name="action" value="{{action}}"><input type="text" name="reason" maxlength="2000"
+  size="12" placeholder="reason, told to the owner" aria-label="reason">
+<button type="submit">{{label}}</button></form></td></tr>)",
                    {{"addr", addr},
                     {"owner", r.get<std::string>(i, 2)},
                     {"score", fmt("%.1f", r.get<double>(i, 4))},
@@ -201,14 +213,31 @@ Response post_admin_server_disable(Ctx& c) {
   if (action != "disable" && action != "enable") {
     return message_page(c, 400, "Nothing changed", "Unknown action.", "/admin/servers");
   }
+  std::string reason = trim(c.req.param("reason"));
+  if (reason.size() > 2000) {
+    return message_page(c, 400, "Nothing changed", "The reason is longer than 2000 characters.",
+                        "/admin/servers");
+  }
+  pg::Transaction tx(c.db);
   auto r = c.db.exec(
       action == "disable"
-          ? "UPDATE servers SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL"
-          : "UPDATE servers SET disabled_at = NULL WHERE id = $1",
+          ? "UPDATE servers s SET disabled_at = now() FROM (SELECT disabled_at FROM servers "
+            "WHERE id = $1 FOR UPDATE) o WHERE s.id = $1 AND s.disabled_at IS NULL "
+            "RETURNING host(s.address), o.disabled_at::text"
+          : "UPDATE servers s SET disabled_at = NULL FROM (SELECT disabled_at FROM servers "
+            "WHERE id = $1 FOR UPDATE) o WHERE s.id = $1 RETURNING host(s.address), "
+            "o.disabled_at::text",
       id);
-  if (r.affected() == 0 && action == "enable") {
+  if (r.rows() == 0 && action == "enable") {
     return message_page(c, 404, "Nothing changed", "There is no such server.", "/admin/servers");
   }
+  // Enabling a server that was not disabled changes nothing worth a record.
+  if (r.rows() == 1 && (action == "disable" || !r.is_null(0, 1))) {
+    audit(c.db, c.session->email, "server." + action, r.get<std::string>(0, 0), reason,
+          {{"disabled_at", text_or_null(r, 0, 1)}},
+          {{"disabled", action == "disable"}});
+  }
+  tx.commit();
   return redirect_with_flash(c, "/admin/servers",
                              action == "disable"
                                  ? (r.affected() ? "Disabled: the server left DNS and is no longer probed."
@@ -231,11 +260,19 @@ Response post_admin_server_country(Ctx& c) {
                         "/admin/servers");
   }
   // The trigger servers_sync_zones moves the server's zone memberships.
-  auto r = c.db.exec("UPDATE servers SET country = $2 WHERE id = $1 AND deleted_at IS NULL", id,
-                     z.get<std::string>(0, 0));
-  if (r.affected() != 1) {
+  pg::Transaction tx(c.db);
+  auto r = c.db.exec(
+      "UPDATE servers s SET country = $2 FROM (SELECT country FROM servers WHERE id = $1 "
+      "FOR UPDATE) o WHERE s.id = $1 AND s.deleted_at IS NULL RETURNING host(s.address), o.country",
+      id, z.get<std::string>(0, 0));
+  if (r.rows() != 1) {
     return message_page(c, 404, "Country not changed", "There is no such server.", "/admin/servers");
   }
+  if (r.get<std::string>(0, 1) != z.get<std::string>(0, 0)) {
+    audit(c.db, c.session->email, "server.country", r.get<std::string>(0, 0), "",
+          {{"country", r.get<std::string>(0, 1)}}, {{"country", z.get<std::string>(0, 0)}});
+  }
+  tx.commit();
   return redirect_with_flash(c, "/admin/servers",
                              "Saved: the server's country is now " + z.get<std::string>(0, 0) + ".");
 }
@@ -286,11 +323,17 @@ Response post_admin_account_disable(Ctx& c) {
   }
   pg::Transaction tx(c.db);
   auto r = tx.exec(action == "disable"
-                       ? "UPDATE accounts SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL"
-                       : "UPDATE accounts SET disabled_at = NULL WHERE id = $1",
+                       ? "UPDATE accounts SET disabled_at = now() WHERE id = $1 "
+                         "AND disabled_at IS NULL RETURNING email"
+                       : "UPDATE accounts SET disabled_at = NULL WHERE id = $1 "
+                         "AND disabled_at IS NOT NULL RETURNING email",
                    id);
   // A disabled account is logged out everywhere at once.
   if (action == "disable") tx.exec("DELETE FROM sessions WHERE account_id = $1", id);
+  if (r.rows() == 1) {
+    audit(c.db, c.session->email, "account." + action, r.get<std::string>(0, 0), "",
+          {{"disabled", action != "disable"}}, {{"disabled", action == "disable"}});
+  }
   tx.commit();
   if (r.affected() == 0) {
     return redirect_with_flash(c, "/admin/accounts", "Nothing changed: no such account, or it "

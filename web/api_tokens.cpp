@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/password.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 #include "web/zone_load.hpp"
@@ -163,8 +164,14 @@ Response post_vendor_token_create(Ctx& c) {
                         back);
   }
   std::string token = kPrefix + password::random_token(32);
-  c.db.exec("INSERT INTO api_tokens (account_id, zone_id, label, token_hash) VALUES ($1, $2, $3, $4)",
-            c.session->account_id, z->zone_id, label, password::hash_token(token));
+  {
+    pg::Transaction tx(c.db);
+    c.db.exec(
+        "INSERT INTO api_tokens (account_id, zone_id, label, token_hash) VALUES ($1, $2, $3, $4)",
+        c.session->account_id, z->zone_id, label, password::hash_token(token));
+    audit(c.db, c.session->email, "token.create", z->name, label, nullptr, {{"label", label}});
+    tx.commit();
+  }
   log::get("web")->info("api token created zone={} account={}", z->name, c.session->account_id);
   Response r = redirect_with_flash(c, back,
                                    "Token \"" + label + "\" created for zone " + z->name +
@@ -180,11 +187,16 @@ Response post_vendor_token_revoke(Ctx& c) {
   std::string back = "/vendor/" + std::to_string(id);
   auto z = owned_zone(c, id);
   if (!z) return message_page(c, 403, "Not revoked", "This is not your zone.", back);
+  pg::Transaction tx(c.db);
   auto r = c.db.exec(
       "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND zone_id = $2 AND account_id = $3 "
-      "AND revoked_at IS NULL",
+      "AND revoked_at IS NULL RETURNING label",
       tid, z->zone_id, c.session->account_id);
-  if (r.affected() != 1) return message_page(c, 404, "Not revoked", "There is no such token.", back);
+  if (r.rows() != 1) return message_page(c, 404, "Not revoked", "There is no such token.", back);
+  audit(c.db, c.session->email, "token.revoke", z->name, r.get<std::string>(0, 0),
+        {{"label", r.get<std::string>(0, 0)}, {"revoked", false}},
+        {{"label", r.get<std::string>(0, 0)}, {"revoked", true}});
+  tx.commit();
   return redirect_with_flash(c, back, "Token revoked: scripts using it get 401 from now on.");
 }
 

@@ -156,6 +156,8 @@ Response post_admin_server_disable(Ctx& c);
 Response post_admin_server_country(Ctx& c);
 Response get_admin_accounts(Ctx& c);
 Response post_admin_account_disable(Ctx& c);
+// audit.cpp: the audit log, newest first, with filters and paging.
+Response get_admin_audit(Ctx& c);
 // The admin pages' navigation line.
 std::string admin_nav();
 // reports.cpp

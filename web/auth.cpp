@@ -514,10 +514,15 @@ Response post_account_roles(Ctx& c) {
   for (const auto& r : chosen) {
     if (r != main) extra = r;
   }
+  pg::Transaction tx(c.db);
   c.db.exec(
       "UPDATE accounts SET role = $2, extra_roles = CASE WHEN $3 = '' THEN '{}'::text[] "
       "ELSE ARRAY[$3] END WHERE id = $1",
       s.account_id, main, extra);
+  audit(c.db, s.email, "account.roles", s.email, "", {{"role", s.role}, {"extra_roles", s.extra_roles}},
+        {{"role", main}, {"extra_roles", extra.empty() ? std::vector<std::string>{}
+                                                       : std::vector<std::string>{extra}}});
+  tx.commit();
   std::string now = main + (extra.empty() ? "" : " and " + extra);
   return redirect_with_flash(c, "/account", "Saved: your account is now " + now + ".");
 }

@@ -7,6 +7,7 @@
 #include "core/address.hpp"
 #include "core/log.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 
@@ -160,13 +161,22 @@ Response post_admin_server_trust(Ctx& c) {
   if (auto deny = require_role(c, {"admin"})) return *deny;
   auto id = parse_int(c.req.match(1)).value_or(0);
   pg::Transaction tx(c.db);
-  if (!tx.exec("SELECT trust_server($1)", id).get<bool>(0, 0)) {
+  const char* kFacts =
+      "SELECT host(address), netspeed, netspeed_claimed, trial_until::text FROM servers "
+      "WHERE id = $1";
+  auto was = tx.exec(std::string(kFacts) + " FOR UPDATE", id);
+  if (was.rows() != 1 || !tx.exec("SELECT trust_server($1)", id).get<bool>(0, 0)) {
     return message_page(c, 404, "Nothing changed", "There is no such server.", "/admin/servers");
   }
-  tx.exec("INSERT INTO audit_log (actor, action, target, detail) "
-          "SELECT $1, 'server.trust', host(address), 'netspeed ' || netspeed FROM servers "
-          "WHERE id = $2",
-          c.session->email, id);
+  auto now = tx.exec(kFacts, id);
+  auto facts = [](const pg::Result& r) {
+    return nlohmann::json{
+        {"netspeed", r.get<int32_t>(0, 1)},
+        {"netspeed_claimed", (r.is_null(0, 2) ? nlohmann::json() : nlohmann::json(r.get<int32_t>(0, 2)))},
+        {"trial_until", text_or_null(r, 0, 3)}};
+  };
+  audit(c.db, c.session->email, "server.trust", was.get<std::string>(0, 0),
+        "netspeed " + std::to_string(now.get<int32_t>(0, 1)), facts(was), facts(now));
   tx.commit();
   return Response::redirect("/admin/servers");
 }

@@ -7,6 +7,7 @@
 
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/graph.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
@@ -277,12 +278,20 @@ Response post_vendor_request(Ctx& c) {
   }
   if (kind || taken.get<bool>(0, 1)) return refuse(409, "The zone name \"" + name + "\" is taken.");
   try {
-    c.db.exec(
+    pg::Transaction tx(c.db);
+    auto id = c.db.exec(
         "INSERT INTO vendor_zones (name, account_id, organization, contact, device_description, "
         "device_count, client_type, poll_description, open_source) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         name, c.session->account_id, org, contact, desc, *count, type, poll,
         in.param("open_source") == "yes");
+    audit(c.db, c.session->email, "vendor.request", name, "", nullptr,
+          {{"request", id.get<int64_t>(0, 0)},
+           {"organization", org},
+           {"devices", *count},
+           {"client", type},
+           {"status", "new"}});
+    tx.commit();
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) return refuse(409, "The zone name \"" + name + "\" is taken.");
     throw;

@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/audit.hpp"
 #include "web/check_queue.hpp"
 #include "web/country.hpp"
 #include "web/html.hpp"
@@ -218,10 +219,12 @@ std::pair<int, std::string> finish_add(Ctx& c, const CheckJob& job, int64_t* id)
   if (auto why = judge_probe(job.report); !why.empty()) return {422, why};
   std::string trial;  // what the trial cap did to the asked-for netspeed (schema 0020)
   try {
+    pg::Transaction tx(c.db);
     auto r = c.db.exec(
         "INSERT INTO servers (address, owner_id, netspeed, country, trial_until) "
         "VALUES ($1::inet, $2, $3, $4, new_server_trial_end()) "
-        "RETURNING id, netspeed, netspeed_claimed, trial_until::date::text",
+        "RETURNING id, netspeed, netspeed_claimed, trial_until::date::text, "
+        "(SELECT email FROM accounts WHERE id = $2)",
         add.address.to_string(), job.account_id, add.netspeed, add.country);
     *id = r.get<int64_t>(0, 0);
     if (!r.is_null(0, 2)) {
@@ -229,6 +232,16 @@ std::pair<int, std::string> finish_add(Ctx& c, const CheckJob& job, int64_t* id)
               r.get<std::string>(0, 3) + "; then the " +
               netspeed_label(r.get<int32_t>(0, 2)) + " you chose applies.";
     }
+    const std::string owner = r.get<std::string>(0, 4);
+    nlohmann::json after = {{"owner", owner},
+                            {"netspeed", r.get<int32_t>(0, 1)},
+                            {"country", add.country}};
+    if (!r.is_null(0, 2)) {
+      after["netspeed_claimed"] = r.get<int32_t>(0, 2);
+      after["trial_until"] = r.get<std::string>(0, 3);
+    }
+    audit(c.db, owner, "server.add", add.address.to_string(), "", nullptr, after);
+    tx.commit();
   } catch (const pg::Error& e) {
     if (e.is_unique_violation()) return {409, add.address.to_string() + " is already in the pool."};
     if (e.sqlstate() == kTooManyServers) {
@@ -374,8 +387,18 @@ Response post_server_netspeed(Ctx& c) {
     return message_page(c, 400, "Netspeed not changed", "Choose a netspeed from the list.",
                         "/servers/" + std::to_string(s.id));
   }
-  c.db.exec("UPDATE servers SET netspeed = $1 WHERE id = $2 AND owner_id = $3", *n, s.id,
-            c.session->account_id);
+  {
+    pg::Transaction tx(c.db);
+    auto was = c.db.exec(
+        "UPDATE servers s SET netspeed = $1 FROM (SELECT netspeed FROM servers WHERE id = $2 "
+        "FOR UPDATE) o WHERE s.id = $2 AND s.owner_id = $3 RETURNING o.netspeed, s.netspeed",
+        *n, s.id, c.session->account_id);
+    if (was.rows() == 1 && was.get<int32_t>(0, 0) != was.get<int32_t>(0, 1)) {
+      audit(c.db, c.session->email, "server.netspeed", s.address, "",
+            {{"netspeed", was.get<int32_t>(0, 0)}}, {{"netspeed", was.get<int32_t>(0, 1)}});
+    }
+    tx.commit();
+  }
   return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
                              "Saved: the netspeed of " + s.address + " is now " +
                                  netspeed_label(static_cast<int>(*n)) +
@@ -394,11 +417,18 @@ Response post_server_delete(Ctx& c) {
                             std::to_string(kMaxDeletionDays) + " days.",
                         "/servers/" + std::to_string(s.id));
   }
+  pg::Transaction tx(c.db);
   auto on = c.db.exec(
-      "UPDATE servers SET deletion_on = current_date + $1::integer "
-      "WHERE id = $2 AND owner_id = $3 AND deleted_at IS NULL RETURNING deletion_on::text",
+      "UPDATE servers s SET deletion_on = current_date + $1::integer FROM (SELECT deletion_on "
+      "FROM servers WHERE id = $2 FOR UPDATE) o "
+      "WHERE s.id = $2 AND s.owner_id = $3 AND s.deleted_at IS NULL "
+      "RETURNING s.deletion_on::text, o.deletion_on::text",
       *days, s.id, c.session->account_id);
   if (on.rows() != 1) return Response::redirect("/servers/" + std::to_string(s.id));
+  audit(c.db, c.session->email, "server.delete", s.address, "deletion scheduled",
+        {{"deletion_on", text_or_null(on, 0, 1)}},
+        {{"deletion_on", on.get<std::string>(0, 0)}});
+  tx.commit();
   return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
                              "Deletion scheduled: " + s.address + " left DNS now and will be "
                              "deleted on " + on.get<std::string>(0, 0) +
@@ -410,9 +440,17 @@ Response post_server_undelete(Ctx& c) {
   auto owned = owned_server(c);
   if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
   const auto& s = std::get<ServerInfo>(owned);
-  c.db.exec(
-      "UPDATE servers SET deletion_on = NULL WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL",
+  pg::Transaction tx(c.db);
+  auto undone = c.db.exec(
+      "UPDATE servers s SET deletion_on = NULL FROM (SELECT deletion_on FROM servers "
+      "WHERE id = $1 FOR UPDATE) o WHERE s.id = $1 AND s.owner_id = $2 AND s.deleted_at IS NULL "
+      "AND o.deletion_on IS NOT NULL RETURNING o.deletion_on::text",
       s.id, c.session->account_id);
+  if (undone.rows() == 1) {
+    audit(c.db, c.session->email, "server.undelete", s.address, "deletion cancelled",
+          {{"deletion_on", undone.get<std::string>(0, 0)}}, {{"deletion_on", nullptr}});
+  }
+  tx.commit();
   return redirect_with_flash(c, "/servers/" + std::to_string(s.id),
                              "Deletion cancelled: " + s.address +
                                  " stays in the pool and returns to DNS while its score is 10 or more.");

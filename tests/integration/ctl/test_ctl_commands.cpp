@@ -324,6 +324,33 @@ TEST_CASE("timepoolctl records its changes in the audit log", "[audit]") {
   auto text = ctl(db, {"audit", "list"});
   CHECK(std::regex_search(text.out, std::regex("server\\.disable +81\\.2\\.69\\.7 +answers with")));
   CHECK_THAT(text.out, Contains("5 entries"));
+
+  // The filters of the web's audit page, paging back by id, and before/after as JSON.
+  c.exec("INSERT INTO audit_log (actor, action, target, before, after) VALUES "
+         "('admin@example.org', 'server.country', '81.2.69.7', '{\"country\": \"de\"}', "
+         "'{\"country\": \"fr\"}')");
+  auto by_admin = ctl_json(db, {"audit", "list", "--account", "ADMIN@example.org"});
+  REQUIRE(by_admin.size() == 1);
+  CHECK(by_admin[0]["before"]["country"] == "de");
+  CHECK(by_admin[0]["after"]["country"] == "fr");
+  CHECK(all[0]["before"].is_null());
+  // --account matches what was done to an account too.
+  CHECK(ctl_json(db, {"audit", "list", "--account", "root@example.org"}).size() == 2);
+  auto servers = ctl_json(db, {"audit", "list", "--action", "server"});
+  CHECK(servers.size() == 4);
+  for (const auto& e : servers) CHECK(e["action"].get<std::string>().rfind("server.", 0) == 0);
+  CHECK(ctl_json(db, {"audit", "list", "--action", "server.disable"}).size() == 1);
+  CHECK(ctl_json(db, {"audit", "list", "--action", "serv"}).empty());
+  auto page = ctl_json(db, {"audit", "list", "--limit", "2"});
+  REQUIRE(page.size() == 2);
+  auto back = ctl_json(db, {"audit", "list", "--limit", "2", "--before-id",
+                            std::to_string(page[0]["id"].get<int64_t>())});
+  REQUIRE(back.size() == 2);
+  CHECK(back[1]["id"].get<int64_t>() < page[0]["id"].get<int64_t>());
+  CHECK(back[1]["action"] == "account.create-admin");
+  CHECK(ctl(db, {"audit", "list", "--before-id", "0"}).status.code != 0);
+  CHECK_THAT(ctl(db, {"audit", "list", "--target", "81.2.69.7"}).out,
+             Contains("{\"country\":\"fr\"}"));
 }
 
 TEST_CASE("timepoolctl claims, servers trust, accounts limit, reports", "[claims]") {
