@@ -22,37 +22,63 @@ class SilentNtp:
         self.sock.close()
 
 
+def tls_context():
+    """A client context that takes the test's self-signed certificate. Made once: building a
+    default context loads the system's CA store, about 100 ms, which would be timed as the
+    server's."""
+    global _TLS
+    if _TLS is None:
+        _TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        _TLS.check_hostname = False
+        _TLS.verify_mode = ssl.CERT_NONE
+    return _TLS
+
+
+_TLS = None
+
+
 class SlowClients:
     """n connections to host:port, from the given source addresses in turn, each sending the
     start of a request and then one more header line every `interval` seconds, never ending it.
-    closed_after[i] is when (seconds after its connect) the server closed connection i."""
+    closed_after[i] is when (seconds after its connect) the server first closed connection i.
+    reconnect=True: a closed connection is opened again at once, so n stay open until stop()."""
 
-    def __init__(self, host, port, n, sources, interval=3.0, tls=False, path="/"):
+    def __init__(self, host, port, n, sources, interval=3.0, tls=False, path="/",
+                 reconnect=False):
         self.stop_event = threading.Event()
         self.closed_after = [None] * n
         self.connected = 0
+        self.reconnects = 0
         self.threads = []
-        ctx = None
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
+        ctx = tls_context() if tls else None
         for i in range(n):
             t = threading.Thread(target=self._run, daemon=True,
                                  args=(i, host, port, sources[i % len(sources)], interval, ctx,
-                                       path))
+                                       path, reconnect))
             t.start()
             self.threads.append(t)
 
-    def _run(self, i, host, port, source, interval, ctx, path):
+    def _run(self, i, host, port, source, interval, ctx, path, reconnect):
+        first = True
+        while first or (reconnect and not self.stop_event.is_set()):
+            closed = self._trickle(host, port, source, interval, ctx, path, first)
+            if first:
+                self.closed_after[i] = closed
+            else:
+                self.reconnects += 1
+            first = False
+
+    def _trickle(self, host, port, source, interval, ctx, path, first):
+        """One connection until the server closes it (its age then) or stop() (None)."""
         try:
             s = socket.create_connection((host, port), timeout=10, source_address=(source, 0))
             if ctx:
                 s = ctx.wrap_socket(s, server_hostname="localhost")
         except OSError:
-            self.closed_after[i] = 0.0
-            return
-        self.connected += 1
+            time.sleep(0.1)
+            return 0.0
+        if first:
+            self.connected += 1
         start = time.monotonic()
         lines = [("GET %s HTTP/1.1\r\n" % path).encode(), b"Host: localhost\r\n"]
         n = 0
@@ -70,9 +96,8 @@ class SlowClients:
         except OSError:
             pass
         finally:
-            if not self.stop_event.is_set():
-                self.closed_after[i] = time.monotonic() - start
             s.close()
+        return None if self.stop_event.is_set() else time.monotonic() - start
 
     def all_closed(self):
         return all(c is not None for c in self.closed_after)
@@ -89,10 +114,7 @@ def time_requests(n, host, port, path, source=None, tls=False, headers=None, pau
     for _ in range(n):
         start = time.monotonic()
         if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            conn = http.client.HTTPSConnection(host, port, timeout=60, context=ctx,
+            conn = http.client.HTTPSConnection(host, port, timeout=60, context=tls_context(),
                                                source_address=(source, 0) if source else None)
         else:
             conn = http.client.HTTPConnection(host, port, timeout=60,
