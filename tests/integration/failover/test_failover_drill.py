@@ -5,14 +5,14 @@ bridge the test creates (netns.py) and removes:
   db2 127.79.0.12   Patroni + PostgreSQL pg2, a DNS edge reading pg2 (pg1 as fallback)
   web 127.79.0.20   etcd, timepool-web, timepool-monitor-api (the conninfo of
                     deploy/multinode/systemd/timepool-monitor-api.service.d/primary.conf)
-  mon 127.79.0.30   timepool-monitor, its results through the API over HTTPS
+  mon1 127.79.0.31, mon2 127.79.0.32   a timepool-monitor each, results through the API
   s1-s3 127.79.0.41-43  volunteers: chronyd -x, the servers the edges answer with
   cl  127.79.0.100  this script: the query loop, a writer, the admin's browser
 
 Writers (the web, the monitor API, the edges' statistics, the writer loop) name both nodes
 with target_session_attrs=read-write. In the middle of normal work (a continuous query loop on
 both edges, a writer committing every 100 ms, statistics flushed every second, the monitor
-probing each volunteer every 0.5 s) the primary's Patroni and postmaster get SIGKILL. The drill
+both monitors probing each volunteer every 0.5 s) the primary's Patroni and postmaster get SIGKILL. The drill
 shows:
 - both edges answer every query of the loop throughout: zero failures (the edge whose
   database vanished answers from its snapshot in memory while it reconnects);
@@ -21,9 +21,9 @@ shows:
 - the old primary's Patroni, started again, rejoins it as a standby (pg_rewind if needed);
 - the edges' statistics from before, during and after the failover are counted exactly once
   on the new primary;
-- the monitor's results from before, during and after the failover are in the probe log
-  exactly once: every batch it sent is recorded once, every result it took is one row, and
-  each volunteer's score series shows each result applied once, in order.
+- the monitors' results from before, during and after the failover are in the probe log
+  exactly once: every batch a monitor sent is recorded once, every result it took is one row,
+  and each (volunteer, monitor) score series shows each result applied once, in order.
 Prints one line `drill: {json}` with the measured times (bench/replica/run.sh reads it).
 Needs root; exits 77 (skipped) without it or without patroni/etcd."""
 import json
@@ -49,9 +49,10 @@ from tptest import check, fail  # noqa: E402
 
 ANSWER_LIMIT = 2.0
 HOSTS = {"db1": "127.79.0.11", "db2": "127.79.0.12", "web": "127.79.0.20",
-         "mon": "127.79.0.30", "s1": "127.79.0.41", "s2": "127.79.0.42",
+         "mon1": "127.79.0.31", "mon2": "127.79.0.32", "s1": "127.79.0.41", "s2": "127.79.0.42",
          "s3": "127.79.0.43", "cl": "127.79.0.100"}
 VOLUNTEERS = ["s1", "s2", "s3"]
+MONITORS = ["mon1", "mon2"]
 SERVERS = [HOSTS[v] for v in VOLUNTEERS]
 SEED_SCORE = 15.0
 ADMIN = ("drill-admin@example.org", "drill admin password")
@@ -227,7 +228,8 @@ def inside():
     work = tempfile.mkdtemp(prefix="tp-drill-edges-")
     os.chmod(work, 0o755)
     edges, volunteers, daemons = [], [], []
-    loop = writer = mon = None
+    loop = writer = None
+    monitors = {}  # name: (daemon, spool, monitor id)
     figures = {}
     passed = False
     try:
@@ -240,18 +242,21 @@ def inside():
             volunteers.append(tptest.Chronyd(hosts[v].addr, netns=hosts[v].ns))
         env = dict(os.environ, PGHOST=pg1.host, PGPORT=str(pg1.pg_port), PGUSER="postgres")
         db = tptest.Database("tp_drill_", env)
-        out = db.ctl("monitor", "add", "drill-mon", "--status", "active")
-        check(out.returncode == 0, "a monitor registered (%s)" % out.stderr.strip())
-        mkey = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
-        mid = db.one("SELECT id FROM monitors WHERE name = 'drill-mon'")
+        keys, mids = {}, {}
+        for m in MONITORS:
+            out = db.ctl("monitor", "add", "drill-" + m, "--status", "active")
+            check(out.returncode == 0, "monitor %s registered (%s)" % (m, out.stderr.strip()))
+            keys[m] = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
+            mids[m] = db.one("SELECT id FROM monitors WHERE name = %s", "drill-" + m)
         sids = {}
         for a in SERVERS:
             sids[a] = db.one("INSERT INTO servers (address, country, netspeed, score) "
                              "VALUES (%s, 'no', 1500, %s) RETURNING id", a, SEED_SCORE)
-            # The monitor has scored it before: its results move the score from there, and the
-            # server stays in DNS (a pool score of at least 10) throughout.
-            db.q("INSERT INTO server_scores (server_id, monitor_id, score) VALUES (%s, %s, %s)",
-                 sids[a], mid, SEED_SCORE)
+            # The monitors have scored it before: their results move the scores from there, and
+            # the server stays in DNS (a pool score of at least 10) throughout.
+            for mid in mids.values():
+                db.q("INSERT INTO server_scores (server_id, monitor_id, score) "
+                     "VALUES (%s, %s, %s)", sids[a], mid, SEED_SCORE)
         db.sql("CREATE TABLE drill_heartbeat (t timestamptz)")
         r = db.ctl("create-admin", ADMIN[0], "--password-stdin", stdin=ADMIN[1] + "\n")
         check(r.returncode == 0, "an admin account (%s)" % r.stderr.strip())
@@ -299,19 +304,22 @@ def inside():
              "--set", "log.level=info"]),
             workdir=work, env=dict(os.environ, **api_env), ready=[r"monitor API on https://"])
         daemons.append(api)
-        spool = os.path.join(work, "monitor-spool")
-        mon = tptest.Daemon("monitor", hosts["mon"].cmd(
-            [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + mkey,
-             "--set", "monitor.url=" + api_url, "--set", "monitor.ca_file=" + ca,
-             "--set", "monitor.spool_dir=" + spool, "--set", "monitor.ntp_port=123",
-             "--set", "monitor.new_server_within_ms=100", "--set", "monitor.packets=1",
-             "--set", "monitor.packet_timeout_ms=300", "--set", "monitor.batch_interval_ms=200",
-             "--set", "monitor.trust_local_clock=true", "--set", "monitor.metrics_listen=",
-             "--set", "monitor.request_timeout_ms=1000"]),
-            workdir=work, ready=[r"probing %d servers" % len(SERVERS)])
-        probe_rows = lambda: query(writer_ci, "SELECT count(*) FROM probe_log")[0][0]  # noqa: E731
-        wait_until(lambda: probe_rows() >= 2 * len(SERVERS), 20, "the monitor's first results")
-        check(True, "the monitor's results arrive through the API (%d so far)" % probe_rows())
+        for m in MONITORS:
+            spool = os.path.join(work, m + "-spool")
+            monitors[m] = (tptest.Daemon("monitor", hosts[m].cmd(
+                [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + keys[m],
+                 "--set", "monitor.url=" + api_url, "--set", "monitor.ca_file=" + ca,
+                 "--set", "monitor.spool_dir=" + spool, "--set", "monitor.ntp_port=123",
+                 "--set", "monitor.new_server_within_ms=100", "--set", "monitor.packets=1",
+                 "--set", "monitor.packet_timeout_ms=300",
+                 "--set", "monitor.batch_interval_ms=200",
+                 "--set", "monitor.trust_local_clock=true", "--set", "monitor.metrics_listen=",
+                 "--set", "monitor.request_timeout_ms=1000"]),
+                workdir=work, ready=[r"probing %d servers" % len(SERVERS)]), spool, mids[m])
+        probe_rows = lambda: query(writer_ci, "SELECT count(DISTINCT monitor_id), count(*) "  # noqa: E731
+                                              "FROM probe_log")[0]
+        wait_until(lambda: probe_rows()[0] == len(MONITORS), 20, "every monitor's first results")
+        check(True, "the monitors' results arrive through the API (%d so far)" % probe_rows()[1])
 
         loop = QueryLoop(edges)
         for e in edges:
@@ -392,13 +400,19 @@ def inside():
                                 "after the failover")
         edges = []
 
-        # --- the monitor's results: exactly once ---------------------------------------------
-        wait_until(lambda: not spooled(spool), 30, "the monitor's spool to drain")
-        mon.stop()
-        check(not spooled(spool), "the monitor stopped with nothing left in its spool")
-        figures.update(monitor_exactly_once(mon.log_text(), writer_ci, mid, sids,
-                                            killed_wall, promoted_wall))
-        mon = None
+        # --- the monitors' results: exactly once -------------------------------------------
+        gap = 0.0
+        for m, (mon, spool, mid) in sorted(monitors.items()):
+            wait_until(lambda: not spooled(spool), 30, "the spool of %s to drain" % m)
+            mon.stop()
+            check(not spooled(spool), "%s stopped with nothing left in its spool" % m)
+            got = monitor_exactly_once(m, mon.log_text(), writer_ci, mid, sids, killed_wall,
+                                       promoted_wall)
+            gap = max(gap, got.pop("monitor_api_gap_s"))
+            for k, v in got.items():
+                figures[k] = figures.get(k, 0) + v  # summed over the monitors
+        figures["monitor_api_gap_s"] = gap  # the longest
+        monitors = {}
         check(api.running(), "one monitor API process served before, during and after the "
                              "failover (it followed the primary without a restart)")
         api.stop()  # exit status 0: no sanitizer report after the failover either
@@ -411,7 +425,7 @@ def inside():
             loop.stop_flag = True
         if writer:
             writer.stop_flag = True
-        for d in edges + ([mon] if mon else []) + daemons:
+        for d in edges + [m[0] for m in monitors.values()] + daemons:
             d.kill()
         for v in volunteers:
             v.kill()
@@ -423,34 +437,36 @@ def inside():
             print("the programs' logs are kept in %s" % work)
 
 
-def monitor_exactly_once(log, conninfo, mid, sids, killed_wall, promoted_wall):
-    """Checks the monitor's log against the new primary: the batches it sent, the results it
+def monitor_exactly_once(name, log, conninfo, mid, sids, killed_wall, promoted_wall):
+    """Checks a monitor's log against the new primary: the batches it sent, the results it
     took; returns the figures."""
     sent = re.findall(r"debug monitor: sent \d+-([A-Za-z0-9._-]+)\.json", log)
     batches = {b: n for b, n in query(conninfo, "SELECT batch_id, results FROM monitor_batches "
                                                 "WHERE monitor_id = %s", mid)}
     again = len(re.findall(r"sent \S+ \(the API had it already\)", log))
     check(sent and len(set(sent)) == len(sent) and set(sent) == set(batches),
-          "every batch the monitor sent is recorded once: %d sent (%d of them acknowledged as "
-          "already applied), %d recorded" % (len(sent), again, len(batches)))
+          "%s: every batch it sent is recorded once: %d sent (%d of them acknowledged as "
+          "already applied), %d recorded" % (name, len(sent), again, len(batches)))
     rows = dict(query(conninfo, "SELECT server_id, count(*) FROM probe_log WHERE monitor_id = %s "
                                 "GROUP BY 1", mid))
     total = sum(rows.values())
     check(sum(batches.values()) == total,
-          "the recorded batches hold exactly the %d rows of the probe log" % total)
+          "%s: its recorded batches hold exactly its %d rows of the probe log" % (name, total))
     for addr, sid in sids.items():
         took = len(re.findall(r"debug monitor: server=%d (?!not submitted)" % sid, log))
         check(took > 0 and rows.get(sid, 0) == took,
-              "%s: %d results taken, %d in the probe log" % (addr, took, rows.get(sid, 0)))
+              "%s %s: %d results taken, %d in the probe log"
+              % (name, addr, took, rows.get(sid, 0)))
         series = [float(s) for (s,) in query(
             conninfo, "SELECT score FROM probe_log WHERE server_id = %s AND monitor_id = %s "
                       "ORDER BY ts", sid, mid)]
         want = [20 - (20 - SEED_SCORE) * 0.95 ** (i + 1) for i in range(len(series))]
         check(all(abs(a - b) < 1e-3 for a, b in zip(series, want)),
-              "%s: the score series is 20-5*0.95^n: each result applied once, in order" % addr)
+              "%s %s: the score series is 20-5*0.95^n: each result applied once, in order"
+              % (name, addr))
         probes = query(conninfo, "SELECT probes FROM server_scores WHERE server_id = %s AND "
                                  "monitor_id = %s", sid, mid)[0][0]
-        check(probes == took, "%s: server_scores counted each result once" % addr)
+        check(probes == took, "%s %s: server_scores counted each result once" % (name, addr))
     before, during, after = query(
         conninfo, "SELECT count(*) FILTER (WHERE ts < to_timestamp(%s)), "
                   "count(*) FILTER (WHERE ts >= to_timestamp(%s) AND ts < to_timestamp(%s)), "
@@ -458,11 +474,11 @@ def monitor_exactly_once(log, conninfo, mid, sids, killed_wall, promoted_wall):
                   "FROM probe_log WHERE monitor_id = %s",
         killed_wall, killed_wall, promoted_wall, promoted_wall, mid)[0]
     check(before > 0 and during > 0 and after > 0,
-          "results from before (%d), during (%d, no primary) and after (%d) the failover"
-          % (before, during, after))
+          "%s: results from before (%d), during (%d, no primary) and after (%d) the failover"
+          % (name, before, during, after))
     back = re.search(r"monitor API is back after ([0-9.]+) s", log)
-    check(back is not None, "the monitor saw the API refuse during the failover and come back "
-                            "(%s s)" % (back.group(1) if back else "?"))
+    check(back is not None, "%s saw the API refuse during the failover and come back (%s s)"
+          % (name, back.group(1) if back else "?"))
     return {"monitor_results": total, "monitor_batches": len(batches),
             "monitor_batches_again": again, "monitor_results_during": during,
             "monitor_api_gap_s": float(back.group(1))}
