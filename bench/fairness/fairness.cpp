@@ -9,6 +9,7 @@
 //   balancer   the mixtures of server/balancer (factor 2, geo_min_servers 3) from the demand
 //
 // Run: build-bench/bench/fairness/bench_fairness [queries per policy, default 10000000]
+//      [balancer factor, default 2]
 // (TIMEPOOL_BENCH=ON, Release). README.md has the world's figures and the results.
 #include <algorithm>
 #include <cstdio>
@@ -35,7 +36,7 @@ using namespace timepool::server;
 namespace {
 
 constexpr int64_t kGlobalId = 1;
-constexpr double kFactor = 2.0;
+double g_factor = 2.0;  // balancer_factor; the second argument
 
 struct Sim {
   std::vector<bench::Country> countries;
@@ -107,7 +108,7 @@ Sim build() {
 
 std::shared_ptr<const Mixtures> balanced(const Sim& s, BalanceResult* out) {
   BalanceInput in;
-  in.factor = kFactor;
+  in.factor = g_factor;
   in.min_servers = 3;
   for (size_t i = 0; i < s.countries.size(); ++i) {
     in.demand.push_back({s.country_id[i], s.country_continent[i], s.countries[i].users});
@@ -128,14 +129,19 @@ struct Figures {
   double raw_largest = 0, raw_p99 = 0;  // each server's own count, first record
   double own = 0, continent = 0;        // shares of queries, first record
   std::map<std::string, double> continent_share;  // in-continent share of each continent's clients
+  std::string largest_at, median_at;    // country of the server with the largest, median load
+  double largest_avg = 0, median_avg = 0;  // those loads over the pool's average (first record)
 };
 
 // Largest and 99th percentile over the servers of load per netspeed, divided by the median.
 // by_country: each server's expected load is estimated from its country's total (every policy
 // draws by netspeed within zones that hold whole countries, so all servers of a country have
 // the same expected load per netspeed; a small server's own count is mostly Poisson noise).
+// `where` (optional): the country index of the server with the largest and the median load.
 std::pair<double, double> spread(const std::vector<uint64_t>& hits, const std::vector<double>& netspeed,
-                                 const std::vector<size_t>& country, bool by_country) {
+                                 const std::vector<size_t>& country, bool by_country,
+                                 std::pair<size_t, size_t>* where = nullptr,
+                                 std::pair<double, double>* values = nullptr) {
   std::vector<double> per(hits.size());
   if (by_country) {
     std::map<size_t, std::pair<double, double>> sum;  // hits, netspeed
@@ -147,8 +153,15 @@ std::pair<double, double> spread(const std::vector<uint64_t>& hits, const std::v
   } else {
     for (size_t i = 0; i < hits.size(); ++i) per[i] = static_cast<double>(hits[i]) / netspeed[i];
   }
+  if (where) {
+    std::vector<size_t> order(per.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return per[a] < per[b]; });
+    *where = {country[order.back()], country[order[order.size() / 2]]};
+  }
   std::sort(per.begin(), per.end());
   const double median = per[per.size() / 2];
+  if (values) *values = {per.back(), median};
   const double p99 = per[std::min(per.size() - 1, per.size() * 99 / 100)];
   return {per.back() / median, p99 / median};
 }
@@ -198,7 +211,17 @@ Figures run(const Sim& s, const GeoView& view, uint64_t queries, uint64_t seed) 
     }
   }
   Figures f;
-  std::tie(f.largest, f.p99) = spread(first, s.server_netspeed, s.server_country, true);
+  std::pair<size_t, size_t> where;
+  std::pair<double, double> values;
+  std::tie(f.largest, f.p99) = spread(first, s.server_netspeed, s.server_country, true, &where, &values);
+  double total_netspeed = 0, answered = 0;
+  for (double n : s.server_netspeed) total_netspeed += n;
+  for (uint64_t h : first) answered += static_cast<double>(h);
+  const double average = answered / total_netspeed;
+  f.largest_at = s.countries[where.first].code;
+  f.median_at = s.countries[where.second].code;
+  f.largest_avg = values.first / average;
+  f.median_avg = values.second / average;
   std::tie(f.largest_all, f.p99_all) = spread(all, s.server_netspeed, s.server_country, true);
   std::tie(f.raw_largest, f.raw_p99) = spread(first, s.server_netspeed, s.server_country, false);
   f.own = static_cast<double>(own) / static_cast<double>(queries);
@@ -213,6 +236,11 @@ Figures run(const Sim& s, const GeoView& view, uint64_t queries, uint64_t seed) 
 
 int main(int argc, char** argv) {
   const uint64_t queries = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10000000;
+  if (argc > 2) g_factor = std::strtod(argv[2], nullptr);
+  if (!(g_factor >= 1.0 && g_factor <= 100.0)) {
+    std::fprintf(stderr, "usage: bench_fairness [queries] [balancer factor, 1..100]\n");
+    return 2;
+  }
   const Sim s = build();
 
   // The world in figures.
@@ -282,7 +310,14 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
-  std::printf("\nbalancer: factor %.1f, global level %.3f of the bound\n", kFactor,
+  std::printf("\nbalancer: factor %.2f, global level %.3f of the bound\n", g_factor,
               br.bound > 0 ? br.global_level / br.bound : 0.0);
+  // Where the spread comes from: the countries whose servers carry the largest and the median
+  // load per netspeed (first record), and the loads over the pool's average.
+  const char* policy[3] = {"public", "threshold", "balancer"};
+  for (int i = 0; i < 3; ++i) {
+    std::printf("%s: largest in %s (%.2f x average), median in %s (%.2f x average)\n", policy[i],
+                f[i].largest_at.c_str(), f[i].largest_avg, f[i].median_at.c_str(), f[i].median_avg);
+  }
   return 0;
 }
