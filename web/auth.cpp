@@ -15,6 +15,7 @@
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
 #include "web/audit.hpp"
+#include "web/notices.hpp"
 #include "web/html.hpp"
 #include "web/validate.hpp"
 
@@ -447,6 +448,7 @@ Response get_account(Ctx& c) {
                              {"roles", roles},
                              {"csrf", csrf_field(c)}});
   body += account_mail_section(c);
+  body += notice_prefs_section(c);
   return page(c, 200, "Account", body);
 }
 

@@ -6,6 +6,7 @@
 #include "core/password.hpp"
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/notices.hpp"
 
 namespace timepool::web {
 
@@ -43,6 +44,7 @@ const std::vector<Route>& routes() {
       {"GET", "/account/verify", get_verify},
       {"POST", "/account/verify", post_verify},
       {"POST", "/account/verify/resend", post_verify_resend},
+      {"POST", "/account/notices", post_account_notices},
       {"GET", "/password/forgot", get_forgot},
       {"POST", "/password/forgot", post_forgot},
       {"GET", "/password/reset", get_reset},

@@ -70,6 +70,8 @@ MailConfig read_mail_config(const config::Document& doc) {
   c.retry_max_seconds =
       static_cast<int>(s.get_int("retry_max_seconds", c.retry_max_seconds, 1, 7 * 86400));
   c.give_up_hours = static_cast<int>(s.get_int("give_up_hours", c.give_up_hours, 1, 24 * 365));
+  c.notice_interval_seconds = static_cast<int>(
+      s.get_int("notice_interval_seconds", c.notice_interval_seconds, 1, 3600));
   const std::string& origin = doc.origin();
   auto is_address = [](std::string_view a) {
     size_t at = a.find('@');

@@ -45,6 +45,8 @@ struct MailConfig {
   int retry_min_seconds = 60;  // a failed delivery waits this long, doubling each time,
   int retry_max_seconds = 3600;  // up to this
   int give_up_hours = 168;       // then is marked failed (kept in the outbox, logged)
+  // How often the sender's round runs the notice scan (web/notices.hpp), with any transport.
+  int notice_interval_seconds = 60;
 };
 
 // Reads [mail]; throws config::Error naming the key (an unreadable password_file included).

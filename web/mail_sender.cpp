@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/log.hpp"
+#include "web/notices.hpp"
 
 namespace timepool::web {
 
@@ -112,25 +113,49 @@ Delivery directory_deliver(const MailConfig& cfg, const MailMessage& m, const st
   return {true, ""};
 }
 
-SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& deliver) {
+SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& deliver,
+                   SenderState& state) {
   auto logger = log::get("web");
   SendRound round;
+  // Accepted by the relay in an earlier round whose database link failed before sent_at.
+  while (!state.accepted_unrecorded.empty()) {
+    int64_t id = state.accepted_unrecorded.back();
+    db.exec("UPDATE mail_outbox SET sent_at = now(), sending_at = NULL, attempts = attempts + 1, "
+            "last_error = NULL WHERE id = $1 AND sent_at IS NULL",
+            id);
+    state.accepted_unrecorded.pop_back();
+    ++round.recorded;
+    logger->info("mail {} sent (the relay accepted it before the database link failed)", id);
+  }
+  // A delivery lasts at most timeout_seconds: a row sending for longer was interrupted.
+  const int interrupted_after = cfg.timeout_seconds + 30;
   for (int i = 0; i < cfg.batch; ++i) {
-    pg::Transaction tx(db);
-    auto row = tx.exec(
+    pg::Transaction claim(db);
+    auto row = claim.exec(
         "SELECT id, recipient, kind, subject, body, extract(epoch FROM created_at)::bigint, "
-        "attempts, created_at < now() - make_interval(hours => $1) FROM mail_outbox "
+        "attempts, created_at < now() - make_interval(hours => $1), "
+        "to_char(sending_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM mail_outbox "
         "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() "
+        "AND (sending_at IS NULL OR sending_at < now() - make_interval(secs => $2)) "
         "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-        cfg.give_up_hours);
+        cfg.give_up_hours, static_cast<double>(interrupted_after));
     if (row.rows() == 0) {
-      tx.commit();
+      claim.commit();
       return round;
     }
     int64_t id = row.get<int64_t>(0, 0);
+    claim.exec("UPDATE mail_outbox SET sending_at = now() WHERE id = $1", id);
+    claim.commit();
     std::string kind = row.get<std::string>(0, 2);
     int64_t created = row.get<int64_t>(0, 5);
     int attempts = row.get<int32_t>(0, 6);
+    if (auto since = row.get<std::optional<std::string>>(0, 8)) {
+      ++round.redelivered;
+      logger->warn("mail {} ({}): its delivery that began {} UTC was interrupted (a sender "
+                   "stopped); the relay may have it already: delivering it again with the same "
+                   "Message-ID",
+                   id, kind, *since);
+    }
     MailMessage m{cfg.from,
                   row.get<std::string>(0, 1),
                   row.get<std::string>(0, 3),
@@ -140,10 +165,16 @@ SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& del
                   created};
     Delivery d = deliver(m, build_message(m));
     if (d.ok) {
-      tx.exec("UPDATE mail_outbox SET sent_at = now(), attempts = attempts + 1, "
-              "last_error = NULL WHERE id = $1",
-              id);
-      tx.commit();
+      try {
+        db.exec("UPDATE mail_outbox SET sent_at = now(), sending_at = NULL, "
+                "attempts = attempts + 1, last_error = NULL WHERE id = $1",
+                id);
+      } catch (const pg::Error&) {
+        state.accepted_unrecorded.push_back(id);
+        logger->warn("mail {} ({}) accepted by the relay; recording it waits for the database", id,
+                     kind);
+        throw;
+      }
       ++round.sent;
       logger->info("mail {} ({}) sent after {} failed attempts", id, kind, attempts);
       continue;
@@ -151,11 +182,10 @@ SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& del
     bool give_up = row.get<bool>(0, 7);
     int64_t delay = retry_delay_seconds(cfg, attempts);
     if (d.error.size() > 2000) d.error.resize(2000);
-    tx.exec("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, "
+    db.exec("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, sending_at = NULL, "
             "next_attempt_at = now() + make_interval(secs => $3), "
             "failed_at = CASE WHEN $4 THEN now() END WHERE id = $1",
             id, d.error, static_cast<double>(delay), give_up);
-    tx.commit();
     ++round.failed;
     if (give_up) {
       ++round.gave_up;
@@ -183,10 +213,19 @@ PeriodicJob::Round sender_round(std::string conninfo, MailConfig cfg, Deliver de
       return directory_deliver(cfg, m, w);
     };
   }
-  return with_connection(std::move(conninfo), [cfg, deliver](pg::Connection& db) {
+  // Shared by every round (they run on the job's one thread).
+  auto state = std::make_shared<SenderState>();
+  auto next_scan = std::make_shared<std::chrono::steady_clock::time_point>();
+  return with_connection(std::move(conninfo), [cfg, deliver, state,
+                                               next_scan](pg::Connection& db) {
     std::optional<std::chrono::milliseconds> next;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= *next_scan) {
+      run_notice_scan(db, cfg.site_url);
+      *next_scan = now + std::chrono::seconds(cfg.notice_interval_seconds);
+    }
     if (!deliver) return next;  // transport = off
-    SendRound r = send_due(db, cfg, deliver);
+    SendRound r = send_due(db, cfg, deliver, *state);
     if (r.more) next = std::chrono::milliseconds(0);
     return next;
   });
@@ -195,7 +234,8 @@ PeriodicJob::Round sender_round(std::string conninfo, MailConfig cfg, Deliver de
 }  // namespace
 
 MailSender::MailSender(std::string conninfo, MailConfig cfg, Deliver deliver)
-    : job_("mail sender", std::chrono::seconds(cfg.interval_seconds),
+    : job_("mail sender", std::chrono::seconds(std::min(cfg.interval_seconds,
+                                                        cfg.notice_interval_seconds)),
            sender_round(std::move(conninfo), cfg, std::move(deliver)), log::get("web")) {}
 
 }  // namespace timepool::web

@@ -188,6 +188,15 @@ StatusExplanation explain_status(const StatusFacts& f) {
     e.todo.push_back("Ask the pool's administrators about the account.");
     return e;
   }
+  if (f.held) {
+    e.headline = "Not in DNS: someone reported the address as theirs";
+    e.why.push_back("Someone told the pool that this address is theirs and asked it to stop "
+                    "sending traffic there, so DNS hands it out to nobody until an "
+                    "administrator has looked at the report. The monitors keep checking it.");
+    e.todo.push_back("If the server is yours, nothing needs doing: the pool's administrators "
+                     "will contact you, and it returns to DNS when they dismiss the report.");
+    return e;
+  }
   if (f.deletion_on) {
     e.headline = "Not in DNS: leaving the pool";
     e.why.push_back("Its owner scheduled the deletion for " + *f.deletion_on +
@@ -228,7 +237,8 @@ StatusFacts load_status_facts(pg::Connection& db, const ServerInfo& s, bool with
       "  (SELECT outage FROM monitoring_outage), "
       "  (SELECT count(*) FROM (SELECT 1 FROM probe_log p WHERE p.server_id = s.id LIMIT 100) x), "
       "  (SELECT l.detail FROM audit_log l WHERE l.action = 'server.disable' "
-      "     AND l.target = host(s.address) ORDER BY l.at DESC, l.id DESC LIMIT 1) "
+      "     AND l.target = host(s.address) ORDER BY l.at DESC, l.id DESC LIMIT 1), "
+      "  s.held_at IS NOT NULL "
       "FROM servers s WHERE s.id = $1",
       s.id);
   if (r.rows() == 1) {
@@ -237,6 +247,7 @@ StatusFacts load_status_facts(pg::Connection& db, const ServerInfo& s, bool with
     f.outage = !r.is_null(0, 2) && r.get<bool>(0, 2);
     f.probes_total = r.get<int64_t>(0, 3);
     if (with_reason) f.disabled_reason = r.get<std::optional<std::string>>(0, 4);
+    f.held = r.get<bool>(0, 5);
   }
   for (const auto& l : load_log(db, s.id, std::nullopt, static_cast<int>(kRecentProbes))) {
     f.recent.push_back(ProbeFact{l.offset_s, l.stratum, l.error, l.step});

@@ -29,6 +29,7 @@ struct StatusFacts {
   std::optional<std::string> disabled_at;      // by an admin (or timepoolctl)
   std::optional<std::string> disabled_reason;  // their reason, when one was recorded
   bool owner_disabled = false;                 // the owner's account is disabled
+  bool held = false;  // someone reported the address as theirs; an admin has not decided yet
   bool stale = false;                          // no fresh pool score (monitoring_check)
   bool outage = false;                         // no monitor reports at all (the pool is frozen)
   int64_t probes_total = 0;                    // probes in the log so far (counted up to 100)

@@ -139,3 +139,16 @@ TEST_CASE("the HTML is escaped", "[web][status]") {
   CHECK(html.find("c&amp;d") != std::string::npos);
   CHECK(html.find("id=\"why\"") != std::string::npos);
 }
+
+TEST_CASE("a reported address is held out of DNS whatever its probes say", "[web][status]") {
+  StatusFacts f = out_of_dns(15);
+  f.held = true;
+  for (int i = 0; i < 10; ++i) f.recent.push_back(good());
+  auto e = explain_status(f);
+  CHECK_FALSE(e.in_dns);
+  CHECK(e.headline == "Not in DNS: someone reported the address as theirs");
+  CHECK(any_contains(e.todo, "dismiss the report"));
+  // An admin's disabling comes first: the report was decided by it.
+  f.disabled_at = "2026-11-30";
+  CHECK(explain_status(f).headline == "Not in DNS: disabled by an administrator");
+}
