@@ -223,12 +223,6 @@ class PatroniCluster:
                 % (dbname, ",".join(n.host for n in self.nodes),
                    ",".join(str(n.pg_port) for n in self.nodes), extra))
 
-    def local_first_conninfo(self, node, dbname):
-        """A DNS edge's: its own node first, then the others (any role)."""
-        order = [node] + [n for n in self.nodes if n is not node]
-        return ("dbname=%s host=%s port=%s user=postgres"
-                % (dbname, ",".join(n.host for n in order), ",".join(str(n.pg_port) for n in order)))
-
     def streaming(self, standby):
         """The primary lists `standby` in pg_stat_replication as streaming."""
         p = self.primary()

@@ -3,6 +3,7 @@ bridge the test creates (netns.py) and removes:
 
   db1 127.79.0.11   Patroni + PostgreSQL pg1, a DNS edge reading pg1 (pg2 as fallback)
   db2 127.79.0.12   Patroni + PostgreSQL pg2, a DNS edge reading pg2 (pg1 as fallback)
+                    (the environment of deploy/multinode/systemd/timepool-dns.service.d/edge.conf)
   web 127.79.0.20   etcd, timepool-web, timepool-monitor-api (the conninfo of
                     deploy/multinode/systemd/timepool-monitor-api.service.d/primary.conf)
   mon1 127.79.0.31, mon2 127.79.0.32   a timepool-monitor each, results through the API
@@ -10,7 +11,8 @@ bridge the test creates (netns.py) and removes:
   cl  127.79.0.100  this script: the query loop, a writer, the admin's browser
 
 Writers (the web, the monitor API, the edges' statistics, the writer loop) name both nodes
-with target_session_attrs=read-write. In the middle of normal work (a continuous query loop on
+with target_session_attrs=read-write. The edges and the monitor API connect as login users of
+their roles (timepool_dns, timepool_monitor). In the middle of normal work (a continuous query loop on
 both edges, a writer committing every 100 ms, statistics flushed every second, the monitor
 both monitors probing each volunteer every 0.5 s) the primary's Patroni and postmaster get SIGKILL. The drill
 shows:
@@ -56,26 +58,24 @@ MONITORS = ["mon1", "mon2"]
 SERVERS = [HOSTS[v] for v in VOLUNTEERS]
 SEED_SCORE = 15.0
 ADMIN = ("drill-admin@example.org", "drill admin password")
-DROP_IN = os.path.join(tptest.SRC, "deploy", "multinode", "systemd",
-                       "timepool-monitor-api.service.d", "primary.conf")
+DROP_INS = os.path.join(tptest.SRC, "deploy", "multinode", "systemd")
 # The multi-node examples' addresses and the drill's.
 EXAMPLE_ADDRESSES = {"192.0.2.11": HOSTS["db1"], "192.0.2.12": HOSTS["db2"],
                      "192.0.2.20": HOSTS["web"]}
 
 
 class Edge(tptest.Daemon):
-    """timepool-dns inside `host`, on its address, port 53."""
+    """timepool-dns inside `host`, on its address, port 53; its database settings in `env`."""
 
-    def __init__(self, host, conninfo, extra, workdir):
+    def __init__(self, host, env, extra, workdir):
         self.addr = host.addr
-        args = host.cmd([tptest.DNS, "--set", "database.conninfo=" + conninfo,
-                         "--set", 'dns.listen=["%s:53"]' % host.addr,
+        args = host.cmd([tptest.DNS, "--set", 'dns.listen=["%s:53"]' % host.addr,
                          "--set", "dns.metrics_listen=127.0.0.1:0",
                          "--set", "dns.snapshot_file=" + os.path.join(workdir, "snapshot"),
                          "--set", 'dns.apex=["pool.example"]',
                          "--set", 'dns.ns=["ns1.pool.example"]',
                          "--set", "dns.rrl_rate=0"] + list(extra))
-        super().__init__("dns", args, workdir=workdir,
+        super().__init__("dns", args, workdir=workdir, env=dict(os.environ, **env),
                          ready=[r"listening on %s:53" % re.escape(host.addr), r"serving apexes"])
 
     def addresses(self, name):
@@ -172,11 +172,10 @@ def query(conninfo, text, *args):
         c.close()
 
 
-def monitor_api_env(dbname, user):
-    """The drop-in's Environment= lines with the drill's addresses; the database name, the
-    user and sslmode of the drill come after the drop-in's (libpq takes the last)."""
+def drop_in(name):
+    """The Environment= settings of deploy/multinode/systemd/NAME, with the drill's addresses."""
     env = {}
-    with open(DROP_IN) as f:
+    with open(os.path.join(DROP_INS, name)) as f:
         for line in f:
             m = re.match(r'Environment="(TIMEPOOL_[A-Z_]+)=(.*)"\s*$', line)
             if m:
@@ -184,9 +183,37 @@ def monitor_api_env(dbname, user):
                 for a, b in EXAMPLE_ADDRESSES.items():
                     value = value.replace(a, b)
                 env[m.group(1)] = value
+    return env
+
+
+def own_database(conninfo, dbname, user):
+    """The drill's database, user and sslmode after the drop-in's (libpq takes the last)."""
+    return conninfo + " dbname=%s user=%s sslmode=disable" % (dbname, user)
+
+
+def monitor_api_env(dbname, user):
+    env = drop_in("timepool-monitor-api.service.d/primary.conf")
     check("target_session_attrs=read-write" in env.get("TIMEPOOL_DATABASE_CONNINFO", ""),
           "the monitor API's drop-in names every node, read-write only")
-    env["TIMEPOOL_DATABASE_CONNINFO"] += " dbname=%s user=%s sslmode=disable" % (dbname, user)
+    env["TIMEPOOL_DATABASE_CONNINFO"] = own_database(env["TIMEPOOL_DATABASE_CONNINFO"], dbname,
+                                                     user)
+    return env
+
+
+def edge_env(node, other, dbname, user):
+    """The edge drop-in (written for db1) on `node`: its own node's socket first, then the
+    other node; statistics to whichever node is primary; its own instance name."""
+    env = {}
+    for k, v in drop_in("timepool-dns.service.d/edge.conf").items():
+        if k == "TIMEPOOL_DATABASE_CONNINFO":
+            v = v.replace("/var/run/postgresql", node.dir).replace(HOSTS["db2"], other.host)
+        if k.endswith("_CONNINFO"):
+            v = own_database(v, dbname, user)
+        env[k] = v.replace("edge-db1", "edge-" + node.where.name)
+    check(env["TIMEPOOL_DATABASE_CONNINFO"].startswith("host=%s,%s " % (node.dir, other.host)) and
+          "target_session_attrs=read-write" in env["TIMEPOOL_DNS_STATS_CONNINFO"],
+          "the edge's drop-in on %s: its own node's socket first, statistics to the primary"
+          % node.where.name)
     return env
 
 
@@ -260,22 +287,22 @@ def inside():
         db.sql("CREATE TABLE drill_heartbeat (t timestamptz)")
         r = db.ctl("create-admin", ADMIN[0], "--password-stdin", stdin=ADMIN[1] + "\n")
         check(r.returncode == 0, "an admin account (%s)" % r.stderr.strip())
+        # Each program as a login user of its own role, as in production.
         api_user = "tp_mon_" + secrets.token_hex(4)
         db.q("CREATE ROLE %s LOGIN IN ROLE timepool_monitor" % api_user)
+        edge_user = "tp_dns_" + secrets.token_hex(4)
+        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_dns" % edge_user)
         writer_ci = cluster.writer_conninfo(db.name)
         db.conn.close()
         wait_until(lambda: cluster.streaming(pg2), 30, "pg2 streaming")
 
-        for n in cluster.nodes:
+        for n, other in ((pg1, pg2), (pg2, pg1)):
             d = os.path.join(work, n.name)
             os.makedirs(d)
-            edges.append(Edge(n.where, cluster.local_first_conninfo(n, db.name) + " connect_timeout=2",
+            edges.append(Edge(n.where, edge_env(n, other, db.name, edge_user),
                               ["--set", "dns.rebuild_interval=3600",
-                               "--set", "dns.standby_poll_ms=250",
-                               "--set", "dns.stats_conninfo=" + writer_ci,
                                "--set", "dns.stats_spool=" + os.path.join(d, "spool"),
                                "--set", "dns.stats_flush_interval=1",
-                               "--set", "dns.stats_instance=edge-" + n.name,
                                "--set", "log.level=info"], d))
         edge1, edge2 = edges
 
