@@ -95,6 +95,18 @@ class ProductionSettings(webtest.WebTestCase):
         # The owner logs in at once from another address.
         self.assertEqual(via_proxy(self, "198.51.100.20", email, "right password").status, 303)
 
+    def test_ipv6_clients_wait_by_slash_64(self):
+        free = PRODUCTION["login_free_failures_address"]
+        for i in range(free):
+            r = via_proxy(self, "2001:db8:5:6::%x" % (i + 1), self.unique_email(), "wrong")
+            self.assertEqual(r.status, 401)
+        # Another host of the same /64 waits; the next /64 does not.
+        r = via_proxy(self, "2001:db8:5:6:ffff::1", self.unique_email(), "wrong")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.header("Retry-After"), str(PRODUCTION["login_delay_seconds"]))
+        self.assertEqual(via_proxy(self, "2001:db8:5:7::1", self.unique_email(), "wrong").status,
+                         401)
+
 
 class ParallelGuesses(webtest.WebTestCase):
     """Production's limits with a delay long enough that no guess of the run may pass it, so

@@ -171,6 +171,7 @@ class BehindNginx(webtest.WebTestCase):
         cls.settings = dict({k: PRODUCTION[k] for k in LOGIN_KEYS},
                             allow_loopback="true", probe_port=cls.sink.port,
                             trusted_proxies=",".join(PRODUCTION["trusted_proxies"]),
+                            signup_max_per_day=PRODUCTION["signup_max_per_day"],
                             secure_cookies="true", max_connections_per_address=16)
         super().setUpClass()
         try:
@@ -238,6 +239,18 @@ class BehindNginx(webtest.WebTestCase):
         owner = self.https("127.0.5.82")
         self.assertEqual(owner.login(email, "right password").status, 303)
         self.assertEqual(owner.get("/servers").status, 200)
+
+    def test_signups_are_limited_per_client_not_for_everyone_behind_nginx(self):
+        limit = PRODUCTION["signup_max_per_day"]
+        for i in range(limit):
+            self.https("127.0.5.120").signup(self.unique_email("many"))
+        c = self.https("127.0.5.120")
+        c.get("/signup")
+        r = c.post("/signup", {"email": self.unique_email("many"), "password": "long enough pw",
+                               "role": "volunteer"})
+        self.assertEqual(r.status, 429)
+        self.assertIn("Too many accounts", r.body)
+        self.https("127.0.5.121").signup(self.unique_email("other"))
 
     def test_plain_http_goes_to_https(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.nginx.http_port, timeout=10)
