@@ -164,6 +164,53 @@ class Notices(webtest.WebTestCase):
         self.assertEqual(msg["Subject"], "Your zone request noticed-zone was not approved")
         self.assertIn("tell us the polling interval", msg.get_content())
 
+    def test_deletion_approval_and_bursts(self):
+        c, email, sid = self.owner("198.51.100.64")
+        # The scheduled deletion's date came (purge_deleted_servers): the owner is told; the
+        # server leaving DNS when the deletion was scheduled was the owner's own doing.
+        self.db.q("UPDATE servers SET deletion_on = current_date WHERE id = %s", sid)
+        self.wait_scanned(sid, False)
+        self.db.q("SELECT purge_deleted_servers()")
+        webtest.tptest.wait_until(lambda: len(self.mails_to(email)) >= 1, 30, "deletion notice")
+        self.assertEqual([m["Subject"] for m in self.mails_to(email)],
+                         ["Your server 198.51.100.64 was deleted"])
+
+        v = self.client()
+        vemail = self.unique_email("vendor")
+        v.signup(vemail, role="vendor")
+        v.get("/vendor")
+        self.assertEqual(v.post("/vendor/request", {
+            "name": "bursty-zone", "organization": "B Devices", "contact": "b@b.test",
+            "device_description": "clocks", "device_count": "1000", "client_type": "ntp",
+            "poll_description": "every 1024 s", "open_source": "no"}).status, 303)
+        rid = self.db.one("SELECT id FROM vendor_zones WHERE name = 'bursty-zone'")
+        a = self.client()
+        self.assertEqual(a.login(ADMIN, ADMIN_PW).status, 303)
+        a.get("/admin")
+        self.assertEqual(a.post("/admin/vendor/%d/approve" % rid, {}).status, 303)
+        webtest.tptest.wait_until(lambda: len(self.mails_to(vemail)) >= 1, 30, "approval notice")
+        self.assertEqual(self.mails_to(vemail)[0]["Subject"], "Your zone bursty-zone was approved")
+
+        zid = self.db.one("SELECT zone_id FROM vendor_zones WHERE id = %s", rid)
+
+        def finding(key, warning):
+            self.db.q("INSERT INTO zone_findings (zone_id, fkey, kind, period, weekdays, "
+                      "window_start, window_minutes, typical_count, factor, first_seen, last_seen, "
+                      "window_starts, window_ends, warning) VALUES (%s, %s, 'recurring', 'weekly', "
+                      "1, 1185, 5, 5000, 40, now(), now(), '{1}', '{2}', %s)", zid, key, warning)
+        finding("weekly-1185", "Every Sunday at 19:45 UTC the zone gets 40 times its usual load.")
+        webtest.tptest.wait_until(lambda: len(self.mails_to(vemail)) >= 2, 30, "burst notice")
+        msg = self.mails_to(vemail)[1]
+        self.assertEqual(msg["Subject"], "Synchronized clients found in your zone bursty-zone")
+        self.assertIn("Every Sunday at 19:45 UTC", msg.get_content())
+        # Another finding the same day: the zone's vendor was told today already.
+        finding("daily-0600", "Every day at 06:00 UTC the zone gets 12 times its usual load.")
+        webtest.tptest.wait_until(lambda: self.db.one(
+            "SELECT newest_finding >= (SELECT max(first_seen) FROM zone_findings "
+            "WHERE zone_id = %s) FROM notice_zone_state WHERE zone_id = %s", zid, zid), 20,
+            "the scan saw the second finding")
+        self.quiet(vemail, 2)
+
 
 if __name__ == "__main__":
     webtest.main()
