@@ -71,6 +71,9 @@ struct WebConfig {
   // dns.geo_min_servers, read from the DNS server's own key so the zone pages explain the
   // fallback the DNS server really applies.
   uint32_t geo_min_servers = 3;
+  // dns.balancer_factor: a zone is underserved when its share of the demand is more than this
+  // times its share of the capacity (web/zone_demand.hpp).
+  double balancer_factor = 2.0;
   // Prometheus /metrics on a listener of its own (web/metrics.hpp); "" turns it off.
   std::string metrics_listen = "127.0.0.1:9127";
 };

@@ -14,6 +14,7 @@
 #include "web/server_status.hpp"
 #include "web/static_files.hpp"
 #include "web/validate.hpp"
+#include "web/zone_demand.hpp"
 #include "web/zone_explain.hpp"
 
 namespace timepool::web {
@@ -184,6 +185,7 @@ Response get_zone(Ctx& c) {
 </table>
 <p>Names: <code>{{bare}}</code> {{{names}}}</p>
 {{{fallback}}}
+{{{demand}}}
 <h2>Servers over time</h2>
 {{{history}}}
 {{{subs}}})",
@@ -200,6 +202,7 @@ Response get_zone(Ctx& c) {
                              {"names", names},
                              {"fallback", fallback},
                              {"history", zone_history_html(c.db, z->name, now)},
+                             {"demand", zone_demand_html(c.db, z->name, c.app.cfg.balancer_factor, now)},
                              {"subs", subs.empty() ? "" : "<h2>Zones below</h2><ul>" + subs + "</ul>"}});
   return page(c, 200, "Zone " + z->name, body);
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Zone pages show the zone's demand (dns_demand, as the DNS servers count it), its capacity,
+their ratio to the pool's and whether the zone is underserved, with a chart of the demand per
+hour (issue 13, item 4).
+
+The world of the balancer tests: lu has 3 servers of 512 kbit/s and most of the demand, de 10
+of 25,000, us 12 of 100,000; fr has none and no demand."""
+
+import re
+
+import webtest
+
+
+class ZoneDemand(webtest.WebTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        q = cls.db.q
+        servers = [("203.0.113.%d", "lu", 512, 3), ("192.0.2.%d", "de", 25000, 10),
+                   ("198.51.100.%d", "us", 100000, 12)]
+        for pattern, cc, netspeed, n in servers:
+            for i in range(n):
+                q("INSERT INTO servers (address, country, netspeed, score) VALUES (%s, %s, %s, 15)",
+                  pattern % (i + 1), cc, netspeed)
+        # The last hour: lu 6,000 queries, de and us 300 each; IPv6 and an older hour for the
+        # chart only.
+        q("INSERT INTO dns_demand (minute, zone_id, family, count) "
+          "SELECT date_trunc('minute', now()) - interval '2 minutes', id, 4, "
+          "CASE name WHEN 'lu' THEN 6000 ELSE 300 END FROM zones WHERE name IN ('lu', 'de', 'us')")
+        q("INSERT INTO dns_demand (minute, zone_id, family, count) "
+          "SELECT date_trunc('minute', now()) - interval '2 minutes', id, 6, 120 FROM zones "
+          "WHERE name = 'lu'")
+        q("INSERT INTO dns_demand (minute, zone_id, family, count) "
+          "SELECT date_trunc('hour', now()) - interval '3 hours', id, 4, 2400 FROM zones "
+          "WHERE name = 'lu'")
+
+    def cell(self, body, ident):
+        m = re.search(r'<td id="%s">(.*?)</td>' % ident, body)
+        self.assertIsNotNone(m, "%s in %s" % (ident, body[-3000:]))
+        return m.group(1)
+
+    def test_underserved_country(self):
+        body = self.client().get("/zone/lu").body
+        self.assertEqual(self.cell(body, "zone-demand"), "100.0")  # 6,000 in the last hour
+        self.assertEqual(self.cell(body, "zone-capacity"), "1.5 Mbit/s")
+        # (6000 / 6600) / (1536 / 1451536)
+        self.assertAlmostEqual(float(self.cell(body, "zone-ratio")),
+                               (6000 / 6600) / (1536 / 1451536), delta=0.01)
+        self.assertIn('<strong id="zone-underserved" class="warn">Underserved</strong>', body)
+        chart = re.search(r'<figure id="zone-demand-chart">(.*?)</figure>', body, re.S)
+        self.assertIsNotNone(chart)
+        self.assertIn("<svg", chart.group(1))
+        self.assertIn("IPv6", chart.group(1))
+
+    def test_served_country_and_continent(self):
+        body = self.client().get("/zone/de").body
+        self.assertEqual(self.cell(body, "zone-demand"), "5.0")
+        self.assertAlmostEqual(float(self.cell(body, "zone-ratio")),
+                               (300 / 6600) / (250000 / 1451536), delta=0.01)
+        self.assertIn('<span id="zone-underserved">Not underserved</span>', body)
+        # A continent adds up its countries: lu and de, 95% of the demand on 17% of the capacity.
+        body = self.client().get("/zone/europe").body
+        self.assertEqual(self.cell(body, "zone-demand"), "105.0")
+        self.assertAlmostEqual(float(self.cell(body, "zone-ratio")),
+                               (6300 / 6600) / (251536 / 1451536), delta=0.01)
+        self.assertIn('<strong id="zone-underserved" class="warn">Underserved</strong>', body)
+        body = self.client().get("/zone/north-america").body
+        self.assertEqual(self.cell(body, "zone-demand"), "5.0")
+        self.assertIn('<span id="zone-underserved">Not underserved</span>', body)
+
+    def test_zone_without_demand(self):
+        body = self.client().get("/zone/fr").body
+        self.assertEqual(self.cell(body, "zone-demand"), "0.0")
+        self.assertEqual(self.cell(body, "zone-ratio"), "no demand counted")
+        self.assertIn('<p id="zone-demand-chart">No demand counted yet.</p>', body)
+
+
+if __name__ == "__main__":
+    webtest.main()
