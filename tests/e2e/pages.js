@@ -2,7 +2,8 @@
 // owner of a server 5 s off reads why it is out of DNS and sees the off-scale points on the
 // offset chart; a save confirms itself after a redirect and a reload posts nothing again; a
 // volunteer adds the vendor role and has both; a small country's zone page says where its
-// answers come from; the zone list hides empty zones; the footer opens the API documentation.
+// answers come from and that it is underserved; the zone list hides empty zones; the footer
+// opens the API documentation.
 // Run by run_pages.py, which seeds the data. Screenshots go to $SHOTS.
 'use strict';
 const { launch } = require('./browser');
@@ -89,6 +90,10 @@ async function zones(page) {
         'the zone page says where its answers come from');
   check(await page.isVisible('#zone-history svg.chart'), 'and charts its servers over time');
   await shot(page, '05-zone-nl-fallback');
+  check((await page.textContent('#zone-underserved')).trim() === 'Underserved',
+        'the zone page says nl is underserved (most of the demand, one small server)');
+  check(await page.isVisible('#zone-demand-chart svg.chart'), 'and charts its demand');
+  await shot(page, '05b-zone-nl-underserved');
   await page.goto(base + '/zones');
   const rows = await page.locator('#zones tbody tr').count();
   check(rows < 20, `the zone list shows only zones with servers (${rows} rows)`);
