@@ -6,6 +6,7 @@
 //   no response                    -5
 //   KoD RATE                       -3.5
 //   KoD DENY or RSTR               -10    new score capped at -50
+//   stratum 0 with INIT or STEP    -4
 //   stratum 0 without KoD          -2     new score capped at 5
 //   other error                    -4
 //   abs(offset) > 3 s              -4     new score capped at -20
@@ -16,9 +17,13 @@
 //   abs(offset) <= 25 ms           +1
 //
 // Which stratum-0 replies count as "KoD" here: RFC 5905 section 7.4 gives RATE, DENY and RSTR
-// as the codes a client must act on; the other codes (INIT, STEP, ...) only say the server has
-// no time to give, so they take the "stratum 0 without KoD" row, as does a stratum-0 reply
-// whose refid is not a kiss code at all. An unsynchronized reply (leap 3 or stratum 16) and
+// as the codes a client must act on. INIT and STEP (a server still starting or stepping its
+// clock) are scored as the NTP Pool's monitor scores them: its client reports the kiss code as
+// the probe's error and its scorer gives any error that is not RATE, DENY or RSTR -4 with no
+// cap (github.com/ntppool/monitor, client/monitor/monitor.go and
+// scorer/statusscore/statusscore.go). The other codes (AUTH, ...) only say the server has no
+// time to give, so they take the "stratum 0 without KoD" row, as does a stratum-0 reply whose
+// refid is not a kiss code at all. An unsynchronized reply (leap 3 or stratum 16) and
 // every other rejected reply or network error take "other error".
 //
 // A cap is an upper bound on the new score (the score may not be above it); the score is never
@@ -42,7 +47,8 @@ enum class Outcome {
   kKissRate,     // stratum 0, refid RATE
   kKissDeny,     // stratum 0, refid DENY
   kKissRstr,     // stratum 0, refid RSTR
-  kStratumZero,  // stratum 0 with any other refid (INIT, STEP, garbage)
+  kKissNotReady, // stratum 0, refid INIT or STEP (a server still starting)
+  kStratumZero,  // stratum 0 with any other refid (AUTH, garbage)
   kError,        // any other error (unsynchronized, bad reply, network error)
   kSample,       // a valid time sample: offset_s and stratum are meaningful
 };

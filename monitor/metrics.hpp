@@ -13,7 +13,8 @@
 namespace timepool::monitor {
 
 struct Metrics {
-  static constexpr std::size_t kOutcomes = 7;  // scoring::Outcome values
+  static constexpr std::size_t kOutcomes =
+      static_cast<std::size_t>(scoring::Outcome::kSample) + 1;  // scoring::Outcome values (kSample last)
   std::array<std::atomic<uint64_t>, kOutcomes> probes{};
   std::atomic<uint64_t> probes_unscored{0};  // not submitted: own clock not good, or local failure
   std::atomic<uint64_t> results_submitted{0};  // handed to the uplink

@@ -27,6 +27,8 @@ TEST_CASE("step table: errors", "[scoring]") {
   CHECK(*step_for({Outcome::kKissRstr}).cap == -50);
   CHECK(step_for({Outcome::kStratumZero}).step == -2);
   CHECK(*step_for({Outcome::kStratumZero}).cap == 5);
+  CHECK(step_for({Outcome::kKissNotReady}).step == -4);
+  CHECK_FALSE(step_for({Outcome::kKissNotReady}).cap);
   CHECK(step_for({Outcome::kError}).step == -4);
   CHECK_FALSE(step_for({Outcome::kError}).cap);
 }

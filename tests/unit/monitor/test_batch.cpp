@@ -148,6 +148,35 @@ TEST_CASE("central scoring: a monitor cannot dress a kiss-o'-death as a sample",
   CHECK(score_submitted(u.probes[0], 0).step.step == -4);
 }
 
+TEST_CASE("central scoring: stratum 0 INIT or STEP is scored as the NTP Pool scores it",
+          "[batch]") {
+  // The NTP Pool's monitor (github.com/ntppool/monitor) turns a stratum-0 reply with a kiss
+  // code into an error named by the code (client/monitor/monitor.go, CheckHost: "if
+  // resp.Stratum == 0 ... return status, resp, fmt.Errorf(kiss code)"), and its scorer
+  // (scorer/statusscore/statusscore.go, calc) gives RATE -3.5, DENY/RSTR -10 capped at -50,
+  // stratum 0 with no error -2 capped at 5, and any other error -4 with no cap: so INIT and
+  // STEP take -4 and the score is not capped.
+  for (const char* refid : {"494e4954", "53544550"}) {  // "INIT", "STEP"
+    auto r = good_reply(0);
+    r["stratum"] = 0;
+    r["leap"] = 3;
+    r["refid"] = refid;
+    const auto b = accepted(batch({result(7, {r})}));
+    const auto s = score_submitted(b.probes[0], 20);
+    REQUIRE(s.scored());
+    CHECK(s.step.step == -4);
+    CHECK_FALSE(s.step.cap);
+    CHECK(s.score == Approx(0.95 * 20 - 4));  // 15: no cap at 5
+    CHECK(s.step.rule == "kod_init_step");
+  }
+  // Any other stratum-0 code keeps the "stratum 0 without KoD" row (-2, capped at 5).
+  auto other = good_reply(0);
+  other["stratum"] = 0;
+  other["refid"] = "41555448";  // "AUTH"
+  const auto o = accepted(batch({result(7, {other})}));
+  CHECK(score_submitted(o.probes[0], 20).score == 5);
+}
+
 TEST_CASE("central scoring: nothing is scored when the monitor's clock is not good", "[batch]") {
   auto r = result(7, {good_reply()});
   r["clock"]["max_error_s"] = 0.5;  // synchronized, but the maximum error is too large
