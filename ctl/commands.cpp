@@ -79,14 +79,20 @@ void monitor_list(pg::Connection& conn, bool json, std::ostream& out) {
   auto r = conn.exec(
       "SELECT m.name, m.status, m.location, "
       "       to_char(m.last_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS last_seen, "
-      "       (SELECT count(*) FROM server_scores s WHERE s.monitor_id = m.id) AS servers "
+      "       (SELECT count(*) FROM server_scores s WHERE s.monitor_id = m.id) AS servers, "
+      "       CASE WHEN m.clock_ok IS NULL THEN '' WHEN m.clock_ok THEN 'ok' "
+      "            ELSE 'not ok: ' || coalesce(m.clock_reason, '?') END AS clock, "
+      "       coalesce(m.demoted_reason || ' (' || to_char(m.demoted_at AT TIME ZONE 'UTC', "
+      "                'YYYY-MM-DD HH24:MI') || ')', '') AS demoted "
       "FROM monitors m ORDER BY m.name");
   print_listing(read_listing(r,
                              {{"NAME", "name"},
                               {"STATUS", "status"},
                               {"LOCATION", "location"},
                               {"LAST SEEN (UTC)", "last_seen"},
-                              {"SERVERS", "servers", ColumnType::Int}},
+                              {"SERVERS", "servers", ColumnType::Int},
+                              {"OWN CLOCK", "clock"},
+                              {"MOVED TO TESTING", "demoted"}},
                              "monitors"),
                 json, out);
 }
@@ -97,7 +103,12 @@ void monitor_set_status(pg::Connection& conn, const std::string& name, const std
       kMonitorStatuses.end()) {
     throw Error("unknown monitor status " + status + " (pending, testing, active, paused)");
   }
-  auto r = conn.exec("UPDATE monitors SET status = $2 WHERE name = $1", name, status);
+  // Set active again by an admin: the reason it was moved back to testing is history.
+  auto r = conn.exec(
+      "UPDATE monitors SET status = $2, "
+      "demoted_reason = CASE WHEN $2 = 'active' THEN NULL ELSE demoted_reason END, "
+      "demoted_at = CASE WHEN $2 = 'active' THEN NULL ELSE demoted_at END WHERE name = $1",
+      name, status);
   if (r.affected() == 0) throw Error("no monitor named " + name);
   audit(conn, "monitor.set-status", name, status);
   out << "monitor " << name << " is now " << status << "\n";

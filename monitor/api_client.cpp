@@ -43,7 +43,18 @@ std::optional<Assignment> parse_assignment(const std::string& text) {
     if (id == s.end() || !id->is_number_integer() || !addr) return std::nullopt;
     auto parsed = address::parse(*addr);
     if (!parsed) return std::nullopt;
-    a.servers.push_back({id->get<int64_t>(), *parsed, str(s, "pair").value_or("candidate")});
+    AssignedServer as{id->get<int64_t>(), *parsed, str(s, "pair").value_or("candidate")};
+    auto num = [&](const char* k) -> int64_t {
+      auto it = s.find(k);
+      return it != s.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+    };
+    as.cycle_ms = num("cycle_ms");
+    as.due_ms = num("due_ms");
+    as.recheck_due_ms = num("recheck_due_ms");
+    // A slot is used only whole and sane (at least 100 ms, at most a day).
+    if (as.cycle_ms < 100 || as.cycle_ms > 86400000 || as.due_ms <= 0) as.cycle_ms = as.due_ms = 0;
+    if (as.cycle_ms == 0 || as.recheck_due_ms < 0) as.recheck_due_ms = 0;
+    a.servers.push_back(std::move(as));
   }
   return a;
 }
@@ -99,8 +110,8 @@ Reply ApiClient::judge(const char* what, int status, std::string body, const std
   return r;
 }
 
-Reply ApiClient::get_assignment() {
-  auto res = http_->Get("/v1/assignment");
+Reply ApiClient::get_assignment(const std::string& state) {
+  auto res = http_->Get(state.empty() ? std::string("/v1/assignment") : "/v1/assignment?" + state);
   if (!res) return judge("assignment", 0, "", httplib::to_string(res.error()));
   return judge("assignment", res->status, res->body, "");
 }

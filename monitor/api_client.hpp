@@ -32,6 +32,10 @@ struct AssignedServer {
   int64_t id = 0;
   address::Address address;
   std::string pair;  // candidate, testing or active
+  // The server's slot for this monitor (monitor/probe_plan.hpp), Unix ms; 0 when not given.
+  int64_t cycle_ms = 0;
+  int64_t due_ms = 0;
+  int64_t recheck_due_ms = 0;
 };
 
 struct Assignment {
@@ -70,7 +74,9 @@ class ApiClient {
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;
 
-  Reply get_assignment();
+  // `state`: what the monitor reports of itself with the request, as URL query parameters
+  // ("clock_ok=0&clock_reason=...", already encoded); empty: nothing.
+  Reply get_assignment(const std::string& state = "");
   Reply submit(const std::string& batch_json);
 
  private:

@@ -3,8 +3,11 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+
+#include <fmt/format.h>
 
 #include "core/log.hpp"
 
@@ -12,6 +15,9 @@ namespace timepool::monitor {
 
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
+
+// Probe tags with this bit are reference servers (the low bits: which); server ids are below.
+constexpr uint64_t kReferenceTag = uint64_t{1} << 62;
 
 namespace {
 
@@ -28,6 +34,19 @@ std::string random_prefix() {
   randombytes_buf(b, sizeof b);
   char out[2 * sizeof b + 3];
   std::snprintf(out, sizeof out, "m%02x%02x%02x%02x%02x%02x-", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return out;
+}
+
+// Percent-encoding of a URL query value (RFC 3986 section 2.3: unreserved characters stay).
+std::string url_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
   return out;
 }
 
@@ -179,7 +198,15 @@ std::string Daemon::metrics_text() const {
 
 void Daemon::check_clock() {
   clock_reading_ = clock_();
-  const auto v = judge_clock(clock_reading_, max_clock_error_.load(), trust_local_clock_.load());
+  auto v = judge_clock(clock_reading_, max_clock_error_.load(), trust_local_clock_.load());
+  // The reference servers overrule the kernel (and trust_local_clock): a clock the kernel
+  // calls synchronized may still be wrong.
+  if (!settings_.reference_servers.empty() && (!ref_verdict_ || !ref_verdict_->ok)) {
+    v.ok = false;
+    v.trusted = false;
+    v.reason = ref_verdict_ ? "reference servers: " + ref_verdict_->reason
+                            : "reference servers not measured yet";
+  }
   auto log = log::get("monitor");
   if (v.ok != clock_ok_ || v.reason != clock_reason_) {
     if (!v.ok) {
@@ -196,9 +223,59 @@ void Daemon::check_clock() {
   clock_reason_ = v.reason;
   metrics_.clock_ok.store(v.ok ? 1 : 0);
   metrics_.clock_trusted.store(v.trusted ? 1 : 0);
+  report_state();
+}
+
+void Daemon::start_references(SteadyClock::time_point now) {
+  const auto& refs = settings_.reference_servers;
+  if (refs.empty() || ref_pending_ > 0 || now < next_ref_) return;
+  ref_offsets_.assign(refs.size(), std::nullopt);
+  ref_pending_ = refs.size();
+  for (std::size_t i = 0; i < refs.size(); ++i) prober_->start(kReferenceTag | i, refs[i]);
+  const auto every = settings_.reference_interval.count() > 0 ? settings_.reference_interval
+                                                               : schedule_.interval();
+  next_ref_ = now + every;
+}
+
+void Daemon::on_reference_done(std::size_t i, const ProbeResult& r) {
+  if (i >= ref_offsets_.size() || ref_pending_ == 0) return;
+  if (r.ok()) ref_offsets_[i] = r.offset_s;
+  if (--ref_pending_ > 0) return;
+  const auto v = judge_references(ref_offsets_, settings_.reference_max_offset_s);
+  auto log = log::get("monitor");
+  const bool changed = !ref_verdict_ || ref_verdict_->ok != v.ok;
+  if (changed && !v.ok) {
+    log->warn("own clock disagrees with the reference servers ({}): probing continues, no "
+              "results are submitted", v.reason);
+  } else if (changed) {
+    log->info("own clock agrees with the reference servers ({} answered, median {:+.3f} ms)",
+              v.answered, v.median_s.value_or(0) * 1000);
+  }
+  log->debug("reference servers: {} answered, median {:+.3f} ms", v.answered,
+             v.median_s.value_or(0) * 1000);
+  ref_verdict_ = v;
+  metrics_.reference_ok.store(v.ok ? 1 : 0);
+  metrics_.reference_answered.store(v.answered);
+  metrics_.reference_offset_s.store(v.median_s.value_or(0));
+  metrics_.reference_rounds.fetch_add(1);
+  check_clock();
+}
+
+void Daemon::report_state() {
+  if (!uplink_) return;
+  std::string q = std::string("clock_ok=") + (clock_ok_ ? "1" : "0");
+  if (!clock_reason_.empty()) q += "&clock_reason=" + url_encode(clock_reason_);
+  if (ref_verdict_ && ref_verdict_->median_s) {
+    q += fmt::format("&reference_offset_s={:.6f}", *ref_verdict_->median_s);
+  }
+  uplink_->set_state(std::move(q));
 }
 
 void Daemon::on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint started) {
+  if ((static_cast<uint64_t>(id) & kReferenceTag) != 0) {
+    on_reference_done(static_cast<std::size_t>(static_cast<uint64_t>(id) & ~kReferenceTag), r);
+    return;
+  }
   const bool rate = r.outcome == scoring::Outcome::kKissRate;
   schedule_.probe_done(id, SteadyClock::now(), rate);
   metrics_.probes[static_cast<std::size_t>(r.outcome)].fetch_add(1);
@@ -247,8 +324,22 @@ void Daemon::take_new_list(SteadyClock::time_point now) {
   }
   std::vector<ServerRef> servers;
   servers.reserve(list->servers.size());
+  // The API's slots are Unix times; the schedule runs on the steady clock.
+  const int64_t wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  auto steady = [&](int64_t unix_ms) { return now + std::chrono::milliseconds(unix_ms - wall_ms); };
   for (const auto& s : list->servers) {
-    servers.push_back(ServerRef{s.id, net::Endpoint(s.address, settings_.ntp_port)});
+    ServerRef ref{s.id, net::Endpoint(s.address, settings_.ntp_port)};
+    if (s.cycle_ms > 0) {
+      SlotHint h;
+      h.cycle = std::chrono::milliseconds(s.cycle_ms);
+      h.due = steady(s.due_ms);
+      h.recheck_key = s.recheck_due_ms;
+      if (s.recheck_due_ms != 0) h.recheck_due = steady(s.recheck_due_ms);
+      ref.hint = h;
+    }
+    servers.push_back(std::move(ref));
   }
   const std::size_t before = schedule_.size();
   schedule_.set_servers(servers, now);
@@ -283,6 +374,7 @@ void Daemon::run(std::chrono::milliseconds drain) {
       check_clock();
       next_clock_check = now + 1s;
     }
+    start_references(now);
     start_due(now);
     auto wait = std::chrono::milliseconds(200);
     if (probing_) {

@@ -63,6 +63,9 @@ class Daemon {
   void on_assignment(const Assignment& a);  // uplink thread (or start())
   void on_probe_done(int64_t id, const ProbeResult& r, ntp::TimePoint started);
   void check_clock();
+  void start_references(std::chrono::steady_clock::time_point now);
+  void on_reference_done(std::size_t i, const ProbeResult& r);
+  void report_state();
   void take_new_list(std::chrono::steady_clock::time_point now);
   void start_due(std::chrono::steady_clock::time_point now);
   void start_metrics();
@@ -84,6 +87,11 @@ class Daemon {
   bool clock_trusted_ = false;
   ClockReading clock_reading_;
   std::string clock_reason_;
+  // The reference servers' round in progress and the verdict of the last one finished.
+  std::vector<std::optional<double>> ref_offsets_;
+  std::size_t ref_pending_ = 0;
+  std::chrono::steady_clock::time_point next_ref_{};
+  std::optional<ReferenceVerdict> ref_verdict_;
   bool probing_ = false;
 
   std::mutex list_mu_;

@@ -61,6 +61,17 @@ std::string render_metrics(const Metrics& m, const ProberStats& p, std::size_t p
   w.gauge("timepool_monitor_own_clock_trusted",
           "1 when submitting only because trust_local_clock is set (the clock is not verified).",
           int64_t{m.clock_trusted.load()});
+  w.gauge("timepool_monitor_reference_ok",
+          "1 while the reference servers agree with the own clock, 0 while not (nothing is "
+          "submitted), -1 when no reference servers are configured.",
+          int64_t{m.reference_ok.load()});
+  w.gauge("timepool_monitor_reference_offset_seconds",
+          "Median offset of the reference servers from the own clock, last round.",
+          m.reference_offset_s.load());
+  w.gauge("timepool_monitor_reference_answered", "Reference servers that answered, last round.",
+          int64_t{m.reference_answered.load()});
+  w.counter("timepool_monitor_reference_rounds_total", "Rounds of reference measurements.",
+            m.reference_rounds.load());
   return w.take();
 }
 

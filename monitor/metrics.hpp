@@ -29,6 +29,11 @@ struct Metrics {
   std::atomic<int> clock_ok{0};
   std::atomic<int> clock_trusted{0};  // submitting only because trust_local_clock is set
   std::atomic<int> probing{0};        // 0 while the monitor is paused or pending
+  // The reference servers (own_clock.hpp judge_references); -1: none configured.
+  std::atomic<int> reference_ok{-1};
+  std::atomic<int> reference_answered{0};
+  std::atomic<double> reference_offset_s{0};
+  std::atomic<uint64_t> reference_rounds{0};
   std::atomic<int64_t> servers{0};
 };
 

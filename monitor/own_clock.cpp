@@ -2,8 +2,12 @@
 
 #include <sys/timex.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
+
+#include <fmt/format.h>
 
 namespace timepool::monitor {
 
@@ -42,6 +46,32 @@ ClockVerdict judge_clock(const ClockReading& r, std::chrono::microseconds max_er
   if (trust_local_clock) {
     v.ok = true;
     v.trusted = true;
+  }
+  return v;
+}
+
+ReferenceVerdict judge_references(const std::vector<std::optional<double>>& offsets,
+                                  double max_offset_s) {
+  ReferenceVerdict v;
+  std::vector<double> got;
+  for (const auto& o : offsets) {
+    if (o) got.push_back(*o);
+  }
+  v.answered = static_cast<int>(got.size());
+  if (!got.empty()) {
+    std::sort(got.begin(), got.end());
+    const std::size_t n = got.size();
+    v.median_s = n % 2 == 1 ? got[n / 2] : (got[n / 2 - 1] + got[n / 2]) / 2;
+  }
+  if (offsets.empty()) {
+    v.reason = "no reference servers configured";
+  } else if (2 * got.size() <= offsets.size()) {
+    v.reason = fmt::format("only {} of {} reference servers answered", got.size(), offsets.size());
+  } else if (!(std::fabs(*v.median_s) <= max_offset_s)) {
+    v.reason = fmt::format("the median offset of {} reference servers is {:+.1f} ms, more than {:.1f} ms",
+                           got.size(), *v.median_s * 1000, max_offset_s * 1000);
+  } else {
+    v.ok = true;
   }
   return v;
 }

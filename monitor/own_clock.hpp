@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace timepool::monitor {
 
@@ -29,5 +31,20 @@ struct ClockVerdict {
 
 ClockVerdict judge_clock(const ClockReading& r, std::chrono::microseconds max_error,
                          bool trust_local_clock);
+
+// The check against the world: the monitor's offsets to its reference servers, measured every
+// cycle. The kernel's state is only what the time daemon last wrote there; a clock that the
+// kernel calls synchronized may still be wrong. The clock is good when more than half of the
+// reference servers answered and the median of their offsets is at most `max_offset_s`
+// (trust_local_clock does not skip this check).
+struct ReferenceVerdict {
+  bool ok = false;
+  int answered = 0;
+  std::optional<double> median_s;  // when any answered
+  std::string reason;              // why not ok
+};
+// `offsets`: one per reference server, nullopt when it gave no time sample.
+ReferenceVerdict judge_references(const std::vector<std::optional<double>>& offsets,
+                                  double max_offset_s);
 
 }  // namespace timepool::monitor

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -234,17 +235,31 @@ void Prober::handle_datagram(std::span<const uint8_t> data, const net::Endpoint&
 
 namespace {
 
-// The kernel's receive time of a datagram (SO_TIMESTAMPNS), else `fallback`.
-uint64_t receive_time(const msghdr& mh, uint64_t fallback) {
+// The kernel's own CLOCK_REALTIME, read by the system call itself rather than the vDSO or a
+// library wrapper: the clock the kernel stamps datagrams with, even when the process's view of
+// time differs from it (an interposed clock, as libfaketime gives).
+int64_t kernel_now_ns() {
+  timespec ts{};
+  syscall(SYS_clock_gettime, CLOCK_REALTIME, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// T4 of a datagram read at `now` (our clock, the one T1 was read from): `now` less the time the
+// datagram waited in the socket, measured on the kernel's clock from its SO_TIMESTAMPNS stamp
+// (RFC 5905 section 8 wants the arrival time). When the two clocks agree this is the kernel's
+// stamp; a wait that is negative or over a second is not trusted and `now` is used.
+uint64_t receive_time(const msghdr& mh, uint64_t now, int64_t kernel_now) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(const_cast<msghdr*>(&mh), c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
       timespec ts;
       std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      return ntp::to_ntp(ntp::TimePoint(std::chrono::seconds(ts.tv_sec) +
-                                        std::chrono::nanoseconds(ts.tv_nsec)));
+      const int64_t waited = kernel_now - (int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec);
+      if (waited < 0 || waited > 1000000000) return now;
+      // NTP fraction units (2^32 a second); at most 2^32 * 10^9 < 2^64.
+      return now - (static_cast<uint64_t>(waited) << 32) / 1000000000;
     }
   }
-  return fallback;
+  return now;
 }
 
 }  // namespace
@@ -253,7 +268,8 @@ void Prober::receive(int fd) {
   for (;;) {
     const int n = batch_.receive(fd);
     if (n == 0) return;  // EAGAIN (drained) or an error we cannot attribute to a probe
-    const uint64_t fallback_t4 = now_ntp();
+    const uint64_t now = now_ntp();
+    const int64_t kernel_now = kernel_now_ns();
     for (int k = 0; k < n; ++k) {
       const auto from = batch_.from(k);
       if (!from) continue;
@@ -262,7 +278,7 @@ void Prober::receive(int fd) {
         stats_.unsolicited.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      handle_datagram(batch_.data(k), *from, receive_time(batch_.header(k), fallback_t4));
+      handle_datagram(batch_.data(k), *from, receive_time(batch_.header(k), now, kernel_now));
     }
     if (n < kBatch) return;
   }

@@ -11,6 +11,10 @@
 //   the probe ran late), never sooner: a server that does not answer is probed on the normal
 //   schedule. After a RATE kiss-o'-death the gap is interval * 2^n for n consecutive RATE
 //   answers, at most interval * max_backoff.
+// - A server may come with the monitor API's slot (monitor/probe_plan.hpp): its own cycle and
+//   the time of its next slot. The slot then replaces the random phase (all monitors of a server
+//   keep their spacing), and a slot that this monitor has just probed is not probed twice. A
+//   re-check slot not seen before is due at its time, or at once when that has passed.
 //
 // Not thread-safe: one thread owns a Schedule.
 #pragma once
@@ -27,9 +31,18 @@
 
 namespace timepool::monitor {
 
+// The monitor API's slot for one server, in this monitor's steady clock.
+struct SlotHint {
+  std::chrono::milliseconds cycle{0};
+  std::chrono::steady_clock::time_point due;
+  int64_t recheck_key = 0;  // the re-check slot's Unix ms; 0: none
+  std::chrono::steady_clock::time_point recheck_due;
+};
+
 struct ServerRef {
   int64_t id = 0;
   net::Endpoint endpoint;
+  std::optional<SlotHint> hint = std::nullopt;
 };
 
 class Schedule {
@@ -61,6 +74,10 @@ class Schedule {
   bool contains(int64_t id) const { return servers_.contains(id); }
   // Current backoff factor of a server (1 = none).
   int backoff(int64_t id) const;
+  // When `id` is due next (nullopt: unknown or in flight); its cycle (the interval when the
+  // server has no slot).
+  std::optional<Clock::time_point> due_of(int64_t id) const;
+  std::chrono::milliseconds cycle_of(int64_t id) const;
 
  private:
   struct Entry {
@@ -69,6 +86,9 @@ class Schedule {
     uint32_t gen = 0;
     bool in_flight = false;
     int rate_count = 0;
+    std::chrono::milliseconds cycle{0};  // from the API's slot; 0: the interval
+    std::optional<Clock::time_point> last_taken_due;  // the slot last handed out
+    int64_t recheck_key = 0;                           // the re-check slot acted on
   };
   struct Item {
     Clock::time_point due;
@@ -77,6 +97,11 @@ class Schedule {
     bool operator>(const Item& o) const { return due > o.due; }
   };
   void push(int64_t id, Entry& e);
+  void apply_hint(Entry& e, const SlotHint& h, Clock::time_point now);
+  int backoff_of(const Entry& e) const;
+  std::chrono::milliseconds cycle(const Entry& e) const {
+    return e.cycle.count() > 0 ? e.cycle : interval_;
+  }
 
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds new_within_;

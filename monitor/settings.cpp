@@ -59,6 +59,16 @@ Settings read_settings(const config::Document& doc, bool need_key) {
   r.trust_local_clock = s.get_bool("trust_local_clock", false);
   r.max_clock_error =
       std::chrono::microseconds(s.get_int("max_clock_error_us", 100000, 1, 16000000));
+  for (const auto& text : s.get_strings("reference_servers", {})) {
+    auto e = net::Endpoint::parse(text);
+    if (!e) {
+      throw config::Error(doc.origin() + ": monitor.reference_servers: '" + text +
+                          "' is not ADDRESS:PORT or [IPV6]:PORT");
+    }
+    r.reference_servers.push_back(*e);
+  }
+  r.reference_max_offset_s = s.get_double("reference_max_offset_ms", 10, 0.001, 10000) / 1000;
+  r.reference_interval = milliseconds(s.get_int("reference_interval_ms", 0, 0, 86400000));
   const std::string listen = s.get_string("metrics_listen", "127.0.0.1:9124");
   r.metrics_listen.reset();
   if (!listen.empty()) {
@@ -90,6 +100,9 @@ std::string restart_only_changes(const Settings& a, const Settings& b) {
   note(a.spool_dir != b.spool_dir, "spool_dir");
   note(a.new_server_within != b.new_server_within, "new_server_within_ms");
   note(a.ntp_port != b.ntp_port, "ntp_port");
+  note(a.reference_servers != b.reference_servers, "reference_servers");
+  note(a.reference_max_offset_s != b.reference_max_offset_s, "reference_max_offset_ms");
+  note(a.reference_interval != b.reference_interval, "reference_interval_ms");
   note(a.probe.packets != b.probe.packets, "packets");
   note(a.probe.spacing != b.probe.spacing, "packet_spacing_ms");
   note(a.probe.timeout != b.probe.timeout, "packet_timeout_ms");

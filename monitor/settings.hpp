@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/net.hpp"
@@ -40,6 +41,12 @@ struct Settings {
   // the clock as good (loud warning).
   bool trust_local_clock = false;
   std::chrono::microseconds max_clock_error{100000};
+  // Reference servers ("ADDRESS:PORT") probed every reference_interval (0: the API's interval)
+  // besides the kernel's state: nothing is submitted while the median of their offsets is
+  // above reference_max_offset (or when at most half of them answer). Empty: no such check.
+  std::vector<net::Endpoint> reference_servers;
+  double reference_max_offset_s = 0.010;
+  std::chrono::milliseconds reference_interval{0};
   // Prometheus /metrics: "ADDRESS:PORT" or "[IPV6]:PORT" (port 0: any free one); the key set
   // to "" disables it (nullopt).
   std::optional<net::Endpoint> metrics_listen = net::Endpoint::parse("127.0.0.1:9124");

@@ -60,6 +60,13 @@ void Uplink::set_batching(std::size_t batch_max, std::chrono::milliseconds batch
   batch_interval_.store(batch_interval);
 }
 
+void Uplink::set_state(std::string query) {
+  std::lock_guard lock(state_mu_);
+  if (query == state_) return;
+  state_ = std::move(query);
+  state_changed_.store(true);
+}
+
 std::size_t Uplink::pending() const {
   std::lock_guard lock(mu_);
   return pending_.size();
@@ -116,8 +123,13 @@ void Uplink::loop() {
     if (link.due(now)) {
       Reply failed;
       bool ok = true;
-      if (!stopping && now >= next_refresh_) {
-        Reply r = client_.get_assignment();
+      if (!stopping && (now >= next_refresh_ || state_changed_.exchange(false))) {
+        std::string state;
+        {
+          std::lock_guard lock(state_mu_);
+          state = state_;
+        }
+        Reply r = client_.get_assignment(state);
         if (r.outcome == Outcome::kOk) {
           if (auto a = parse_assignment(r.body)) {
             spool_.save_assignment(r.body);

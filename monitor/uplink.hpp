@@ -52,6 +52,9 @@ class Uplink {
   void push(SubmittedProbe p);
   void set_batching(std::size_t batch_max, std::chrono::milliseconds batch_interval);
   void set_refresh(std::chrono::milliseconds refresh) { refresh_.store(refresh); }
+  // What the monitor reports of its own clock with each assignment request (ApiClient
+  // get_assignment's `state`); a change is reported at once.
+  void set_state(std::string query);
   std::size_t pending() const;
   bool api_up() const { return api_up_.load(); }
 
@@ -75,6 +78,9 @@ class Uplink {
   std::chrono::milliseconds backoff_min_, backoff_max_;
   bool fetch_at_once_;
 
+  std::mutex state_mu_;
+  std::string state_;
+  std::atomic<bool> state_changed_{false};
   mutable std::mutex mu_;
   std::vector<SubmittedProbe> pending_;
   SteadyClock::time_point first_pending_{};

@@ -131,6 +131,7 @@ Response post_server_add(Ctx& c);
 Response get_server_check(Ctx& c);
 Response get_server_manage(Ctx& c);
 Response post_server_netspeed(Ctx& c);
+Response post_server_recheck(Ctx& c);
 Response post_server_delete(Ctx& c);
 Response post_server_undelete(Ctx& c);
 // vendor.cpp

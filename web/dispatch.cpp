@@ -54,6 +54,7 @@ const std::vector<Route>& routes() {
       {"GET", "/servers/check/([0-9a-f]{32})", get_server_check},
       {"GET", "/servers/([0-9]{1,18})", get_server_manage},
       {"POST", "/servers/([0-9]{1,18})/netspeed", post_server_netspeed},
+      {"POST", "/servers/([0-9]{1,18})/recheck", post_server_recheck},
       {"POST", "/servers/([0-9]{1,18})/delete", post_server_delete},
       {"POST", "/servers/([0-9]{1,18})/undelete", post_server_undelete},
       {"GET", "/vendor", get_vendor},

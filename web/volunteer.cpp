@@ -125,6 +125,25 @@ std::string answers_section(pg::Connection& db, int64_t server_id) {
   return out;
 }
 
+// A re-check: the monitors probe the server at once (monitor/probe_plan.hpp). At most one per
+// server every kRecheckServerGap, and kRecheckAccountPerHour per account, whoever asks.
+constexpr int kRecheckServerGapS = 600;
+constexpr int kRecheckAccountPerHour = 10;
+
+std::string recheck_section(Ctx& c, int64_t server_id) {
+  auto last = c.db.exec(
+      "SELECT to_char(recheck_requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+      "FROM servers WHERE id = $1 AND recheck_requested_at IS NOT NULL",
+      server_id);
+  std::string when = last.rows() == 1 ? "Last asked for at " + last.get<std::string>(0, 0) + " UTC." : "";
+  return render(R"(<form method="post" action="/servers/{{id}}/recheck" class="card">{{{csrf}}}
+<h2>Re-check</h2><p>Fixed something? The monitors probe the server at once instead of waiting
+for its next turn (a server that refused or did not answer is otherwise probed only every few
+hours). <span id="recheck-last">{{when}}</span></p>
+<button type="submit">Re-check now</button></form>)",
+                {{"id", std::to_string(server_id)}, {"csrf", csrf_field(c)}, {"when", when}});
+}
+
 }  // namespace
 
 Response get_servers(Ctx& c) {
@@ -363,6 +382,7 @@ can undo it until then. Its history stays.</p>
 <h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
 <button type="submit">Save</button></form>
 {{{answers}}}
+{{{recheck}}}
 {{{deletion}}})",
                             {{"addr", s.address},
                              {"score", fmt("%.1f", s.score)},
@@ -373,6 +393,7 @@ can undo it until then. Its history stays.</p>
                              {"speeds", options(netspeed_choices(), std::to_string(shown_netspeed))},
                              {"deletion", deletion},
                              {"answers", answers_section(c.db, s.id)},
+                             {"recheck", recheck_section(c, s.id)},
                              {"why", status_html(explain_status(load_status_facts(c.db, s, true)))}});
   return page(c, 200, "Manage " + s.address, body);
 }
@@ -403,6 +424,44 @@ Response post_server_netspeed(Ctx& c) {
                              "Saved: the netspeed of " + s.address + " is now " +
                                  netspeed_label(static_cast<int>(*n)) +
                                  (*n == 0 ? " (monitoring only: DNS does not hand it out)." : "."));
+}
+
+Response post_server_recheck(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  auto owned = owned_server(c);
+  if (auto* r = std::get_if<Response>(&owned)) return std::move(*r);
+  const auto& s = std::get<ServerInfo>(owned);
+  const std::string back = "/servers/" + std::to_string(s.id);
+  pg::Transaction tx(c.db);
+  // The server's row lock orders two requests for one server.
+  auto recent = tx.exec(
+      "SELECT recheck_requested_at > now() - make_interval(secs => $2) FROM servers "
+      "WHERE id = $1 FOR UPDATE",
+      s.id, static_cast<int64_t>(kRecheckServerGapS));
+  if (recent.rows() == 1 && !recent.is_null(0, 0) && recent.get<bool>(0, 0)) {
+    return message_page(c, 429, "Re-check not started",
+                        "This server was re-checked less than " +
+                            std::to_string(kRecheckServerGapS / 60) +
+                            " minutes ago; its results are on their way. Try again later.",
+                        back);
+  }
+  auto mine = tx.exec(
+      "SELECT count(*) FROM server_rechecks WHERE account_id = $1 "
+      "AND requested_at > now() - interval '1 hour'",
+      c.session->account_id);
+  if (mine.get<int64_t>(0, 0) >= kRecheckAccountPerHour) {
+    return message_page(c, 429, "Re-check not started",
+                        "You asked for " + std::to_string(kRecheckAccountPerHour) +
+                            " re-checks in the last hour, the most there can be. Try again later.",
+                        back);
+  }
+  tx.exec("INSERT INTO server_rechecks (server_id, account_id) VALUES ($1, $2)", s.id,
+          c.session->account_id);
+  tx.exec("UPDATE servers SET recheck_requested_at = now() WHERE id = $1", s.id);
+  tx.commit();
+  return redirect_with_flash(c, back,
+                             "Re-check started: the monitors probe " + s.address +
+                                 " now; the score follows over the next minutes.");
 }
 
 Response post_server_delete(Ctx& c) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "core/password.hpp"
 #include "core/pg.hpp"
 #include "monitor/api/probe_log.hpp"
@@ -32,16 +34,28 @@ std::optional<MonitorIdentity> authenticate(pg::Connection& conn, std::string_vi
                          r.get<std::string>(0, "status")};
 }
 
-std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id) {
+std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
+                                       const PlanSettings& plan) {
+  // This monitor's rank among the probing monitors, and their number (the slots per cycle).
+  auto rank = conn.exec(
+      "SELECT count(*) FILTER (WHERE id < $1) AS slot, count(*) AS slots FROM monitors "
+      "WHERE status IN ('testing', 'active')",
+      monitor_id);
+  const int slot = static_cast<int>(rank.get<int64_t>(0, "slot"));
+  const int slots = static_cast<int>(rank.get<int64_t>(0, "slots"));
   auto r = conn.exec(std::string("SELECT s.id, host(s.address) AS address, "
-                                 "coalesce(sm.status, 'candidate') AS pair") +
+                                 "coalesce(sm.status, 'candidate') AS pair, s.score, "
+                                 "(extract(epoch FROM s.recheck_requested_at) * 1000)::int8 AS recheck, "
+                                 "(extract(epoch FROM now()) * 1000)::int8 AS now_ms") +
                          kMayServe + " AND s.deleted_at IS NULL AND s.disabled_at IS NULL ORDER BY s.id",
                      monitor_id);
   std::vector<AssignedServer> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
-    out.push_back({r.get<int64_t>(i, "id"), r.get<std::string>(i, "address"),
-                   r.get<std::string>(i, "pair")});
+    PlanServer ps{r.get<int64_t>(i, "id"), r.get<double>(i, "score"), std::nullopt};
+    if (!r.is_null(i, 4)) ps.recheck_ms = r.get<int64_t>(i, "recheck");  // column 4
+    out.push_back({ps.id, r.get<std::string>(i, "address"), r.get<std::string>(i, "pair"),
+                   plan_slot(ps, slot, slots, r.get<int64_t>(i, "now_ms"), plan)});
   }
   return out;
 }
@@ -117,6 +131,42 @@ IngestResult ingest(pg::Connection& conn, int monitor_id, const Batch& batch,
   write_records(conn, monitor_id, records);
   tx.commit();
   return out;
+}
+
+void record_clock_state(pg::Connection& conn, int monitor_id, bool ok, std::string_view reason) {
+  conn.exec(
+      "UPDATE monitors SET clock_ok = $2, clock_reason = nullif($3, ''), clock_reported_at = now() "
+      "WHERE id = $1",
+      monitor_id, ok, std::string(reason.substr(0, 300)));
+}
+
+std::vector<MonitorShift> check_shifts(pg::Connection& conn, std::chrono::seconds window,
+                                       const ShiftSettings& s) {
+  auto r = conn.exec(
+      "SELECT monitor_id, server_id, "
+      "       percentile_cont(0.5) WITHIN GROUP (ORDER BY offset_s) AS offset_s "
+      "FROM probe_log WHERE ts > now() - make_interval(secs => $1) AND offset_s IS NOT NULL "
+      "GROUP BY monitor_id, server_id",
+      static_cast<int64_t>(window.count()));
+  std::vector<PairOffset> pairs;
+  pairs.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    pairs.push_back({static_cast<int>(r.get<int64_t>(i, 0)), r.get<int64_t>(i, 1),
+                     r.get<double>(i, 2)});
+  }
+  auto shifts = find_shifts(std::move(pairs), s);
+  for (const auto& m : shifts) {
+    if (!m.shifted) continue;
+    const std::string reason = fmt::format(
+        "results shifted {:+.1f} ms from the other monitors' (median over {} servers, limit "
+        "{:.1f} ms)",
+        m.shift_s * 1000, m.servers, s.threshold_s * 1000);
+    conn.exec(
+        "UPDATE monitors SET status = 'testing', demoted_reason = $2, demoted_at = now() "
+        "WHERE id = $1 AND status = 'active'",
+        m.monitor_id, reason);
+  }
+  return shifts;
 }
 
 int64_t prune_batches(pg::Connection& conn, std::chrono::seconds keep) {

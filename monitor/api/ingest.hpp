@@ -14,6 +14,8 @@
 
 #include "core/ntp.hpp"
 #include "monitor/batch.hpp"
+#include "monitor/probe_plan.hpp"
+#include "monitor/shift.hpp"
 
 namespace timepool::pg {
 class Connection;
@@ -35,12 +37,16 @@ struct AssignedServer {
   int64_t id = 0;
   std::string address;
   std::string pair;  // candidate, testing or active (server_monitors)
+  Slot slot;         // when this monitor probes it (monitor/probe_plan.hpp)
 };
 
 // The servers a monitor probes: every server that is not deleted or disabled and that the
 // monitor may serve (never one in its own /24 or /48: monitor_may_serve); its selection state
-// for each. A monitor whose address is not known is a candidate for every server.
-std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id);
+// for each, and its slot: the probing monitors (testing or active) ordered by id share each
+// server's cycle, this monitor taking its rank's slot. A monitor whose address is not known is
+// a candidate for every server.
+std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
+                                       const PlanSettings& plan = {});
 
 // Which of `ids` the monitor may submit results for: those assignment() names, and servers
 // deleted or disabled within `grace` (their results were taken before that).
@@ -63,6 +69,16 @@ struct IngestResult {
 // locked first).
 IngestResult ingest(pg::Connection& conn, int monitor_id, const Batch& batch,
                     double max_clock_error_s);
+
+// What the monitor says of its own clock (it reports with each assignment request).
+void record_clock_state(pg::Connection& conn, int monitor_id, bool ok, std::string_view reason);
+
+// The shift check (monitor/shift.hpp) over the probe log of the last `window`: each monitor's
+// median offset per server against the other monitors'. Every active monitor found shifted is
+// moved back to testing (its results then move no pool score) with the reason recorded for
+// admins (monitors.demoted_reason). Returns the monitors compared.
+std::vector<MonitorShift> check_shifts(pg::Connection& conn, std::chrono::seconds window,
+                                       const ShiftSettings& s);
 
 // Forgets batch ids received before now - keep; returns how many.
 int64_t prune_batches(pg::Connection& conn, std::chrono::seconds keep);

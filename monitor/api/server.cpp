@@ -187,10 +187,23 @@ void ApiServer::on_assignment(const httplib::Request& req, httplib::Response& re
         metrics_.unauthorized.fetch_add(1);
         return error(res, 401, "unauthorized", "unknown monitor key");
       }
+      if (req.has_param("clock_ok")) {
+        record_clock_state(*conn, who->id, req.get_param_value("clock_ok") == "1",
+                           req.get_param_value("clock_reason"));
+      }
       json servers = json::array();
       if (who->probing()) {
-        for (const auto& s : assignment(*conn, who->id)) {
-          servers.push_back({{"id", s.id}, {"address", s.address}, {"pair", s.pair}});
+        PlanSettings plan = settings_.plan;
+        plan.interval = settings_.interval;
+        for (const auto& s : assignment(*conn, who->id, plan)) {
+          json one{{"id", s.id},
+                   {"address", s.address},
+                   {"pair", s.pair},
+                   {"cycle_ms", s.slot.cycle_ms},
+                   {"due_ms", s.slot.next_due_ms}};
+          if (s.slot.slow) one["slow"] = true;
+          if (s.slot.recheck) one["recheck_due_ms"] = s.slot.recheck_due_ms;
+          servers.push_back(std::move(one));
         }
       }
       metrics_.assignments.fetch_add(1);
@@ -283,9 +296,38 @@ void ApiServer::maintenance() {
   auto log = log::get("monitor-api");
   // Batch ids are kept as long as a result of theirs could still be accepted.
   const auto keep = settings_.limits.max_age + settings_.limits.max_future + std::chrono::hours(1);
+  using Clock = std::chrono::steady_clock;
+  auto next_upkeep = Clock::now();
+  auto next_shift = Clock::now() + settings_.shift_check_interval;
   std::unique_lock lock(maint_mu_);
   while (!stopping_) {
     lock.unlock();
+    if (settings_.shift_check_interval.count() > 0 && Clock::now() >= next_shift) {
+      next_shift = Clock::now() + settings_.shift_check_interval;
+      try {
+        Lease conn(*this);
+        try {
+          for (const auto& m : check_shifts(*conn, settings_.shift_window, settings_.shift)) {
+            if (m.shifted) {
+              metrics_.shifted.fetch_add(1);
+              log->warn("monitor id={} results shifted {:+.1f} ms from the other monitors' over {} "
+                        "servers: moved back to testing",
+                        m.monitor_id, m.shift_s * 1000, m.servers);
+            }
+          }
+        } catch (const pg::Error& e) {
+          if (e.is_connection()) conn.broken();
+          throw;
+        }
+      } catch (const pg::Error& e) {
+        log->warn("shift check: {}", e.what());
+      }
+    }
+    if (Clock::now() < next_upkeep) {
+      lock.lock();
+      maint_cv_.wait_until(lock, std::min(next_upkeep, next_shift), [this] { return stopping_; });
+      continue;
+    }
     auto wait = std::chrono::minutes(60);
     try {
       Lease conn(*this);
@@ -309,8 +351,11 @@ void ApiServer::maintenance() {
       log->warn("maintenance: {}", e.what());
       wait = std::chrono::minutes(1);
     }
+    next_upkeep = Clock::now() + wait;
     lock.lock();
-    maint_cv_.wait_for(lock, wait, [this] { return stopping_; });
+    const auto until = settings_.shift_check_interval.count() > 0 ? std::min(next_upkeep, next_shift)
+                                                                  : next_upkeep;
+    maint_cv_.wait_until(lock, until, [this] { return stopping_; });
   }
 }
 
@@ -318,6 +363,9 @@ std::string ApiServer::metrics_text() const {
   prometheus::TextWriter w;
   const auto& m = metrics_;
   w.counter("timepool_monitor_api_requests_total", "Requests to the monitor API.", m.requests.load());
+  w.counter("timepool_monitor_api_shifted_total",
+            "Times the shift check found a monitor's results shifted from the others'.",
+            m.shifted.load());
   w.counter("timepool_monitor_api_unauthorized_total", "Requests with no key or an unknown key.",
             m.unauthorized.load());
   w.counter("timepool_monitor_api_not_probing_total",

@@ -48,6 +48,7 @@ struct ApiMetrics {
   std::atomic<uint64_t> scored{0};            // results that moved a score
   std::atomic<uint64_t> assignments{0};
   std::atomic<uint64_t> db_errors{0};
+  std::atomic<uint64_t> shifted{0};           // monitors found shifted by the shift check
   std::atomic<uint64_t> ingest_us_total{0};
   std::atomic<int> db_up{0};
 };

@@ -61,6 +61,14 @@ ApiSettings read_api_settings(const config::Document& doc) {
   r.max_clock_error_s = s.get_double("max_clock_error_s", 0.1, 0.000001, 16);
   r.interval = milliseconds(s.get_int("interval_ms", 540000, 100, 86400000));
   r.refresh = milliseconds(s.get_int("refresh_ms", 30000, 100, 3600000));
+  r.plan.slow_interval = milliseconds(s.get_int("slow_interval_ms", 7200000, 100, 86400000));
+  r.plan.slow_below_score = s.get_double("slow_below_score", -40, -1000, 20);
+  r.plan.min_spacing = milliseconds(s.get_int("min_spacing_ms", 60000, 0, 86400000));
+  r.plan.recheck_window = milliseconds(s.get_int("recheck_window_ms", 3600000, 0, 86400000));
+  r.shift.threshold_s = s.get_double("shift_threshold_ms", 25, 0.001, 100000) / 1000;
+  r.shift.min_servers = static_cast<int>(s.get_int("shift_min_servers", 3, 1, 1000000));
+  r.shift_window = seconds(s.get_int("shift_window_s", 3600, 60, 7 * 86400));
+  r.shift_check_interval = seconds(s.get_int("shift_check_interval_s", 300, 0, 86400));
   r.metrics_listen = endpoint(doc, "metrics_listen", s.get_string("metrics_listen", "127.0.0.1:9126"), true);
   r.probe_log_retention_days =
       static_cast<int>(s.get_int("probe_log_retention_days", 90, 0, 36500));

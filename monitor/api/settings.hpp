@@ -10,6 +10,8 @@
 #include "core/config.hpp"
 #include "core/net.hpp"
 #include "monitor/batch.hpp"
+#include "monitor/probe_plan.hpp"
+#include "monitor/shift.hpp"
 
 namespace timepool::monitor::api {
 
@@ -33,6 +35,15 @@ struct ApiSettings {
   // assignment fetched again every refresh.
   std::chrono::milliseconds interval{540000};
   std::chrono::milliseconds refresh{30000};
+  // Each server's slots (monitor/probe_plan.hpp): its cycle (`interval` above, which replaces
+  // plan.interval, or the slow cycle for a very low score), the minimum spacing of all monitors' probes of one server,
+  // and how long a re-check keeps the normal cycle.
+  PlanSettings plan;
+  // The shift check (monitor/shift.hpp): every shift_check_interval, over the probe log of the
+  // last shift_window; 0 s turns it off.
+  ShiftSettings shift;
+  std::chrono::seconds shift_window{3600};
+  std::chrono::seconds shift_check_interval{300};
   // Prometheus /metrics on a listener of its own; nullopt: off.
   std::optional<net::Endpoint> metrics_listen = net::Endpoint::parse("127.0.0.1:9126");
   // The probe log keeps this many days (whole daily partitions are dropped); 0 keeps all.

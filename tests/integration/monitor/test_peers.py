@@ -243,6 +243,8 @@ listen = "127.0.0.1:8443"
 plain_http = true
 interval_ms = 1000
 refresh_ms = 500
+slow_interval_ms = 2000
+min_spacing_ms = 100
 metrics_listen = "127.0.0.1:9126"
 [monitor]
 key = "{key}"

@@ -42,7 +42,8 @@ def main():
         chrony = tptest.Chronyd()
         sid = db.one("INSERT INTO servers (address, country) VALUES ('127.0.0.1', 'de') RETURNING id")
         port = tptest.free_port(__import__("socket").SOCK_STREAM)
-        api_extra = ["--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500"]
+        api_extra = ["--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500",
+                     "--set", "monitor_api.min_spacing_ms=50"]
         api = apitest.Api(conninfo, tls=(cert, key), port=port, extra=api_extra, workdir=work)
         mon_args = [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + mkey,
                     "--set", "monitor.url=" + api.url, "--set", "monitor.ca_file=" + ca,

@@ -232,6 +232,8 @@ tls_cert = "$work/tls/api.pem"
 tls_key = "$work/tls/api.key"
 interval_ms = 4000
 refresh_ms = 1000
+slow_interval_ms = 8000
+min_spacing_ms = 400
 metrics_listen = "$tp_addr:9126"
 
 [monitor]

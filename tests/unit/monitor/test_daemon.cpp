@@ -44,6 +44,7 @@ struct Setup {
     a.plain_http = true;
     a.workers = 2;
     a.interval = 300ms;
+    a.plan.min_spacing = 10ms;
     a.refresh = 200ms;
     a.metrics_listen.reset();
     api = std::make_unique<api::ApiServer>(a, db.conninfo());

@@ -151,3 +151,107 @@ TEST_CASE("schedule: RATE backs off, a normal answer resets", "[schedule]") {
   CHECK(more[1][n - 1] - more[1][n - 2] == 10);
   CHECK(s.backoff(1) == 1);
 }
+
+namespace {
+
+ServerRef hinted(int64_t id, Clock::time_point due, std::chrono::milliseconds cycle,
+                 int64_t recheck_key = 0, Clock::time_point recheck_due = {}) {
+  ServerRef r = servers(id, 1)[0];
+  SlotHint h;
+  h.cycle = cycle;
+  h.due = due;
+  h.recheck_key = recheck_key;
+  h.recheck_due = recheck_due;
+  r.hint = h;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("schedule: the API's slot replaces the random phase and sets the cycle", "[schedule]") {
+  Schedule s(60s, 10s, 16, 1);
+  const Clock::time_point t0{};
+  s.set_servers({hinted(1, t0 + 37s, 120s), hinted(2, t0 + 5s, 7200s)}, t0);
+  CHECK(*s.due_of(1) == t0 + 37s);
+  CHECK(s.cycle_of(1) == 120s);
+  CHECK(s.cycle_of(2) == 7200s);  // a slow server
+  const auto starts = simulate(s, t0, 400s);
+  CHECK(starts.at(1) == std::vector<int64_t>{37, 157, 277, 397});
+  CHECK(starts.at(2) == std::vector<int64_t>{5});
+}
+
+TEST_CASE("schedule: a slot already probed is not probed twice", "[schedule]") {
+  Schedule s(60s, 10s, 16, 1);
+  const Clock::time_point t0{};
+  s.set_servers({hinted(1, t0 + 10s, 60s)}, t0);
+  simulate(s, t0, 11s);  // probed at 10 s, next at 70 s
+  CHECK(*s.due_of(1) == t0 + 70s);
+  // An assignment computed just before that probe names the same slot again: kept at 70 s.
+  s.set_servers({hinted(1, t0 + 10s, 60s)}, t0 + 12s);
+  CHECK(*s.due_of(1) == t0 + 70s);
+  // The slow cycle starts at the slot the API names.
+  s.set_servers({hinted(1, t0 + 900s, 7200s)}, t0 + 20s);
+  CHECK(*s.due_of(1) == t0 + 900s);
+}
+
+TEST_CASE("schedule: a re-check is probed at once, once", "[schedule]") {
+  Schedule s(60s, 10s, 16, 1);
+  const Clock::time_point t0{};
+  s.set_servers({hinted(1, t0 + 3000s, 7200s)}, t0);
+  // The re-check slot passed 4 s ago: due now.
+  s.set_servers({hinted(1, t0 + 596s, 540s, 42, t0 + 46s)}, t0 + 50s);
+  CHECK(*s.due_of(1) == t0 + 50s);
+  auto due = s.take_due(t0 + 50s, 10);
+  REQUIRE(due.size() == 1);
+  s.probe_done(1, t0 + 51s, false);
+  // The next assignment names the same re-check: not again; the normal slot follows.
+  s.set_servers({hinted(1, t0 + 596s, 540s, 42, t0 + 46s)}, t0 + 60s);
+  CHECK(*s.due_of(1) == t0 + 596s);
+  // A later re-check (another key) is probed again.
+  s.set_servers({hinted(1, t0 + 596s, 540s, 43, t0 + 100s)}, t0 + 70s);
+  CHECK(*s.due_of(1) == t0 + 100s);
+}
+
+TEST_CASE("schedule: a short cycle is not pushed back by frequent assignments", "[schedule]") {
+  // A 300 ms cycle with the assignment fetched every 100 ms: every slot is still probed.
+  Schedule s(300ms, 10ms, 16, 1);
+  const Clock::time_point t0{};
+  int probes = 0;
+  for (auto t = t0; t < t0 + 3000ms; t += 10ms) {
+    if ((t - t0) % 100ms == 0ms) {
+      // The API's next slot at or after t: the grid 0, 300, 600 ...
+      const auto next = t0 + ((t - t0 + 299ms) / 300ms) * 300ms;
+      s.set_servers({hinted(1, next, 300ms)}, t);
+    }
+    for (const auto& r : s.take_due(t, 10)) {
+      ++probes;
+      s.probe_done(r.id, t + 5ms, false);
+    }
+  }
+  CHECK(probes == 10);
+}
+
+TEST_CASE("schedule: slots of probes that take a while are all probed", "[schedule]") {
+  // A 1 s cycle, the assignment every 500 ms (computed a few ms before it arrives), probes of
+  // 400 ms: one probe a second.
+  Schedule s(1000ms, 10ms, 16, 1);
+  const Clock::time_point t0{};
+  int probes = 0;
+  std::optional<Clock::time_point> done_at;
+  for (auto t = t0; t < t0 + 10000ms; t += 10ms) {
+    if ((t - t0) % 500ms == 0ms) {
+      const auto api_now = t - 5ms;
+      const auto next = t0 + 465ms + ((api_now - t0 - 465ms + 999ms) / 1000ms) * 1000ms;
+      s.set_servers({hinted(1, next, 1000ms)}, t);
+    }
+    if (done_at && t >= *done_at) {
+      s.probe_done(1, t, false);
+      done_at.reset();
+    }
+    if (!s.take_due(t, 10).empty()) {
+      ++probes;
+      done_at = t + 400ms;
+    }
+  }
+  CHECK(probes == 10);
+}
