@@ -27,5 +27,18 @@ ALTER TABLE monitors
 GRANT SELECT, INSERT, DELETE ON server_rechecks TO timepool_web;
 GRANT UPDATE (recheck_requested_at) ON servers TO timepool_web;
 GRANT SELECT (score, recheck_requested_at) ON servers TO timepool_monitor;
-GRANT UPDATE (status, clock_ok, clock_reason, clock_reported_at, demoted_reason, demoted_at)
-  ON monitors TO timepool_monitor;
+GRANT UPDATE (clock_ok, clock_reason, clock_reported_at) ON monitors TO timepool_monitor;
+
+-- The monitor API's shift check may only move an active monitor back to testing, with its
+-- reason; it never makes a monitor active (an admin does, with timepoolctl).
+CREATE FUNCTION demote_monitor(monitor integer, reason text) RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH u AS (
+    UPDATE monitors SET status = 'testing', demoted_reason = left(reason, 300), demoted_at = now()
+    WHERE id = monitor AND status = 'active'
+    RETURNING 1
+  )
+  SELECT count(*) > 0 FROM u
+$$;
+REVOKE EXECUTE ON FUNCTION demote_monitor(integer, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION demote_monitor(integer, text) TO timepool_monitor;

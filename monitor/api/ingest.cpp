@@ -161,10 +161,7 @@ std::vector<MonitorShift> check_shifts(pg::Connection& conn, std::chrono::second
         "results shifted {:+.1f} ms from the other monitors' (median over {} servers, limit "
         "{:.1f} ms)",
         m.shift_s * 1000, m.servers, s.threshold_s * 1000);
-    conn.exec(
-        "UPDATE monitors SET status = 'testing', demoted_reason = $2, demoted_at = now() "
-        "WHERE id = $1 AND status = 'active'",
-        m.monitor_id, reason);
+    conn.exec("SELECT demote_monitor($1, $2)", m.monitor_id, reason);
   }
   return shifts;
 }

@@ -131,6 +131,10 @@ def main():
               "monitor role: keeps the probe log's partitions")
         check(refused(m, "UPDATE monitors SET status = 'active'"),
               "monitor role: cannot change its own status")
+        check(refused(m, "UPDATE monitors SET demoted_reason = NULL"),
+              "monitor role: cannot rewrite why a monitor was moved back to testing")
+        check(works(m, "SELECT demote_monitor(0, 'none')") == [(False,)],
+              "monitor role: moves a monitor back to testing only through demote_monitor()")
         m.close()
 
         _, w = login("timepool_web")
