@@ -169,6 +169,7 @@ Response post_admin_report_decide(Ctx& c);
 Response post_admin_server_trust(Ctx& c);
 // zone_pages.cpp
 Response get_admin_zones(Ctx& c);
+Response get_admin_mixtures(Ctx& c);  // web/admin_mixtures.cpp
 Response get_admin_zone_lookup(Ctx& c);
 Response get_admin_zone_load(Ctx& c);
 Response api_zone_queries(Ctx& c);

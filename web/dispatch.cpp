@@ -77,6 +77,7 @@ const std::vector<Route>& routes() {
       {"POST", "/admin/accounts/([0-9]{1,18})/disable", post_admin_account_disable},
       {"GET", "/admin/audit", get_admin_audit},
       {"GET", "/admin/zones", get_admin_zones},
+      {"GET", "/admin/mixtures", get_admin_mixtures},
       {"GET", "/admin/zone", get_admin_zone_lookup},
       {"GET", "/admin/zones/([a-z0-9@-]{1,63})", get_admin_zone_load},
       {"GET", "/api", get_api_docs},

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Zone pages show the zone's demand (dns_demand, as the DNS servers count it), its capacity,
 their ratio to the pool's and whether the zone is underserved, with a chart of the demand per
-hour (issue 13, item 4).
+hour (issue 13, item 4); admins see the balancer's mixture for every country with demand.
 
 The world of the balancer tests: lu has 3 servers of 512 kbit/s and most of the demand, de 10
 of 25,000, us 12 of 100,000; fr has none and no demand."""
@@ -73,6 +73,30 @@ class ZoneDemand(webtest.WebTestCase):
         self.assertEqual(self.cell(body, "zone-demand"), "0.0")
         self.assertEqual(self.cell(body, "zone-ratio"), "no demand counted")
         self.assertIn('<p id="zone-demand-chart">No demand counted yet.</p>', body)
+
+
+class AdminMixtures(ZoneDemand):
+    def test_admin_sees_the_mixtures(self):
+        self.db.create_admin("mix-admin@example.org", "admin password 1")
+        c = self.client()
+        self.assertEqual(c.login("mix-admin@example.org", "admin password 1").status, 303)
+        body = c.get("/admin/mixtures").body
+        self.assertIn('<table id="mixtures">', body)
+
+        def row(cc):
+            m = re.search(r'<tr id="mix-%s-4">(.*?)</tr>' % cc, body)
+            self.assertIsNotNone(m, cc)
+            return re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))
+
+        # lu's clients: almost nothing from lu's 3 small servers; de's and us's stay home.
+        lu = row("lu")
+        self.assertEqual(lu[:3], ["lu", "europe", "IPv4"])
+        self.assertLess(float(lu[3].rstrip("%")), 1.0)
+        self.assertGreater(float(lu[5].rstrip("%")), 50.0)
+        self.assertEqual(row("us")[3], "100.0%")
+        self.assertEqual(row("de")[3], "100.0%")
+        # Not for anyone else.
+        self.assertNotEqual(self.client().get("/admin/mixtures").status, 200)
 
 
 if __name__ == "__main__":
