@@ -50,9 +50,17 @@ int64_t current_minute() {
 Recorder::Recorder(uint32_t max_zones, uint32_t max_servers, std::atomic<uint64_t>* overflow)
     : max_zones_(max_zones), max_servers_(max_servers), overflow_(overflow) {
   for (auto& s : slots_) {
-    s.queries = std::make_unique<std::atomic<uint32_t>[]>(size_t{max_zones} * kPerZone);
-    s.answers = std::make_unique<std::atomic<uint32_t>[]>(max_servers);
-    s.demand = std::make_unique<std::atomic<uint32_t>[]>(size_t{max_zones} * 2);
+    s.queries = std::make_unique<PagedCounters>(size_t{max_zones} * kPerZone);
+    s.answers = std::make_unique<PagedCounters>(max_servers);
+    s.demand = std::make_unique<PagedCounters>(size_t{max_zones} * 2);
+  }
+}
+
+void Recorder::grow(size_t zones, size_t servers) {
+  for (auto& s : slots_) {
+    s.queries->grow(zones * kPerZone);
+    s.answers->grow(servers);
+    s.demand->grow(zones * 2);
   }
 }
 
@@ -75,8 +83,8 @@ void Recorder::count_query(int64_t minute, uint32_t zone_slot, uint16_t qtype, u
     return;
   }
   Slot& s = enter(minute);
-  bump(s.queries[size_t{zone_slot} * kPerZone + qtype_bucket(qtype) * kRcodes.size() +
-                 rcode_bucket(rcode)]);
+  bump((*s.queries)[size_t{zone_slot} * kPerZone + qtype_bucket(qtype) * kRcodes.size() +
+                    rcode_bucket(rcode)]);
 }
 
 void Recorder::count_answer(int64_t minute, uint32_t server_slot) {
@@ -84,7 +92,7 @@ void Recorder::count_answer(int64_t minute, uint32_t server_slot) {
     overflow_->fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  bump(enter(minute).answers[server_slot]);
+  bump((*enter(minute).answers)[server_slot]);
 }
 
 void Recorder::count_demand(int64_t minute, uint32_t zone_slot, bool v6) {
@@ -92,7 +100,7 @@ void Recorder::count_demand(int64_t minute, uint32_t zone_slot, bool v6) {
     overflow_->fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  bump(enter(minute).demand[size_t{zone_slot} * 2 + (v6 ? 1 : 0)]);
+  bump((*enter(minute).demand)[size_t{zone_slot} * 2 + (v6 ? 1 : 0)]);
 }
 
 // --- QueryStats ------------------------------------------------------------------------------
@@ -101,18 +109,23 @@ QueryStats::QueryStats(Limits limits) : limits_(limits) {}
 
 uint32_t QueryStats::zone_slot(int32_t zone_id) {
   std::lock_guard lock(setup_mu_);
-  return zone_slot_locked(zone_id);
+  const uint32_t slot = zone_slot_locked(zone_id);
+  grow_recorders_locked();
+  return slot;
 }
 
 uint32_t QueryStats::server_slot(int64_t server_id) {
   std::lock_guard lock(setup_mu_);
-  return server_slot_locked(server_id);
+  const uint32_t slot = server_slot_locked(server_id);
+  grow_recorders_locked();
+  return slot;
 }
 
 std::vector<uint32_t> QueryStats::zone_slots(std::span<const int64_t> zone_ids) {
   std::vector<uint32_t> out(zone_ids.size());
   std::lock_guard lock(setup_mu_);
   for (size_t i = 0; i < zone_ids.size(); ++i) out[i] = zone_slot_locked(static_cast<int32_t>(zone_ids[i]));
+  grow_recorders_locked();
   return out;
 }
 
@@ -120,7 +133,12 @@ std::vector<uint32_t> QueryStats::server_slots(std::span<const int64_t> server_i
   std::vector<uint32_t> out(server_ids.size());
   std::lock_guard lock(setup_mu_);
   for (size_t i = 0; i < server_ids.size(); ++i) out[i] = server_slot_locked(server_ids[i]);
+  grow_recorders_locked();
   return out;
+}
+
+void QueryStats::grow_recorders_locked() {
+  for (auto& r : recorders_) r->grow(zone_ids_.size(), server_ids_.size());
 }
 
 namespace {
@@ -151,6 +169,7 @@ Recorder& QueryStats::add_recorder() {
   std::lock_guard lock(setup_mu_);
   recorders_.push_back(
       std::unique_ptr<Recorder>(new Recorder(limits_.max_zones, limits_.max_servers, &overflow_)));
+  recorders_.back()->grow(zone_ids_.size(), server_ids_.size());
   return *recorders_.back();
 }
 
@@ -188,12 +207,12 @@ uint64_t QueryStats::collect_slots(int64_t now_unix_s, bool all) {
       if (seen.answers.size() < na) seen.answers.resize(na, 0);
       if (seen.demand.size() < nd) seen.demand.resize(nd, 0);
       fresh_.resize(nq + na + nd);
-      for (size_t i = 0; i < nq; ++i) fresh_[i] = slot.queries[i].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < nq; ++i) fresh_[i] = (*slot.queries)[i].load(std::memory_order_relaxed);
       for (size_t i = 0; i < na; ++i) {
-        fresh_[nq + i] = slot.answers[i].load(std::memory_order_relaxed);
+        fresh_[nq + i] = (*slot.answers)[i].load(std::memory_order_relaxed);
       }
       for (size_t i = 0; i < nd; ++i) {
-        fresh_[nq + na + i] = slot.demand[i].load(std::memory_order_relaxed);
+        fresh_[nq + na + i] = (*slot.demand)[i].load(std::memory_order_relaxed);
       }
       std::atomic_thread_fence(std::memory_order_acquire);
       // The writer moved this slot to a new minute while we read: some of what we read may

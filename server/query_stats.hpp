@@ -7,8 +7,10 @@
 //       uint32_t zs = stats.zone_slot(zone_id);      // dense index for a zones.id
 //       uint32_t ss = stats.server_slot(server_id);  // dense index for a servers.id
 //       Recorder& rec = stats.add_recorder();        // one per worker thread
-//     Slots are stable for the lifetime of the QueryStats; kNoSlot when the capacity is full
-//     (counts for kNoSlot are dropped and counted in overflow()).
+//     Slots are stable for the lifetime of the QueryStats, and the counters grow with them
+//     (server/paged_counters.hpp): a snapshot with more zones or servers than the last gets
+//     counters for all of them. kNoSlot only beyond Limits (counts for kNoSlot are dropped and
+//     counted in overflow(), exported as timepool_dns_stats_overflow_total).
 //   - Hot path (only the thread that owns the Recorder; no locks, no allocation, no atomics
 //     read-modify-write: each counter has one writer and is read by the collector):
 //       int64_t m = current_minute();
@@ -49,6 +51,7 @@
 
 #include "core/pg.hpp"
 #include "core/reconnect.hpp"
+#include "server/paged_counters.hpp"
 
 namespace timepool::stats {
 
@@ -118,9 +121,9 @@ class Recorder {
   static constexpr size_t kPerZone = kQtypes.size() * kRcodes.size();
   struct Slot {
     std::atomic<int64_t> minute{-1};
-    std::unique_ptr<std::atomic<uint32_t>[]> queries;  // zone_slot * kPerZone + q * 8 + r
-    std::unique_ptr<std::atomic<uint32_t>[]> answers;  // server_slot
-    std::unique_ptr<std::atomic<uint32_t>[]> demand;   // zone_slot * 2 + (v6 ? 1 : 0)
+    std::unique_ptr<PagedCounters> queries;  // zone_slot * kPerZone + q * 8 + r
+    std::unique_ptr<PagedCounters> answers;  // server_slot
+    std::unique_ptr<PagedCounters> demand;   // zone_slot * 2 + (v6 ? 1 : 0)
   };
   // What the collector read last from each slot (collector thread only).
   struct Seen {
@@ -128,6 +131,9 @@ class Recorder {
     std::vector<uint32_t> queries, answers, demand;
   };
   Recorder(uint32_t max_zones, uint32_t max_servers, std::atomic<uint64_t>* overflow);
+  // Counters for zone slots [0, zones) and server slots [0, servers); QueryStats' setup
+  // mutex held, before any of those slots is handed out.
+  void grow(size_t zones, size_t servers);
   Slot& enter(int64_t minute);
   static void bump(std::atomic<uint32_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -144,8 +150,10 @@ class Recorder {
 class QueryStats {
  public:
   struct Limits {
-    uint32_t max_zones = 1024;      // distinct zone ids (zones table plus vendor zones)
-    uint32_t max_servers = 32768;   // distinct server ids
+    // Upper bounds only: counters are allocated as slots are handed out (a page of 4,096
+    // counters at a time per Recorder and minute of its ring).
+    uint32_t max_zones = 65536;       // distinct zone ids (zones table plus vendor zones)
+    uint32_t max_servers = 1u << 22;  // distinct server ids (4,194,304)
     size_t max_queued_batches = 240;  // 4 hours of one-minute flushes
     int grace_seconds = 3;
   };
@@ -183,6 +191,7 @@ class QueryStats {
   void enqueue_locked_trim();  // queue_mu_ held
   uint32_t zone_slot_locked(int32_t zone_id);      // setup_mu_ held
   uint32_t server_slot_locked(int64_t server_id);  // setup_mu_ held
+  void grow_recorders_locked();                    // setup_mu_ held: counters for every slot
 
   const Limits limits_;
   std::atomic<uint64_t> overflow_{0};

@@ -116,6 +116,45 @@ TEST_CASE("stats: answers are summed per hour - capacity overflow is counted, no
   CHECK(b->queries.empty());
 }
 
+// Issue 10: slots were capped at 32,768 servers and 1,024 zones, so at 100,000 servers two
+// answers in three were not counted (only timepool_dns_stats_overflow_total said so). The
+// counters now grow with the slots, also for a Recorder made before the slots.
+TEST_CASE("stats: issue 10 - 100,000 servers and 2,000 zones are all counted") {
+  QueryStats stats;
+  Recorder& early = stats.add_recorder();
+  constexpr int64_t kServers = 100000;
+  constexpr int64_t kZones = 2000;
+  std::vector<int64_t> server_ids(kServers), zone_ids(kZones);
+  for (int64_t i = 0; i < kServers; ++i) server_ids[static_cast<size_t>(i)] = 1000 + 3 * i;
+  for (int64_t i = 0; i < kZones; ++i) zone_ids[static_cast<size_t>(i)] = 5 + i;
+  const std::vector<uint32_t> ss = stats.server_slots(server_ids);
+  const std::vector<uint32_t> zs = stats.zone_slots(zone_ids);
+  Recorder& late = stats.add_recorder();
+  for (uint32_t s : ss) REQUIRE(s != kNoSlot);
+  for (uint32_t z : zs) REQUIRE(z != kNoSlot);
+  for (size_t i = 0; i < ss.size(); ++i) {
+    early.count_answer(kT0, ss[i]);
+    if (i % 2) late.count_answer(kT0, ss[i]);
+  }
+  for (uint32_t z : zs) {
+    early.count_query(kT0, z, 1, 0);
+    late.count_query(kT0, z, 28, 3);
+  }
+  CHECK(stats.overflow() == 0);
+  CHECK(stats.collect((kT0 + 1) * 60 + 10) == 2 * kZones);
+  stats.seal();
+  auto b = stats.take();
+  REQUIRE(b);
+  REQUIRE(b->answers.size() == static_cast<size_t>(kServers));
+  for (size_t i = 0; i < b->answers.size(); ++i) {
+    REQUIRE(b->answers[i].server_id == server_ids[i]);
+    REQUIRE(b->answers[i].count == (i % 2 ? 2u : 1u));
+  }
+  REQUIRE(b->queries.size() == static_cast<size_t>(2 * kZones));
+  CHECK(b->queries.front() == QueryRow{kT0, 5, 1, 0, 1});
+  CHECK(b->queries.back() == QueryRow{kT0, 5 + kZones - 1, 28, 3, 1});
+}
+
 TEST_CASE("stats: the queue is bounded, drops the oldest and keeps order on put_back") {
   QueryStats::Limits lim;
   lim.max_queued_batches = 2;
