@@ -168,8 +168,7 @@ bool Result::is_null(int row, int col) const {
 
 std::string_view Result::text(int row, int col) const {
   if (is_null(row, col)) return {};
-  return std::string_view(PQgetvalue(res_.get(), row, col),
-                          static_cast<size_t>(PQgetlength(res_.get(), row, col)));
+  return value(row, col);
 }
 
 int64_t Result::affected() const {
@@ -178,18 +177,26 @@ int64_t Result::affected() const {
   return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
 }
 
+// The value of a cell known to be inside the result and not NULL.
+std::string_view Result::value(int row, int col) const {
+  return std::string_view(PQgetvalue(res_.get(), row, col),
+                          static_cast<size_t>(PQgetlength(res_.get(), row, col)));
+}
+
+// One bounds check and one NULL check a cell: the snapshot loader reads 400,000 cells with
+// this at 100,000 servers.
 template <typename T>
 T Result::get(int row, int col) const {
   if constexpr (IsOptional<T>::value) {
     if (is_null(row, col)) return std::nullopt;
-    return Converter<typename IsOptional<T>::Inner>::from(text(row, col), row, col);
+    return Converter<typename IsOptional<T>::Inner>::from(value(row, col), row, col);
   } else {
     if (is_null(row, col)) {
       throw Error("row " + std::to_string(row) + " column " + std::to_string(col) +
                       " (" + PQfname(res_.get(), col) + ") is NULL",
                   kConversionState);
     }
-    return Converter<T>::from(text(row, col), row, col);
+    return Converter<T>::from(value(row, col), row, col);
   }
 }
 

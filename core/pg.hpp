@@ -79,6 +79,7 @@ class Result {
   struct Free {
     void operator()(pg_result* r) const noexcept;
   };
+  std::string_view value(int row, int col) const;  // unchecked: row, col valid, not NULL
   std::unique_ptr<pg_result, Free> res_;
 };
 // Supported T: std::string, int64_t, int32_t, double, bool, std::optional of each.

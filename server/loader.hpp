@@ -70,7 +70,8 @@ class Loader {
   bool rebuild_from_db();  // false on failure (logged)
   bool load_disk();
   // Publishes `src`; with `mixtures` set, those too (nullptr: none), else the ones in use.
-  void install(const SourceData& src, const char* from,
+  // `read_ms`: how long reading `src` (and the balancer's demand) took, for the log.
+  void install(const SourceData& src, const char* from, double read_ms,
                std::optional<std::shared_ptr<const Mixtures>> mixtures = std::nullopt);
   // The balancer for `src`: the demand read again once balancer.interval has passed (a
   // failed read keeps the last one), the mixtures computed for these servers.

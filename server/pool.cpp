@@ -5,9 +5,17 @@
 
 namespace timepool::server {
 
+void Pool::reserve(size_t n) {
+  addrs_.reserve(n * addr_len_);
+  cum_.reserve(n);
+  servers_.reserve(n);
+}
+
 void Pool::add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server) {
   assert(addr.size() == addr_len_ && weight > 0);
-  addrs_.insert(addrs_.end(), addr.begin(), addr.end());
+  const size_t at = addrs_.size();
+  addrs_.resize(at + addr_len_);
+  std::copy(addr.begin(), addr.end(), addrs_.begin() + static_cast<long>(at));
   cum_.push_back(total() + weight);
   ordered_ &= servers_.empty() || servers_.back() < server;
   servers_.push_back(server);
@@ -22,6 +30,8 @@ void Pool::seal() {
   std::vector<double> scaled(n);
   const double total = static_cast<double>(this->total());
   std::vector<uint32_t> small, large;
+  small.reserve(n);
+  large.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     scaled[i] = static_cast<double>(weight(i)) * static_cast<double>(n) / total;
     alias_[i] = static_cast<uint32_t>(i);

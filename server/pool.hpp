@@ -28,6 +28,8 @@ class Pool {
   // weight > 0; `server` is the snapshot's dense index of the server (Snapshot::server_id).
   // Then seal() once before the first pick().
   void add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server);
+  // Room for n entries (optional; the snapshot build knows each pool's size).
+  void reserve(size_t n);
   // Builds the alias table (Vose's method, O(n)).
   void seal();
 

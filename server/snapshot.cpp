@@ -84,6 +84,7 @@ class SnapshotBuilder {
 
   uint32_t add_pool(const std::vector<size_t>& members, uint8_t len) {
     Pool pool(len);
+    pool.reserve(members.size());
     for (size_t m : members) {
       const ServerRow& s = src_.servers[m];
       pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, dense_[m]);
