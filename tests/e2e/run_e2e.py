@@ -5,13 +5,9 @@ of a fleet's DNS counts (the seed's weekly 19:45-19:47 burst, and a first burst 
 one minute three hours ago), waits for the site's findings job, then runs journeys.js in headless
 Chromium. Screenshots: $TIMEPOOL_BINARY_DIR/e2e-screenshots/."""
 
-import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration", "web"))
-import webtest  # noqa: E402
+from e2e_site import journey, screenshot_dir, stop_site, webtest
 
 
 def seed_fleet(db, web):
@@ -44,9 +40,7 @@ def seed_fleet(db, web):
 
 
 def main():
-    subprocess.run([os.path.join(HERE, "install.sh")], check=True)
-    shots = os.path.join(os.environ["TIMEPOOL_BINARY_DIR"], "e2e-screenshots")
-    os.makedirs(shots, exist_ok=True)
+    shots = screenshot_dir("e2e-screenshots")
     db = webtest.TestDatabase()
     chrony = webtest.Chronyd()
     web = None
@@ -55,24 +49,15 @@ def main():
                                      "findings_interval_seconds": 1})
         db.create_admin("admin@example.org", "admin password 1")
         fleet = seed_fleet(db, web)
-        env = dict(os.environ, BASE_URL="http://%s:%d" % (web.host, web.port), SHOTS=shots,
-                   ADMIN_EMAIL="admin@example.org", ADMIN_PASSWORD="admin password 1",
-                   FLEET_EMAIL=fleet["email"], FLEET_PASSWORD=fleet["password"],
-                   FLEET_ZONE=fleet["zone"], FLEET_REQUEST=str(fleet["request"]))
-        rc = subprocess.run(["node", os.path.join(HERE, "journeys.js")], env=env, cwd=HERE,
-                            timeout=300).returncode
+        rc = journey("journeys.js", "http://%s:%d" % (web.host, web.port), shots,
+                     ADMIN_EMAIL="admin@example.org", ADMIN_PASSWORD="admin password 1",
+                     FLEET_EMAIL=fleet["email"], FLEET_PASSWORD=fleet["password"],
+                     FLEET_ZONE=fleet["zone"], FLEET_REQUEST=str(fleet["request"]))
         print("screenshots in", shots)
-        web_rc = web.stop()
-        web = None
-        if web_rc != 0:
-            print("timepool-web exited with", web_rc)
-            return 1
-        return rc
+        site, web = web, None
+        return stop_site(site, rc)
     finally:
-        if web:
-            web.stop()
-        chrony.stop()
-        db.close()
+        webtest.tptest.close_all(web, chrony, db)
 
 
 if __name__ == "__main__":

@@ -6,19 +6,14 @@ are stored only hashed and used once, one confirmation and one reset mail went o
 audit log recorded each step. Screenshots: $TIMEPOOL_BINARY_DIR/e2e-screenshots/."""
 
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration", "web"))
-import webtest  # noqa: E402
-from tptest import free_port  # noqa: E402
+from e2e_site import journey, screenshot_dir, stop_site, webtest
+from tptest import free_port
 
 
 def main():
-    subprocess.run([os.path.join(HERE, "install.sh")], check=True)
-    shots = os.path.join(os.environ["TIMEPOOL_BINARY_DIR"], "e2e-screenshots")
-    os.makedirs(shots, exist_ok=True)
+    shots = screenshot_dir("e2e-screenshots")
     db = webtest.TestDatabase()
     sink = webtest.SmtpSink()
     web = None
@@ -29,9 +24,7 @@ def main():
             "transport": "smtp", "host": "127.0.0.1", "port": sink.port, "tls": "none",
             "from": "pool@pool.test", "site_url": base, "verify_email": "true",
             "interval_seconds": 1})
-        env = dict(os.environ, BASE_URL=base, SHOTS=shots, MAIL_DIR=sink.box)
-        rc = subprocess.run(["node", os.path.join(HERE, "mail.js")], env=env, cwd=HERE,
-                            timeout=300).returncode
+        rc = journey("mail.js", base, shots, MAIL_DIR=sink.box)
         if rc != 0:
             print(web.log_text()[-3000:])
             return rc
@@ -59,17 +52,10 @@ def main():
                   "account.password-reset"):
             assert a in actions, (a, actions)
         print("ok - tokens hashed and used once, one mail each, every step audited")
-        web_rc = web.stop()
-        web = None
-        if web_rc != 0:
-            print("timepool-web exited with", web_rc)
-            return 1
-        return 0
+        site, web = web, None
+        return stop_site(site, 0)
     finally:
-        if web:
-            web.stop()
-        sink.close()
-        db.close()
+        webtest.tptest.close_all(web, sink, db)
 
 
 if __name__ == "__main__":

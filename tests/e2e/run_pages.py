@@ -6,12 +6,9 @@ history, then runs pages.js. Screenshots: $TIMEPOOL_BINARY_DIR/artifacts/e2e-pag
 listed at the end of the output."""
 
 import os
-import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration", "web"))
-import webtest  # noqa: E402
+from e2e_site import journey, screenshot_dir, stop_site, webtest
 
 EMAIL, PASSWORD = "owner@example.org", "correct horse battery"
 
@@ -42,20 +39,14 @@ def seed(db, web):
 
 
 def main():
-    subprocess.run([os.path.join(HERE, "install.sh")], check=True)
-    shots = os.path.join(os.environ["TIMEPOOL_BINARY_DIR"], "artifacts", "e2e-pages")
-    os.makedirs(shots, exist_ok=True)
-    for old in os.listdir(shots):
-        os.remove(os.path.join(shots, old))
+    shots = screenshot_dir("artifacts", "e2e-pages", clear=True)
     db = webtest.TestDatabase()
     web = None
     try:
         web = webtest.WebServer(db)
         sid = seed(db, web)
-        env = dict(os.environ, BASE_URL="http://%s:%d" % (web.host, web.port), SHOTS=shots,
-                   OWNER_EMAIL=EMAIL, OWNER_PASSWORD=PASSWORD, SERVER_ID=str(sid))
-        rc = subprocess.run(["node", os.path.join(HERE, "pages.js")], env=env, cwd=HERE,
-                            timeout=300).returncode
+        rc = journey("pages.js", "http://%s:%d" % (web.host, web.port), shots,
+                     OWNER_EMAIL=EMAIL, OWNER_PASSWORD=PASSWORD, SERVER_ID=str(sid))
         netspeed = db.one("SELECT netspeed FROM servers WHERE id = %s", sid)
         if rc == 0 and netspeed != 3000:
             print("not ok - the netspeed saved once is 3000, found", netspeed)
@@ -63,16 +54,10 @@ def main():
         print("screenshots:")
         for name in sorted(os.listdir(shots)):
             print("  " + os.path.join(shots, name))
-        web_rc = web.stop()
-        web = None
-        if web_rc != 0:
-            print("timepool-web exited with", web_rc)
-            return 1
-        return rc
+        site, web = web, None
+        return stop_site(site, rc)
     finally:
-        if web:
-            web.stop()
-        db.close()
+        webtest.tptest.close_all(web, db)
 
 
 if __name__ == "__main__":

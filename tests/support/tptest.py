@@ -96,6 +96,39 @@ def have_ipv6_loopback():
         return False
 
 
+def close_all(*things):
+    """Closes each of `things` that is not None, in order (daemons, sockets, databases,
+    clusters): the one `finally` of a test script. A failing close does not keep the others
+    open; the first error is raised after all were closed."""
+    error = None
+    for t in things:
+        if t is None:
+            continue
+        try:
+            t.close()
+        except Exception as e:  # noqa: BLE001 - every resource gets its close
+            error = error or e
+    if error:
+        raise error
+
+
+def parse_metrics(text):
+    """A Prometheus text page as {sample name with labels: value}."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def read_metrics(port, host="127.0.0.1"):
+    """GET http://host:port/metrics, parsed with parse_metrics()."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s:%d/metrics" % (host, port), timeout=5) as r:
+        return parse_metrics(r.read().decode())
+
+
 # --- databases ------------------------------------------------------------------------------
 class Database:
     """CREATE DATABASE <prefix><random> on the cluster in `env` (default: this process's PG*

@@ -114,6 +114,32 @@ class Dns(tptest.Daemon):
             fail(str(e))
 
 
+def burst(port, query, count, window=32):
+    """Sends `count` copies of the dns.message `query` over UDP to 127.0.0.1:port, `window` in
+    flight (each with its own id), and returns the answer address lists in arrival order;
+    answers lost under load are asked again."""
+    import struct
+    query.flags = 0
+    wire = bytearray(query.to_wire())
+    out = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        sent = 0
+        while len(out) < count:
+            while sent < count and sent - len(out) < window:
+                struct.pack_into("!H", wire, 0, sent & 0xFFFF)
+                s.sendto(wire, ("127.0.0.1", port))
+                sent += 1
+            try:
+                data = s.recv(4096)
+            except socket.timeout:
+                sent = len(out)  # lost under load: resend the rest
+                continue
+            r = dns.message.from_wire(data)
+            out.append([rd.address for rr in r.answer for rd in rr])
+    return out
+
+
 def dig(port, *args):
     out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+time=2", "+tries=1"] + list(args),
                          capture_output=True, text=True, timeout=20)

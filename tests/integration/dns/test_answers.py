@@ -11,7 +11,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dnstest import Database, Dns, check, dig, fail, kdig
+from dnstest import Database, Dns, check, dig, fail, kdig, tptest
 from tptest import have_ipv6_loopback
 
 
@@ -206,10 +206,7 @@ def main():
               "snapshot age and rebuild duration exported")
         check('rcode="REFUSED"' in m and 'zone="acme"' in m, "refused and vendor zone counted")
     finally:
-        for d in (srv, big):
-            if d:
-                d.close()
-        db.close()
+        tptest.close_all(srv, big, db)
     print("PASS")
 
 

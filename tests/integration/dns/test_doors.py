@@ -81,10 +81,7 @@ def main():
         r = bare.query("pool.example", "NS")
         check(not r.additional, "no glue without configured addresses")
     finally:
-        for d in (srv, bare):
-            if d:
-                d.close()
-        db.close()
+        tptest.close_all(srv, bare, db)
     print("PASS")
 
 

@@ -19,7 +19,7 @@ their netspeeds come from the database):
    server fails about once in a thousand runs of a fresh seed, never with the fixed one here.
 3. Every answer holds 4 distinct servers (or the whole quarter when it has fewer).
 """
-from dnstest import Database, Dns, check
+from dnstest import Database, Dns, check, tptest
 from test_weighting import chi_square, fast_queries
 
 # 0.1% critical values of chi-square for 1..15 degrees of freedom.
@@ -112,9 +112,7 @@ def main():
         check_zone(d.port, "se", se, weight_of)
         check_zone(d.port, "dk", dk, weight_of)
     finally:
-        if d:
-            d.close()
-        db.close()
+        tptest.close_all(d, db)
     print("PASS")
 
 

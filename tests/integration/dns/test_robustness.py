@@ -8,7 +8,7 @@ import time
 
 import dns.message
 
-from dnstest import Database, Dns, check, fail
+from dnstest import Database, Dns, check, fail, tptest
 
 SEED = 20261126
 
@@ -147,9 +147,7 @@ def main():
         check(r.rcode() == 0, "TCP answers again once connections closed")
         still_answers(srv, "TCP abuse")
     finally:
-        if srv:
-            srv.close()
-        db.close()
+        tptest.close_all(srv, db)
     print("PASS")
 
 

@@ -9,7 +9,7 @@ import dns.flags
 import dns.message
 import dns.query
 
-from dnstest import Database, Dns, check
+from dnstest import Database, Dns, check, tptest
 
 FLOOD = ["127.0.5.%d" % i for i in range(1, 21)]
 OTHER = "127.0.6.1"
@@ -117,11 +117,7 @@ def main():
                               timeout=3, sock=t)
         check(r.rcode() == 0 and r.answer, "the flooded /24 is still answered over TCP")
     finally:
-        for s in socks:
-            s.close()
-        if srv:
-            srv.close()
-        db.close()
+        tptest.close_all(*socks, srv, db)
     print("PASS")
 
 

@@ -14,7 +14,7 @@ import time
 
 import dns.message
 
-from dnstest import Database, Dns, check
+from dnstest import Database, Dns, check, tptest
 
 TRICKLE_ADDRS = ["127.0.1.%d" % i for i in range(1, 17)]
 PER_ADDR = 32
@@ -148,11 +148,7 @@ def main():
         print("/metrics with 200 slow clients: %s s" % ", ".join("%.3f" % x for x in took))
         check(max(took) < 0.5, "every scrape within 0.5 s (max %.3f s)" % max(took))
     finally:
-        for s in socks:
-            s.close()
-        if srv:
-            srv.close()
-        db.close()
+        tptest.close_all(*socks, srv, db)
     print("PASS")
 
 

@@ -11,13 +11,12 @@ Eight servers in one zone with netspeeds 512 .. 100000 kbit/s.
 3. Rotation: consecutive answers differ in order and the first address changes.
 """
 import itertools
-import socket
-import struct
 import sys
 
 import dns.message
 
-from dnstest import Database, Dns, check
+import dnstest
+from dnstest import Database, Dns, check, tptest
 
 NETSPEEDS = [512, 1500, 3000, 6000, 12000, 25000, 50000, 100000]
 N = 20000
@@ -25,28 +24,8 @@ CRIT_7DF_0001 = 24.32
 
 
 def fast_queries(port, name, count):
-    """Sends `count` queries for `name` over UDP, a window of 32 in flight; returns the
-    answer address lists in arrival order."""
-    q = dns.message.make_query(name, "A")
-    q.flags = 0
-    wire = bytearray(q.to_wire())
-    out = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(2)
-        sent = 0
-        while len(out) < count:
-            while sent < count and sent - len(out) < 32:
-                struct.pack_into("!H", wire, 0, sent & 0xFFFF)
-                s.sendto(wire, ("127.0.0.1", port))
-                sent += 1
-            try:
-                data = s.recv(4096)
-            except socket.timeout:
-                sent = len(out)  # lost under load: resend the rest
-                continue
-            r = dns.message.from_wire(data)
-            out.append([rd.address for rr in r.answer for rd in rr])
-    return out
+    """`count` A queries for `name` over UDP, 32 in flight; the answer address lists."""
+    return dnstest.burst(port, dns.message.make_query(name, "A"), count)
 
 
 def chi_square(observed, expected):
@@ -114,10 +93,7 @@ def main():
         same_in_row = sum(1 for x, y in zip(answers, answers[1:]) if x == y)
         check(same_in_row < N / 20, "consecutive answers are rarely identical (%d)" % same_in_row)
     finally:
-        for d in (one, four):
-            if d:
-                d.close()
-        db.close()
+        tptest.close_all(one, four, db)
     print("PASS")
 
 

@@ -17,13 +17,12 @@ What is checked, through DNS only:
 4. the numbered labels of us (12 equal servers, its own clients' mixture is us alone) hold 4
    disjoint quarters of equal netspeed totals that together are the zone.
 """
-import socket
-import struct
 
 import dns.edns
 import dns.message
 
 from geotest import Database, Dns, address_in, check, ecs_query, ranges_v4
+import dnstest  # noqa: E402 (geotest puts tests/integration/dns on the path)
 
 N = 6000
 CRIT_0001_2DF = 13.82
@@ -35,25 +34,7 @@ def fast_ecs_queries(port, name, address, count):
     answer address lists."""
     q = dns.message.make_query(name, "A", use_edns=0, payload=1232,
                                options=[dns.edns.ECSOption(str(address), 24)])
-    q.flags = 0
-    wire = bytearray(q.to_wire())
-    out = []
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(2)
-        sent = 0
-        while len(out) < count:
-            while sent < count and sent - len(out) < 32:
-                struct.pack_into("!H", wire, 0, sent & 0xFFFF)
-                s.sendto(wire, ("127.0.0.1", port))
-                sent += 1
-            try:
-                data = s.recv(4096)
-            except socket.timeout:
-                sent = len(out)
-                continue
-            r = dns.message.from_wire(data)
-            out.append([rd.address for rr in r.answer for rd in rr])
-    return out
+    return dnstest.burst(port, q, count)
 
 
 def debug_text(srv, address):

@@ -61,14 +61,7 @@ class Api(tptest.Daemon):
         self.url = "%s://127.0.0.1:%d" % (self.scheme, self.port)
 
     def metrics(self):
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
-                                      timeout=5).read().decode()
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                out[name] = float(value)
-        return out
+        return tptest.read_metrics(self.metrics_port)
 
 
 def request(url, key, body=None, ca=None, raw=None):

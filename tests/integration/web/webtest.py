@@ -82,15 +82,7 @@ class WebServer(tptest.Daemon):
 
     def metrics(self):
         """The /metrics page as {sample name with labels: value}."""
-        import urllib.request
-        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.metrics_port,
-                                      timeout=5).read().decode()
-        out = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                out[name] = float(value)
-        return out
+        return tptest.read_metrics(self.metrics_port)
 
     def stop(self, timeout=15):
         """Stops it, removes its folder and returns its exit code (tearDownClass checks it)."""
