@@ -34,6 +34,13 @@ std::string admin_nav() {
          "<a href=\"/admin/zones\">Zone load</a> · <a href=\"/admin/audit\">Audit log</a></p>";
 }
 
+std::string admin_table(std::string_view id, std::initializer_list<std::string_view> headings,
+                        const std::string& rows) {
+  std::string out = "<div class=\"scroll\"><table id=\"" + esc(id) + "\"><thead><tr>";
+  for (std::string_view h : headings) out += "<th>" + esc(h) + "</th>";
+  return out + "</tr></thead><tbody>" + rows + "</tbody></table></div>";
+}
+
 Response get_admin(Ctx& c) {
   if (auto deny = require_role(c, {"admin"})) return *deny;
   auto r = c.db.exec(
@@ -200,9 +207,8 @@ Response get_admin_servers(Ctx& c) {
   }
   std::string body = "<h1>Servers</h1>" + admin_nav() +
                      search_form(c, "/admin/servers", "(address, owner e-mail or country)") +
-                     "<div class=\"scroll\"><table id=\"servers\"><thead><tr><th>Address</th>"
-                     "<th>Owner</th><th>Score</th><th>Netspeed</th><th>Status</th><th>Country</th>"
-                     "<th></th></tr></thead><tbody>" + rows + "</tbody></table></div>";
+                     admin_table("servers", {"Address", "Owner", "Score", "Netspeed", "Status",
+                                             "Country", ""}, rows);
   return page(c, 200, "Servers", body);
 }
 
@@ -305,9 +311,8 @@ Response get_admin_accounts(Ctx& c) {
   }
   std::string body = "<h1>Accounts</h1>" + admin_nav() +
                      search_form(c, "/admin/accounts", "(e-mail or role)") +
-                     "<div class=\"scroll\"><table id=\"accounts\"><thead><tr><th>E-mail</th>"
-                     "<th>Role</th><th>Created</th><th>Servers</th><th>State</th><th></th></tr>"
-                     "</thead><tbody>" + rows + "</tbody></table></div>";
+                     admin_table("accounts", {"E-mail", "Role", "Created", "Servers", "State", ""},
+                                 rows);
   return page(c, 200, "Accounts", body);
 }
 

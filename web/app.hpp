@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -161,6 +162,10 @@ Response post_admin_account_disable(Ctx& c);
 Response get_admin_audit(Ctx& c);
 // The admin pages' navigation line.
 std::string admin_nav();
+// An admin list: <table id=`id`> in a scrolling box, a heading cell per `headings` (text, escaped;
+// "" for an empty one), then `rows` (markup of <tr> elements, already escaped).
+std::string admin_table(std::string_view id, std::initializer_list<std::string_view> headings,
+                        const std::string& rows);
 // reports.cpp
 Response get_report(Ctx& c);
 Response post_report(Ctx& c);

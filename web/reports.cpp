@@ -131,13 +131,11 @@ Response get_admin_reports(Ctx& c) {
       "until you decide: dismiss the report to put it back, or disable the server, which also "
       "keeps its address disabled if it is added again.</p><h2>Open</h2>" +
       (open.empty() ? std::string("<p id=\"reports-empty\">No open reports.</p>")
-                    : "<div class=\"scroll\"><table id=\"reports\"><thead><tr><th>Address</th>"
-                      "<th>Owner</th><th>Reporter</th><th>Message</th><th>At</th><th>State</th>"
-                      "<th></th></tr></thead><tbody>" + open + "</tbody></table></div>");
+                    : admin_table("reports", {"Address", "Owner", "Reporter", "Message", "At",
+                                              "State", ""}, open));
   if (!decided.empty()) {
-    body += "<h2>Decided in the last 30 days</h2><div class=\"scroll\"><table id=\"decided\">"
-            "<thead><tr><th>Address</th><th>Reporter</th><th>Decision</th><th>By</th><th>On</th>"
-            "</tr></thead><tbody>" + decided + "</tbody></table></div>";
+    body += "<h2>Decided in the last 30 days</h2>" +
+            admin_table("decided", {"Address", "Reporter", "Decision", "By", "On"}, decided);
   }
   return page(c, 200, "Address reports", body);
 }
