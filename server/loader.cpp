@@ -3,9 +3,10 @@
 #include <malloc.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <ctime>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/log.hpp"
@@ -26,11 +27,13 @@ WHERE z.kind <> 'vendor' OR v.id IS NOT NULL
 ORDER BY z.id
 )SQL";
 
-// Eligible servers (the view holds the pool rules) and, separately, every zone membership:
-// server_zones is kept by a trigger (global, continent, country; schema/0003_servers.sql).
-// Two flat reads joined here are several times faster than a GROUP BY in the database.
-constexpr const char* kServersSql = "SELECT id, host(address), netspeed FROM eligible_servers";
-constexpr const char* kMembersSql = "SELECT server_id, zone_id FROM server_zones";
+// Eligible servers (the view holds the pool rules) with their country. A server's zones are
+// its country, that country's parent (its continent) and the global zone: the rule the
+// trigger servers_sync_zones (schema/0003_servers.sql) keeps server_zones by, applied here to
+// the zones just read. Reading server_zones instead (three rows a server) was 40% of a
+// rebuild at 100,000 servers; integration.stats.loader_members checks both agree.
+constexpr const char* kServersSql =
+    "SELECT id, host(address), netspeed, country FROM eligible_servers";
 
 // A kind or client type this server does not know refuses the whole read: the snapshot in
 // use stays, and the error names the zone (the schema's CHECK constraints make this a
@@ -47,44 +50,36 @@ ClientType client_type(std::string_view text, int64_t zone_id) {
                            std::string(text) + "'");
 }
 
-// Memberships a server usually has (country, continent, global): one allocation each.
-constexpr size_t kZonesPerServer = 3;
-
-// Server id -> its row, for the membership read (300,000 rows at 100,000 servers). Ids come
-// from one sequence, so they are nearly dense: a table indexed by id - min is several times
-// faster than a hash map; sparse ids (more than 4 slots a server) fall back to the map.
-class RowIndex {
+// The zones of a server by its country (servers.country names a country zone, never an
+// alias: the trigger refuses anything else): the country, its parent and the global zone.
+class Memberships {
  public:
-  explicit RowIndex(const std::vector<ServerRow>& rows) {
-    if (rows.empty()) return;
-    auto [lo, hi] = std::minmax_element(rows.begin(), rows.end(),
-                                        [](const auto& a, const auto& b) { return a.id < b.id; });
-    min_ = lo->id;
-    const uint64_t span = static_cast<uint64_t>(hi->id) - static_cast<uint64_t>(lo->id) + 1;
-    if (span <= 4 * rows.size() + 1024) {
-      dense_.assign(span, kNone);
-      for (size_t i = 0; i < rows.size(); ++i) dense_[static_cast<size_t>(rows[i].id - min_)] = i;
-    } else {
-      sparse_.reserve(rows.size());
-      for (size_t i = 0; i < rows.size(); ++i) sparse_.emplace(rows[i].id, i);
+  explicit Memberships(const std::vector<ZoneRow>& zones) {
+    std::vector<int64_t> global;
+    for (const auto& z : zones) {
+      if (z.kind == ZoneKind::Global) global.push_back(z.id);
+    }
+    for (const auto& z : zones) {
+      if (z.kind != ZoneKind::Country || z.alias_of) continue;
+      std::vector<int64_t>& ids = by_country_[z.name];
+      ids.push_back(z.id);
+      if (z.parent_id) ids.push_back(*z.parent_id);
+      ids.insert(ids.end(), global.begin(), global.end());
     }
   }
-  ServerRow* find(std::vector<ServerRow>& rows, int64_t id) const {
-    size_t i = kNone;
-    if (!dense_.empty()) {
-      const uint64_t off = static_cast<uint64_t>(id) - static_cast<uint64_t>(min_);
-      if (id >= min_ && off < dense_.size()) i = dense_[static_cast<size_t>(off)];
-    } else if (auto it = sparse_.find(id); it != sparse_.end()) {
-      i = it->second;
-    }
-    return i == kNone ? nullptr : &rows[i];
+  // Empty for a name that is no country zone.
+  const std::vector<int64_t>& of(std::string_view country) const {
+    auto it = by_country_.find(country);
+    return it == by_country_.end() ? none_ : it->second;
   }
 
  private:
-  static constexpr size_t kNone = ~size_t{0};
-  int64_t min_ = 0;
-  std::vector<size_t> dense_;
-  std::unordered_map<int64_t, size_t> sparse_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<int64_t>, Hash, std::equal_to<>> by_country_;
+  std::vector<int64_t> none_;
 };
 
 // A rebuild reads and frees several times the snapshot's size (query results, the rows, the
@@ -111,6 +106,7 @@ SourceData fetch_source(pg::Connection& conn) {
       z.parent_id = zr.get<std::optional<int64_t>>(r, 5);
       src.zones.push_back(std::move(z));
     }
+    const Memberships members(src.zones);
     auto sr = tx.exec(kServersSql);
     const int nservers = sr.rows();
     src.servers.reserve(static_cast<size_t>(nservers));
@@ -119,15 +115,8 @@ SourceData fetch_source(pg::Connection& conn) {
       s.id = sr.get<int64_t>(r, 0);
       if (!parse_address(sr.text(r, 1), s)) continue;
       s.netspeed = static_cast<uint32_t>(sr.get<int64_t>(r, 2));
-      s.zones.reserve(kZonesPerServer);
+      s.zones = members.of(sr.text(r, 3));
       src.servers.push_back(std::move(s));
-    }
-    const RowIndex index(src.servers);
-    auto mr = tx.exec(kMembersSql);
-    for (int r = 0, n = mr.rows(); r < n; ++r) {
-      if (ServerRow* s = index.find(src.servers, mr.get<int64_t>(r, 0))) {
-        s->zones.push_back(mr.get<int64_t>(r, 1));
-      }
     }
   }
   tx.commit();
