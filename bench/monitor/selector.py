@@ -45,7 +45,7 @@ def main():
         subprocess.run([ctl, "--set", "database.conninfo=dbname=" + db, "--set", "log.level=warn",
                         "migrate"], check=True, capture_output=True)
         t = time.time()
-        psql(db, "INSERT INTO servers (address, country) SELECT ('10.' || (i / 65536) || '.' || "
+        psql(db, "INSERT INTO servers (address, country) SELECT ('10.' || (i / 6400) || '.' || "
                  "((i / 25) %% 256) || '.' || (i %% 25 + 1))::inet, 'de' "
                  "FROM generate_series(1, %d) i" % args.servers)
         psql(db, "INSERT INTO accounts (email, password_hash, role) SELECT 'mon' || a || '@example.org', "
@@ -55,7 +55,7 @@ def main():
                  "(SELECT id FROM accounts WHERE email = 'mon' || ((i + 1) / 2) || '@example.org') "
                  "FROM generate_series(1, %d) i" % args.monitors)
         psql(db, "INSERT INTO server_scores (server_id, monitor_id, score, offset_s, rtt_s, updated_at) "
-                 "SELECT s.id, m.id, 15, (random() - 0.5) * 0.004 + CASE WHEN m.id %% 10 = 0 THEN 0.05 ELSE 0 END, "
+                 "SELECT s.id, m.id, 15, (random() - 0.5) * 0.004 + CASE WHEN m.id % 10 = 0 THEN 0.05 ELSE 0 END, "
                  "0.005 + random() * 0.2, now() FROM servers s CROSS JOIN monitors m")
         psql(db, "ANALYZE")
         pairs = int(psql(db, "SELECT count(*) FROM server_scores"))
