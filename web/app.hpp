@@ -83,6 +83,9 @@ struct RouteInfo {
   std::string pattern;
 };
 std::vector<RouteInfo> route_table();
+// The pattern of the route that answers `req` (method and path), "" when none: for /metrics
+// when a handler failed before it returned a Response.
+std::string route_of(const Request& req);
 
 // --- shared by the handlers (auth.cpp) -----------------------------------------------------
 Ctx make_ctx(const App& app, pg::Connection& db, const Request& req);

@@ -111,6 +111,16 @@ std::vector<RouteInfo> route_table() {
   return out;
 }
 
+std::string route_of(const Request& req) {
+  for (const auto& r : routes()) {
+    if (!std::regex_match(req.path, r.pattern)) continue;
+    if (req.method == r.method || (req.method == "HEAD" && std::string_view(r.method) == "GET")) {
+      return r.path;
+    }
+  }
+  return "";
+}
+
 Response dispatch(const App& app, pg::Connection& db, const Request& req) {
   const Route* found = nullptr;
   bool path_known = false;

@@ -16,6 +16,7 @@
 #include "web/findings_job.hpp"
 #include "web/mail_sender.hpp"
 #include "web/monitoring_job.hpp"
+#include "web/outbox_gauge.hpp"
 #include "web/routes.hpp"
 #include "server/dns_config.hpp"
 
@@ -83,7 +84,11 @@ int main(int argc, char** argv) {
   // The monitor selector and the freshness and outage check (web/monitoring_job.hpp).
   web::MonitoringJob monitoring(conninfo, app.cfg.monitoring_upkeep_seconds);
   if (app.cfg.monitoring_upkeep_seconds > 0) monitoring.start();
-  prometheus::HttpServer metrics_http([&metrics, &pool] { return metrics.render(&pool); });
+  // The mail queue for /metrics, counted on a connection of its own (web/outbox_gauge.hpp).
+  web::OutboxGauge outbox(conninfo);
+  if (!app.cfg.metrics_listen.empty()) outbox.start();
+  prometheus::HttpServer metrics_http(
+      [&metrics, &pool, &outbox] { return metrics.render(&pool) + outbox.render(); });
   if (!app.cfg.metrics_listen.empty()) {
     try {
       auto ep = server::parse_listen(app.cfg.metrics_listen, "web.metrics_listen");

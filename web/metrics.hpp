@@ -1,10 +1,12 @@
 // timepool-web's Prometheus metrics, served on their own listener (web.metrics_listen, like
 // dns.metrics_listen) by core/metrics_http:
-//   timepool_web_requests_total{route,method,code}        requests answered
+//   timepool_web_requests_total{route,method,code}        requests answered (500s from the
+//                                                         exception handler included)
 //   timepool_web_request_duration_seconds{route}          latency histogram
 //   timepool_web_live_checks_in_flight                    server checks (NTP probes) running
 //   timepool_web_live_checks_total                        server checks made
 //   timepool_web_db_pool_*                                waits for a pooled connection
+//   timepool_web_mail_outbox_*                            the mail queue (web/outbox_gauge.hpp)
 //
 // `route` is the route table's pattern with its captures named (/servers/:id), or "unmatched",
 // so the label set stays as small as the route table whatever paths clients send.

@@ -91,9 +91,20 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl(app.cfg)) 
   s.set_tcp_nodelay(true);
   auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
     auto start = std::chrono::steady_clock::now();
-    Response r = dispatch(app, pool, convert(req, app.cfg));
+    auto elapsed = [&start] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    Request in = convert(req, app.cfg);
+    Response r;
+    try {
+      r = dispatch(app, pool, in);
+    } catch (...) {
+      // The exception handler below answers 500; counted here, where the route is known.
+      if (app.metrics) app.metrics->request(route_label(route_of(in)), req.method, 500, elapsed());
+      throw;
+    }
     write(r, res);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds = elapsed();
     if (app.metrics) app.metrics->request(route_label(r.route), req.method, r.status, seconds);
     log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, seconds * 1000);
   };

@@ -73,7 +73,8 @@ class AlertRules(unittest.TestCase):
                 self.assertRegex(r["for"], r"^\d+[smh]$")
                 self.assertIn(r["labels"]["severity"], ("page", "warning"))
                 self.assertTrue(r["annotations"]["summary"])
-        for wanted in ("TimepoolDnsStaleSnapshot", "TimepoolNoMonitorResults", "TimepoolWebErrors"):
+        for wanted in ("TimepoolDnsStaleSnapshot", "TimepoolNoMonitorResults", "TimepoolWebErrors",
+                       "TimepoolMailStuck", "TimepoolMailFailing"):
             self.assertIn(wanted, seen)
 
     def test_every_metric_exists(self):

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""timepool-web's /metrics: requests by route pattern, method and status code, latency
-histograms, server checks in flight, waits for a pooled database connection. The values move
-as requests are made."""
+"""timepool-web's /metrics: requests by route pattern, method and status code (a 500 from an
+unexpected exception included), latency histograms, server checks in flight, waits for a pooled
+database connection, the mail outbox. The values move as requests are made and mail is queued."""
 
+import os
 import socket
+import subprocess
 import threading
 import time
 
@@ -99,6 +101,64 @@ class Metrics(webtest.WebTestCase):
         self.assertGreater(after["timepool_web_db_pool_wait_seconds_total"] -
                            before["timepool_web_db_pool_wait_seconds_total"], waited * 0.5)
         self.assertEqual(after["timepool_web_db_pool_waiting"], 0)
+
+    def test_mail_outbox_gauges(self):
+        """The outbox rows as the gauges the TimepoolMailStuck and TimepoolMailFailing alerts
+        read (deploy/prometheus/alerts.yml)."""
+        def gauges():
+            m = self.web.metrics()
+            return {k: m[k] for k in m if k.startswith("timepool_web_mail_outbox_")}
+        webtest.tptest.wait_until(lambda: gauges().get("timepool_web_mail_outbox_read_ok") == 1,
+                                  20, "the outbox counted")
+        self.db.q("DELETE FROM mail_outbox")
+        webtest.tptest.wait_until(
+            lambda: gauges()["timepool_web_mail_outbox_queued"] == 0, 20, "an empty outbox")
+        self.assertEqual(gauges()["timepool_web_mail_outbox_oldest_seconds"], 0)
+        add = ("INSERT INTO mail_outbox (recipient, kind, subject, body, created_at, attempts, "
+               "sent_at, failed_at) VALUES ('a@example.org', 'verify', 's', 'b', "
+               "now() - make_interval(secs => %s), %s, %s, %s)")
+        self.db.q(add, 7200, 3, None, None)          # stuck: two hours, three failed tries
+        self.db.q(add, 60, 0, None, None)            # fresh
+        self.db.q(add, 9000, 1, "2026-01-01", None)  # delivered: not counted
+        self.db.q(add, 9000, 5, None, "2026-01-01")  # refused for good
+        want = {"timepool_web_mail_outbox_queued": 2, "timepool_web_mail_outbox_retrying": 1,
+                "timepool_web_mail_outbox_failed": 1, "timepool_web_mail_outbox_read_ok": 1}
+        webtest.tptest.wait_until(
+            lambda: all(gauges()[k] == v for k, v in want.items()), 20, "the rows counted")
+        oldest = gauges()["timepool_web_mail_outbox_oldest_seconds"]
+        self.assertGreaterEqual(oldest, 7200)
+        self.assertLess(oldest, 7200 + 120)
+        # Delivered: nothing waits any more.
+        self.db.q("UPDATE mail_outbox SET sent_at = now() WHERE sent_at IS NULL AND failed_at IS NULL")
+        webtest.tptest.wait_until(
+            lambda: gauges()["timepool_web_mail_outbox_queued"] == 0 and
+            gauges()["timepool_web_mail_outbox_oldest_seconds"] == 0, 20, "the outbox drained")
+
+    def test_unexpected_exception_is_counted_as_500(self):
+        """A handler that throws something other than a database error is answered 500 by
+        cpp-httplib's exception handler, and counted like any other answer. Provoked for real:
+        with no file descriptor left, the server check cannot open its socket
+        (std::system_error from monitor::Prober)."""
+        c = self.client()
+        c.signup(self.unique_email("fd"))
+        self.assertEqual(c.get("/servers").status, 200)  # the pooled connection is open
+        key = route("timepool_web_requests_total", "/servers/add", "POST", 500)
+        before = self.web.metrics().get(key, 0)
+        pid = self.web.proc.pid
+        soft, hard = open("/proc/%d/limits" % pid).read().split("Max open files")[1].split()[:2]
+        fds = sorted(int(f) for f in os.listdir("/proc/%d/fd" % pid))
+        # The lowest limit that leaves exactly one descriptor free: the request's own socket.
+        limit = next(n for n in range(1, fds[-1] + 3) if n - sum(1 for f in fds if f < n) == 1)
+        subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%d:%s" % (limit, hard)], check=True)
+        try:
+            r = c.post("/servers/add", {"address": "127.0.0.1", "netspeed": "1500",
+                                        "country": "de"})
+        finally:
+            subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%s:%s" % (soft, hard)],
+                           check=True)
+        self.assertEqual(r.status, 500, r.body)
+        self.assertEqual(self.web.metrics().get(key, 0) - before, 1)
+        self.assertIn("Too many open files", open(self.web.log_path).read())
 
 
 if __name__ == "__main__":
