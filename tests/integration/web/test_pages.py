@@ -130,6 +130,42 @@ class Pages(webtest.WebTestCase):
             self.assertEqual(r.status, 303, r.body)
             self.assertIn(confirmation, adm.get(r.header("Location")).body)
 
+    def test_admin_disables_with_reason_owner_sees_it(self):
+        """The admin's "Disable" form takes a reason, kept as timepoolctl keeps it (audit log:
+        server.disable, the address, the reason); the owner's pages show it, nobody else's."""
+        c = self.owner("198.51.100.91")
+        sid = self.db.one("SELECT id FROM servers WHERE address = '198.51.100.91'")
+        adm = self.client()
+        adm.login("admin@example.org", "admin password 1")
+        listing = adm.get("/admin/servers?q=198.51.100.91").body
+        form = re.search(r'<form method="post" action="/admin/servers/%d/disable".*?</form>' % sid,
+                         listing, re.S)
+        self.assertIsNotNone(form, listing[:3000])
+        self.assertIn('name="reason"', form.group(0))
+        r = adm.post("/admin/servers/%d/disable" % sid,
+                     {"action": "disable", "reason": "answers with the time of 1970 ünd more"})
+        self.assertEqual(r.status, 303, r.body)
+        self.assertEqual(self.db.one(
+            "SELECT actor || ' ' || action || ' ' || target || ' ' || detail FROM audit_log "
+            "WHERE target = '198.51.100.91' ORDER BY id DESC LIMIT 1"),
+            "admin@example.org server.disable 198.51.100.91 answers with the time of 1970 ünd more")
+        head, body = self.why(c, "198.51.100.91")
+        self.assertEqual(head, "Not in DNS: disabled by an administrator")
+        self.assertIn("Their reason: answers with the time of 1970 ünd more", body)
+        self.assertIn("Their reason: answers with the time of 1970 ünd more",
+                      c.get("/servers/%d" % sid).body)
+        self.assertNotIn("1970", self.why(self.client(), "198.51.100.91")[1])
+        # A disabled server's form enables it; too long a reason changes nothing.
+        listing = adm.get("/admin/servers?q=198.51.100.91").body
+        form = re.search(r'<form method="post" action="/admin/servers/%d/disable".*?</form>' % sid,
+                         listing, re.S).group(0)
+        self.assertIn('value="enable"', form)
+        self.assertEqual(adm.post("/admin/servers/%d/disable" % sid, {"action": "enable"}).status,
+                         303)
+        r = adm.post("/admin/servers/%d/disable" % sid, {"action": "disable", "reason": "x" * 2001})
+        self.assertEqual(r.status, 400)
+        self.assertIsNone(self.db.one("SELECT disabled_at FROM servers WHERE id = %s", sid))
+
     def test_volunteer_and_vendor(self):
         c = self.owner("198.51.100.51")
         self.assertEqual(c.get("/vendor").status, 403)
