@@ -444,6 +444,13 @@ void add_cli_options(CLI::App& app, CliSources& out) {
   app.add_option("--set", out.sets, "Override one setting: section.key=value (repeatable)")
       ->allow_extra_args(false)
       ->type_name("SECTION.KEY=VALUE");
+  app.add_flag("--config-keys", out.list_keys,
+               "Print the configuration keys this program reads (section.key, one a line) and "
+               "exit");
+}
+
+void print_keys(const Document& doc, std::ostream& out) {
+  for (const auto& k : doc.keys_read()) out << k << "\n";
 }
 
 }  // namespace timepool::config

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <iosfwd>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -86,6 +87,9 @@ class Document {
   // reported too. Throws Error listing every problem (file, key, reason).
   void check_unknown(const std::vector<std::string>& known) const;
   const std::string& origin() const { return origin_; }
+  // Every "section.key" a getter has read so far, sorted: after reading the configuration,
+  // the keys this program takes (`--config-keys`; the man pages' test compares them).
+  std::vector<std::string> keys_read() const { return {used_.begin(), used_.end()}; }
 
   // Internal: raw value of section.key as written ("" if absent), for Section.
   struct Value {
@@ -137,8 +141,12 @@ LogConfig read_log(const Document& doc);
 struct CliSources {
   std::string path;
   std::vector<std::string> sets;
+  bool list_keys = false;  // --config-keys
 };
-// Adds those two options to `app`; `out` is filled when app parses.
+// Adds those options to `app` (-c/--config, --set, --config-keys); `out` is filled when app
+// parses.
 void add_cli_options(CLI::App& app, CliSources& out);
+// The --config-keys answer: every key `doc` was asked for, one "section.key" a line.
+void print_keys(const Document& doc, std::ostream& out);
 
 }  // namespace timepool::config

@@ -410,6 +410,10 @@ int main(int argc, char** argv) {
     db_cfg = config::read_database(doc);
     auto log_cfg = config::read_log(doc);
     doc.check_unknown({"database", "log"});
+    if (a.sources.list_keys) {
+      config::print_keys(doc, std::cout);
+      return ctl::kExitOk;
+    }
     log::setup(log_cfg);
   } catch (const config::Error& e) {
     std::cerr << "timepoolctl: configuration: " << e.what() << "\n";

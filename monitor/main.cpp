@@ -117,6 +117,10 @@ int main(int argc, char** argv) {
     settings = monitor::read_settings(doc, !check_mode);
     auto log_cfg = config::read_log(doc);
     doc.check_unknown({"monitor", "log"});
+    if (sources.list_keys) {
+      config::print_keys(doc, std::cout);
+      return kExitOk;
+    }
     log::setup(log_cfg);
   } catch (const config::Error& e) {
     std::cerr << "timepool-monitor: configuration: " << e.what() << "\n";

@@ -40,13 +40,16 @@ struct Loaded {
   BalancerSettings balancer;
 };
 
-Loaded load_config(const std::string& path, const std::vector<std::string>& sets) {
+// `keys`: when not null, receives every key read (--config-keys).
+Loaded load_config(const std::string& path, const std::vector<std::string>& sets,
+                   std::vector<std::string>* keys = nullptr) {
   auto doc = config::Document::load(path, sets);
   Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc), {}, {}, {}};
   l.geo = read_geo_settings(doc);
   l.stats = read_stats_settings(doc, l.db.conninfo);
   l.balancer = read_balancer_settings(doc);
   doc.check_unknown({"database", "log", "dns"});
+  if (keys) *keys = doc.keys_read();
   return l;
 }
 
@@ -233,16 +236,24 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "TOML configuration file (section [dns])");
   app.add_option("--set", sets, "Override a setting: section.key=value (repeatable)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
+  bool list_keys = false;
+  app.add_flag("--config-keys", list_keys,
+               "Print the configuration keys this program reads (section.key, one a line) and exit");
   app.set_version_flag("--version", std::string(version()));
   CLI11_PARSE(app, argc, argv);
 
   Loaded cfg;
+  std::vector<std::string> keys;
   try {
-    cfg = load_config(config_path, sets);
+    cfg = load_config(config_path, sets, list_keys ? &keys : nullptr);
     log::setup(cfg.log);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "timepool-dns: %s\n", e.what());
     return 2;
+  }
+  if (list_keys) {
+    for (const auto& k : keys) std::printf("%s\n", k.c_str());
+    return 0;
   }
   if (check_only) return 0;
   auto logger = log::get("dns");

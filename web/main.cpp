@@ -30,6 +30,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> overrides;
   cli.add_option("-c,--config", config_path, "TOML configuration file");
   cli.add_option("--set", overrides, "Override a setting: section.key=value (repeatable)");
+  bool list_keys = false;
+  cli.add_flag("--config-keys", list_keys,
+               "Print the configuration keys this program reads (section.key, one a line) and exit");
   bool list_routes = false;
   cli.add_flag("--routes", list_routes, "Print the route table (METHOD PATTERN per line) and exit");
   cli.set_version_flag("--version", std::string(version()));
@@ -53,6 +56,10 @@ int main(int argc, char** argv) {
     app.cfg = web::read_web_config(doc);
     app.mail = web::read_mail_config(doc);
     doc.check_unknown({"database", "log", "web", "mail"});
+    if (list_keys) {
+      for (const auto& k : doc.keys_read()) std::printf("%s\n", k.c_str());
+      return 0;
+    }
     if (!app.cfg.geoip_db.empty()) {
       // "tor-geoipdb": Debian's country range files; anything else: a MaxMind DB file.
       app.geo = geo::open_geo_db(app.cfg.geoip_db == "tor-geoipdb" ? "" : app.cfg.geoip_db);

@@ -61,6 +61,10 @@ int main(int argc, char** argv) {
     db = config::read_database(doc);
     auto log_cfg = config::read_log(doc);
     doc.check_unknown({"monitor_api", "database", "log"});
+    if (sources.list_keys) {
+      config::print_keys(doc, std::cout);
+      return kExitOk;
+    }
     log::setup(log_cfg);
   } catch (const config::Error& e) {
     std::cerr << "timepool-monitor-api: configuration: " << e.what() << "\n";
