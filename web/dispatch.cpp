@@ -6,6 +6,7 @@
 #include "core/password.hpp"
 #include "web/account_mail.hpp"
 #include "web/app.hpp"
+#include "web/form.hpp"
 #include "web/notices.hpp"
 
 namespace timepool::web {
@@ -93,6 +94,31 @@ const std::vector<Route>& routes() {
 
 bool is_api(const Request& req) { return req.path.rfind("/api/", 0) == 0; }
 
+// What is wrong with the request's form fields or query parameters as text, in words naming
+// the field; nullopt when nothing is. Checked before any handler sees them.
+std::optional<std::string> input_problem(const Request& req) {
+  auto check = [](const std::multimap<std::string, std::string>& fields,
+                  const char* kind) -> std::optional<std::string> {
+    for (const auto& [name, value] : fields) {
+      const TextProblem in_name = check_text(name);
+      const TextProblem in_value = check_text(value);
+      if (in_name == TextProblem::kNone && in_value == TextProblem::kNone) continue;
+      // The name is shown only when it is itself good text.
+      std::string what = in_name == TextProblem::kNone
+                             ? std::string(kind) + " \"" + name + "\""
+                             : std::string("a ") + kind + " name";
+      const TextProblem p = in_name != TextProblem::kNone ? in_name : in_value;
+      if (p == TextProblem::kInvalidUtf8) {
+        return "The " + what + " is not valid UTF-8 text (the page must be sent as UTF-8).";
+      }
+      return "The " + what + " contains a NUL character (a zero byte), which text may not hold.";
+    }
+    return std::nullopt;
+  };
+  if (auto p = check(req.form, "field")) return p;
+  return check(req.query, "parameter");
+}
+
 Response not_found(const App& app, pg::Connection& db, const Request& req, bool wrong_method) {
   int status = wrong_method ? 405 : 404;
   if (is_api(req)) return Response::json_error(status, wrong_method ? "method not allowed" : "not found");
@@ -138,11 +164,19 @@ Response dispatch(const App& app, pg::Connection& db, const Request& req) {
   routed.matches.assign(m.begin(), m.end());
   Ctx c = make_ctx(app, db, routed);
   Response r;
-  // Every form carries the CSRF token of the session (or of the anonymous visitor's cookie);
-  // a POST without the right one changes nothing.
-  if (req.method == "POST" &&
-      (c.csrf_cookie_new || !password::equal_constant_time(req.param("csrf"), c.csrf) ||
-       c.csrf.empty())) {
+  // Every form carries the CSRF token of the session (or of the anonymous visitor's cookie),
+  // in its body only: a token in the query string leaks into logs and Referer headers.
+  // A POST without the right one changes nothing.
+  auto token = req.form.find("csrf");
+  const std::string sent = token == req.form.end() ? std::string() : token->second;
+  auto bad = input_problem(req);
+  if (bad) {
+    r = is_api(req) ? Response::json_error(400, *bad)
+                    : message_page(c, 400, "Not sent: the form has a problem",
+                                   *bad + " Correct it and send the form again.");
+  } else if (req.method == "POST" &&
+             (c.csrf_cookie_new || !password::equal_constant_time(sent, c.csrf) ||
+              c.csrf.empty())) {
     r = message_page(c, 403, "Form expired",
                      "This form was not sent by this site or has expired. Go back, reload the "
                      "page and send it again.",

@@ -53,6 +53,41 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+TextProblem check_text(std::string_view s) {
+  bool nul = false;
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      nul = nul || b == 0;
+      ++i;
+      continue;
+    }
+    // The allowed second byte's range depends on the first (RFC 3629 section 4).
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) {
+      n = 1;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      n = 2;
+      if (b == 0xe0) lo = 0xa0;  // overlong
+      if (b == 0xed) hi = 0x9f;  // surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      n = 3;
+      if (b == 0xf0) lo = 0x90;  // overlong
+      if (b == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return TextProblem::kInvalidUtf8;
+    }
+    if (s.size() - i <= n) return TextProblem::kInvalidUtf8;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (c < lo || c > hi) : (c < 0x80 || c > 0xbf)) return TextProblem::kInvalidUtf8;
+    }
+    i += n + 1;
+  }
+  return nul ? TextProblem::kNul : TextProblem::kNone;
+}
+
 std::multimap<std::string, std::string> parse_urlencoded(std::string_view s, size_t max_fields) {
   std::multimap<std::string, std::string> out;
   size_t i = 0;

@@ -19,6 +19,12 @@ std::string url_encode(std::string_view s);
 std::multimap<std::string, std::string> parse_urlencoded(std::string_view s,
                                                          size_t max_fields = 200);
 
+// Whether decoded form or query text may be used as text: well-formed UTF-8 (RFC 3629: no
+// overlong forms, no UTF-16 surrogates, nothing above U+10FFFF) without a NUL (PostgreSQL
+// refuses the first, C strings cut at the second).
+enum class TextProblem { kNone, kInvalidUtf8, kNul };
+TextProblem check_text(std::string_view s);
+
 // "a=1; b=2" -> {a:1, b:2}; the first of two cookies with one name wins.
 std::map<std::string, std::string> parse_cookies(std::string_view header);
 

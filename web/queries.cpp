@@ -186,6 +186,10 @@ std::vector<LogRow> load_log(pg::Connection& db, int64_t server_id, std::optiona
   return out;
 }
 
+namespace {
+constexpr double kMaxSinceEpoch = 253402300799;  // 9999-12-31T23:59:59Z
+}  // namespace
+
 std::optional<double> parse_since(pg::Connection& db, const std::string& text) {
   if (text.empty() || text.size() > 40) return std::nullopt;
   bool numeric = true;
@@ -194,7 +198,13 @@ std::optional<double> parse_since(pg::Connection& db, const std::string& text) {
     if (c == '.') ++dots;
     else if (c < '0' || c > '9') numeric = false;
   }
-  if (numeric && dots <= 1 && text != ".") return std::strtod(text.c_str(), nullptr);
+  if (numeric && dots <= 1 && text != ".") {
+    // Epoch seconds up to the end of 9999, the last year ISO 8601's four digits can write
+    // (far beyond it PostgreSQL's to_timestamp overflows: a database error, not a 400).
+    double v = std::strtod(text.c_str(), nullptr);
+    if (!(v <= kMaxSinceEpoch)) return std::nullopt;
+    return v;
+  }
   // ISO 8601 only: digits, '-', ':', 'T', 'Z', '+', '.' ; PostgreSQL does the calendar.
   for (char c : text) {
     bool ok = (c >= '0' && c <= '9') || c == '-' || c == ':' || c == 'T' || c == 'Z' ||
