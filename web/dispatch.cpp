@@ -174,6 +174,16 @@ Response dispatch(const App& app, pg::Connection& db, const Request& req) {
     r = is_api(req) ? Response::json_error(400, *bad)
                     : message_page(c, 400, "Not sent: the form has a problem",
                                    *bad + " Correct it and send the form again.");
+  } else if (req.method == "POST" && !req.origin.empty() &&
+             req.origin != origin_of(app.mail.site_url)) {
+    // A browser names the page's site in Origin: a form posted from any other site is refused
+    // even with a valid token. Without the header (older browsers, some privacy settings) the
+    // token alone decides.
+    r = message_page(c, 403, "Form refused",
+                     "This form was sent from another site, not from " +
+                         origin_of(app.mail.site_url) +
+                         ". Open the page on this site and send the form from there.",
+                     "/");
   } else if (req.method == "POST" &&
              (c.csrf_cookie_new || !password::equal_constant_time(sent, c.csrf) ||
               c.csrf.empty())) {

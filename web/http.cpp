@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <cctype>
+
 namespace timepool::web {
 
 std::string Request::param(std::string_view name) const {
@@ -14,6 +16,25 @@ std::string Request::param(std::string_view name) const {
 bool Request::has_param(std::string_view name) const {
   auto key = std::string(name);
   return form.count(key) > 0 || query.count(key) > 0;
+}
+
+std::string origin_of(std::string_view url) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "";
+  size_t end = url.find_first_of("/?#", scheme_end + 3);
+  std::string out(url.substr(0, end == std::string_view::npos ? url.size() : end));
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (out.rfind("http://", 0) != 0 && out.rfind("https://", 0) != 0) return "";
+  // The default port is left out by browsers.
+  auto strip = [&out](std::string_view scheme, std::string_view port) {
+    if (out.rfind(scheme, 0) == 0 && out.size() > port.size() &&
+        out.compare(out.size() - port.size(), port.size(), port) == 0) {
+      out.resize(out.size() - port.size());
+    }
+  };
+  strip("http://", ":80");
+  strip("https://", ":443");
+  return out;
 }
 
 Response Response::html(int status, std::string body) {

@@ -22,12 +22,17 @@ struct Request {
   std::map<std::string, std::string> cookies;
   std::string remote_addr;  // peer address text, "" if unknown
   std::string authorization;  // the Authorization header ("Bearer ..."), "" if absent
+  std::string origin;         // the Origin header ("https://www.example.org"), "" if absent
 
   // First value of a form field, else of a query parameter; "" when absent.
   std::string param(std::string_view name) const;
   bool has_param(std::string_view name) const;
   std::string match(size_t i) const { return i < matches.size() ? matches[i] : std::string(); }
 };
+
+// "https://www.example.org:8443/path" -> "https://www.example.org:8443": scheme and authority,
+// lower-cased, as browsers send them in the Origin header; "" when `url` is not http(s).
+std::string origin_of(std::string_view url);
 
 struct Response {
   int status = 200;

@@ -15,7 +15,14 @@ namespace timepool::web {
 
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024;  // forms are small; refuse anything bigger
+// The site's own limit on a request body: its largest form (a vendor request, four fields of up
+// to 2000 bytes, percent-encoded) is under 15 KB. A bigger body is answered with a page that
+// says so (413).
+constexpr size_t kMaxBody = 64 * 1024;
+// cpp-httplib's limit, above the site's, so that the site's own page answers first; beyond it
+// the library answers a bare 413 without reading the body. (Its separate 8 KB limit on
+// urlencoded bodies does not apply: POST bodies are read here, through a ContentReader.)
+constexpr size_t kLibraryMaxBody = 1024 * 1024;
 
 // The client's address: the TCP peer, or behind a configured proxy the last X-Forwarded-For
 // entry that is not a configured proxy (entries to its left may be forged by the client).
@@ -46,7 +53,7 @@ std::string client_address(const WebConfig& cfg, const httplib::Request& in) {
   return client;
 }
 
-Request convert(const httplib::Request& in, const WebConfig& cfg) {
+Request convert(const httplib::Request& in, const WebConfig& cfg, const std::string& body) {
   Request r;
   r.method = in.method;
   r.path = in.path;
@@ -54,8 +61,9 @@ Request convert(const httplib::Request& in, const WebConfig& cfg) {
   if (q != std::string::npos) r.query = parse_urlencoded(std::string_view(in.target).substr(q + 1));
   if (in.method == "POST" &&
       in.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
-    r.form = parse_urlencoded(in.body);
+    r.form = parse_urlencoded(body);
   }
+  r.origin = in.get_header_value("Origin");
   r.cookies = parse_cookies(in.get_header_value("Cookie"));
   r.remote_addr = client_address(cfg, in);
   r.authorization = in.get_header_value("Authorization");
@@ -84,17 +92,18 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl(app.cfg)) 
   auto& s = impl_->server;
   int threads = app.cfg.threads;
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  s.set_payload_max_length(kMaxBody);
+  s.set_payload_max_length(kLibraryMaxBody);
   // cpp-httplib writes the headers and the body separately: without TCP_NODELAY, Nagle holds
   // the body until the client's delayed ACK (40 ms on Linux) on a keep-alive connection.
   // (DeadlineServer sets it on every connection too.)
   s.set_tcp_nodelay(true);
-  auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res) {
+  auto handle = [&app, &pool](const httplib::Request& req, httplib::Response& res,
+                              const std::string& body) {
     auto start = std::chrono::steady_clock::now();
     auto elapsed = [&start] {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
-    Request in = convert(req, app.cfg);
+    Request in = convert(req, app.cfg, body);
     Response r;
     try {
       r = dispatch(app, pool, in);
@@ -108,8 +117,42 @@ HttpServer::HttpServer(const App& app, DbPool& pool) : impl_(new Impl(app.cfg)) 
     if (app.metrics) app.metrics->request(route_label(r.route), req.method, r.status, seconds);
     log::get("web")->debug("{} {} {} {:.1f}ms", req.method, req.path, r.status, seconds * 1000);
   };
-  s.Get(".*", handle);
-  s.Post(".*", handle);
+  s.Get(".*", [handle](const httplib::Request& req, httplib::Response& res) {
+    handle(req, res, req.body);
+  });
+  s.Post(".*", [handle, &app](const httplib::Request& req, httplib::Response& res,
+                              const httplib::ContentReader& reader) {
+    std::string body;
+    bool too_big = false;
+    const bool read = reader([&](const char* data, size_t n) {
+      if (body.size() + n > kMaxBody) {
+        too_big = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_big) {
+      // The rest of the body stays unread: the connection closes after the answer.
+      res.status = 413;
+      res.set_header("Connection", "close");
+      res.set_content(
+          "<!DOCTYPE html><title>Form too large</title><h1>Form too large</h1><p>This form "
+          "is larger than the site takes (64 KB in all; each field says its own limit). "
+          "Shorten the text and send it again.</p>",
+          "text/html; charset=utf-8");
+      if (app.metrics) {
+        app.metrics->request(route_label(route_of(convert(req, app.cfg, ""))), req.method, 413, 0);
+      }
+      return;
+    }
+    if (!read) {  // the client went away or sent a malformed body
+      res.status = 400;
+      res.set_header("Connection", "close");
+      return;
+    }
+    handle(req, res, body);
+  });
   // The boundary for anything the handlers did not expect: log it, answer 500.
   s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";

@@ -45,8 +45,11 @@ def main():
     chrony = webtest.Chronyd()
     web = None
     try:
+        # The site's address is its configured origin: Chromium's POSTs carry it in Origin.
+        port = webtest.free_port(webtest.socket.SOCK_STREAM)
         web = webtest.WebServer(db, {"allow_loopback": "true", "probe_port": chrony.port,
-                                     "findings_interval_seconds": 1})
+                                     "findings_interval_seconds": 1, "port": port},
+                                mail={"site_url": "http://127.0.0.1:%d" % port})
         db.create_admin("admin@example.org", "admin password 1")
         fleet = seed_fleet(db, web)
         rc = journey("journeys.js", "http://%s:%d" % (web.host, web.port), shots,

@@ -3,7 +3,11 @@
 NUL gets a 400 page naming the field and what was wrong, and nothing is written (before: 503
 from the database's encoding check, or text cut at the NUL); an out-of-range `since` is a 400
 (before: 503, the database's timestamp overflow); the CSRF token counts only in the POST body,
-never in the query string or a header."""
+never in the query string or a header; a POST whose Origin header names another site than the
+configured one (mail.site_url) is refused, one without Origin falls back to the token; a vendor
+request in non-ASCII text within the site's field limits is accepted (before: cpp-httplib's bare
+413 for urlencoded bodies over 8 KB), and a body over the site's own limit gets a page saying
+so."""
 
 import webtest
 
@@ -85,6 +89,54 @@ class Inputs(webtest.WebTestCase):
         self.assertEqual(r.status, 403)
         self.assert_nothing_written(before)
         self.assertEqual(c.post("/signup", fields).status, 303)
+
+    def vendor_fields(self, name, **extra):
+        return dict({"name": name, "organization": "ACME", "contact": "ops@acme.example",
+                     "device_description": "clocks", "device_count": "1000",
+                     "client_type": "ntp", "poll_description": ""}, **extra)
+
+    def test_non_ascii_vendor_request_within_the_limits_is_accepted(self):
+        c = self.client()
+        c.signup(self.unique_email("vendor"), role="vendor")
+        c.get("/vendor")
+        # Every field near its limit in two-byte letters: about 13 KB percent-encoded.
+        fields = self.vendor_fields(
+            "umlaut-zone", organization="Ä" * 99, contact="Jürgen Müller <jm@acme.example>",
+            device_description="Küchenuhr " + "ü" * 994, poll_description="zufällig " + "ö" * 995)
+        self.assertGreater(len(webtest.urllib.parse.urlencode(fields)), 8192)
+        self.assertLessEqual(len(fields["device_description"].encode()), 2000)
+        r = c.post("/vendor/request", fields)
+        self.assertEqual(r.status, 303, r.body[:300])
+        self.assertEqual(self.db.one("SELECT organization FROM vendor_zones WHERE name = "
+                                     "'umlaut-zone'"), "Ä" * 99)
+        # Over the site's own limit (64 KB): a page that says so, and nothing written.
+        before = self.db.snapshot()
+        r = c.post("/vendor/request", self.vendor_fields("big-zone", device_description="x" * 70000))
+        self.assertEqual(r.status, 413)
+        self.assertIn("Form too large", r.body)
+        self.assert_nothing_written(before)
+        # Over the field's own limit: the form says which.
+        r = c.post("/vendor/request", self.vendor_fields("long-zone", device_description="ü" * 1001))
+        self.assertEqual(r.status, 400)
+        self.assertIn("up to 2000", r.body)
+
+    def test_posts_from_another_origin_are_refused(self):
+        c = self.client()
+        c.get("/signup")
+        fields = {"email": self.unique_email(), "password": "a long password", "role": "volunteer"}
+        before = self.db.snapshot()
+        for origin in ("http://evil.example", "null", "http://127.0.0.1:8081",
+                       "https://127.0.0.1:8080"):
+            with self.subTest(origin=origin):
+                r = c.request("POST", "/signup", dict(fields, csrf=c.last_csrf),
+                              headers={"Origin": origin})
+                self.assertEqual(r.status, 403, r.body[:300])
+                self.assertIn("sent from another site", r.body)
+        self.assert_nothing_written(before)
+        # The configured site (mail.site_url, the harness's default) is accepted.
+        r = c.request("POST", "/signup", dict(fields, csrf=c.last_csrf),
+                      headers={"Origin": "http://127.0.0.1:8080"})
+        self.assertEqual(r.status, 303, r.body[:300])
 
 
 if __name__ == "__main__":
