@@ -40,16 +40,18 @@ struct Loaded {
   BalancerSettings balancer;
 };
 
-// `keys`: when not null, receives every key read (--config-keys).
+// `print_keys`: print every key read (--config-keys).
 Loaded load_config(const std::string& path, const std::vector<std::string>& sets,
-                   std::vector<std::string>* keys = nullptr) {
+                   bool print_keys = false) {
   auto doc = config::Document::load(path, sets);
   Loaded l{config::read_database(doc), config::read_log(doc), read_dns_config(doc), {}, {}, {}};
   l.geo = read_geo_settings(doc);
   l.stats = read_stats_settings(doc, l.db.conninfo);
   l.balancer = read_balancer_settings(doc);
   doc.check_unknown({"database", "log", "dns"});
-  if (keys) *keys = doc.keys_read();
+  if (print_keys) {
+    for (const auto& k : doc.keys_read()) std::printf("%s\n", k.c_str());
+  }
   return l;
 }
 
@@ -236,26 +238,19 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "TOML configuration file (section [dns])");
   app.add_option("--set", sets, "Override a setting: section.key=value (repeatable)");
   app.add_flag("--check-config", check_only, "Validate the configuration and exit");
-  bool list_keys = false;
-  app.add_flag("--config-keys", list_keys,
-               "Print the configuration keys this program reads (section.key, one a line) and exit");
+  app.add_flag("--config-keys")->description("Print the configuration keys read and exit");
   app.set_version_flag("--version", std::string(version()));
   CLI11_PARSE(app, argc, argv);
 
   Loaded cfg;
-  std::vector<std::string> keys;
   try {
-    cfg = load_config(config_path, sets, list_keys ? &keys : nullptr);
+    cfg = load_config(config_path, sets, app.count("--config-keys") > 0);
     log::setup(cfg.log);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "timepool-dns: %s\n", e.what());
     return 2;
   }
-  if (list_keys) {
-    for (const auto& k : keys) std::printf("%s\n", k.c_str());
-    return 0;
-  }
-  if (check_only) return 0;
+  if (check_only || app.count("--config-keys")) return 0;
   auto logger = log::get("dns");
 
   // Before any thread starts: every thread inherits the blocked mask, and only the main
