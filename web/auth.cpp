@@ -136,7 +136,8 @@ std::string login_form(const Ctx& c, std::string_view email, std::string_view er
 
 std::string cookie(const App& app, std::string_view name, std::string_view value,
                    int64_t max_age) {
-  std::string s = std::string(name) + "=" + std::string(value) +
+  std::string s = (app.cfg.secure_cookies ? std::string(kSecureCookiePrefix) : std::string()) +
+                  std::string(name) + "=" + std::string(value) +
                   "; Path=/; HttpOnly; SameSite=Lax; Max-Age=" + std::to_string(max_age);
   if (app.cfg.secure_cookies) s += "; Secure";
   return s;

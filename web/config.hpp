@@ -24,7 +24,10 @@ struct WebConfig {
   int probe_port = 123;
   // MaxMind DB file for the country of new servers; "" = the volunteer chooses.
   std::string geoip_db;
-  bool secure_cookies = false;  // add Secure to cookies (the site is served over HTTPS)
+  // Cookies are Secure and named with the __Host- prefix (RFC 6265bis section 4.1.3.2: set
+  // over HTTPS, for this host only, path /), so neither plain http nor a sibling subdomain can
+  // plant one. Off only for a site served over plain http (the local run on 127.0.0.1).
+  bool secure_cookies = true;
   // Reverse proxies whose X-Forwarded-For is believed: the client is the last entry that is
   // not itself one of them. From any other peer the header is ignored.
   struct Prefix {

@@ -30,6 +30,10 @@ struct Request {
   std::string match(size_t i) const { return i < matches.size() ? matches[i] : std::string(); }
 };
 
+// The name prefix of every cookie when web.secure_cookies is on; the site's code names its
+// cookies without it (routes.cpp takes it off the cookies that arrive).
+inline constexpr std::string_view kSecureCookiePrefix = "__Host-";
+
 // "https://www.example.org:8443/path" -> "https://www.example.org:8443": scheme and authority,
 // lower-cased, as browsers send them in the Origin header; "" when `url` is not http(s).
 std::string origin_of(std::string_view url);

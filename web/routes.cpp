@@ -64,7 +64,18 @@ Request convert(const httplib::Request& in, const WebConfig& cfg, const std::str
     r.form = parse_urlencoded(body);
   }
   r.origin = in.get_header_value("Origin");
-  r.cookies = parse_cookies(in.get_header_value("Cookie"));
+  auto cookies = parse_cookies(in.get_header_value("Cookie"));
+  if (cfg.secure_cookies) {
+    // Only __Host- cookies count: a cookie without the prefix may have been set over plain
+    // http or by a sibling domain.
+    for (auto& [name, value] : cookies) {
+      if (name.rfind(kSecureCookiePrefix, 0) == 0) {
+        r.cookies.emplace(name.substr(kSecureCookiePrefix.size()), std::move(value));
+      }
+    }
+  } else {
+    r.cookies = std::move(cookies);
+  }
   r.remote_addr = client_address(cfg, in);
   r.authorization = in.get_header_value("Authorization");
   return r;

@@ -311,7 +311,8 @@ def inside():
             [tptest.WEB, "--set", "database.conninfo=" + writer_ci,
              "--set", "web.listen=" + web_host.addr, "--set", "web.port=8080",
              "--set", "web.pool_domain=pool.test", "--set", "web.db_connections=2",
-             "--set", "web.metrics_listen=", "--set", "mail.transport=off",
+             "--set", "web.metrics_listen=", "--set", "web.secure_cookies=false",
+             "--set", "mail.transport=off",
              "--set", "mail.verify_email=false"]),
             workdir=work, ready=[r"listening on [0-9.]+:8080"], expect_code=None)
         daemons.append(web)

@@ -159,6 +159,23 @@ class SecureCookies(webtest.WebTestCase):
                                "role": "volunteer"})
         self.assertEqual(r.status, 303)
         self.assertIn("Secure", r.header("Set-Cookie"))
+        self.assertTrue(r.header("Set-Cookie").startswith("__Host-"), r.header("Set-Cookie"))
+        self.assertTrue(c.cookies and all(n.startswith("__Host-") for n in c.cookies), c.cookies)
+        # The session works under its prefixed name...
+        self.assertEqual(c.get("/account").status, 200)
+        # ...and the same value under the bare name (as plain http or a sibling domain could
+        # plant it) counts for nothing.
+        bare = webtest.Client(self.web)
+        bare.cookies = {n[len("__Host-"):]: v for n, v in c.cookies.items()}
+        self.assertNotEqual(bare.get("/account").status, 200)
+
+
+class PlainHttpCookies(webtest.WebTestCase):
+    # The harness default, as the local config sets it: no Secure flag, no prefix.
+    def test_cookies_are_plain(self):
+        r = self.client().get("/signup")
+        self.assertNotIn("Secure", r.header("Set-Cookie"))
+        self.assertFalse(r.header("Set-Cookie").startswith("__Host-"))
 
 
 if __name__ == "__main__":

@@ -63,8 +63,10 @@ class WebServer(tptest.Daemon):
         # fail logins from it; test_signup_limit, test_availability and test_login_delays set
         # their own limits.
         # /metrics on a free port (the default 127.0.0.1:9127 would collide between tests).
+        # Plain http on loopback: no Secure cookies (SecureCookies tests turn them on).
         settings = dict({"signup_max_per_day": 100000, "max_connections_per_address": 1000,
-                         "login_delay_seconds": 0, "metrics_listen": "127.0.0.1:0"},
+                         "login_delay_seconds": 0, "metrics_listen": "127.0.0.1:0",
+                         "secure_cookies": "false"},
                         **(settings or {}))
         for k, v in settings.items():
             args += ["--set", "web.%s=%s" % (k, v)]

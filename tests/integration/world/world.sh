@@ -254,6 +254,8 @@ listen = "$tp_addr"
 port = 80
 pool_domain = "$apex"
 allow_loopback = true
+# Plain http inside the world: no Secure cookies.
+secure_cookies = false
 
 # No relay in the world: nothing is mailed, and new accounts count as confirmed (as in the
 # local run).
