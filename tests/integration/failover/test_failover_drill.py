@@ -329,6 +329,9 @@ def inside():
             [tptest.MONITOR_API, "--set", "monitor_api.tls_cert=" + cert,
              "--set", "monitor_api.tls_key=" + key, "--set", "monitor_api.metrics_listen=",
              "--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500",
+             # Both monitors probe each server within the 500 ms cycle (the default spacing of
+             # 60 s between any two probes of one server would stretch it to minutes).
+             "--set", "monitor_api.min_spacing_ms=50",
              "--set", "log.level=info"]),
             workdir=work, env=dict(os.environ, **api_env), ready=[r"monitor API on https://"])
         daemons.append(api)
