@@ -133,34 +133,11 @@ class HttpsClient(webtest.Client):
         super().__init__(None, source)
         self.nginx = nginx
 
-    def request(self, method, path, fields=None, headers=None):
-        conn = http.client.HTTPSConnection("127.0.0.1", self.nginx.https_port, timeout=60,
+    def connection(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.nginx.https_port, timeout=60,
                                            context=loadkit.tls_context(),
                                            source_address=(self.source, 0) if self.source
                                            else None)
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
-        body = None
-        if fields is not None:
-            body = urllib.parse.urlencode(fields)
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        data = r.read().decode("utf-8")
-        hdrs = r.getheaders()
-        conn.close()
-        for k, v in hdrs:
-            if k.lower() == "set-cookie":
-                name, _, rest = v.partition("=")
-                if "Max-Age=0" in v:
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = rest.split(";")[0]
-        reply = webtest.Reply(r.status, hdrs, data)
-        if reply.csrf():
-            self.last_csrf = reply.csrf()
-        return reply
 
 
 class BehindNginx(webtest.WebTestCase):

@@ -195,9 +195,13 @@ class Client:
         self.cookies = {}
         self.last_csrf = None
 
-    def request(self, method, path, fields=None, headers=None):
-        conn = http.client.HTTPConnection(self.web.host, self.web.port, timeout=60,
+    def connection(self):
+        """The connection one request goes over (HttpsClient of test_nginx: TLS to nginx)."""
+        return http.client.HTTPConnection(self.web.host, self.web.port, timeout=60,
                                           source_address=(self.source, 0) if self.source else None)
+
+    def request(self, method, path, fields=None, headers=None):
+        conn = self.connection()
         h = dict(headers or {})
         if self.cookies:
             h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
