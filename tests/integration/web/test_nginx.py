@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 import tomllib
-import urllib.parse
 
 import loadkit
 import webtest
