@@ -13,23 +13,11 @@ reports the wall time of each and the CPU time of the PostgreSQL backend that ra
 """
 import argparse
 import os
-import secrets
-import subprocess
+import sys
 import time
 
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def psql(db, sql):
-    return subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                          check=True, capture_output=True, text=True).stdout.strip()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from world import World, cpu_seconds  # noqa: E402
 
 
 def main():
@@ -38,27 +26,17 @@ def main():
     ap.add_argument("--servers", type=int, default=50000)
     ap.add_argument("--monitors", type=int, default=100)
     args = ap.parse_args()
-    ctl = os.path.join(args.build, "ctl", "timepoolctl")
-    db = "tp_select_" + secrets.token_hex(4)
-    subprocess.run(["createdb", db], check=True)
-    try:
-        subprocess.run([ctl, "--set", "database.conninfo=dbname=" + db, "--set", "log.level=warn",
-                        "migrate"], check=True, capture_output=True)
+    with World(args.build, "tp_select") as w:
+        db = w.db
         t = time.time()
-        psql(db, "INSERT INTO servers (address, country) SELECT ('10.' || (i / 6400) || '.' || "
-                 "((i / 25) %% 256) || '.' || (i %% 25 + 1))::inet, 'de' "
-                 "FROM generate_series(1, %d) i" % args.servers)
-        psql(db, "INSERT INTO accounts (email, password_hash, role) SELECT 'mon' || a || '@example.org', "
-                 "'x', 'volunteer' FROM generate_series(1, %d) a" % ((args.monitors + 1) // 2))
-        psql(db, "INSERT INTO monitors (name, key_hash, status, address, account_id) "
-                 "SELECT 'm' || i, md5(i::text), 'active', ('198.18.' || i || '.1')::inet, "
-                 "(SELECT id FROM accounts WHERE email = 'mon' || ((i + 1) / 2) || '@example.org') "
-                 "FROM generate_series(1, %d) i" % args.monitors)
-        psql(db, "INSERT INTO server_scores (server_id, monitor_id, score, offset_s, rtt_s, updated_at) "
-                 "SELECT s.id, m.id, 15, (random() - 0.5) * 0.004 + CASE WHEN m.id % 10 = 0 THEN 0.05 ELSE 0 END, "
-                 "0.005 + random() * 0.2, now() FROM servers s CROSS JOIN monitors m")
-        psql(db, "ANALYZE")
-        pairs = int(psql(db, "SELECT count(*) FROM server_scores"))
+        w.add_servers(args.servers)
+        w.add_accounts((args.monitors + 1) // 2)
+        w.add_monitors(args.monitors, per_account=2)
+        w.sql("INSERT INTO server_scores (server_id, monitor_id, score, offset_s, rtt_s, updated_at) "
+              "SELECT s.id, m.id, 15, (random() - 0.5) * 0.004 + CASE WHEN m.id % 10 = 0 THEN 0.05 ELSE 0 END, "
+              "0.005 + random() * 0.2, now() FROM servers s CROSS JOIN monitors m")
+        w.sql("ANALYZE")
+        pairs = int(w.sql("SELECT count(*) FROM server_scores"))
         print("servers %d, monitors %d, %d scored pairs (set up in %.0f s)" %
               (args.servers, args.monitors, pairs, time.time() - t))
         import psycopg2  # Debian's python3-psycopg2 (run with /usr/bin/python3)
@@ -73,7 +51,7 @@ def main():
                                "UPDATE server_scores SET rtt_s = rtt_s * 2 "
                                "WHERE (server_id + monitor_id) % 10 = 0")):
             if before:
-                psql(db, before)
+                w.sql(before)
             cpu0, t0 = cpu_seconds(backend), time.time()
             cur.execute("SELECT select_monitors()")
             changed = cur.fetchone()[0]
@@ -83,8 +61,6 @@ def main():
             print("%s: %.2f s wall, %.2f s CPU of its backend; %d pairs changed (%s)" %
                   (label, wall, cpu, changed, cur.fetchone()[0]))
         conn.close()
-    finally:
-        subprocess.run(["dropdb", "--force", "--if-exists", db], capture_output=True)
 
 
 if __name__ == "__main__":
