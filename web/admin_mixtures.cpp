@@ -29,6 +29,7 @@ Response get_admin_mixtures(Ctx& c) {
   server::BalancerSettings settings;
   settings.factor = c.app.cfg.balancer_factor;
   settings.min_servers = c.app.cfg.geo_min_servers;
+  settings.window = c.app.cfg.balancer_window;
   const server::SourceData src = server::fetch_source(c.db);
   const auto demand = server::fetch_demand(c.db, settings.window);
   const auto mixtures = server::mixtures_from(src, demand, settings);

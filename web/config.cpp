@@ -90,7 +90,9 @@ WebConfig read_web_config(const config::Document& doc) {
       s.get_int("burst_min_count", static_cast<int64_t>(f.burst.min_count), 1, 1000000000));
   if (c.pool_domain.empty()) throw config::Error(doc.origin() + ": web.pool_domain: empty");
   c.geo_min_servers = server::read_geo_settings(doc).min_servers;
-  c.balancer_factor = server::read_balancer_settings(doc).factor;
+  const server::BalancerSettings balancer = server::read_balancer_settings(doc);
+  c.balancer_factor = balancer.factor;
+  c.balancer_window = balancer.window;
   c.metrics_listen = s.get_string("metrics_listen", c.metrics_listen);
   if (!c.metrics_listen.empty()) {
     server::parse_listen(c.metrics_listen, doc.origin() + ": web.metrics_listen");

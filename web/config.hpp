@@ -1,6 +1,7 @@
 // The [web] section of timepool.toml, read once at start into an immutable struct.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ struct WebConfig {
   // dns.balancer_factor: a zone is underserved when its share of the demand is more than this
   // times its share of the capacity (web/zone_demand.hpp).
   double balancer_factor = 2.0;
+  // dns.balancer_window: the recent demand the balancer reads, so /admin/mixtures and the
+  // netspeed estimates show what the DNS servers compute.
+  std::chrono::seconds balancer_window{3600};
   // Prometheus /metrics on a listener of its own (web/metrics.hpp); "" turns it off.
   std::string metrics_listen = "127.0.0.1:9127";
 };

@@ -11,17 +11,35 @@ import re
 import webtest
 
 
+def seed_servers(q):
+    servers = [("203.0.113.%d", "lu", 512, 3), ("192.0.2.%d", "de", 25000, 10),
+               ("198.51.100.%d", "us", 100000, 12)]
+    for pattern, cc, netspeed, n in servers:
+        for i in range(n):
+            q("INSERT INTO servers (address, country, netspeed, score) VALUES (%s, %s, %s, 15)",
+              pattern % (i + 1), cc, netspeed)
+
+
+def admin_get(test, path):
+    if not test.db.one("SELECT count(*) FROM accounts WHERE email = 'mix-admin@example.org'"):
+        test.db.create_admin("mix-admin@example.org", "admin password 1")
+    c = test.client()
+    test.assertEqual(c.login("mix-admin@example.org", "admin password 1").status, 303)
+    return c.get(path).body
+
+
+def mixture_row(test, body, cc):
+    m = re.search(r'<tr id="mix-%s-4">(.*?)</tr>' % cc, body)
+    test.assertIsNotNone(m, cc)
+    return re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))
+
+
 class ZoneDemand(webtest.WebTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         q = cls.db.q
-        servers = [("203.0.113.%d", "lu", 512, 3), ("192.0.2.%d", "de", 25000, 10),
-                   ("198.51.100.%d", "us", 100000, 12)]
-        for pattern, cc, netspeed, n in servers:
-            for i in range(n):
-                q("INSERT INTO servers (address, country, netspeed, score) VALUES (%s, %s, %s, 15)",
-                  pattern % (i + 1), cc, netspeed)
+        seed_servers(q)
         # The last hour: lu 6,000 queries, de and us 300 each; IPv6 and an older hour for the
         # chart only.
         q("INSERT INTO dns_demand (minute, zone_id, family, count) "
@@ -77,16 +95,11 @@ class ZoneDemand(webtest.WebTestCase):
 
 class AdminMixtures(ZoneDemand):
     def test_admin_sees_the_mixtures(self):
-        self.db.create_admin("mix-admin@example.org", "admin password 1")
-        c = self.client()
-        self.assertEqual(c.login("mix-admin@example.org", "admin password 1").status, 303)
-        body = c.get("/admin/mixtures").body
+        body = admin_get(self, "/admin/mixtures")
         self.assertIn('<table id="mixtures">', body)
 
         def row(cc):
-            m = re.search(r'<tr id="mix-%s-4">(.*?)</tr>' % cc, body)
-            self.assertIsNotNone(m, cc)
-            return re.findall(r"<td[^>]*>(.*?)</td>", m.group(1))
+            return mixture_row(self, body, cc)
 
         # lu's clients: almost nothing from lu's 3 small servers; de's and us's stay home.
         lu = row("lu")
@@ -97,6 +110,31 @@ class AdminMixtures(ZoneDemand):
         self.assertEqual(row("de")[3], "100.0%")
         # Not for anyone else.
         self.assertNotEqual(self.client().get("/admin/mixtures").status, 200)
+
+
+class AdminMixturesWindow(webtest.WebTestCase):
+    """/admin/mixtures reads the demand of dns.balancer_window, the window the DNS servers'
+    balancer reads: with 90 minutes, lu's demand of 75 minutes ago counts and de's of 100
+    minutes ago does not."""
+
+    dns = {"balancer_window": 5400}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        seed_servers(cls.db.q)
+        for cc, count, ago in (("lu", 6000, 75), ("de", 300, 100), ("us", 300, 2)):
+            cls.db.q("INSERT INTO dns_demand (minute, zone_id, family, count) "
+                     "SELECT date_trunc('minute', now()) - make_interval(mins => %s), id, 4, %s "
+                     "FROM zones WHERE name = %s", ago, count, cc)
+
+    def test_mixtures_use_the_balancer_window(self):
+        body = admin_get(self, "/admin/mixtures")
+        self.assertIn("From the demand of the last 90 minutes", body)
+        lu = mixture_row(self, body, "lu")
+        self.assertLess(float(lu[3].rstrip("%")), 1.0)
+        self.assertEqual(mixture_row(self, body, "us")[3], "100.0%")
+        self.assertNotIn('<tr id="mix-de-4">', body)
 
 
 if __name__ == "__main__":

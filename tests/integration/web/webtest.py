@@ -56,7 +56,7 @@ class TestDatabase(tptest.Database):
 
 
 class WebServer(tptest.Daemon):
-    def __init__(self, db, settings=None, mail=None):
+    def __init__(self, db, settings=None, mail=None, dns=None):
         args = [WEB, "--set", "database.conninfo=" + db.conninfo(), "--set", "web.port=0",
                 "--set", "web.pool_domain=pool.test"]
         # Test classes sign up many accounts and open many connections from one address, and
@@ -75,6 +75,9 @@ class WebServer(tptest.Daemon):
         mail = dict({"transport": "off", "verify_email": "false"}, **(mail or {}))
         for k, v in mail.items():
             args += ["--set", "mail.%s=%s" % (k, v)]
+        # [dns] keys the web reads too (geo_min_servers, balancer_factor, balancer_window).
+        for k, v in (dns or {}).items():
+            args += ["--set", "dns.%s=%s" % (k, v)]
         ready = [r"listening on ([0-9.]+):(\d+)"]
         if settings["metrics_listen"]:
             ready.append(r"metrics on http://[0-9.]+:(\d+)/metrics")
@@ -270,16 +273,18 @@ class Client:
 
 
 class WebTestCase(unittest.TestCase):
-    """A database and a timepool-web for the whole class; `settings` are --set web.* values."""
+    """A database and a timepool-web for the whole class; `settings` are --set web.* values,
+    `dns` --set dns.* values."""
 
     settings = {}
     mail = {}
+    dns = {}
 
     @classmethod
     def setUpClass(cls):
         cls.db = TestDatabase()
         try:
-            cls.web = WebServer(cls.db, cls.settings, cls.mail)
+            cls.web = WebServer(cls.db, cls.settings, cls.mail, cls.dns)
         except Exception:
             cls.db.close()
             raise
