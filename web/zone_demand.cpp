@@ -31,6 +31,21 @@ std::string number(double v, const char* fmt) {
 
 }  // namespace
 
+double counted_minutes(double hour, double newest) {
+  return std::clamp(std::floor((newest - hour) / 60) + 1, 1.0, 60.0);
+}
+
+std::vector<ChartSeries> demand_series(const std::vector<DemandHour>& hours, double newest) {
+  ChartSeries v4{"IPv4", {}}, v6{"IPv6", {}};
+  for (const auto& h : hours) {
+    (h.v6 ? v6 : v4).points.push_back({h.hour, h.queries / counted_minutes(h.hour, newest)});
+  }
+  std::vector<ChartSeries> out;
+  if (!v4.points.empty()) out.push_back(std::move(v4));
+  if (!v6.points.empty()) out.push_back(std::move(v6));
+  return out;
+}
+
 ZoneDemand zone_demand(pg::Connection& db, const std::string& zone, double factor) {
   ZoneDemand d;
   auto r = db.exec(std::string(kSubtree) +
@@ -78,28 +93,40 @@ std::string zone_demand_html(pg::Connection& db, const std::string& zone, double
       "</td></tr></table><p>" + verdict + "</p>";
   auto h = db.exec(std::string(kSubtree) +
                        "SELECT extract(epoch FROM date_trunc('hour', minute))::float8, family, "
-                       "sum(count)::float8 / 60 FROM dns_demand WHERE zone_id IN (SELECT id FROM t) "
-                       "AND minute >= to_timestamp($2) GROUP BY 1, 2 ORDER BY 1",
+                       "sum(count)::float8 FROM dns_demand WHERE zone_id IN (SELECT id FROM t) "
+                       "AND minute >= date_trunc('hour', to_timestamp($2)) GROUP BY 1, 2 ORDER BY 1",
                    zone, now - kChartSeconds);
   if (h.rows() == 0) return out + "<p id=\"zone-demand-chart\">No demand counted yet.</p>";
-  ChartSeries v4{"IPv4", {}}, v6{"IPv6", {}};
-  double peak = 1;
+  std::vector<DemandHour> hours;
   for (int i = 0; i < h.rows(); ++i) {
-    const double t = h.get<double>(i, 0), q = h.get<double>(i, 2);
-    (h.get<int64_t>(i, 1) == 6 ? v6 : v4).points.push_back({t, q});
-    peak = std::max(peak, q);
+    hours.push_back({h.get<double>(i, 0), h.get<int64_t>(i, 1) == 6, h.get<double>(i, 2)});
   }
+  // The newest minute any DNS server has counted: the current hour is counted up to there
+  // (the statistics arrive a minute or so late), so its average is over those minutes.
+  const double newest =
+      db.exec("SELECT extract(epoch FROM max(minute))::float8 FROM dns_demand").get<double>(0, 0);
+  std::vector<ChartSeries> series = demand_series(hours, newest);
+  double peak = 1;
+  for (const auto& s : series)
+    for (const auto& p : s.points) peak = std::max(peak, p.v);
   ChartSpec spec;
   spec.step = 3600;
-  spec.t0 = h.get<double>(0, 0);
-  spec.t1 = std::max(now, h.get<double>(h.rows() - 1, 0) + 3600);
+  spec.t0 = hours.front().hour;
+  spec.t1 = std::max(now, hours.back().hour + 3600);
   spec.title = "Queries per minute, hourly average (" + range_label(spec.t1 - spec.t0) + ")";
   spec.y_min = 0;
   spec.y_max = std::ceil(peak * 1.2);
-  std::vector<ChartSeries> series;
-  if (!v4.points.empty()) series.push_back(std::move(v4));
-  if (!v6.points.empty()) series.push_back(std::move(v6));
-  return out + "<figure id=\"zone-demand-chart\">" + svg_chart(spec, series) + "</figure>";
+  out += "<figure id=\"zone-demand-chart\">" + svg_chart(spec, series) + "</figure>";
+  const double last = hours.back().hour, minutes = counted_minutes(last, newest);
+  if (minutes < 60) {
+    double v4 = 0;
+    for (const auto& hr : hours)
+      if (hr.hour == last && !hr.v6) v4 = hr.queries / minutes;
+    out += "<p id=\"zone-demand-partial\">The last hour is still running: it is drawn at its "
+           "average over the " + number(minutes, "%.0f") + (minutes == 1 ? " minute" : " minutes") +
+           " counted so far, " + number(v4, "%.1f") + " IPv4 queries per minute.</p>";
+  }
+  return out;
 }
 
 }  // namespace timepool::web

@@ -12,8 +12,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/pg.hpp"
+#include "web/graph.hpp"
 
 namespace timepool::web {
 
@@ -29,6 +31,23 @@ struct ZoneDemand {
 
 // Throws pg::Error.
 ZoneDemand zone_demand(pg::Connection& db, const std::string& zone, double factor);
+
+// One hour of a zone's demand as summed from dns_demand.
+struct DemandHour {
+  double hour = 0;  // epoch seconds, the hour's start
+  bool v6 = false;
+  double queries = 0;
+};
+
+// How many minutes of the hour starting at `hour` the counts cover, when `newest` (epoch s) is
+// the newest minute the DNS servers have counted for any zone: 60 for an hour that ended
+// before it, the minutes from the hour's start through `newest` for the hour holding it (at
+// least 1). A zone without rows in those minutes had no queries in them.
+double counted_minutes(double hour, double newest);
+
+// The chart's series, IPv4 then IPv6 (one without hours left out): queries per minute, each
+// hour's count over its counted minutes, so the current hour is not drawn as if it were over.
+std::vector<ChartSeries> demand_series(const std::vector<DemandHour>& hours, double newest);
 
 // The section as HTML, with the chart of the last 7 days (IPv4 and IPv6 per hour).
 std::string zone_demand_html(pg::Connection& db, const std::string& zone, double factor, double now);

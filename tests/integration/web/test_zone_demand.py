@@ -137,5 +137,35 @@ class AdminMixturesWindow(webtest.WebTestCase):
         self.assertNotIn('<tr id="mix-de-4">', body)
 
 
+class CurrentHour(webtest.WebTestCase):
+    """The demand chart draws the current hour at its rate so far: nz's clients asked 30
+    queries a minute through the previous hour and 120 a minute in every minute of this one
+    (up to the newest minute counted), so the chart ends at 120, not at 120 times the share
+    of the hour that has passed."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.db.q("INSERT INTO dns_demand (minute, zone_id, family, count) "
+                 "SELECT m, z.id, 4, CASE WHEN m < date_trunc('hour', now()) THEN 30 ELSE 120 END "
+                 "FROM zones z, generate_series(date_trunc('hour', now()) - interval '1 hour', "
+                 "date_trunc('minute', now()), interval '1 minute') m WHERE z.name = 'nz'")
+
+    def test_current_hour_at_its_rate_so_far(self):
+        body = self.client().get("/zone/nz").body
+        chart = re.search(r'<figure id="zone-demand-chart">(.*?)</figure>', body, re.S).group(1)
+        # The plot's frame (web/graph.cpp): top 24, height 168; the top label is y_max.
+        y_max = float(re.findall(r'class="yl">([0-9.]+)</text>', chart)[0])
+        points = re.search(r'<polyline class="s0 line step" points="([^"]*)"', chart).group(1)
+        ys = [float(p.split(",")[1]) for p in points.split()]
+        values = [y_max - (y - 24) / 168 * y_max for y in ys]
+        self.assertAlmostEqual(values[-1], 120, delta=1)
+        self.assertAlmostEqual(values[0], 30, delta=1)
+        self.assertEqual(y_max, 144)  # 1.2 x the peak, 120
+        m = re.search(r'<p id="zone-demand-partial">(.*?)</p>', body)
+        self.assertIsNotNone(m)
+        self.assertIn("120.0 IPv4 queries per minute", m.group(1))
+
+
 if __name__ == "__main__":
     webtest.main()
