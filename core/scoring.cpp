@@ -11,8 +11,7 @@ Step step_for(const ProbeOutcome& p) {
     case Outcome::kKissRate: return {-3.5, std::nullopt, "kod_rate"};
     case Outcome::kKissDeny: return {-10.0, -50.0, "kod_deny"};
     case Outcome::kKissRstr: return {-10.0, -50.0, "kod_rstr"};
-    case Outcome::kKissNotReady: return {-4.0, std::nullopt, "kod_init_step"};
-    case Outcome::kStratumZero: return {-2.0, 5.0, "stratum0"};
+    case Outcome::kKissOther: return {-4.0, std::nullopt, "kod_other"};
     case Outcome::kError: return {-4.0, std::nullopt, "error"};
     case Outcome::kSample: break;
   }

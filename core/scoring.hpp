@@ -6,8 +6,7 @@
 //   no response                    -5
 //   KoD RATE                       -3.5
 //   KoD DENY or RSTR               -10    new score capped at -50
-//   stratum 0 with INIT or STEP    -4
-//   stratum 0 without KoD          -2     new score capped at 5
+//   stratum 0, any other refid     -4     (AUTH, INIT, STEP, ... or not a code at all)
 //   other error                    -4
 //   abs(offset) > 3 s              -4     new score capped at -20
 //   stratum >= 8                   -4
@@ -16,15 +15,16 @@
 //   25 ms < abs(offset) <= 100 ms  min(1, -6.667*abs(offset) + 1.167)
 //   abs(offset) <= 25 ms           +1
 //
-// Which stratum-0 replies count as "KoD" here: RFC 5905 section 7.4 gives RATE, DENY and RSTR
-// as the codes a client must act on. INIT and STEP (a server still starting or stepping its
-// clock) are scored as the NTP Pool's monitor scores them: its client reports the kiss code as
-// the probe's error and its scorer gives any error that is not RATE, DENY or RSTR -4 with no
-// cap (github.com/ntppool/monitor, client/monitor/monitor.go and
-// scorer/statusscore/statusscore.go). The other codes (AUTH, ...) only say the server has no
-// time to give, so they take the "stratum 0 without KoD" row, as does a stratum-0 reply whose
-// refid is not a kiss code at all. An unsynchronized reply (leap 3 or stratum 16) and
-// every other rejected reply or network error take "other error".
+// Stratum-0 replies are scored as the NTP Pool's monitor scores them
+// (github.com/ntppool/monitor): its client (client/monitor/monitor.go, CheckHost) ends the
+// probe on any stratum-0 reply with an error that is the kiss code itself when the refid is
+// four printable ASCII characters (beevik/ntp kissCode) and "bad stratum 0 (referenceID: ...)"
+// otherwise; its scorer (scorer/statusscore/statusscore.go, calc) gives RATE -3.5, DENY and
+// RSTR -10 capped at -50, and every other error -4 with no cap. Its "stratum 0 with no error:
+// -2 capped at 5" row is only reached by a client that reports a stratum-0 reply without its
+// refid, which ours never does (the raw packet is judged here), so AUTH, INIT, STEP, every
+// other code and a refid that is no code at all take -4. An unsynchronized reply (leap 3 or
+// stratum 16) and every other rejected reply or network error take "other error".
 //
 // A cap is an upper bound on the new score (the score may not be above it); the score is never
 // above kMaxScore. Scores have no lower bound other than the one the decay sets (-5/0.05 = -100
@@ -47,8 +47,7 @@ enum class Outcome {
   kKissRate,     // stratum 0, refid RATE
   kKissDeny,     // stratum 0, refid DENY
   kKissRstr,     // stratum 0, refid RSTR
-  kKissNotReady, // stratum 0, refid INIT or STEP (a server still starting)
-  kStratumZero,  // stratum 0 with any other refid (AUTH, garbage)
+  kKissOther,    // stratum 0 with any other refid (AUTH, INIT, STEP, ..., or not a code)
   kError,        // any other error (unsynchronized, bad reply, network error)
   kSample,       // a valid time sample: offset_s and stratum are meaningful
 };

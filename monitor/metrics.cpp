@@ -12,8 +12,7 @@ std::string_view outcome_label(scoring::Outcome o) {
     case scoring::Outcome::kKissRate: return "kod_rate";
     case scoring::Outcome::kKissDeny: return "kod_deny";
     case scoring::Outcome::kKissRstr: return "kod_rstr";
-    case scoring::Outcome::kKissNotReady: return "kod_init_step";
-    case scoring::Outcome::kStratumZero: return "stratum0";
+    case scoring::Outcome::kKissOther: return "kod_other";
     case scoring::Outcome::kError: return "error";
     case scoring::Outcome::kSample: return "ok";
   }

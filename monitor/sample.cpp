@@ -18,11 +18,7 @@ Outcome outcome_of_reply(const PacketSample& s) {
       case ntp::Kiss::kRate: return Outcome::kKissRate;
       case ntp::Kiss::kDeny: return Outcome::kKissDeny;
       case ntp::Kiss::kRstr: return Outcome::kKissRstr;
-      default: {
-        const std::string code = ntp::kiss_code(s.packet.refid);
-        if (code == "INIT" || code == "STEP") return Outcome::kKissNotReady;
-        return Outcome::kStratumZero;
-      }
+      default: return Outcome::kKissOther;
     }
   }
   return Outcome::kError;

@@ -25,10 +25,8 @@ TEST_CASE("step table: errors", "[scoring]") {
   CHECK(*step_for({Outcome::kKissDeny}).cap == -50);
   CHECK(step_for({Outcome::kKissRstr}).step == -10);
   CHECK(*step_for({Outcome::kKissRstr}).cap == -50);
-  CHECK(step_for({Outcome::kStratumZero}).step == -2);
-  CHECK(*step_for({Outcome::kStratumZero}).cap == 5);
-  CHECK(step_for({Outcome::kKissNotReady}).step == -4);
-  CHECK_FALSE(step_for({Outcome::kKissNotReady}).cap);
+  CHECK(step_for({Outcome::kKissOther}).step == -4);
+  CHECK_FALSE(step_for({Outcome::kKissOther}).cap);
   CHECK(step_for({Outcome::kError}).step == -4);
   CHECK_FALSE(step_for({Outcome::kError}).cap);
 }
@@ -94,8 +92,8 @@ TEST_CASE("score update: decay, step, caps, maximum", "[scoring]") {
   CHECK(update_score(20, Step{5, std::nullopt, "x"}) == 20);  // never above 20
   CHECK(update_score(20, step_for({Outcome::kKissDeny})) == -50);
   CHECK(update_score(-60, step_for({Outcome::kKissDeny})) == Approx(-67));
-  CHECK(update_score(20, step_for({Outcome::kStratumZero})) == 5);
-  CHECK(update_score(0, step_for({Outcome::kStratumZero})) == -2);
+  CHECK(update_score(20, step_for({Outcome::kKissOther})) == 15);  // no cap
+  CHECK(update_score(0, step_for({Outcome::kKissOther})) == -4);
   CHECK(update_score(20, step_for(sample(5.0))) == -20);
   CHECK(update_score(-20, step_for(sample(5.0))) == Approx(-23));
   CHECK(update_score(20, step_for({Outcome::kKissRate})) == Approx(15.5));

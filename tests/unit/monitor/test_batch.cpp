@@ -1,6 +1,9 @@
 // monitor/batch: validation of a submitted batch and the central scoring of raw results.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "monitor/batch.hpp"
@@ -148,33 +151,47 @@ TEST_CASE("central scoring: a monitor cannot dress a kiss-o'-death as a sample",
   CHECK(score_submitted(u.probes[0], 0).step.step == -4);
 }
 
-TEST_CASE("central scoring: stratum 0 INIT or STEP is scored as the NTP Pool scores it",
-          "[batch]") {
-  // The NTP Pool's monitor (github.com/ntppool/monitor) turns a stratum-0 reply with a kiss
-  // code into an error named by the code (client/monitor/monitor.go, CheckHost: "if
-  // resp.Stratum == 0 ... return status, resp, fmt.Errorf(kiss code)"), and its scorer
-  // (scorer/statusscore/statusscore.go, calc) gives RATE -3.5, DENY/RSTR -10 capped at -50,
-  // stratum 0 with no error -2 capped at 5, and any other error -4 with no cap: so INIT and
-  // STEP take -4 and the score is not capped.
-  for (const char* refid : {"494e4954", "53544550"}) {  // "INIT", "STEP"
-    auto r = good_reply(0);
+TEST_CASE("central scoring: every kiss code is scored as the NTP Pool scores it", "[batch]") {
+  // The NTP Pool's monitor (github.com/ntppool/monitor):
+  // - client/monitor/monitor.go, CheckHost: "if resp.Stratum == 0 || resp.Stratum == 16 { if
+  //   len(resp.KissCode) > 0 { return status, resp, fmt.Errorf("%s", resp.KissCode) } ...
+  //   fmt.Errorf("bad stratum %d (referenceID: %s)", ...)": a stratum-0 reply ends the probe
+  //   with the kiss code as its error, or "bad stratum 0 (...)" when the refid is not four
+  //   printable characters (beevik/ntp kissCode);
+  // - scorer/statusscore/statusscore.go, calc: Stratum 0 and Error "RATE" -3.5; "RSTR" or
+  //   "DENY" -10 with MaxScore -50; Error "" (or "untrusted zero offset") -2 with MaxScore 5;
+  //   any other error -4 with no MaxScore.
+  // So every code but RATE, DENY and RSTR (RFC 5905 section 7.4 lists them) takes -4, uncapped.
+  struct Case {
+    const char* code;
+    const char* refid;
+    double step;
+    std::optional<double> cap;
+  };
+  const Case cases[] = {
+      {"RATE", "52415445", -3.5, std::nullopt}, {"DENY", "44454e59", -10, -50},
+      {"RSTR", "52535452", -10, -50},           {"ACST", "41435354", -4, std::nullopt},
+      {"AUTH", "41555448", -4, std::nullopt},   {"AUTO", "4155544f", -4, std::nullopt},
+      {"BCST", "42435354", -4, std::nullopt},   {"CRYP", "43525950", -4, std::nullopt},
+      {"DROP", "44524f50", -4, std::nullopt},   {"INIT", "494e4954", -4, std::nullopt},
+      {"MCST", "4d435354", -4, std::nullopt},   {"NKEY", "4e4b4559", -4, std::nullopt},
+      {"RMOT", "524d4f54", -4, std::nullopt},   {"STEP", "53544550", -4, std::nullopt},
+      {"XFAC", "58464143", -4, std::nullopt},   // a code no RFC names
+      {"no code", "00000000", -4, std::nullopt}, {"no code", "7f000001", -4, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    INFO(c.code << " refid " << c.refid);
+    auto r = good_reply(0);  // a perfect offset: a kiss-o'-death is never a time sample
     r["stratum"] = 0;
     r["leap"] = 3;
-    r["refid"] = refid;
+    r["refid"] = c.refid;
     const auto b = accepted(batch({result(7, {r})}));
     const auto s = score_submitted(b.probes[0], 20);
     REQUIRE(s.scored());
-    CHECK(s.step.step == -4);
-    CHECK_FALSE(s.step.cap);
-    CHECK(s.score == Approx(0.95 * 20 - 4));  // 15: no cap at 5
-    CHECK(s.step.rule == "kod_init_step");
+    CHECK(s.step.step == c.step);
+    CHECK(s.step.cap == c.cap);
+    CHECK(s.score == Approx(c.cap ? std::min(*c.cap, 0.95 * 20 + c.step) : 0.95 * 20 + c.step));
   }
-  // Any other stratum-0 code keeps the "stratum 0 without KoD" row (-2, capped at 5).
-  auto other = good_reply(0);
-  other["stratum"] = 0;
-  other["refid"] = "41555448";  // "AUTH"
-  const auto o = accepted(batch({result(7, {other})}));
-  CHECK(score_submitted(o.probes[0], 20).score == 5);
 }
 
 TEST_CASE("central scoring: nothing is scored when the monitor's clock is not good", "[batch]") {
