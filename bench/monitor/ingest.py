@@ -143,6 +143,7 @@ def main():
         t = time.time()
         ids = w.add_servers(args.servers)
         keys = w.add_monitors(args.monitors)
+        w.pair_all()
         w.sql("ANALYZE")
         role = w.login_role("timepool_monitor")
         print("set up %d servers and %d monitors in %.1f s" % (len(ids), len(keys), time.time() - t))

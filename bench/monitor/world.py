@@ -86,6 +86,17 @@ class World:
                  "FROM generate_series(1, %d) i" % (hashes, status, account, n))
         return keys
 
+    def pair_all(self):
+        """Every monitor paired with every server, as the selector pairs them (schema 0028): a
+        monitor with an address probes, and may submit results for, only its pairs. The first 5
+        monitors by id are active, the rest testing. Foreign-key triggers are off while seeding."""
+        self.sql("SET session_replication_role = replica; "
+                 "INSERT INTO server_monitors (server_id, monitor_id, status) "
+                 "SELECT s.id, m.id, CASE WHEN m.id <= (SELECT min(id) + 4 FROM monitors) "
+                 "THEN 'active' ELSE 'testing' END FROM servers s CROSS JOIN monitors m; "
+                 "INSERT INTO server_selection (server_id, reviewed_at, next_review) "
+                 "SELECT id, now(), now() + interval '1 hour' FROM servers")
+
     def login_role(self, member_of):
         """A login role in `member_of` (a program's role from the migrations), dropped at the end."""
         role = self.db + "_" + member_of.replace("timepool_", "")

@@ -13,11 +13,13 @@ namespace timepool::monitor::api {
 
 namespace {
 
-// The servers a monitor may probe; $1 is the monitor.
+// The servers a monitor may probe; $1 is the monitor. A monitor with a known address probes the
+// servers the selector paired it with (select_monitors, schema/0028: a bounded set per server);
+// one without an address is never selected and probes every server as a candidate.
 constexpr const char* kMayServe = R"sql(
   FROM servers s JOIN monitors m ON m.id = $1
   LEFT JOIN server_monitors sm ON sm.server_id = s.id AND sm.monitor_id = m.id
-  WHERE (m.address IS NULL OR monitor_may_serve(m.address, s.address)))sql";
+  WHERE (m.address IS NULL OR (sm.server_id IS NOT NULL AND monitor_may_serve(m.address, s.address))))sql";
 
 int64_t micros(ntp::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();

@@ -3,7 +3,8 @@
 role, on a fresh database of the test cluster:
 - a client that does not trust the CA, and plain HTTP, get nothing; a wrong or missing key is
   refused (401) and counted;
-- the assignment names every server the monitor may serve, never one in its own /24;
+- the assignment of a monitor with an address names the servers the selector paired it with,
+  never one in its own /24;
 - a batch of raw samples is scored centrally (step table, 0.95 decay) and written once: the
   same batch again is acknowledged as a duplicate and writes nothing;
 - results for an unassigned server, from the future, from too far in the past, and malformed
@@ -94,10 +95,15 @@ def main():
         # --- assignment ----------------------------------------------------------------------
         st, a = apitest.request(url + "/v1/assignment", k, ca=ca)
         check(st == 200 and a["monitor"] == "fra1" and a["status"] == "active", "assignment for fra1")
+        check(a["servers"] == [], "a monitor with an address probes only its pairs: none before the "
+              "selector ran (%s)" % a["servers"])
+        db.q("SELECT select_monitors()")
+        st, a = apitest.request(url + "/v1/assignment", k, ca=ca)
         ids = sorted(s["id"] for s in a["servers"])
         check(ids == sorted([s1, s2]), "assigned %s: every server but the one in its /24 and the deleted one" % ids)
-        check(a["interval_ms"] == 540000 and all(s["pair"] == "candidate" for s in a["servers"]),
-              "schedule hints: a 9-minute interval; every pair a candidate")
+        check(a["interval_ms"] == 540000 and all(s["pair"] == "testing" for s in a["servers"]),
+              "schedule hints: a 9-minute interval; every pair testing (the selector's first review "
+              "fills the testing places)")
 
         # --- a batch, scored centrally, written once -------------------------------------------
         t0 = now_us(-60)
@@ -119,7 +125,7 @@ def main():
         latest = float(db.one("SELECT score FROM server_scores WHERE server_id = %s", s1))
         check(abs(latest - want[-1]) < 1e-4, "server_scores has the latest score")
         pool = float(db.one("SELECT score FROM servers WHERE id = %s", s1))
-        check(abs(pool - want[-1]) < 1e-4, "the pool score follows (one candidate monitor)")
+        check(abs(pool - want[-1]) < 1e-4, "the pool score follows (one testing monitor)")
         check(db.one("SELECT last_seen IS NOT NULL FROM monitors WHERE name = 'fra1'"), "last_seen is set")
 
         st, r = apitest.request(url + "/v1/results", k, batch, ca=ca)

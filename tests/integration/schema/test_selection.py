@@ -1,6 +1,8 @@
-"""The per-server monitor selector select_monitors() (schema/0013_monitor_selection.sql), run
-against a real PostgreSQL: a monitor in the server's /24 (or /48) or without a known address is
-never selected; at most two monitors of one account serve a server; candidates become testing,
+"""The per-server monitor selector select_monitors() (schema/0013_monitor_selection.sql and
+0028_selection_incremental.sql), run against a real PostgreSQL, with every server reviewed at
+every run and room for every monitor as a candidate (test_selection_review.py covers the bounded
+candidate set and which servers a run reviews): a monitor in the server's /24 (or /48) or
+without a known address is never selected; at most two monitors of one account serve a server; candidates become testing,
 testing become active, by round-trip time plus distance from the other monitors' median offset;
 a monitor whose offset disagrees is not made active however short its round trip; a globally
 testing monitor is never active; hysteresis keeps pairs from flapping on small differences; the
@@ -17,7 +19,8 @@ from tptest import check  # noqa: E402
 def main():
     db = tptest.Database("tp_select_")
     try:
-        db.q("UPDATE monitoring_settings SET active_monitors = 2, testing_monitors = 2")
+        db.q("UPDATE monitoring_settings SET active_monitors = 2, testing_monitors = 2, "
+             "candidate_monitors = 20, new_candidates = 20, review_interval = '0'")
         acct = db.one("INSERT INTO accounts (email, password_hash) VALUES ('x@example.org', 'h') "
                       "RETURNING id")
         srv = db.one("INSERT INTO servers (address, country, netspeed) "
