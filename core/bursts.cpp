@@ -364,6 +364,116 @@ std::vector<BurstEvent> find_events(std::span<const MinuteCount> series, const B
   return out;
 }
 
+namespace {
+
+using EventList = std::vector<const BurstEvent*>;
+
+// `left` without the events in `used`, order kept.
+void remove_used(EventList& left, const EventList& used) {
+  std::set<const BurstEvent*> u(used.begin(), used.end());
+  EventList rest;
+  for (const BurstEvent* e : left) {
+    if (!u.count(e)) rest.push_back(e);
+  }
+  left = rest;
+}
+
+// Hourly: the same minute of the hour in many of the hours from the first to the last. The
+// events of each finding leave `left`.
+std::vector<BurstFinding> hourly_findings(EventList& left, const BurstOptions& opt) {
+  std::vector<BurstFinding> hourly;
+  for (const auto& c : cluster_by(left, kHour, opt.tolerance)) {
+    std::set<int64_t> hours;
+    for (const BurstEvent* e : c.events) hours.insert(floor_div(e->start, kHour));
+    if (static_cast<int>(hours.size()) < opt.min_hours) continue;
+    double span = static_cast<double>(*hours.rbegin() - *hours.begin() + 1);
+    if (static_cast<double>(hours.size()) < opt.hourly_share * span) continue;
+    hourly.push_back(make_finding(BurstFinding::Period::Hourly, c.events, kHour));
+    remove_used(left, c.events);
+  }
+  return hourly;
+}
+
+// A zone with many unexplained spikes a day (noise, not a fleet) needs stronger evidence:
+// chance alone puts some of them at the same time of day in two weeks.
+bool is_noisy(const EventList& left, std::span<const MinuteCount> series, int64_t now,
+              const BurstOptions& opt) {
+  if (left.empty()) return false;
+  int64_t from = std::max(series_start(series), now - opt.max_span_minutes);
+  int64_t days_observed = std::max<int64_t>(1, (now - from) / kDay);
+  return static_cast<double>(left.size()) >
+         opt.max_events_per_day * static_cast<double>(days_observed);
+}
+
+BurstOptions stricter(BurstOptions o) {
+  o.tolerance = 0;
+  o.min_weeks = std::max(o.min_weeks, 3);
+  o.min_days = std::max(o.min_days, 5);
+  return o;
+}
+
+struct ByTimeOfDay {
+  std::vector<BurstFinding> daily, weekly;
+  EventList single;  // the newest window of each time of day that does not recur (yet)
+};
+
+bool recurs_daily(const EventList& events, const BurstOptions& o) {
+  std::set<int64_t> days;
+  for (const BurstEvent* e : events) days.insert(floor_div(e->start, kDay));
+  double span = static_cast<double>(*days.rbegin() - *days.begin() + 1);
+  return static_cast<int>(days.size()) >= o.min_days &&
+         static_cast<double>(days.size()) >= o.daily_share * span;
+}
+
+// Weekly on the weekdays that recur (every other week when each of them alternates); of what
+// does not recur, the newest window is kept in `single`.
+void split_weekly(const EventList& events, const BurstOptions& o, ByTimeOfDay& out) {
+  std::map<int, std::set<int64_t>> weeks;
+  for (const BurstEvent* e : events) weeks[weekday_of(e->start)].insert(week_of(e->start));
+  EventList recurring, rest;
+  bool alternate = true;
+  for (const BurstEvent* e : events) {
+    const auto& w = weeks[weekday_of(e->start)];
+    (static_cast<int>(w.size()) >= o.min_weeks ? recurring : rest).push_back(e);
+  }
+  for (const auto& [wd, w] : weeks) {
+    if (static_cast<int>(w.size()) >= o.min_weeks && !every_other_week(w)) alternate = false;
+  }
+  if (!recurring.empty()) {
+    out.weekly.push_back(make_finding(
+        alternate ? BurstFinding::Period::EveryOtherWeek : BurstFinding::Period::Weekly,
+        recurring, kDay));
+  }
+  if (!rest.empty()) out.single.push_back(rest.back());
+}
+
+// By time of day: daily, else weekly on the weekdays that recur.
+ByTimeOfDay by_time_of_day(const EventList& left, const BurstOptions& o) {
+  ByTimeOfDay out;
+  for (const auto& c : cluster_by(left, kDay, o.tolerance)) {
+    if (recurs_daily(c.events, o)) {
+      out.daily.push_back(make_finding(BurstFinding::Period::Daily, c.events, kDay));
+    } else {
+      split_weekly(c.events, o, out);
+    }
+  }
+  return out;
+}
+
+// The single windows still worth watching: large enough and recent enough, oldest first.
+void append_once(EventList single, int64_t now, const BurstOptions& opt,
+                 std::vector<BurstFinding>& out) {
+  std::sort(single.begin(), single.end(),
+            [](const BurstEvent* a, const BurstEvent* b) { return a->start < b->start; });
+  for (const BurstEvent* e : single) {
+    if (e->total < opt.once_min_queries) continue;
+    if (now - e->start > static_cast<int64_t>(opt.watch_days) * kDay) continue;
+    out.push_back(make_finding(BurstFinding::Period::Once, {e}, kDay));
+  }
+}
+
+}  // namespace
+
 std::vector<BurstFinding> find_bursts(std::span<const MinuteCount> series,
                                       const BurstOptions& opt) {
   std::vector<BurstFinding> out;
@@ -373,88 +483,17 @@ std::vector<BurstFinding> find_bursts(std::span<const MinuteCount> series,
   if (now == 0) {
     for (const auto& p : series) now = std::max(now, p.minute + 1);
   }
-
-  std::vector<const BurstEvent*> left;
+  EventList left;
   for (const auto& e : events) left.push_back(&e);
-  auto take = [&](const std::vector<const BurstEvent*>& used) {
-    std::set<const BurstEvent*> u(used.begin(), used.end());
-    std::vector<const BurstEvent*> rest;
-    for (const BurstEvent* e : left) {
-      if (!u.count(e)) rest.push_back(e);
-    }
-    left = rest;
-  };
 
-  // Hourly: the same minute of the hour in many of the hours from the first to the last.
-  std::vector<BurstFinding> hourly;
-  for (const auto& c : cluster_by(left, kHour, opt.tolerance)) {
-    std::set<int64_t> hours;
-    for (const BurstEvent* e : c.events) hours.insert(floor_div(e->start, kHour));
-    if (static_cast<int>(hours.size()) < opt.min_hours) continue;
-    double span = static_cast<double>(*hours.rbegin() - *hours.begin() + 1);
-    if (static_cast<double>(hours.size()) < opt.hourly_share * span) continue;
-    hourly.push_back(make_finding(BurstFinding::Period::Hourly, c.events, kHour));
-    take(c.events);
-  }
-
-  // A zone with many unexplained spikes a day (noise, not a fleet) needs stronger evidence:
-  // chance alone puts some of them at the same time of day in two weeks.
-  BurstOptions o = opt;
-  bool noisy = false;
-  if (!left.empty()) {
-    int64_t from = std::max(series_start(series), now - opt.max_span_minutes);
-    int64_t days_observed = std::max<int64_t>(1, (now - from) / kDay);
-    noisy = static_cast<double>(left.size()) > opt.max_events_per_day * static_cast<double>(days_observed);
-  }
-  if (noisy) {
-    o.tolerance = 0;
-    o.min_weeks = std::max(o.min_weeks, 3);
-    o.min_days = std::max(o.min_days, 5);
-  }
-
-  // By time of day: daily, else weekly on the weekdays that recur.
-  std::vector<BurstFinding> daily, weekly;
-  std::vector<const BurstEvent*> single;
-  for (const auto& c : cluster_by(left, kDay, o.tolerance)) {
-    std::set<int64_t> days;
-    for (const BurstEvent* e : c.events) days.insert(floor_div(e->start, kDay));
-    double span = static_cast<double>(*days.rbegin() - *days.begin() + 1);
-    if (static_cast<int>(days.size()) >= o.min_days &&
-        static_cast<double>(days.size()) >= o.daily_share * span) {
-      daily.push_back(make_finding(BurstFinding::Period::Daily, c.events, kDay));
-      continue;
-    }
-    std::map<int, std::set<int64_t>> weeks;
-    for (const BurstEvent* e : c.events) weeks[weekday_of(e->start)].insert(week_of(e->start));
-    std::vector<const BurstEvent*> recurring, rest;
-    bool alternate = true;
-    for (const BurstEvent* e : c.events) {
-      const auto& w = weeks[weekday_of(e->start)];
-      (static_cast<int>(w.size()) >= o.min_weeks ? recurring : rest).push_back(e);
-    }
-    for (const auto& [wd, w] : weeks) {
-      if (static_cast<int>(w.size()) >= o.min_weeks && !every_other_week(w)) alternate = false;
-    }
-    if (!recurring.empty()) {
-      weekly.push_back(make_finding(
-          alternate ? BurstFinding::Period::EveryOtherWeek : BurstFinding::Period::Weekly,
-          recurring, kDay));
-    }
-    // Of what does not recur (yet), the newest window of this time of day is watched.
-    if (!rest.empty()) single.push_back(rest.back());
-  }
+  std::vector<BurstFinding> hourly = hourly_findings(left, opt);
+  bool noisy = is_noisy(left, series, now, opt);
+  ByTimeOfDay day = by_time_of_day(left, noisy ? stricter(opt) : opt);
 
   out.insert(out.end(), hourly.begin(), hourly.end());
-  out.insert(out.end(), daily.begin(), daily.end());
-  out.insert(out.end(), weekly.begin(), weekly.end());
-  std::sort(single.begin(), single.end(),
-            [](const BurstEvent* a, const BurstEvent* b) { return a->start < b->start; });
-  for (const BurstEvent* e : single) {
-    if (noisy) break;
-    if (e->total < opt.once_min_queries) continue;
-    if (now - e->start > static_cast<int64_t>(opt.watch_days) * kDay) continue;
-    out.push_back(make_finding(BurstFinding::Period::Once, {e}, kDay));
-  }
+  out.insert(out.end(), day.daily.begin(), day.daily.end());
+  out.insert(out.end(), day.weekly.begin(), day.weekly.end());
+  if (!noisy) append_once(std::move(day.single), now, opt, out);
   return out;
 }
 

@@ -103,92 +103,109 @@ void Uplink::seal(bool force) {
   }
 }
 
+void Uplink::seal_or_keep(bool force) {
+  try {
+    seal(force);
+    if (spool_failing_) log_->info("spool: writing again");
+    spool_failing_ = false;
+  } catch (const SpoolError& e) {
+    metrics_.spool_errors.fetch_add(1);
+    if (!spool_failing_) log_->error("{}: results wait in memory", e.what());
+    spool_failing_ = true;
+  }
+}
+
+std::optional<Reply> Uplink::refresh_assignment(SteadyClock::time_point now) {
+  std::string state;
+  {
+    std::lock_guard lock(state_mu_);
+    state = state_;
+  }
+  Reply r = client_.get_assignment(state);
+  if (r.outcome != Outcome::kOk) return r;
+  if (auto a = parse_assignment(r.body)) {
+    spool_.save_assignment(r.body);
+    refresh_.store(a->refresh);
+    on_assignment_(*a);
+  } else {
+    log_->warn("assignment: the API's answer is not an assignment");
+  }
+  next_refresh_ = now + refresh_.load();
+  return std::nullopt;
+}
+
+std::optional<Reply> Uplink::send(const std::string& name) {
+  const auto text = spool_.read(name);
+  if (!text) {
+    spool_.reject(name);  // unreadable: out of the way of the others
+    return std::nullopt;
+  }
+  Reply r = client_.submit(*text);
+  if (r.outcome == Outcome::kOk) {
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    const bool duplicate = j.is_object() && j.value("duplicate", false);
+    spool_.remove(name);
+    metrics_.batches_sent.fetch_add(1);
+    if (duplicate) metrics_.batches_duplicate.fetch_add(1);
+    log_->debug("sent {}{}", name, duplicate ? " (the API had it already)" : "");
+  } else if (r.outcome == Outcome::kRefused) {
+    spool_.reject(name);
+    metrics_.batches_refused.fetch_add(1);
+    log_->error("the monitor API refused {} for good ({}); kept in {}/rejected", name, r.message,
+                spool_.dir());
+  } else {
+    return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> Uplink::deliver() {
+  for (;;) {
+    const auto names = spool_.list();
+    metrics_.spool_batches.store(static_cast<int64_t>(names.size()));
+    if (names.empty()) return std::nullopt;
+    if (auto failed = send(names.front())) return failed;
+    if (stop_.load() && SteadyClock::now() >= drain_until_) return std::nullopt;
+  }
+}
+
+void Uplink::record(Reconnect& link, const std::optional<Reply>& failed) {
+  if (!failed) {
+    link.succeeded();
+    api_up_.store(true);
+    metrics_.api_up.store(1);
+    return;
+  }
+  metrics_.api_errors.fetch_add(1);
+  if (failed->outcome == Outcome::kUnauthorized) {
+    log_->error("the monitor API does not know this monitor's key: {}", failed->message);
+  } else if (failed->outcome == Outcome::kNotProbing) {
+    log_->warn("{}: results wait in the spool", failed->message);
+  }
+  link.failed(failed->message);
+  api_up_.store(false);
+  metrics_.api_up.store(0);
+}
+
+void Uplink::talk(Reconnect& link, bool stopping) {
+  const auto now = SteadyClock::now();
+  if (!link.due(now)) return;
+  std::optional<Reply> failed;
+  if (!stopping && (now >= next_refresh_ || state_changed_.exchange(false))) {
+    failed = refresh_assignment(now);
+  }
+  if (!failed) failed = deliver();
+  record(link, failed);
+}
+
 void Uplink::loop() {
-  auto log = log::get("monitor");
-  Reconnect link("monitor API", log, ReconnectOptions{backoff_min_, backoff_max_},
+  log_ = log::get("monitor");
+  Reconnect link("monitor API", log_, ReconnectOptions{backoff_min_, backoff_max_},
                  [this] { return fmt::format("{} batches wait in the spool", spool_.list().size()); });
-  bool spool_failing = false;
   for (;;) {
     const bool stopping = stop_.load();
-    try {
-      seal(stopping);
-      if (spool_failing) log->info("spool: writing again");
-      spool_failing = false;
-    } catch (const SpoolError& e) {
-      metrics_.spool_errors.fetch_add(1);
-      if (!spool_failing) log->error("{}: results wait in memory", e.what());
-      spool_failing = true;
-    }
-    const auto now = SteadyClock::now();
-    if (link.due(now)) {
-      Reply failed;
-      bool ok = true;
-      if (!stopping && (now >= next_refresh_ || state_changed_.exchange(false))) {
-        std::string state;
-        {
-          std::lock_guard lock(state_mu_);
-          state = state_;
-        }
-        Reply r = client_.get_assignment(state);
-        if (r.outcome == Outcome::kOk) {
-          if (auto a = parse_assignment(r.body)) {
-            spool_.save_assignment(r.body);
-            refresh_.store(a->refresh);
-            on_assignment_(*a);
-          } else {
-            log->warn("assignment: the API's answer is not an assignment");
-          }
-          next_refresh_ = now + refresh_.load();
-        } else {
-          ok = false;
-          failed = r;
-        }
-      }
-      while (ok) {
-        const auto names = spool_.list();
-        metrics_.spool_batches.store(static_cast<int64_t>(names.size()));
-        if (names.empty()) break;
-        const auto& name = names.front();
-        const auto text = spool_.read(name);
-        if (!text) {
-          spool_.reject(name);  // unreadable: out of the way of the others
-          continue;
-        }
-        Reply r = client_.submit(*text);
-        if (r.outcome == Outcome::kOk) {
-          const auto j = nlohmann::json::parse(r.body, nullptr, false);
-          const bool duplicate = j.is_object() && j.value("duplicate", false);
-          spool_.remove(name);
-          metrics_.batches_sent.fetch_add(1);
-          if (duplicate) metrics_.batches_duplicate.fetch_add(1);
-          log->debug("sent {}{}", name, duplicate ? " (the API had it already)" : "");
-        } else if (r.outcome == Outcome::kRefused) {
-          spool_.reject(name);
-          metrics_.batches_refused.fetch_add(1);
-          log->error("the monitor API refused {} for good ({}); kept in {}/rejected", name,
-                     r.message, spool_.dir());
-        } else {
-          ok = false;
-          failed = r;
-        }
-        if (stop_.load() && SteadyClock::now() >= drain_until_) break;
-      }
-      if (ok) {
-        link.succeeded();
-        api_up_.store(true);
-        metrics_.api_up.store(1);
-      } else {
-        metrics_.api_errors.fetch_add(1);
-        if (failed.outcome == Outcome::kUnauthorized) {
-          log->error("the monitor API does not know this monitor's key: {}", failed.message);
-        } else if (failed.outcome == Outcome::kNotProbing) {
-          log->warn("{}: results wait in the spool", failed.message);
-        }
-        link.failed(failed.message);
-        api_up_.store(false);
-        metrics_.api_up.store(0);
-      }
-    }
+    seal_or_keep(stopping);
+    talk(link, stopping);
     if (stopping) {
       if (SteadyClock::now() >= drain_until_ || spool_.list().empty() || !link.up()) break;
     }

@@ -12,11 +12,14 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/reconnect.hpp"
 #include "monitor/api_client.hpp"
 #include "monitor/batch.hpp"
 #include "monitor/metrics.hpp"
@@ -63,9 +66,17 @@ class Uplink {
   void loop();
   // Seals the pending results into one batch in the spool when due (or `force`).
   void seal(bool force);
+  // seal(), logging only when the spool starts or stops failing.
+  void seal_or_keep(bool force);
+  // One turn with the API when the link is due: the assignment (when its refresh is due or
+  // the state changed, not while stopping), then the spool; the outcome goes to `link`.
+  void talk(Reconnect& link, bool stopping);
+  // Each returns the reply that failed (the API must be tried again later), or nothing.
+  std::optional<Reply> refresh_assignment(SteadyClock::time_point now);
   // Sends the spooled batches oldest first; stops at the first that must wait.
-  void deliver();
-  void refresh_assignment();
+  std::optional<Reply> deliver();
+  std::optional<Reply> send(const std::string& batch_name);
+  void record(Reconnect& link, const std::optional<Reply>& failed);
 
   ApiClient& client_;
   Spool& spool_;
@@ -91,6 +102,8 @@ class Uplink {
   std::thread thread_;
   // Uplink thread only.
   uint64_t seq_ = 0;
+  std::shared_ptr<spdlog::logger> log_;
+  bool spool_failing_ = false;
   SteadyClock::time_point next_refresh_{};
   SteadyClock::time_point next_send_{};
   SteadyClock::time_point drain_until_{};

@@ -60,61 +60,84 @@ WorkerCounters& Metrics::add_worker() {
   return *workers_.back();
 }
 
-std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
-  std::map<size_t, std::string> zone_names;
-  zone_names[0] = "";
+namespace {
+
+using Workers = std::vector<std::unique_ptr<WorkerCounters>>;
+using ZoneNames = std::map<size_t, std::string>;
+
+// The label of each zone slot: the snapshot's zone names, "" for no zone, "other" for the
+// overflow slot.
+ZoneNames zone_slot_names(const Snapshot* snap) {
+  ZoneNames names;
+  names[0] = "";
   if (snap) {
     for (const auto& z : snap->zones()) {
       const size_t slot = WorkerCounters::zone_slot(z.id);
-      if (slot != WorkerCounters::kZoneSlots - 1) zone_names[slot] = z.name;
+      if (slot != WorkerCounters::kZoneSlots - 1) names[slot] = z.name;
     }
   }
-  zone_names[WorkerCounters::kZoneSlots - 1] = "other";
-  prometheus::TextWriter w;
-  w.family("timepool_dns_queries_total", prometheus::Type::kCounter,
-           "DNS queries answered, by zone, query type and response code.");
+  names[WorkerCounters::kZoneSlots - 1] = "other";
+  return names;
+}
+
+struct Totals {
   uint64_t dropped = 0, udp = 0, tcp = 0;
   std::array<uint64_t, static_cast<size_t>(Door::kCount)> doors{};
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& wc : workers_) {
-      dropped += wc->dropped();
-      udp += wc->udp();
-      tcp += wc->tcp();
-      for (size_t d = 0; d < doors.size(); ++d) doors[d] += wc->door(static_cast<Door>(d));
-    }
-    for (size_t z = 0; z < WorkerCounters::kZoneSlots; ++z) {
-      for (size_t t = 0; t < WorkerCounters::kTypes; ++t) {
-        for (size_t r = 0; r < WorkerCounters::kRcodes; ++r) {
-          uint64_t sum = 0;
-          for (const auto& wc : workers_) sum += wc->queries(z, t, r);
-          if (!sum) continue;
-          auto it = zone_names.find(z);
-          const std::string name = it != zone_names.end() ? it->second : "id" + std::to_string(z - 1);
-          w.sample("timepool_dns_queries_total",
-                   {{"zone", name}, {"qtype", WorkerCounters::type_name(t)},
-                    {"rcode", WorkerCounters::rcode_name(r)}},
-                   sum);
-        }
+  uint64_t door(Door d) const { return doors[static_cast<size_t>(d)]; }
+};
+
+Totals sum_workers(const Workers& workers) {
+  Totals t;
+  for (const auto& wc : workers) {
+    t.dropped += wc->dropped();
+    t.udp += wc->udp();
+    t.tcp += wc->tcp();
+    for (size_t d = 0; d < t.doors.size(); ++d) t.doors[d] += wc->door(static_cast<Door>(d));
+  }
+  return t;
+}
+
+// One sample per (zone, type, rcode) that any worker counted.
+void write_queries(prometheus::TextWriter& w, const Workers& workers, const ZoneNames& names) {
+  w.family("timepool_dns_queries_total", prometheus::Type::kCounter,
+           "DNS queries answered, by zone, query type and response code.");
+  for (size_t z = 0; z < WorkerCounters::kZoneSlots; ++z) {
+    auto it = names.find(z);
+    const std::string name = it != names.end() ? it->second : "id" + std::to_string(z - 1);
+    for (size_t t = 0; t < WorkerCounters::kTypes; ++t) {
+      for (size_t r = 0; r < WorkerCounters::kRcodes; ++r) {
+        uint64_t sum = 0;
+        for (const auto& wc : workers) sum += wc->queries(z, t, r);
+        if (!sum) continue;
+        w.sample("timepool_dns_queries_total",
+                 {{"zone", name}, {"qtype", WorkerCounters::type_name(t)},
+                  {"rcode", WorkerCounters::rcode_name(r)}},
+                 sum);
       }
     }
   }
-  w.counter("timepool_dns_dropped_total", "Packets dropped without an answer.", dropped);
-  w.counter("timepool_dns_udp_packets_total", "Queries received over UDP.", udp);
-  w.counter("timepool_dns_tcp_messages_total", "Queries received over TCP.", tcp);
-  const auto door = [&](Door d) { return doors[static_cast<size_t>(d)]; };
+}
+
+void write_totals(prometheus::TextWriter& w, const Totals& t) {
+  w.counter("timepool_dns_dropped_total", "Packets dropped without an answer.", t.dropped);
+  w.counter("timepool_dns_udp_packets_total", "Queries received over UDP.", t.udp);
+  w.counter("timepool_dns_tcp_messages_total", "Queries received over TCP.", t.tcp);
   w.family("timepool_dns_tcp_closed_total", prometheus::Type::kCounter,
            "TCP connections the server closed to protect itself, by reason.");
   w.sample("timepool_dns_tcp_closed_total", {{"reason", "per_address_limit"}},
-           door(Door::kTcpPerAddress));
-  w.sample("timepool_dns_tcp_closed_total", {{"reason", "evicted"}}, door(Door::kTcpEvicted));
+           t.door(Door::kTcpPerAddress));
+  w.sample("timepool_dns_tcp_closed_total", {{"reason", "evicted"}}, t.door(Door::kTcpEvicted));
   w.sample("timepool_dns_tcp_closed_total", {{"reason", "message_timeout"}},
-           door(Door::kTcpMessageTimeout));
+           t.door(Door::kTcpMessageTimeout));
   w.family("timepool_dns_rrl_responses_total", prometheus::Type::kCounter,
            "UDP responses over the response rate limit: dropped, or sent truncated (slip).");
-  w.sample("timepool_dns_rrl_responses_total", {{"action", "dropped"}}, door(Door::kRrlDropped));
-  w.sample("timepool_dns_rrl_responses_total", {{"action", "slipped"}}, door(Door::kRrlSlipped));
-  const int64_t built = loader_.snapshot_built_unix.load();
+  w.sample("timepool_dns_rrl_responses_total", {{"action", "dropped"}}, t.door(Door::kRrlDropped));
+  w.sample("timepool_dns_rrl_responses_total", {{"action", "slipped"}}, t.door(Door::kRrlSlipped));
+}
+
+void write_snapshot(prometheus::TextWriter& w, const Snapshot* snap, const LoaderStats& loader,
+                    int64_t now_unix) {
+  const int64_t built = loader.snapshot_built_unix.load();
   w.gauge("timepool_dns_snapshot_age_seconds", "Age of the data being served (-1: none).",
           built ? now_unix - built : int64_t{-1});
   const auto gauge = [&](const char* name, const char* help, size_t n) {
@@ -124,25 +147,44 @@ std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
   gauge("timepool_dns_snapshot_names", "Names in the snapshot.", snap ? snap->node_count() : 0);
   gauge("timepool_dns_snapshot_zones", "Zones in the snapshot.", snap ? snap->zones().size() : 0);
   gauge("timepool_dns_snapshot_serial", "SOA serial of the snapshot.", snap ? snap->serial() : 0);
+}
+
+void write_loader(prometheus::TextWriter& w, const LoaderStats& loader) {
   w.gauge("timepool_dns_rebuild_duration_seconds", "Duration of the last snapshot rebuild.",
-          loader_.last_rebuild_seconds.load());
+          loader.last_rebuild_seconds.load());
   w.counter("timepool_dns_rebuilds_total", "Snapshot rebuilds from the database.",
-            loader_.rebuilds.load());
+            loader.rebuilds.load());
   w.counter("timepool_dns_db_errors_total", "Failed database connections or queries.",
-            loader_.db_errors.load());
+            loader.db_errors.load());
   w.counter("timepool_dns_snapshot_disk_loads_total", "Snapshots loaded from the disk copy.",
-            loader_.disk_loads.load());
+            loader.disk_loads.load());
   w.counter("timepool_dns_change_polls_total",
             "Reads of the change counter on a hot standby (no LISTEN there).",
-            loader_.counter_polls.load());
+            loader.counter_polls.load());
   w.gauge("timepool_dns_db_up", "1 when the last database operation succeeded.",
-          int64_t{loader_.db_up.load() ? 1 : 0});
+          int64_t{loader.db_up.load() ? 1 : 0});
   w.gauge("timepool_dns_monitoring_outage",
           "1 while no monitor reports (the pool is frozen as it was), 0 normal, -1 unknown.",
-          int64_t{loader_.monitoring_outage.load()});
+          int64_t{loader.monitoring_outage.load()});
   w.gauge("timepool_dns_monitoring_report_age_seconds",
           "Seconds since any monitor last reported a score (-1: never or unknown).",
-          loader_.monitoring_report_age_seconds.load());
+          loader.monitoring_report_age_seconds.load());
+}
+
+}  // namespace
+
+std::string Metrics::render(const Snapshot* snap, int64_t now_unix) const {
+  const ZoneNames names = zone_slot_names(snap);
+  prometheus::TextWriter w;
+  Totals totals;
+  {
+    std::lock_guard lock(mu_);
+    totals = sum_workers(workers_);
+    write_queries(w, workers_, names);
+  }
+  write_totals(w, totals);
+  write_snapshot(w, snap, loader_, now_unix);
+  write_loader(w, loader_);
   if (extra_) w.raw(extra_());
   return w.take();
 }

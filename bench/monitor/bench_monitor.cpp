@@ -21,11 +21,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
+#include "monitor/batch.hpp"
+#include "monitor/daemon.hpp"
 #include "monitor/probe_score.hpp"
 #include "monitor/prober.hpp"
 #include "monitor/schedule.hpp"
-#include "monitor/batch.hpp"
-#include "monitor/daemon.hpp"
 #include "tests/support/fake_ntp_server.hpp"
 
 using namespace timepool;
