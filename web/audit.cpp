@@ -108,9 +108,10 @@ std::vector<AuditEntry> load_audit(pg::Connection& db, const AuditFilter& f) {
   return out;
 }
 
-Response get_admin_audit(Ctx& c) {
-  if (auto deny = require_role(c, {"admin"})) return *deny;
-  AuditFilter f;
+namespace {
+
+// The filter from the query string; a message page when it cannot be used.
+std::optional<Response> read_filter(Ctx& c, AuditFilter& f) {
   f.account = trim(c.req.param("account"));
   f.target = trim(c.req.param("target"));
   f.action = trim(c.req.param("action"));
@@ -127,19 +128,25 @@ Response get_admin_audit(Ctx& c) {
   if (f.account.size() > 300 || f.target.size() > 300 || f.action.size() > 60) {
     return message_page(c, 400, "Audit log", "A filter is too long.", "/admin/audit");
   }
-  auto entries = load_audit(c.db, f);
-  bool older = entries.size() > static_cast<size_t>(kPageSize);
-  if (older) entries.pop_back();
+  return std::nullopt;
+}
 
+// The action choices: any, every action of a kind, each known action, and the one asked for.
+std::vector<std::pair<std::string, std::string>> action_choices(const std::string& asked) {
   std::vector<std::pair<std::string, std::string>> kinds = {{"", "any action"}};
   for (const char* k : {"account", "server", "vendor", "token", "report", "monitor"}) {
     kinds.emplace_back(k, std::string("every ") + k + ".*");
   }
   for (const auto& a : audit_actions()) kinds.emplace_back(a, a);
-  if (!f.action.empty() &&
-      std::none_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == f.action; })) {
-    kinds.emplace_back(f.action, f.action);
+  if (!asked.empty() &&
+      std::none_of(kinds.begin(), kinds.end(), [&](const auto& k) { return k.first == asked; })) {
+    kinds.emplace_back(asked, asked);
   }
+  return kinds;
+}
+
+std::string audit_table(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return "<p id=\"audit-empty\">No entries.</p>";
   std::string rows;
   for (const auto& e : entries) {
     rows += render(R"(<tr id="audit-{{id}}"><td class="num">{{id}}</td><td>{{at}}</td>
@@ -158,6 +165,15 @@ Response get_admin_audit(Ctx& c) {
                     {"before", readable(e.before)},
                     {"after", readable(e.after)}});
   }
+  return "<div class=\"scroll\"><table id=\"audit\"><thead>"
+         "<tr><th>#</th><th>When (UTC)</th><th>Who</th>"
+         "<th>Action</th><th>Object</th><th>Detail</th>"
+         "<th>Before</th><th>After</th></tr></thead><tbody>" +
+         rows + "</tbody></table></div>";
+}
+
+std::string paging_links(const AuditFilter& f, const std::vector<AuditEntry>& entries,
+                         bool older) {
   std::string paging;
   if (f.before_id) paging += "<a href=\"/admin/audit" + esc(query_string(f, std::nullopt)) +
                              "\" id=\"audit-newest\">Newest</a> ";
@@ -165,6 +181,18 @@ Response get_admin_audit(Ctx& c) {
     paging += "<a href=\"/admin/audit" + esc(query_string(f, entries.back().id)) +
               "\" id=\"audit-older\">Older entries</a>";
   }
+  return paging;
+}
+
+}  // namespace
+
+Response get_admin_audit(Ctx& c) {
+  if (auto deny = require_role(c, {"admin"})) return *deny;
+  AuditFilter f;
+  if (auto refused = read_filter(c, f)) return *refused;
+  auto entries = load_audit(c.db, f);
+  bool older = entries.size() > static_cast<size_t>(kPageSize);
+  if (older) entries.pop_back();
   std::string body = render(R"(<h1>Audit log</h1>
 {{{nav}}}
 <p>Every change made by admins, by accounts to themselves and their servers and zones, and by
@@ -183,15 +211,9 @@ removed.</p>
                             {{"nav", admin_nav()},
                              {"account", f.account},
                              {"target", f.target},
-                             {"kinds", options(kinds, f.action)},
-                             {"table", entries.empty()
-                                           ? std::string("<p id=\"audit-empty\">No entries.</p>")
-                                           : "<div class=\"scroll\"><table id=\"audit\"><thead>"
-                                             "<tr><th>#</th><th>When (UTC)</th><th>Who</th>"
-                                             "<th>Action</th><th>Object</th><th>Detail</th>"
-                                             "<th>Before</th><th>After</th></tr></thead><tbody>" +
-                                                 rows + "</tbody></table></div>"},
-                             {"paging", paging}});
+                             {"kinds", options(action_choices(f.action), f.action)},
+                             {"table", audit_table(entries)},
+                             {"paging", paging_links(f, entries, older)}});
   return page(c, 200, "Audit log", body);
 }
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "core/log.hpp"
 #include "web/notices.hpp"
@@ -113,11 +114,20 @@ Delivery directory_deliver(const MailConfig& cfg, const MailMessage& m, const st
   return {true, ""};
 }
 
-SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& deliver,
-                   SenderState& state) {
-  auto logger = log::get("web");
-  SendRound round;
-  // Accepted by the relay in an earlier round whose database link failed before sent_at.
+namespace {
+
+// A row of mail_outbox claimed for one delivery (sending_at set).
+struct Claimed {
+  int64_t id = 0;
+  std::string recipient, kind, subject, body;
+  int64_t created = 0;
+  int attempts = 0;
+  bool give_up = false;                     // past give_up_hours: this is the last attempt
+  std::optional<std::string> interrupted;  // when an interrupted delivery of it began
+};
+
+// Accepted by the relay in an earlier round whose database link failed before sent_at.
+void record_accepted_earlier(pg::Connection& db, SenderState& state, SendRound& round) {
   while (!state.accepted_unrecorded.empty()) {
     int64_t id = state.accepted_unrecorded.back();
     db.exec("UPDATE mail_outbox SET sent_at = now(), sending_at = NULL, attempts = attempts + 1, "
@@ -125,79 +135,115 @@ SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& del
             id);
     state.accepted_unrecorded.pop_back();
     ++round.recorded;
-    logger->info("mail {} sent (the relay accepted it before the database link failed)", id);
+    log::get("web")->info("mail {} sent (the relay accepted it before the database link failed)",
+                          id);
   }
+}
+
+// The next message due, marked as sending; nothing when none is due.
+std::optional<Claimed> claim_next(pg::Connection& db, const MailConfig& cfg) {
   // A delivery lasts at most timeout_seconds: a row sending for longer was interrupted.
   const int interrupted_after = cfg.timeout_seconds + 30;
+  pg::Transaction claim(db);
+  auto row = claim.exec(
+      "SELECT id, recipient, kind, subject, body, extract(epoch FROM created_at)::bigint, "
+      "attempts, created_at < now() - make_interval(hours => $1), "
+      "to_char(sending_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM mail_outbox "
+      "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() "
+      "AND (sending_at IS NULL OR sending_at < now() - make_interval(secs => $2)) "
+      "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
+      cfg.give_up_hours, static_cast<double>(interrupted_after));
+  if (row.rows() == 0) {
+    claim.commit();
+    return std::nullopt;
+  }
+  Claimed m;
+  m.id = row.get<int64_t>(0, 0);
+  claim.exec("UPDATE mail_outbox SET sending_at = now() WHERE id = $1", m.id);
+  claim.commit();
+  m.recipient = row.get<std::string>(0, 1);
+  m.kind = row.get<std::string>(0, 2);
+  m.subject = row.get<std::string>(0, 3);
+  m.body = row.get<std::string>(0, 4);
+  m.created = row.get<int64_t>(0, 5);
+  m.attempts = row.get<int32_t>(0, 6);
+  m.give_up = row.get<bool>(0, 7);
+  m.interrupted = row.get<std::optional<std::string>>(0, 8);
+  return m;
+}
+
+MailMessage message_of(const MailConfig& cfg, const Claimed& c) {
+  return MailMessage{cfg.from,
+                     c.recipient,
+                     c.subject,
+                     c.body,
+                     "timepool-" + std::to_string(c.id) + "." + std::to_string(c.created) + "@" +
+                         domain_of(cfg.from),
+                     c.created};
+}
+
+void record_sent(pg::Connection& db, SenderState& state, SendRound& round, const Claimed& c) {
+  auto logger = log::get("web");
+  try {
+    db.exec("UPDATE mail_outbox SET sent_at = now(), sending_at = NULL, "
+            "attempts = attempts + 1, last_error = NULL WHERE id = $1",
+            c.id);
+  } catch (const pg::Error&) {
+    state.accepted_unrecorded.push_back(c.id);
+    logger->warn("mail {} ({}) accepted by the relay; recording it waits for the database", c.id,
+                 c.kind);
+    throw;
+  }
+  ++round.sent;
+  logger->info("mail {} ({}) sent after {} failed attempts", c.id, c.kind, c.attempts);
+}
+
+// The next attempt after a backoff, or none after give_up_hours.
+void record_failure(pg::Connection& db, const MailConfig& cfg, SendRound& round, const Claimed& c,
+                    std::string error) {
+  auto logger = log::get("web");
+  int64_t delay = retry_delay_seconds(cfg, c.attempts);
+  if (error.size() > 2000) error.resize(2000);
+  db.exec("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, sending_at = NULL, "
+          "next_attempt_at = now() + make_interval(secs => $3), "
+          "failed_at = CASE WHEN $4 THEN now() END WHERE id = $1",
+          c.id, error, static_cast<double>(delay), c.give_up);
+  ++round.failed;
+  if (c.give_up) {
+    ++round.gave_up;
+    logger->error("mail {} ({}): {}; given up after {} attempts (kept in mail_outbox)", c.id,
+                  c.kind, error, c.attempts + 1);
+  } else if (c.attempts == 0) {
+    logger->warn("mail {} ({}): {}; retry in {} s", c.id, c.kind, error, delay);
+  } else {
+    logger->debug("mail {} ({}): {}; attempt {}, retry in {} s", c.id, c.kind, error,
+                  c.attempts + 1, delay);
+  }
+}
+
+}  // namespace
+
+SendRound send_due(pg::Connection& db, const MailConfig& cfg, const Deliver& deliver,
+                   SenderState& state) {
+  SendRound round;
+  record_accepted_earlier(db, state, round);
   for (int i = 0; i < cfg.batch; ++i) {
-    pg::Transaction claim(db);
-    auto row = claim.exec(
-        "SELECT id, recipient, kind, subject, body, extract(epoch FROM created_at)::bigint, "
-        "attempts, created_at < now() - make_interval(hours => $1), "
-        "to_char(sending_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM mail_outbox "
-        "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now() "
-        "AND (sending_at IS NULL OR sending_at < now() - make_interval(secs => $2)) "
-        "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-        cfg.give_up_hours, static_cast<double>(interrupted_after));
-    if (row.rows() == 0) {
-      claim.commit();
+    auto claimed = claim_next(db, cfg);
+    if (!claimed) return round;
+    if (claimed->interrupted) {
+      ++round.redelivered;
+      log::get("web")->warn(
+          "mail {} ({}): its delivery that began {} UTC was interrupted (a sender stopped); the "
+          "relay may have it already: delivering it again with the same Message-ID",
+          claimed->id, claimed->kind, *claimed->interrupted);
+    }
+    MailMessage m = message_of(cfg, *claimed);
+    Delivery d = deliver(m, build_message(m));
+    if (!d.ok) {
+      record_failure(db, cfg, round, *claimed, std::move(d.error));
       return round;
     }
-    int64_t id = row.get<int64_t>(0, 0);
-    claim.exec("UPDATE mail_outbox SET sending_at = now() WHERE id = $1", id);
-    claim.commit();
-    std::string kind = row.get<std::string>(0, 2);
-    int64_t created = row.get<int64_t>(0, 5);
-    int attempts = row.get<int32_t>(0, 6);
-    if (auto since = row.get<std::optional<std::string>>(0, 8)) {
-      ++round.redelivered;
-      logger->warn("mail {} ({}): its delivery that began {} UTC was interrupted (a sender "
-                   "stopped); the relay may have it already: delivering it again with the same "
-                   "Message-ID",
-                   id, kind, *since);
-    }
-    MailMessage m{cfg.from,
-                  row.get<std::string>(0, 1),
-                  row.get<std::string>(0, 3),
-                  row.get<std::string>(0, 4),
-                  "timepool-" + std::to_string(id) + "." + std::to_string(created) + "@" +
-                      domain_of(cfg.from),
-                  created};
-    Delivery d = deliver(m, build_message(m));
-    if (d.ok) {
-      try {
-        db.exec("UPDATE mail_outbox SET sent_at = now(), sending_at = NULL, "
-                "attempts = attempts + 1, last_error = NULL WHERE id = $1",
-                id);
-      } catch (const pg::Error&) {
-        state.accepted_unrecorded.push_back(id);
-        logger->warn("mail {} ({}) accepted by the relay; recording it waits for the database", id,
-                     kind);
-        throw;
-      }
-      ++round.sent;
-      logger->info("mail {} ({}) sent after {} failed attempts", id, kind, attempts);
-      continue;
-    }
-    bool give_up = row.get<bool>(0, 7);
-    int64_t delay = retry_delay_seconds(cfg, attempts);
-    if (d.error.size() > 2000) d.error.resize(2000);
-    db.exec("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $2, sending_at = NULL, "
-            "next_attempt_at = now() + make_interval(secs => $3), "
-            "failed_at = CASE WHEN $4 THEN now() END WHERE id = $1",
-            id, d.error, static_cast<double>(delay), give_up);
-    ++round.failed;
-    if (give_up) {
-      ++round.gave_up;
-      logger->error("mail {} ({}): {}; given up after {} attempts (kept in mail_outbox)", id,
-                    kind, d.error, attempts + 1);
-    } else if (attempts == 0) {
-      logger->warn("mail {} ({}): {}; retry in {} s", id, kind, d.error, delay);
-    } else {
-      logger->debug("mail {} ({}): {}; attempt {}, retry in {} s", id, kind, d.error,
-                    attempts + 1, delay);
-    }
-    return round;
+    record_sent(db, state, round, *claimed);
   }
   round.more = true;
   return round;

@@ -1,5 +1,6 @@
 // timepool-web: the pool's web site and JSON API for volunteers, vendors and admins.
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -21,6 +22,100 @@
 #include "server/dns_config.hpp"
 
 using namespace timepool;
+
+namespace {
+
+// Reads the config into `app` and `conninfo`. An exit code when the program must stop here
+// (an error, or --config-keys printed).
+std::optional<int> load_config(const std::string& path, const std::vector<std::string>& overrides,
+                               bool list_keys, web::App& app, std::string& conninfo) {
+  try {
+    auto doc = config::Document::load(path, overrides);
+    log::setup(config::read_log(doc));
+    conninfo = config::read_database(doc).conninfo;
+    app.cfg = web::read_web_config(doc);
+    app.mail = web::read_mail_config(doc);
+    doc.check_unknown({"database", "log", "web", "mail"});
+    if (list_keys) {
+      for (const auto& k : doc.keys_read()) std::printf("%s\n", k.c_str());
+      return 0;
+    }
+    if (!app.cfg.geoip_db.empty()) {
+      // "tor-geoipdb": Debian's country range files; anything else: a MaxMind DB file.
+      app.geo = geo::open_geo_db(app.cfg.geoip_db == "tor-geoipdb" ? "" : app.cfg.geoip_db);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "timepool-web: %s\n", e.what());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+// Counted for /metrics: checks in flight tell an operator when probes pile up.
+void set_up_checks(web::App& app, web::WebMetrics& metrics) {
+  app.metrics = &metrics;
+  app.probe = [&metrics](const address::Address& a, uint16_t port) {
+    web::WebMetrics::CheckGuard guard(metrics);
+    return web::real_probe(a, port);
+  };
+  // After the probe: the checks go through the counting wrapper too.
+  app.checks = std::make_shared<web::CheckQueue>(
+      app.probe, static_cast<uint16_t>(app.cfg.probe_port), app.cfg.check_threads,
+      app.cfg.checks_per_address, app.cfg.checks_max);
+}
+
+bool start_metrics(prometheus::HttpServer& http, const std::string& listen) {
+  auto logger = log::get("web");
+  try {
+    auto ep = server::parse_listen(listen, "web.metrics_listen");
+    uint16_t mport = http.start(ep);
+    logger->info("metrics on http://{}/metrics", net::Endpoint(ep.address(), mport).to_string());
+    std::printf("metrics on http://%s/metrics\n",
+                net::Endpoint(ep.address(), mport).to_string().c_str());
+    return true;
+  } catch (const std::exception& e) {
+    logger->critical("web.metrics_listen: {}", e.what());
+    return false;
+  }
+}
+
+void log_mail_settings(const web::MailConfig& mail) {
+  auto logger = log::get("web");
+  if (mail.transport == "off") {
+    logger->warn("mail.transport is off: mail stays in the outbox and is not sent");
+  } else if (mail.transport == "directory") {
+    logger->info("mail: written into {} instead of sent", mail.directory);
+  } else {
+    logger->info("mail: relay {}:{} (tls {})", mail.host, mail.port, mail.tls);
+  }
+  if (!mail.verify_email) {
+    logger->warn("mail.verify_email is off: new accounts count as verified at once");
+  }
+}
+
+// Serves until SIGTERM or SIGINT (SIGHUP only logs); true when serving ended cleanly.
+bool serve_until_signal(web::HttpServer& server, signals::SignalSet& signals) {
+  auto logger = log::get("web");
+  std::thread stopper([&] {
+    while (auto ev = signals.wait()) {
+      if (ev->kind == signals::Kind::kReload) {
+        logger->info("SIGHUP: nothing is reloaded; restart to change the configuration");
+        continue;
+      }
+      logger->info("signal {}: stopping", ev->signo);
+      service::notify_stopping();
+      server.stop();
+      return;
+    }
+  });
+  service::notify_ready();
+  bool ok = server.serve();
+  signals.wake();  // serve() may have returned on its own (error): let the thread end
+  stopper.join();
+  return ok;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App cli{
@@ -49,36 +144,11 @@ int main(int argc, char** argv) {
 
   web::App app;
   std::string conninfo;
-  try {
-    auto doc = config::Document::load(config_path, overrides);
-    log::setup(config::read_log(doc));
-    conninfo = config::read_database(doc).conninfo;
-    app.cfg = web::read_web_config(doc);
-    app.mail = web::read_mail_config(doc);
-    doc.check_unknown({"database", "log", "web", "mail"});
-    if (list_keys) {
-      for (const auto& k : doc.keys_read()) std::printf("%s\n", k.c_str());
-      return 0;
-    }
-    if (!app.cfg.geoip_db.empty()) {
-      // "tor-geoipdb": Debian's country range files; anything else: a MaxMind DB file.
-      app.geo = geo::open_geo_db(app.cfg.geoip_db == "tor-geoipdb" ? "" : app.cfg.geoip_db);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "timepool-web: %s\n", e.what());
-    return 2;
+  if (auto exit_code = load_config(config_path, overrides, list_keys, app, conninfo)) {
+    return *exit_code;
   }
-  // Counted for /metrics: checks in flight tell an operator when probes pile up.
   web::WebMetrics metrics;
-  app.metrics = &metrics;
-  app.probe = [&metrics](const address::Address& a, uint16_t port) {
-    web::WebMetrics::CheckGuard guard(metrics);
-    return web::real_probe(a, port);
-  };
-  // After the probe: the checks go through the counting wrapper too.
-  app.checks = std::make_shared<web::CheckQueue>(
-      app.probe, static_cast<uint16_t>(app.cfg.probe_port), app.cfg.check_threads,
-      app.cfg.checks_per_address, app.cfg.checks_max);
+  set_up_checks(app, metrics);
   auto logger = log::get("web");
   if (app.cfg.allow_loopback) logger->warn("web.allow_loopback is on: loopback servers are accepted");
   if (app.geo) logger->info("geoip: {}", app.geo->description());
@@ -96,29 +166,11 @@ int main(int argc, char** argv) {
   if (!app.cfg.metrics_listen.empty()) outbox.start();
   prometheus::HttpServer metrics_http(
       [&metrics, &pool, &outbox] { return metrics.render(&pool) + outbox.render(); });
-  if (!app.cfg.metrics_listen.empty()) {
-    try {
-      auto ep = server::parse_listen(app.cfg.metrics_listen, "web.metrics_listen");
-      uint16_t mport = metrics_http.start(ep);
-      logger->info("metrics on http://{}/metrics", net::Endpoint(ep.address(), mport).to_string());
-      std::printf("metrics on http://%s/metrics\n",
-                  net::Endpoint(ep.address(), mport).to_string().c_str());
-    } catch (const std::exception& e) {
-      logger->critical("web.metrics_listen: {}", e.what());
-      return 1;
-    }
+  if (!app.cfg.metrics_listen.empty() && !start_metrics(metrics_http, app.cfg.metrics_listen)) {
+    return 1;
   }
   // Mail from the outbox (web/mail_sender.hpp), woken by requests that queue some.
-  if (app.mail.transport == "off") {
-    logger->warn("mail.transport is off: mail stays in the outbox and is not sent");
-  } else if (app.mail.transport == "directory") {
-    logger->info("mail: written into {} instead of sent", app.mail.directory);
-  } else {
-    logger->info("mail: relay {}:{} (tls {})", app.mail.host, app.mail.port, app.mail.tls);
-  }
-  if (!app.mail.verify_email) {
-    logger->warn("mail.verify_email is off: new accounts count as verified at once");
-  }
+  log_mail_settings(app.mail);
   web::MailSender mail_sender(conninfo, app.mail);
   mail_sender.start();
   app.wake_mail = [&mail_sender] { mail_sender.wake(); };
@@ -131,23 +183,7 @@ int main(int argc, char** argv) {
   logger->info("listening on {}:{}", app.cfg.listen, port);
   std::printf("listening on %s:%d\n", app.cfg.listen.c_str(), port);
   std::fflush(stdout);
-
-  std::thread stopper([&] {
-    while (auto ev = signals.wait()) {
-      if (ev->kind == signals::Kind::kReload) {
-        logger->info("SIGHUP: nothing is reloaded; restart to change the configuration");
-        continue;
-      }
-      logger->info("signal {}: stopping", ev->signo);
-      service::notify_stopping();
-      server.stop();
-      return;
-    }
-  });
-  service::notify_ready();
-  bool ok = server.serve();
-  signals.wake();  // serve() may have returned on its own (error): let the thread end
-  stopper.join();
+  bool ok = serve_until_signal(server, signals);
   app.checks.reset();  // its threads may be probing through `metrics`: end them first
   return ok ? 0 : 1;
 }

@@ -96,89 +96,122 @@ bool is_rule_row(std::string_view row) {
   return true;
 }
 
-}  // namespace
+using Lines = std::vector<std::string_view>;
 
-std::string markdown_html(std::string_view md) {
-  std::vector<std::string_view> lines;
+Lines split_lines(std::string_view md) {
+  Lines lines;
   for (size_t start = 0; start <= md.size();) {
     size_t nl = md.find('\n', start);
     if (nl == std::string_view::npos) nl = md.size();
     lines.push_back(md.substr(start, nl - start));
     start = nl + 1;
   }
+  return lines;
+}
+
+bool blank(std::string_view line) { return trim(line).empty(); }
+
+// Each block writer starts at the block's first line i and returns the line after the block.
+
+// Fenced code, kept as it is.
+size_t fenced_code(const Lines& lines, size_t i, std::string& out) {
+  std::string code;
+  ++i;
+  while (i < lines.size() && !starts(trim(lines[i]), "```")) {
+    code += esc(lines[i]);
+    code += '\n';
+    ++i;
+  }
+  out += "<pre><code>" + code + "</code></pre>\n";
+  return i + 1;  // past the closing fence
+}
+
+// "# " to "#### "; 0 when the line is not a heading.
+size_t heading_level(std::string_view t) {
+  if (!starts(t, "#")) return 0;
+  size_t level = t.find_first_not_of('#');
+  return level != std::string_view::npos && level <= 4 && t[level] == ' ' ? level : 0;
+}
+
+size_t heading(const Lines& lines, size_t i, std::string& out) {
+  std::string_view t = trim(lines[i]);
+  size_t level = heading_level(t);
+  std::string_view text = trim(t.substr(level));
+  std::string h = "h" + std::to_string(level);
+  out += "<" + h + " id=\"" + slug(text) + "\">" + inline_html(text) + "</" + h + ">\n";
+  return i + 1;
+}
+
+// A header row, a rule row, then body rows while lines start with "|".
+size_t table(const Lines& lines, size_t i, std::string& out) {
+  out += "<div class=\"scroll\"><table><thead><tr>";
+  for (auto c : cells(lines[i])) out += "<th>" + inline_html(c) + "</th>";
+  out += "</tr></thead><tbody>";
+  i += 2;
+  while (i < lines.size() && starts(trim(lines[i]), "|")) {
+    out += "<tr>";
+    for (auto c : cells(lines[i])) out += "<td>" + inline_html(c) + "</td>";
+    out += "</tr>";
+    ++i;
+  }
+  out += "</tbody></table></div>\n";
+  return i;
+}
+
+// A list; indented lines continue the item.
+size_t list(const Lines& lines, size_t i, std::string& out) {
+  out += "<ul>";
+  while (i < lines.size() && starts(trim(lines[i]), "- ")) {
+    std::string item(trim(lines[i]).substr(2));
+    ++i;
+    while (i < lines.size() && !blank(lines[i]) && (lines[i][0] == ' ' || lines[i][0] == '\t') &&
+           !starts(trim(lines[i]), "- ")) {
+      item += ' ';
+      item += trim(lines[i]);
+      ++i;
+    }
+    out += "<li>" + inline_html(item) + "</li>";
+  }
+  out += "</ul>\n";
+  return i;
+}
+
+// A paragraph: up to a blank line or the start of another block.
+size_t paragraph(const Lines& lines, size_t i, std::string& out) {
+  std::string para(trim(lines[i]));
+  ++i;
+  while (i < lines.size() && !blank(lines[i])) {
+    std::string_view n = trim(lines[i]);
+    if (starts(n, "```") || starts(n, "#") || starts(n, "- ") || starts(n, "|")) break;
+    para += ' ';
+    para += n;
+    ++i;
+  }
+  out += "<p>" + inline_html(para) + "</p>\n";
+  return i;
+}
+
+}  // namespace
+
+std::string markdown_html(std::string_view md) {
+  const Lines lines = split_lines(md);
   std::string out;
   size_t i = 0;
-  auto blank = [&](size_t k) { return trim(lines[k]).empty(); };
   while (i < lines.size()) {
-    std::string_view line = lines[i];
-    std::string_view t = trim(line);
+    std::string_view t = trim(lines[i]);
     if (t.empty()) {
       ++i;
-      continue;
+    } else if (starts(t, "```")) {
+      i = fenced_code(lines, i, out);
+    } else if (heading_level(t) > 0) {
+      i = heading(lines, i, out);
+    } else if (starts(t, "|") && i + 1 < lines.size() && is_rule_row(lines[i + 1])) {
+      i = table(lines, i, out);
+    } else if (starts(t, "- ")) {
+      i = list(lines, i, out);
+    } else {
+      i = paragraph(lines, i, out);
     }
-    if (starts(t, "```")) {  // fenced code, kept as it is
-      std::string code;
-      ++i;
-      while (i < lines.size() && !starts(trim(lines[i]), "```")) {
-        code += esc(lines[i]);
-        code += '\n';
-        ++i;
-      }
-      ++i;  // the closing fence
-      out += "<pre><code>" + code + "</code></pre>\n";
-      continue;
-    }
-    if (starts(t, "#")) {
-      size_t level = t.find_first_not_of('#');
-      if (level != std::string_view::npos && level <= 4 && t[level] == ' ') {
-        std::string_view text = trim(t.substr(level));
-        std::string h = "h" + std::to_string(level);
-        out += "<" + h + " id=\"" + slug(text) + "\">" + inline_html(text) + "</" + h + ">\n";
-        ++i;
-        continue;
-      }
-    }
-    if (starts(t, "|") && i + 1 < lines.size() && is_rule_row(lines[i + 1])) {
-      out += "<div class=\"scroll\"><table><thead><tr>";
-      for (auto c : cells(t)) out += "<th>" + inline_html(c) + "</th>";
-      out += "</tr></thead><tbody>";
-      i += 2;
-      while (i < lines.size() && starts(trim(lines[i]), "|")) {
-        out += "<tr>";
-        for (auto c : cells(lines[i])) out += "<td>" + inline_html(c) + "</td>";
-        out += "</tr>";
-        ++i;
-      }
-      out += "</tbody></table></div>\n";
-      continue;
-    }
-    if (starts(t, "- ")) {  // a list; indented lines continue the item
-      out += "<ul>";
-      while (i < lines.size() && starts(trim(lines[i]), "- ")) {
-        std::string item(trim(lines[i]).substr(2));
-        ++i;
-        while (i < lines.size() && !blank(i) && (lines[i][0] == ' ' || lines[i][0] == '\t') &&
-               !starts(trim(lines[i]), "- ")) {
-          item += ' ';
-          item += trim(lines[i]);
-          ++i;
-        }
-        out += "<li>" + inline_html(item) + "</li>";
-      }
-      out += "</ul>\n";
-      continue;
-    }
-    // A paragraph: up to a blank line or the start of another block.
-    std::string para(t);
-    ++i;
-    while (i < lines.size() && !blank(i)) {
-      std::string_view n = trim(lines[i]);
-      if (starts(n, "```") || starts(n, "#") || starts(n, "- ") || starts(n, "|")) break;
-      para += ' ';
-      para += n;
-      ++i;
-    }
-    out += "<p>" + inline_html(para) + "</p>\n";
   }
   return out;
 }

@@ -207,75 +207,99 @@ Response get_zone(Ctx& c) {
   return page(c, 200, "Zone " + z->name, body);
 }
 
-std::string score_page_body(Ctx& c, const ServerInfo& s) {
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-  // The week's history for the charts. A week holds thousands of probes, but a chart is only
-  // a few hundred units wide: the database reduces each monitor's probes to the lowest and
-  // highest score and offset per time bucket (kGraphBuckets across the shown range), so the
-  // page reads a few rows per bucket instead of every probe.
-  double t_first = c.db.exec(
+namespace {
+
+// A week's history as chart series per monitor. A week holds thousands of probes, but a chart
+// is only a few hundred units wide: the database reduces each monitor's probes to the lowest
+// and highest score and offset per time bucket (kGraphBuckets across the shown range), so the
+// page reads a few rows per bucket instead of every probe.
+struct History {
+  double t0 = 0;  // the start of the charts: the first probe in the week, less 10 minutes
+  std::vector<ChartSeries> score, offset;
+  double min_score = 0, max_abs_offset_ms = 0;
+};
+
+History load_history(pg::Connection& db, int64_t server_id, double now) {
+  History out;
+  double t_first = db.exec(
       "SELECT coalesce(extract(epoch FROM min(ts))::float8, $3) FROM probe_log "
       "WHERE server_id = $1 AND ts >= to_timestamp($2)",
-      s.id, now - kGraphSeconds, now).get<double>(0, 0);
-  double t0 = std::max(now - kGraphSeconds, t_first - 600);
-  double bucket = std::max(1.0, (now - t0) / kGraphBuckets);
-  auto h = c.db.exec(
+      server_id, now - kGraphSeconds, now).get<double>(0, 0);
+  out.t0 = std::max(now - kGraphSeconds, t_first - 600);
+  double bucket = std::max(1.0, (now - out.t0) / kGraphBuckets);
+  auto h = db.exec(
       "SELECT m.name, extract(epoch FROM x.b)::float8, x.lo, x.hi, x.olo, x.ohi FROM ("
       "  SELECT monitor_id, date_bin(make_interval(secs => $3), ts, 'epoch'::timestamptz) AS b,"
       "         min(score) AS lo, max(score) AS hi, min(offset_s) AS olo, max(offset_s) AS ohi"
       "  FROM probe_log WHERE server_id = $1 AND ts >= to_timestamp($2) GROUP BY 1, 2) x "
       "JOIN monitors m ON m.id = x.monitor_id ORDER BY 2",
-      s.id, t0, bucket);
+      server_id, out.t0, bucket);
   std::map<std::string, ChartSeries> score_by_mon, offset_by_mon;
-  double min_score = 0, max_abs_off = 0;
   for (int i = 0; i < h.rows(); ++i) {
     std::string mon(h.text(i, 0));
     double t = h.get<double>(i, 1);
     double lo = h.get<double>(i, 2), hi = h.get<double>(i, 3);
-    min_score = std::min(min_score, lo);
+    out.min_score = std::min(out.min_score, lo);
     auto& ss = score_by_mon[mon];
     ss.name = mon;
     ss.points.push_back({t, lo});
     if (hi != lo) ss.points.push_back({t + bucket / 2, hi});
     if (!h.is_null(i, 4)) {
       double olo = h.get<double>(i, 4) * 1000.0, ohi = h.get<double>(i, 5) * 1000.0;
-      max_abs_off = std::max({max_abs_off, std::fabs(olo), std::fabs(ohi)});
+      out.max_abs_offset_ms = std::max({out.max_abs_offset_ms, std::fabs(olo), std::fabs(ohi)});
       auto& os = offset_by_mon[mon];
       os.name = mon;
       os.points.push_back({t, olo});
       if (ohi != olo) os.points.push_back({t + bucket / 2, ohi});
     }
   }
-  std::vector<ChartSeries> score_series, offset_series;
-  for (auto& [_, v] : score_by_mon) score_series.push_back(std::move(v));
-  for (auto& [_, v] : offset_by_mon) offset_series.push_back(std::move(v));
+  for (auto& [_, v] : score_by_mon) out.score.push_back(std::move(v));
+  for (auto& [_, v] : offset_by_mon) out.offset.push_back(std::move(v));
+  return out;
+}
+
+std::string score_chart(const History& h, double now) {
   ChartSpec sc;
-  sc.title = "Score (" + range_label(now - t0) + ")";
-  sc.t0 = t0;
+  sc.title = "Score (" + range_label(now - h.t0) + ")";
+  sc.t0 = h.t0;
   sc.t1 = now;
-  sc.y_min = std::max(-100.0, std::floor(std::min(min_score, -5.0) / 5) * 5);
+  sc.y_min = std::max(-100.0, std::floor(std::min(h.min_score, -5.0) / 5) * 5);
   sc.y_max = 20;
   sc.guides = {10, 0};
-  ChartSpec oc = sc;
-  oc.title = "Offset (ms, " + range_label(now - t0) + ")";
+  return svg_chart(sc, h.score);
+}
+
+std::string offset_chart(const History& h, double now) {
+  ChartSpec oc;
+  oc.title = "Offset (ms, " + range_label(now - h.t0) + ")";
   oc.unit = "ms";
-  double lim = std::clamp(max_abs_off * 1.1, 10.0, 1000.0);
+  oc.t0 = h.t0;
+  oc.t1 = now;
+  double lim = std::clamp(h.max_abs_offset_ms * 1.1, 10.0, 1000.0);
   oc.y_min = -lim;
   oc.y_max = lim;
   oc.guides = {0};
   oc.dots = true;
+  return svg_chart(oc, h.offset);
+}
 
+std::string monitor_rows(pg::Connection& db, int64_t server_id) {
   std::string mons;
-  for (const auto& m : monitor_scores(c.db, s.id)) {
+  for (const auto& m : monitor_scores(db, server_id)) {
     mons += "<tr><td>" + esc(m.monitor) + "</td><td>" + esc(m.status) + "</td><td class=\"num\">" +
             fmt("%.1f", m.score) + "</td><td class=\"num\">" + opt_ms(m.offset_s) +
             "</td><td class=\"num\">" + opt_ms(m.rtt_s) + "</td><td>" +
             (m.stratum ? std::to_string(*m.stratum) : "-") + "</td><td>" +
             esc(m.error.value_or("")) + "</td><td>" + esc(m.updated_at) + "</td></tr>";
   }
-  // The newest probes, grouped by monitor.
+  if (mons.empty()) return "<tr><td colspan=\"8\">No monitor has scored this server yet.</td></tr>";
+  return mons;
+}
+
+// The newest probes, grouped by monitor.
+std::string recent_probes(pg::Connection& db, int64_t server_id) {
   std::map<std::string, std::string> recent;
-  for (const auto& l : load_log(c.db, s.id, std::nullopt, 60)) {
+  for (const auto& l : load_log(db, server_id, std::nullopt, 60)) {
     auto& rows = recent[l.monitor];
     if (std::count(rows.begin(), rows.end(), '\n') >= 10) continue;
     rows += "<tr><td>" + esc(l.time) + "</td><td class=\"num\">" + fmt("%.2f", l.step) +
@@ -289,6 +313,14 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
                    "</th><th>Step</th><th>Score</th><th>Offset</th><th>RTT</th><th>Error</th>"
                    "</tr></thead><tbody>" + rows + "</tbody></table></div>";
   }
+  return recent_html.empty() ? "<p>No probes yet.</p>" : recent_html;
+}
+
+}  // namespace
+
+std::string score_page_body(Ctx& c, const ServerInfo& s) {
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const History history = load_history(c.db, s.id, now);
   std::string zones;
   for (const auto& z : s.zones) zones += zone_link(z) + " ";
   // The admin's reason for disabling concerns the owner: shown to them and to admins only.
@@ -323,12 +355,12 @@ std::string score_page_body(Ctx& c, const ServerInfo& s) {
                  {"country", s.country},
                  {"zones", zones},
                  {"created", s.created_at},
-                 {"score_chart", svg_chart(sc, score_series)},
-                 {"offset_chart", svg_chart(oc, offset_series)},
+                 {"score_chart", score_chart(history, now)},
+                 {"offset_chart", offset_chart(history, now)},
                  {"log", addr_url},
                  {"max", std::to_string(kMaxLogRows)},
-                 {"mons", mons.empty() ? "<tr><td colspan=\"8\">No monitor has scored this server yet.</td></tr>" : mons},
-                 {"recent", recent_html.empty() ? "<p>No probes yet.</p>" : recent_html}});
+                 {"mons", monitor_rows(c.db, s.id)},
+                 {"recent", recent_probes(c.db, s.id)}});
 }
 
 Response get_score_page(Ctx& c) {

@@ -58,83 +58,102 @@ std::string about_time(int probes) {
   return "about " + std::to_string(static_cast<int>(std::lround(minutes / 60))) + " hours";
 }
 
-void explain_probes(const StatusFacts& f, StatusExplanation& e) {
-  size_t total = std::min(f.recent.size(), kRecentProbes);
-  if (total == 0) {
-    e.headline = "Not in DNS yet: not enough history";
-    e.why.push_back("No monitor has probed this server yet. Monitors probe each server about every 9 "
-                    "minutes, each at its own time.");
-    e.todo.push_back("Nothing to do: keep the server running. A new server needs about 14 good "
-                     "probes in a row (about 2 hours) to reach a score of 10.");
-    return;
-  }
+// The recent probes counted by kind, with the newest of each kind.
+struct Tally {
+  size_t total = 0;
   size_t n[7] = {};
   const ProbeFact* newest_of[7] = {};
-  for (size_t i = 0; i < total; ++i) {
+  size_t count(Kind k) const { return n[static_cast<size_t>(k)]; }
+  const ProbeFact* newest(Kind k) const { return newest_of[static_cast<size_t>(k)]; }
+};
+
+Tally tally(const StatusFacts& f) {
+  Tally t;
+  t.total = std::min(f.recent.size(), kRecentProbes);
+  for (size_t i = 0; i < t.total; ++i) {
     auto k = static_cast<size_t>(classify(f.recent[i]));
-    ++n[k];
-    if (!newest_of[k]) newest_of[k] = &f.recent[i];
+    ++t.n[k];
+    if (!t.newest_of[k]) t.newest_of[k] = &f.recent[i];
   }
-  auto count = [&](Kind k) { return n[static_cast<size_t>(k)]; };
-  auto newest = [&](Kind k) { return newest_of[static_cast<size_t>(k)]; };
-  bool first = true;
-  auto headline = [&](const std::string& h) {
-    if (first) e.headline = "Not in DNS: " + h;
-    first = false;
-  };
-  if (count(Kind::kDeny) > 0) {
-    std::string code = newest(Kind::kDeny)->error->substr(4);
-    headline("the server refuses our monitors (Kiss-o'-Death " + code + ")");
-    e.why.push_back("Kiss-o'-Death " + code + " in " + of_recent(count(Kind::kDeny), total) +
-                    ": the server told our monitor it may not ask for the time. Each one costs 10 "
-                    "points and caps the score at -50, and the monitor stops asking.");
-    e.todo.push_back("Let everyone query the server: remove access rules that match our monitors "
-                     "(ntpd: 'restrict ... ignore' or 'noquery'; chrony: 'deny'), then keep it "
-                     "running; the score climbs back with good probes.");
+  return t;
+}
+
+// The explanation being written: the first problem found names the headline.
+struct Problems {
+  const Tally& t;
+  StatusExplanation& e;
+  bool found = false;
+  void headline(const std::string& h) {
+    if (!found) e.headline = "Not in DNS: " + h;
+    found = true;
   }
-  if (count(Kind::kRate) > 0) {
-    headline("the server rate-limits our monitors (Kiss-o'-Death RATE)");
-    e.why.push_back("Kiss-o'-Death RATE in " + of_recent(count(Kind::kRate), total) +
-                    ": the server said our monitor asks too often (3.5 points each). A probe is at "
-                    "most 3 packets, 2 s apart.");
-    e.todo.push_back("Loosen the rate limit so 3 packets 2 s apart are answered (ntpd: 'limit' "
-                     "or 'discard' settings; chrony: 'ratelimit interval' and 'burst').");
+};
+
+// Kiss-o'-Death replies: the server refuses or rate-limits the monitors.
+void explain_refusals(Problems& p) {
+  const Tally& t = p.t;
+  if (t.count(Kind::kDeny) > 0) {
+    std::string code = t.newest(Kind::kDeny)->error->substr(4);
+    p.headline("the server refuses our monitors (Kiss-o'-Death " + code + ")");
+    p.e.why.push_back("Kiss-o'-Death " + code + " in " + of_recent(t.count(Kind::kDeny), t.total) +
+                      ": the server told our monitor it may not ask for the time. Each one costs "
+                      "10 points and caps the score at -50, and the monitor stops asking.");
+    p.e.todo.push_back("Let everyone query the server: remove access rules that match our "
+                       "monitors (ntpd: 'restrict ... ignore' or 'noquery'; chrony: 'deny'), then "
+                       "keep it running; the score climbs back with good probes.");
   }
-  if (count(Kind::kNoReply) > 0) {
-    headline("no reply from the server");
-    e.why.push_back("No reply in " + of_recent(count(Kind::kNoReply), total) +
-                    ": our monitors sent NTP packets and got no answer within 3 s (5 points each).");
-    e.todo.push_back("Check that the NTP daemon runs, that UDP port 123 is open to the whole "
-                     "internet in every firewall on the way, and that the address is right.");
+  if (t.count(Kind::kRate) > 0) {
+    p.headline("the server rate-limits our monitors (Kiss-o'-Death RATE)");
+    p.e.why.push_back("Kiss-o'-Death RATE in " + of_recent(t.count(Kind::kRate), t.total) +
+                      ": the server said our monitor asks too often (3.5 points each). A probe is "
+                      "at most 3 packets, 2 s apart.");
+    p.e.todo.push_back("Loosen the rate limit so 3 packets 2 s apart are answered (ntpd: 'limit' "
+                       "or 'discard' settings; chrony: 'ratelimit interval' and 'burst').");
   }
-  if (count(Kind::kOffset) > 0) {
-    const ProbeFact* p = newest(Kind::kOffset);
-    headline("its time is off by " + ms(*p->offset_s));
-    e.why.push_back("Offset too large in " + of_recent(count(Kind::kOffset), total) +
-                    ": the newest was " + ms(*p->offset_s) +
-                    ". A score stays at 10 or more only while the offset is within 100 ms; beyond "
-                    "3 s each probe costs 4 points and caps the score at -20.");
-    e.todo.push_back("Check the server's own time sources (chronyc sources, ntpq -p): it must "
-                     "follow good upstream servers and not run on its local clock.");
+  if (t.count(Kind::kNoReply) > 0) {
+    p.headline("no reply from the server");
+    p.e.why.push_back("No reply in " + of_recent(t.count(Kind::kNoReply), t.total) +
+                      ": our monitors sent NTP packets and got no answer within 3 s (5 points "
+                      "each).");
+    p.e.todo.push_back("Check that the NTP daemon runs, that UDP port 123 is open to the whole "
+                       "internet in every firewall on the way, and that the address is right.");
   }
-  if (count(Kind::kStratum) > 0) {
-    const ProbeFact* p = newest(Kind::kStratum);
-    headline("its stratum (" + std::to_string(*p->stratum) + ") is too high");
-    e.why.push_back("Stratum " + std::to_string(*p->stratum) + " in " +
-                    of_recent(count(Kind::kStratum), total) +
-                    ": servers of stratum 8 or more lose 4 points per probe.");
-    e.todo.push_back("Synchronize the server to sources of a lower stratum (1 to 4).");
+}
+
+// Replies that arrive but do not serve good time.
+void explain_bad_time(Problems& p) {
+  const Tally& t = p.t;
+  if (t.count(Kind::kOffset) > 0) {
+    const ProbeFact* f = t.newest(Kind::kOffset);
+    p.headline("its time is off by " + ms(*f->offset_s));
+    p.e.why.push_back("Offset too large in " + of_recent(t.count(Kind::kOffset), t.total) +
+                      ": the newest was " + ms(*f->offset_s) +
+                      ". A score stays at 10 or more only while the offset is within 100 ms; "
+                      "beyond 3 s each probe costs 4 points and caps the score at -20.");
+    p.e.todo.push_back("Check the server's own time sources (chronyc sources, ntpq -p): it must "
+                       "follow good upstream servers and not run on its local clock.");
   }
-  if (count(Kind::kError) > 0) {
-    const ProbeFact* p = newest(Kind::kError);
-    headline("its replies are not usable (" + *p->error + ")");
-    e.why.push_back("Unusable replies in " + of_recent(count(Kind::kError), total) + ": " +
-                    *p->error + " (4 points each; 2 for a stratum 0 reply without a kiss code).");
-    e.todo.push_back("A server that is not synchronized (leap 3, stratum 0 or 16) must not answer "
-                     "as a time source: wait until it is synchronized and check its sources.");
+  if (t.count(Kind::kStratum) > 0) {
+    const ProbeFact* f = t.newest(Kind::kStratum);
+    p.headline("its stratum (" + std::to_string(*f->stratum) + ") is too high");
+    p.e.why.push_back("Stratum " + std::to_string(*f->stratum) + " in " +
+                      of_recent(t.count(Kind::kStratum), t.total) +
+                      ": servers of stratum 8 or more lose 4 points per probe.");
+    p.e.todo.push_back("Synchronize the server to sources of a lower stratum (1 to 4).");
   }
-  if (!first) return;
-  // Every recent probe was good: the score is climbing.
+  if (t.count(Kind::kError) > 0) {
+    const ProbeFact* f = t.newest(Kind::kError);
+    p.headline("its replies are not usable (" + *f->error + ")");
+    p.e.why.push_back("Unusable replies in " + of_recent(t.count(Kind::kError), t.total) + ": " +
+                      *f->error + " (4 points each; 2 for a stratum 0 reply without a kiss code).");
+    p.e.todo.push_back("A server that is not synchronized (leap 3, stratum 0 or 16) must not "
+                       "answer as a time source: wait until it is synchronized and check its "
+                       "sources.");
+  }
+}
+
+// Every recent probe was good: the score is climbing.
+void explain_climbing(const StatusFacts& f, size_t total, StatusExplanation& e) {
   const ProbeFact& p = f.recent.front();
   int more = probes_to_ten(f.score, p.step > 0 ? p.step : 1);
   if (f.probes_total < 14) {
@@ -155,6 +174,22 @@ void explain_probes(const StatusFacts& f, StatusExplanation& e) {
   } else {
     e.todo.push_back("Keep the offset well within 100 ms so the score can reach 10.");
   }
+}
+
+void explain_probes(const StatusFacts& f, StatusExplanation& e) {
+  const Tally t = tally(f);
+  if (t.total == 0) {
+    e.headline = "Not in DNS yet: not enough history";
+    e.why.push_back("No monitor has probed this server yet. Monitors probe each server about every 9 "
+                    "minutes, each at its own time.");
+    e.todo.push_back("Nothing to do: keep the server running. A new server needs about 14 good "
+                     "probes in a row (about 2 hours) to reach a score of 10.");
+    return;
+  }
+  Problems problems{t, e};
+  explain_refusals(problems);
+  explain_bad_time(problems);
+  if (!problems.found) explain_climbing(f, t.total, e);
 }
 
 }  // namespace
