@@ -6,28 +6,35 @@
 // netspeed ("level"). A server in country k of continent m therefore carries
 //     A_k + B_m + G   queries per unit of netspeed,
 // A_k from its country's own clients, B_m from the continent tier of every origin in m, G from
-// the global tier of every origin. The bound: A_k + B_m + G <= factor * (total demand / total
-// netspeed) for every server, so no volunteer carries more than `factor` times its share.
+// the global tier of every origin. The bound: A_k + B_m + G <= bound for every server, with
+//     bound <= factor * min(average, median),
+// the average being total demand / total netspeed and the median the load of the median
+// server (the lower median, each server counted once). So no volunteer carries more than
+// `factor` times its share of the pool's demand, nor more than `factor` times what the median
+// volunteer carries. The median depends on the bound (a lower bound leaves more demand to the
+// global tier, which every server shares), so when factor * average is above factor times the
+// median it leads to, the bound is found by bisection between the average (where every server
+// carries exactly the average, so it holds) and factor * average: the highest bound tried that
+// is at most factor times its median, to a billionth.
 //
-// The rule, level by level:
+// The rule at a given bound, level by level:
 //   - G is the lowest global level that absorbs what the continents send up;
 //   - B_m, the continent tier's level, is the lower of two: the lowest level that takes all
 //     of the continent's overflow (when the continent can hold its clients below the bound),
-//     and the level at which every country with clients that is not over the bound on its own
-//     is full (its own clients plus the continent tier reach the bound there). So the
-//     continent tier never takes a country's room for its own clients (country first), takes
-//     all it can below that (then continent), and the rest goes global;
+//     and a protecting level that leaves the countries room for their own clients first
+//     (balancer.cpp, plan_continent: continuous in the demand and the capacities). So the
+//     continent tier takes what it can once the countries are served (country first, then
+//     continent), and the rest goes global;
 //   - a country answers its own clients up to the room left, min(D_k, (bound - B_m - G) W_k).
 // A country (continent) with fewer than `min_servers` servers is not a tier: its clients go to
 // the next tier up, as today's geo rule (server/zone_fallback) does. Origins without a
 // country zone (an unlocated client, an explicit continent name) start at the continent or
 // global tier.
 //
-// The bound is relative to the pool-wide average, so adding capacity lowers the average and
-// tightens the bound for everyone else. Adding capacity to a country does not lower the share
-// of its clients answered in the country or the continent (tests/unit/server/test_balancer,
-// randomized); the rule is a heuristic, not a solved program, and a country whose demand per
-// netspeed crosses the bound itself moves the continent's level at once.
+// The bound depends on the whole pool, so adding capacity can tighten it for everyone else.
+// Adding capacity to a country does not lower the share of its clients answered in the
+// country or the continent (tests/unit/server/test_balancer, randomized over many worlds);
+// the rule is a heuristic, not a solved program.
 //
 // Pure and deterministic: the same input (in any order) gives the same output, bit for bit.
 // Thread safety: a plain function of its arguments.
@@ -57,7 +64,7 @@ struct BalanceServer {
 struct BalanceInput {
   std::vector<BalanceDemand> demand;
   std::vector<BalanceServer> servers;
-  double factor = 2.0;        // >= 1
+  double factor = 2.0;        // >= 1: the bound is factor * min(average, median)
   uint32_t min_servers = 3;   // geo_min_servers
 };
 
@@ -75,7 +82,8 @@ struct BalanceResult {
   // One per distinct origin of the input, sorted by (country, continent).
   std::vector<Mixture> mixtures;
   double average = 0;  // total demand / total netspeed
-  double bound = 0;    // factor * average
+  double median = 0;   // the median server's load per unit of netspeed (the lower median)
+  double bound = 0;    // no server's load per unit of netspeed is above it
   double global_level = 0;
 };
 

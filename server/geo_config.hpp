@@ -7,7 +7,8 @@
 //   balancer = true              mix country, continent and global tiers by measured demand
 //   balancer_interval = 300      seconds between reads of the demand (1..86400)
 //   balancer_window = 3600       seconds of recent demand that count (60..604800)
-//   balancer_factor = 2.0        load per netspeed at most this times the average (1..100)
+//   balancer_factor = 2.0        load per netspeed at most this times the average and the
+//                                median server's (1..100)
 //   stats = true                 count queries and flush them to PostgreSQL
 //   stats_instance = ""          names this server in the flush log; "" = the host name
 //   stats_flush_interval = 60    seconds between flushes (1..3600)

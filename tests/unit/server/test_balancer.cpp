@@ -37,6 +37,31 @@ double largest_load(const BalanceInput& in, const BalanceResult& r) {
   return top;
 }
 
+// The median server's load per unit of netspeed (the lower median, each server counted once),
+// from the expected loads: the issue's "median" as bench/fairness measures it.
+double median_load(const BalanceInput& in, const BalanceResult& r) {
+  const auto loads = expected_load(in, r);
+  std::vector<double> per;
+  for (const auto& s : in.servers) {
+    for (const auto& l : loads) {
+      if (l.country == s.country && l.continent == s.continent) per.insert(per.end(), s.count, l.load);
+    }
+  }
+  std::sort(per.begin(), per.end());
+  return per.empty() ? 0.0 : per[(per.size() - 1) / 2];
+}
+
+// The bound as the issue states it: no server above factor times the median, nor above
+// factor times the pool's average.
+void check_bound(const BalanceInput& in, const BalanceResult& r) {
+  const double largest = largest_load(in, r), median = median_load(in, r);
+  INFO("largest " << largest << " median " << median << " average " << r.average);
+  CHECK(largest <= r.bound * (1 + 1e-9));
+  CHECK(largest <= in.factor * median * (1 + 1e-9));
+  CHECK(largest <= in.factor * r.average * (1 + 1e-9));
+  CHECK(r.median == Approx(median).epsilon(1e-12));
+}
+
 void check_mixtures(const BalanceResult& r) {
   for (const auto& m : r.mixtures) {
     CHECK(m.own >= 0);
@@ -97,8 +122,31 @@ TEST_CASE("balancer: no server carries more than factor times the average per ne
     const auto r = balance(in);
     INFO("factor " << factor);
     check_mixtures(r);
-    CHECK(r.bound == Approx(factor * r.average));
-    CHECK(largest_load(in, r) <= r.bound * (1 + 1e-9));
+    CHECK(r.bound <= factor * r.average * (1 + 1e-12));
+    check_bound(in, r);
+  }
+}
+
+// Issue 13: "the largest within 2x of the median" load per unit of netspeed. In this world the
+// median server (in de) carries less than the average, so a bound of factor times the average
+// alone would leave the largest at more than factor times the median.
+TEST_CASE("balancer: issue 13, the largest load is within factor times the median") {
+  auto in = world();
+  for (double factor : {1.5, 2.0, 3.0}) {
+    in.factor = factor;
+    const auto r = balance(in);
+    INFO("factor " << factor);
+    REQUIRE(median_load(in, r) < r.average);  // the case this test is about
+    check_mixtures(r);
+    check_bound(in, r);
+    // The bound is the median's: as high as the median allows, to the bisection's precision.
+    CHECK(r.bound == Approx(factor * r.median).epsilon(1e-6));
+    // Every query is still answered somewhere, and de still answers all of its own clients.
+    double carried = 0, demand = 0;
+    for (const auto& l : expected_load(in, r)) carried += l.load * l.netspeed;
+    for (const auto& d : in.demand) demand += d.queries;
+    CHECK(carried == Approx(demand).epsilon(1e-9));
+    CHECK(mix(r, kDe, kEurope).own == Approx(1.0));
   }
 }
 
@@ -113,7 +161,7 @@ TEST_CASE("balancer: the bound holds in random worlds") {
     const auto r = balance(in);
     INFO("world " << i);
     check_mixtures(r);
-    CHECK(largest_load(in, r) <= r.bound * (1 + 1e-9));
+    check_bound(in, r);
     // Every query is answered somewhere: the loads add up to the demand.
     double carried = 0, demand = 0;
     for (const auto& l : expected_load(in, r)) carried += l.load * l.netspeed;
@@ -166,7 +214,7 @@ TEST_CASE("balancer: min_servers decides which zones are tiers") {
   r = balance(in);
   CHECK(mix(r, kJp, kAsia).near == 0);
   CHECK(mix(r, kIn, kAsia).global == Approx(1.0));
-  CHECK(largest_load(in, r) <= r.bound * (1 + 1e-9));
+  check_bound(in, r);
 }
 
 TEST_CASE("balancer: same input in any order gives the same output") {
@@ -187,32 +235,42 @@ TEST_CASE("balancer: same input in any order gives the same output") {
   }
 }
 
-// Known to fail for some worlds (about 1 seed in 130; replay with TIMEPOOL_TEST_SEED=117, 144,
-// 305 or 3320048222): the continent tier's protect rule is discontinuous, so a country whose
-// demand per netspeed crosses the room left below the bound drops in or out of the protected
-// set, and the global level can settle higher after capacity is added (up to 7 points less
-// locality seen). Until the rule is made continuous the case reports its failures without
-// failing the run ([!mayfail]); the bound, determinism and edge-case tests stay strict.
-TEST_CASE("balancer: capacity added to a country never lowers its locality", "[!mayfail]") {
+// Adds a server to the country of one of the world's origins (not the unlocated one) and
+// checks that the share of that country's clients answered in the country, and in the
+// continent, did not fall. `check` false: only draws the world (to replay one world of a seed).
+void check_added_capacity(std::mt19937_64& gen, int world_no, bool check) {
+  static const double speeds[] = {512, 3000, 25000, 100000};
+  auto in = random_world(gen);
+  in.min_servers = 1;
+  const auto& d = in.demand[gen() % (in.demand.size() - 1)];  // not the unlocated origin
+  const int64_t country = d.country, continent = d.continent;
+  const double netspeed = speeds[gen() % 4];
+  if (!check) return;
+  const auto before = balance(in);
+  in.servers.push_back(server(country, continent, netspeed));
+  const auto after = balance(in);
+  INFO("world " << world_no << " country " << country);
+  CHECK(share(after, country, continent, false) >= share(before, country, continent, false) - 1e-9);
+  CHECK(share(after, country, continent, true) >= share(before, country, continent, true) - 1e-9);
+}
+
+TEST_CASE("balancer: capacity added to a country never lowers its locality") {
   const uint32_t seed = timepool::test::random_seed();
   INFO(timepool::test::seed_note(seed));
   std::mt19937_64 gen(seed);
-  static const double speeds[] = {512, 3000, 25000, 100000};
-  int checked = 0;
-  for (int i = 0; i < 100; ++i) {
-    auto in = random_world(gen);
-    in.min_servers = 1;
-    const auto& d = in.demand[gen() % (in.demand.size() - 1)];  // not the unlocated origin
-    const int64_t country = d.country, continent = d.continent;
-    const auto before = balance(in);
-    in.servers.push_back(server(country, continent, speeds[gen() % 4]));
-    const auto after = balance(in);
-    INFO("world " << i << " country " << country);
-    ++checked;
-    CHECK(share(after, country, continent, false) >= share(before, country, continent, false) - 1e-9);
-    CHECK(share(after, country, continent, true) >= share(before, country, continent, true) - 1e-9);
+  for (int i = 0; i < 100; ++i) check_added_capacity(gen, i, true);
+}
+
+// Issue 13: worlds where a country's demand per netspeed crossed the room below the bound when
+// a server was added, and the continent tier's protecting level jumped (up to 7 points less
+// locality): seed 117 world 41, 144/44, 305/86, 3320048222/31.
+TEST_CASE("balancer: issue 13, locality across a country crossing the bound") {
+  const std::pair<uint32_t, int> cases[] = {{117, 41}, {144, 44}, {305, 86}, {3320048222u, 31}};
+  for (const auto& [seed, world_no] : cases) {
+    INFO("seed " << seed);
+    std::mt19937_64 gen(seed);
+    for (int i = 0; i <= world_no; ++i) check_added_capacity(gen, i, i == world_no);
   }
-  CHECK(checked > 50);
 }
 
 TEST_CASE("balancer: edge cases") {
@@ -258,7 +316,7 @@ TEST_CASE("balancer: edge cases") {
     in.demand = {{kDe, kEurope, 10}, {kFr, kEurope, 1000}, {kJp, kAsia, 1000}};
     const auto r = balance(in);
     check_mixtures(r);
-    CHECK(largest_load(in, r) <= r.bound * (1 + 1e-9));
+    check_bound(in, r);
     // fr's servers are tiny: its clients mostly go to de's huge server, in the continent.
     CHECK(mix(r, kFr, kEurope).own + mix(r, kFr, kEurope).near == Approx(1.0));
   }
