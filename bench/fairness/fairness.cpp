@@ -6,7 +6,8 @@
 //   public     the public pool's rule: a client's country answers while it has any server
 //              (geo_min_servers 1), else its continent, else global
 //   threshold  timepool's plain rule: the same with geo_min_servers 3
-//   balancer   the mixtures of server/balancer (factor 2, geo_min_servers 3) from the demand
+//   balancer   the mixtures of server/balancer (factor 2, geo_min_servers 3) from the demand:
+//              no server above factor times the median (nor the average) load per netspeed
 //
 // Run: build-bench/bench/fairness/bench_fairness [queries per policy, default 10000000]
 //      [balancer factor, default 2]
@@ -106,10 +107,11 @@ Sim build() {
   return s;
 }
 
-std::shared_ptr<const Mixtures> balanced(const Sim& s, BalanceResult* out) {
+// The world as the balancer sees it: each country's users as its demand, every server.
+BalanceInput balance_input(const Sim& s, uint32_t min_servers) {
   BalanceInput in;
   in.factor = g_factor;
-  in.min_servers = 3;
+  in.min_servers = min_servers;
   for (size_t i = 0; i < s.countries.size(); ++i) {
     in.demand.push_back({s.country_id[i], s.country_continent[i], s.countries[i].users});
   }
@@ -117,13 +119,43 @@ std::shared_ptr<const Mixtures> balanced(const Sim& s, BalanceResult* out) {
     const size_t c = s.server_country[k];
     in.servers.push_back({s.country_id[c], s.country_continent[c], s.server_netspeed[k], 1});
   }
-  *out = balance(in);
+  return in;
+}
+
+std::shared_ptr<const Mixtures> balanced(const Sim& s, BalanceResult* out) {
+  *out = balance(balance_input(s, 3));
   std::vector<MixtureRow> rows;
   for (const auto& m : out->mixtures) rows.push_back({false, m.country, m.continent, m.own, m.near, m.global});
   return std::make_shared<const Mixtures>(rows);
 }
 
+// The largest and the 99th-percentile expected load per netspeed over the servers, divided by
+// the median, when every country draws by `r` (exact: no sampling noise). The plain rules are
+// the mixtures default_mixture() gives (country, else continent, else global).
+std::pair<double, double> expected_spread(const BalanceInput& in, const BalanceResult& r) {
+  std::map<std::pair<int64_t, int64_t>, double> by_group;
+  for (const auto& l : expected_load(in, r)) by_group[{l.country, l.continent}] = l.load;
+  std::vector<double> per;
+  for (const auto& srv : in.servers) per.push_back(by_group.at({srv.country, srv.continent}));
+  std::sort(per.begin(), per.end());
+  const double median = per[per.size() / 2];
+  const double p99 = per[std::min(per.size() - 1, per.size() * 99 / 100)];
+  return {per.back() / median, p99 / median};
+}
+
+std::pair<double, double> expected_spread_plain(const Sim& s, uint32_t min_servers) {
+  const BalanceInput in = balance_input(s, min_servers);
+  BalanceResult r;
+  for (const auto& d : in.demand) {
+    Mixture m = default_mixture(in, d.country, d.continent);
+    m.queries = d.queries;
+    r.mixtures.push_back(m);
+  }
+  return expected_spread(in, r);
+}
+
 struct Figures {
+  double exp_largest = 0, exp_p99 = 0;  // expected load per netspeed / median, from the mixtures
   double largest = 0, p99 = 0;          // expected load per netspeed / median, first record
   double largest_all = 0, p99_all = 0;  // the same counting all records of an answer
   double raw_largest = 0, raw_p99 = 0;  // each server's own count, first record
@@ -131,6 +163,7 @@ struct Figures {
   std::map<std::string, double> continent_share;  // in-continent share of each continent's clients
   std::string largest_at, median_at;    // country of the server with the largest, median load
   double largest_avg = 0, median_avg = 0;  // those loads over the pool's average (first record)
+  uint64_t largest_hits = 0;            // first records on the largest's country: its sample size
 };
 
 // Largest and 99th percentile over the servers of load per netspeed, divided by the median.
@@ -219,6 +252,7 @@ Figures run(const Sim& s, const GeoView& view, uint64_t queries, uint64_t seed) 
   for (uint64_t h : first) answered += static_cast<double>(h);
   const double average = answered / total_netspeed;
   f.largest_at = s.countries[where.first].code;
+  for (size_t k = 0; k < first.size(); ++k) f.largest_hits += s.server_country[k] == where.first ? first[k] : 0;
   f.median_at = s.countries[where.second].code;
   f.largest_avg = values.first / average;
   f.median_avg = values.second / average;
@@ -232,25 +266,11 @@ Figures run(const Sim& s, const GeoView& view, uint64_t queries, uint64_t seed) 
   return f;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const uint64_t queries = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10000000;
-  if (argc > 2) g_factor = std::strtod(argv[2], nullptr);
-  if (!(g_factor >= 1.0 && g_factor <= 100.0)) {
-    std::fprintf(stderr, "usage: bench_fairness [queries] [balancer factor, 1..100]\n");
-    return 2;
-  }
-  const Sim s = build();
-
-  // The world in figures.
+// The world in figures: its size, and the share of demand and capacity of India (the country
+// the "5% of demand, under 0.5% of capacity" is about).
+void print_world(const Sim& s, uint64_t queries) {
   double netspeed = 0;
   for (double n : s.server_netspeed) netspeed += n;
-  std::map<std::string, std::pair<double, double>> cont;  // users, netspeed
-  for (size_t i = 0; i < s.countries.size(); ++i) cont[s.countries[i].continent].first += s.countries[i].users;
-  for (size_t k = 0; k < s.server_country.size(); ++k) {
-    cont[s.countries[s.server_country[k]].continent].second += s.server_netspeed[k];
-  }
   std::printf("world: %zu countries, %zu servers, %.0f Gbit/s netspeed, %.0f million users, "
               "%llu queries per policy\n",
               s.countries.size(), s.server_country.size(), netspeed / 1e6, s.total_users,
@@ -262,19 +282,11 @@ int main(int argc, char** argv) {
     std::printf("in: %.1f%% of demand, %.2f%% of capacity (%d servers)\n",
                 100 * s.countries[i].users / s.total_users, 100 * in_net / netspeed, s.countries[i].servers);
   }
+}
 
-  GeoSettings pub_rule;
-  pub_rule.min_servers = 1;
-  GeoSettings threshold;
-  threshold.min_servers = 3;
-  BalanceResult br;
-  const auto mix = balanced(s, &br);
-  const GeoView v_public(s.snap, s.db, pub_rule);
-  const GeoView v_threshold(s.snap, s.db, threshold);
-  const GeoView v_balancer(s.snap, s.db, threshold, mix);
-  const Figures f[3] = {run(s, v_public, queries, 1), run(s, v_threshold, queries, 2),
-                        run(s, v_balancer, queries, 3)};
-
+// The three policies side by side: the spread of load per netspeed, then the shares answered
+// near the client.
+void print_table(const Figures (&f)[3]) {
   std::printf("\n%-44s %12s %12s %12s\n", "", "public", "threshold", "balancer");
   auto row = [&](const char* label, double Figures::*m, const char* fmt) {
     std::printf("%-44s", label);
@@ -285,6 +297,8 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   };
+  row("expected: largest load per netspeed / median", &Figures::exp_largest, "%.2f");
+  row("expected: p99 load per netspeed / median", &Figures::exp_p99, "%.2f");
   row("largest load per netspeed / median (first)", &Figures::largest, "%.2f");
   row("p99 load per netspeed / median (first)", &Figures::p99, "%.2f");
   row("largest load per netspeed / median (all 4)", &Figures::largest_all, "%.2f");
@@ -298,6 +312,18 @@ int main(int argc, char** argv) {
   };
   pct("answered in the client's country", &Figures::own);
   pct("answered in the client's continent", &Figures::continent);
+}
+
+// The in-continent share of each continent's clients, beside the continent's share of the
+// demand and of the capacity.
+void print_continents(const Sim& s, const Figures (&f)[3]) {
+  double netspeed = 0;
+  for (double n : s.server_netspeed) netspeed += n;
+  std::map<std::string, std::pair<double, double>> cont;  // users, netspeed
+  for (size_t i = 0; i < s.countries.size(); ++i) cont[s.countries[i].continent].first += s.countries[i].users;
+  for (size_t k = 0; k < s.server_country.size(); ++k) {
+    cont[s.countries[s.server_country[k]].continent].second += s.server_netspeed[k];
+  }
   std::printf("\nin-continent share by continent (demand %% / capacity %%):\n");
   for (const auto& [name, uc] : cont) {
     char label[64];
@@ -310,14 +336,55 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
-  std::printf("\nbalancer: factor %.2f, global level %.3f of the bound\n", g_factor,
+}
+
+// The balancer's bound, and where the spread comes from: the countries whose servers carry the
+// largest and the median load per netspeed (first record), and the loads over the pool's
+// average.
+void print_where(const BalanceResult& br, const Figures (&f)[3]) {
+  std::printf("\nbalancer: factor %.2f, bound %.3f x average (median server %.3f x average), "
+              "global level %.3f of the bound\n",
+              g_factor, br.average > 0 ? br.bound / br.average : 0.0,
+              br.average > 0 ? br.median / br.average : 0.0,
               br.bound > 0 ? br.global_level / br.bound : 0.0);
-  // Where the spread comes from: the countries whose servers carry the largest and the median
-  // load per netspeed (first record), and the loads over the pool's average.
   const char* policy[3] = {"public", "threshold", "balancer"};
   for (int i = 0; i < 3; ++i) {
-    std::printf("%s: largest in %s (%.2f x average), median in %s (%.2f x average)\n", policy[i],
-                f[i].largest_at.c_str(), f[i].largest_avg, f[i].median_at.c_str(), f[i].median_avg);
+    std::printf("%s: largest in %s (%.2f x average, %llu first records), median in %s (%.2f x "
+                "average)\n",
+                policy[i], f[i].largest_at.c_str(), f[i].largest_avg,
+                static_cast<unsigned long long>(f[i].largest_hits), f[i].median_at.c_str(),
+                f[i].median_avg);
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint64_t queries = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10000000;
+  if (argc > 2) g_factor = std::strtod(argv[2], nullptr);
+  if (!(g_factor >= 1.0 && g_factor <= 100.0)) {
+    std::fprintf(stderr, "usage: bench_fairness [queries] [balancer factor, 1..100]\n");
+    return 2;
+  }
+  const Sim s = build();
+  print_world(s, queries);
+
+  GeoSettings pub_rule;
+  pub_rule.min_servers = 1;
+  GeoSettings threshold;
+  threshold.min_servers = 3;
+  BalanceResult br;
+  const auto mix = balanced(s, &br);
+  const GeoView v_public(s.snap, s.db, pub_rule);
+  const GeoView v_threshold(s.snap, s.db, threshold);
+  const GeoView v_balancer(s.snap, s.db, threshold, mix);
+  Figures f[3] = {run(s, v_public, queries, 1), run(s, v_threshold, queries, 2),
+                  run(s, v_balancer, queries, 3)};
+  std::tie(f[0].exp_largest, f[0].exp_p99) = expected_spread_plain(s, 1);
+  std::tie(f[1].exp_largest, f[1].exp_p99) = expected_spread_plain(s, 3);
+  std::tie(f[2].exp_largest, f[2].exp_p99) = expected_spread(balance_input(s, 3), br);
+  print_table(f);
+  print_continents(s, f);
+  print_where(br, f);
   return 0;
 }
