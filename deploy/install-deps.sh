@@ -6,7 +6,8 @@
 #   deploy/install-deps.sh build       compiler, CMake and the libraries the programs link
 #   deploy/install-deps.sh test        what the test suite needs (test peers, dnspython,
 #                                      Chromium, clang for the fuzzers, lintian, man-db,
-#                                      nginx, an SMTP server, Patroni with etcd)
+#                                      nginx, an SMTP server, Patroni with etcd, Google
+#                                      Benchmark: test.sh compiles the benchmarks)
 #   deploy/install-deps.sh bench       the benchmarks' peers (Knot DNS, gdnsd, dnsperf)
 #
 # Several purposes may be given (run-local.sh: "build run"; test.sh: "build run test"); with
@@ -49,6 +50,7 @@ test_pkgs=(
   dnsutils knot-dnsutils ldnsutils python3 python3-dnspython python3-psycopg2
   chromium curl tor-geoipdb lintian man-db dpkg-dev file
   nginx python3-aiosmtpd patroni etcd-server etcd-client openssl
+  libbenchmark-dev
 )
 bench_pkgs=(libbenchmark-dev dnsperf knot gdnsd)
 
