@@ -69,6 +69,99 @@ def probe_results(db, api, key, server_ids, batches, tag):
     return wal_since(db, start), n
 
 
+def add_servers(db):
+    """SERVERS servers over COUNTRIES; returns their ids."""
+    rows = [("10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), COUNTRIES[i % len(COUNTRIES)])
+            for i in range(1, SERVERS + 1)]
+    db.conn.cursor().executemany(
+        "INSERT INTO servers (address, country, netspeed, score) VALUES (%s, %s, 1500, 15)", rows)
+    return [r[0] for r in db.q("SELECT id FROM servers ORDER BY id")]
+
+
+def measure_probes(db, daemons, ids, out):
+    """Probe results through the monitor API: WAL bytes each after a checkpoint and steady."""
+    r = db.ctl("monitor", "add", "walmon", "--status", "active")
+    key = [l.split(" ", 1)[1] for l in r.stdout.splitlines() if l.startswith("key: ")][0]
+    db.q("UPDATE monitors SET address = '198.51.100.7' WHERE name = 'walmon'")
+    api = apitest.Api(db.conninfo())
+    daemons.append(api)
+    st, a = apitest.request(api.url + "/v1/assignment", key)
+    if st != 200:
+        raise SystemExit("assignment: %s %s" % (st, a))
+    # Warm up (first scores of each pair are inserts), then measure.
+    probe_results(db, api, key, ids, max(1, SERVERS // PER_BATCH), "warm")
+    db.q("CHECKPOINT")
+    wal, n = probe_results(db, api, key, ids, BATCHES, "cold")
+    out["probe_wal_bytes_after_checkpoint"] = round(wal / n)
+    wal, n = probe_results(db, api, key, ids, BATCHES, "steady")
+    out["probe_wal_bytes_steady"] = round(wal / n)
+    out["probe_results_measured"] = n
+    print("probe result: %d WAL bytes each right after a checkpoint, %d in steady state "
+          "(%d results in batches of %d over %d servers)"
+          % (out["probe_wal_bytes_after_checkpoint"], out["probe_wal_bytes_steady"], n,
+             PER_BATCH, SERVERS))
+
+
+def zone_names():
+    names = []
+    for c in COUNTRIES:
+        names += ["%s.pool.example" % c] + ["%d.%s.pool.example" % (i, c) for i in range(4)]
+    return names + ["pool.example", "europe.pool.example", "north-america.pool.example"]
+
+
+def edge_minute(db, daemons, instance, names, check):
+    """An edge that has counted A and AAAA queries to every name 6 times (after one query that
+    checks it answers, with `check`); its statistics minute is flushed when it stops.
+    Returns (queries sent, the edge)."""
+    edge = Dns(db.conninfo(), ["--set", "dns.stats_flush_interval=3600",
+                               "--set", "dns.stats_instance=" + instance, "--set", "log.level=info"])
+    daemons.append(edge)
+    if check and not edge.addresses("de.pool.example"):
+        raise SystemExit("the edge answers no servers: nothing to count")
+    queries = 1
+    for rep in range(6):
+        for nm in names:
+            for qt in ("A", "AAAA"):
+                edge.query(nm, qt)
+                queries += 1
+    return queries, edge
+
+
+def flush_wal(db, daemons, edge, checkpoint):
+    if checkpoint:
+        db.q("CHECKPOINT")
+    start = lsn(db)
+    edge.close()
+    daemons.remove(edge)
+    return wal_since(db, start)
+
+
+def measure_stats(db, daemons, out):
+    """One statistics minute of one edge, right after a checkpoint and once more (a second
+    minute, pages already dirty since the checkpoint)."""
+    # A handful of probes leaves a new server's score far below 10 (0.95 * s + 1 per
+    # good probe): put every server in DNS so the answers name them, as in the real pool.
+    db.q("UPDATE servers SET score = 15")
+    names = zone_names()
+    queries, edge = edge_minute(db, daemons, "waledge", names, True)
+    wal = flush_wal(db, daemons, edge, True)
+    qrows, arows = db.q("SELECT sum(query_rows), sum(answer_rows) FROM dns_stats_flushes")[0]
+    out.update(stats_flush_wal_bytes=wal, stats_query_rows=int(qrows),
+               stats_answer_rows=int(arows), stats_queries=queries)
+    _, edge = edge_minute(db, daemons, "waledge2", names, False)
+    out["stats_flush_wal_bytes_steady"] = flush_wal(db, daemons, edge, False)
+    q2, a2 = db.q("SELECT sum(query_rows), sum(answer_rows) FROM dns_stats_flushes "
+                  "WHERE instance_id LIKE 'waledge2%%'")[0]
+    per_row = out["stats_flush_wal_bytes_steady"] / (int(q2) + int(a2))
+    out["stats_wal_bytes_per_row_steady"] = round(per_row)
+    out["stats_wal_bytes_per_row_after_checkpoint"] = round(wal / (int(qrows) + int(arows)))
+    print("statistics minute of one edge: %d queries gave %d zone rows and %d server-answer "
+          "rows; %d WAL bytes right after a checkpoint, %d in steady state (%d and %d "
+          "bytes a row)" % (queries, qrows, arows, wal, out["stats_flush_wal_bytes_steady"],
+                           out["stats_wal_bytes_per_row_after_checkpoint"],
+                           out["stats_wal_bytes_per_row_steady"]))
+
+
 def main():
     cluster = Replicated(standbys=0)
     db = None
@@ -76,83 +169,9 @@ def main():
     out = {"servers": SERVERS, "per_batch": PER_BATCH}
     try:
         db = Database(env=cluster.primary.env())
-        rows = [("10.%d.%d.%d" % (i >> 16 & 255, i >> 8 & 255, i & 255), COUNTRIES[i % len(COUNTRIES)])
-                for i in range(1, SERVERS + 1)]
-        db.conn.cursor().executemany(
-            "INSERT INTO servers (address, country, netspeed, score) VALUES (%s, %s, 1500, 15)", rows)
-        ids = [r[0] for r in db.q("SELECT id FROM servers ORDER BY id")]
-
-        # --- probe results through the monitor API ---------------------------------------------
-        r = db.ctl("monitor", "add", "walmon", "--status", "active")
-        key = [l.split(" ", 1)[1] for l in r.stdout.splitlines() if l.startswith("key: ")][0]
-        db.q("UPDATE monitors SET address = '198.51.100.7' WHERE name = 'walmon'")
-        api = apitest.Api(db.conninfo())
-        daemons.append(api)
-        st, a = apitest.request(api.url + "/v1/assignment", key)
-        if st != 200:
-            raise SystemExit("assignment: %s %s" % (st, a))
-        # Warm up (first scores of each pair are inserts), then measure.
-        probe_results(db, api, key, ids, max(1, SERVERS // PER_BATCH), "warm")
-        db.q("CHECKPOINT")
-        wal, n = probe_results(db, api, key, ids, BATCHES, "cold")
-        out["probe_wal_bytes_after_checkpoint"] = round(wal / n)
-        wal, n = probe_results(db, api, key, ids, BATCHES, "steady")
-        out["probe_wal_bytes_steady"] = round(wal / n)
-        out["probe_results_measured"] = n
-        print("probe result: %d WAL bytes each right after a checkpoint, %d in steady state "
-              "(%d results in batches of %d over %d servers)"
-              % (out["probe_wal_bytes_after_checkpoint"], out["probe_wal_bytes_steady"], n,
-                 PER_BATCH, SERVERS))
-
-        # --- one statistics minute of one edge -------------------------------------------------
-        # A handful of probes leaves a new server's score far below 10 (0.95 * s + 1 per
-        # good probe): put every server in DNS so the answers name them, as in the real pool.
-        db.q("UPDATE servers SET score = 15")
-        edge = Dns(db.conninfo(), ["--set", "dns.stats_flush_interval=3600",
-                                   "--set", "dns.stats_instance=waledge", "--set", "log.level=info"])
-        daemons.append(edge)
-        names = []
-        for c in COUNTRIES:
-            names += ["%s.pool.example" % c] + ["%d.%s.pool.example" % (i, c) for i in range(4)]
-        names += ["pool.example", "europe.pool.example", "north-america.pool.example"]
-        if not edge.addresses("de.pool.example"):
-            raise SystemExit("the edge answers no servers: nothing to count")
-        queries = 1
-        for rep in range(6):
-            for nm in names:
-                for qt in ("A", "AAAA"):
-                    edge.query(nm, qt)
-                    queries += 1
-        db.q("CHECKPOINT")
-        start = lsn(db)
-        edge.close()
-        daemons.remove(edge)
-        wal = wal_since(db, start)
-        qrows, arows = db.q("SELECT sum(query_rows), sum(answer_rows) FROM dns_stats_flushes")[0]
-        out.update(stats_flush_wal_bytes=wal, stats_query_rows=int(qrows),
-                   stats_answer_rows=int(arows), stats_queries=queries)
-        # The same rows once more (a second minute, pages already dirty since the checkpoint).
-        edge = Dns(db.conninfo(), ["--set", "dns.stats_flush_interval=3600",
-                                   "--set", "dns.stats_instance=waledge2", "--set", "log.level=info"])
-        daemons.append(edge)
-        for rep in range(6):
-            for nm in names:
-                for qt in ("A", "AAAA"):
-                    edge.query(nm, qt)
-        start = lsn(db)
-        edge.close()
-        daemons.remove(edge)
-        out["stats_flush_wal_bytes_steady"] = wal_since(db, start)
-        q2, a2 = db.q("SELECT sum(query_rows), sum(answer_rows) FROM dns_stats_flushes "
-                      "WHERE instance_id LIKE 'waledge2%%'")[0]
-        per_row = out["stats_flush_wal_bytes_steady"] / (int(q2) + int(a2))
-        out["stats_wal_bytes_per_row_steady"] = round(per_row)
-        out["stats_wal_bytes_per_row_after_checkpoint"] = round(wal / (int(qrows) + int(arows)))
-        print("statistics minute of one edge: %d queries gave %d zone rows and %d server-answer "
-              "rows; %d WAL bytes right after a checkpoint, %d in steady state (%d and %d "
-              "bytes a row)" % (queries, qrows, arows, wal, out["stats_flush_wal_bytes_steady"],
-                               out["stats_wal_bytes_per_row_after_checkpoint"],
-                               out["stats_wal_bytes_per_row_steady"]))
+        ids = add_servers(db)
+        measure_probes(db, daemons, ids, out)
+        measure_stats(db, daemons, out)
         print("wal_cost: " + json.dumps(out, sort_keys=True))
     finally:
         for d in daemons:

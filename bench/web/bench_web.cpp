@@ -34,12 +34,21 @@ void report(const char* what, std::vector<double> ms, size_t bytes) {
               ms.size(), ms.front(), at(0.5), at(0.95), ms.back(), bytes);
 }
 
-}  // namespace
+// The milliseconds of each of `iterations` calls of `run`, after 5 calls to warm up.
+template <class Run>
+std::vector<double> time_runs(int iterations, Run&& run) {
+  std::vector<double> ms;
+  for (int i = 0; i < iterations + 5; ++i) {
+    auto t0 = Clock::now();
+    run();
+    auto t1 = Clock::now();
+    if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  return ms;
+}
 
-int main(int argc, char** argv) {
-  int iterations = argc > 1 ? std::atoi(argv[1]) : 200;
-  test::TestDb db;
-  auto conn = db.connect();
+// A week of probe_log for 192.0.2.77 and none for 192.0.2.78.
+void fill_history(pg::Connection& conn) {
   conn.exec_script(R"(
     INSERT INTO monitors (name, key_hash, status)
       SELECT 'monitor-' || g, 'key' || g, 'active' FROM generate_series(1, 5) g;
@@ -63,97 +72,101 @@ int main(int argc, char** argv) {
   auto rows = conn.exec("SELECT count(*) FROM probe_log").get<int64_t>(0, 0);
   std::printf("probe_log rows for the server: %lld (one week, 5 monitors)\n",
               static_cast<long long>(rows));
+}
 
-  web::App app;
-  app.cfg.pool_domain = "pool.example";
-  app.probe = [](const address::Address&, uint16_t) { return web::ProbeReport{}; };
+// The chart query alone: the database's share of the page.
+void time_chart_query(pg::Connection& conn, int iterations) {
+  auto sid = conn.exec("SELECT id FROM servers WHERE address = '192.0.2.77'").get<int64_t>(0, 0);
+  size_t n = 0;
+  auto ms = time_runs(iterations, [&] {
+    auto r = conn.exec(
+        "SELECT monitor_id, date_bin(make_interval(secs => 2520), ts, 'epoch'::timestamptz), "
+        "min(score), max(score), min(offset_s), max(offset_s) FROM probe_log "
+        "WHERE server_id = $1 AND ts >= now() - interval '7 days' GROUP BY 1, 2",
+        sid);
+    n = static_cast<size_t>(r.rows());
+  });
+  report("chart query alone (rows returned)", ms, n);
+}
+
+void time_svg(int iterations) {
+  std::vector<web::ChartSeries> series(5);
+  for (int m = 0; m < 5; ++m) {
+    series[m].name = "monitor-" + std::to_string(m);
+    for (int b = 0; b < 240; ++b) {
+      series[m].points.push_back({b * 2520.0, 15.0 + m});
+      series[m].points.push_back({b * 2520.0 + 1260, 18.0});
+    }
+  }
+  web::ChartSpec spec;
+  spec.t1 = 240 * 2520.0;
+  spec.y_min = -20;
+  spec.y_max = 20;
+  size_t bytes = 0;
+  auto ms = time_runs(iterations, [&] { bytes = web::svg_chart(spec, series).size(); });
+  report("one chart's SVG alone (5 x 480 points)", ms, bytes);
+}
+
+void time_dispatch(web::App& app, pg::Connection& conn, const char* what, const std::string& path,
+                   int iterations) {
   web::Request req;
   req.method = "GET";
-  req.path = "/scores/192.0.2.77";
+  req.path = path;
   req.remote_addr = "127.0.0.1";
-
-  std::vector<double> ms;
   size_t bytes = 0;
-  auto time_dispatch = [&](const char* what, const std::string& path) {
-    req.path = path;
-    ms.clear();
-    for (int i = 0; i < iterations + 5; ++i) {
-      auto t0 = Clock::now();
-      auto r = web::dispatch(app, conn, req);
-      auto t1 = Clock::now();
-      if (r.status != 200) {
-        std::fprintf(stderr, "%s: status %d\n", path.c_str(), r.status);
-        std::exit(1);
-      }
-      bytes = r.body.size();
-      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  auto ms = time_runs(iterations, [&] {
+    auto r = web::dispatch(app, conn, req);
+    if (r.status != 200) {
+      std::fprintf(stderr, "%s: status %d\n", path.c_str(), r.status);
+      std::exit(1);
     }
-    report(what, ms, bytes);
-  };
-  // The parts: the chart query alone (the database's share) and the SVG alone.
-  {
-    auto sid = conn.exec("SELECT id FROM servers WHERE address = '192.0.2.77'").get<int64_t>(0, 0);
-    ms.clear();
-    size_t n = 0;
-    for (int i = 0; i < iterations + 5; ++i) {
-      auto t0 = Clock::now();
-      auto r = conn.exec(
-          "SELECT monitor_id, date_bin(make_interval(secs => 2520), ts, 'epoch'::timestamptz), "
-          "min(score), max(score), min(offset_s), max(offset_s) FROM probe_log "
-          "WHERE server_id = $1 AND ts >= now() - interval '7 days' GROUP BY 1, 2",
-          sid);
-      auto t1 = Clock::now();
-      n = static_cast<size_t>(r.rows());
-      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    }
-    report("chart query alone (rows returned)", ms, n);
-    std::vector<web::ChartSeries> series(5);
-    for (int m = 0; m < 5; ++m) {
-      series[m].name = "monitor-" + std::to_string(m);
-      for (int b = 0; b < 240; ++b) {
-        series[m].points.push_back({b * 2520.0, 15.0 + m});
-        series[m].points.push_back({b * 2520.0 + 1260, 18.0});
-      }
-    }
-    web::ChartSpec spec;
-    spec.t1 = 240 * 2520.0;
-    spec.y_min = -20;
-    spec.y_max = 20;
-    ms.clear();
-    for (int i = 0; i < iterations + 5; ++i) {
-      auto t0 = Clock::now();
-      auto svg = web::svg_chart(spec, series);
-      auto t1 = Clock::now();
-      bytes = svg.size();
-      if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    }
-    report("one chart's SVG alone (5 x 480 points)", ms, bytes);
-  }
-  time_dispatch("score page, no history, dispatch()", "/scores/192.0.2.78");
-  time_dispatch("score page, dispatch()", "/scores/192.0.2.77");
+    bytes = r.body.size();
+  });
+  report(what, ms, bytes);
+}
 
-  web::DbPool pool(db.conninfo(), 2);
+// The same request over HTTP against the real server wiring on loopback; false when a request
+// fails.
+bool time_http(web::App& app, const std::string& conninfo, int iterations) {
+  web::DbPool pool(conninfo, 2);
   web::HttpServer server(app, pool);
   int port = server.bind("127.0.0.1", 0);
   std::thread t([&] { server.serve(); });
   httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);
-  ms.clear();
-  for (int i = 0; i < iterations + 5; ++i) {
-    auto t0 = Clock::now();
+  size_t bytes = 0;
+  bool ok = true;
+  auto ms = time_runs(iterations, [&] {
     auto r = client.Get("/scores/192.0.2.77");
-    auto t1 = Clock::now();
     if (!r || r->status != 200) {
-      std::fprintf(stderr, "HTTP request failed\n");
-      server.stop();
-      t.join();
-      return 1;
+      ok = false;
+      return;
     }
     bytes = r->body.size();
-    if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  report("score page, HTTP on loopback", ms, bytes);
+  });
   server.stop();
   t.join();
-  return 0;
+  if (!ok) {
+    std::fprintf(stderr, "HTTP request failed\n");
+    return false;
+  }
+  report("score page, HTTP on loopback", ms, bytes);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int iterations = argc > 1 ? std::atoi(argv[1]) : 200;
+  test::TestDb db;
+  auto conn = db.connect();
+  fill_history(conn);
+  web::App app;
+  app.cfg.pool_domain = "pool.example";
+  app.probe = [](const address::Address&, uint16_t) { return web::ProbeReport{}; };
+  time_chart_query(conn, iterations);
+  time_svg(iterations);
+  time_dispatch(app, conn, "score page, no history, dispatch()", "/scores/192.0.2.78", iterations);
+  time_dispatch(app, conn, "score page, dispatch()", "/scores/192.0.2.77", iterations);
+  return time_http(app, db.conninfo(), iterations) ? 0 : 1;
 }
