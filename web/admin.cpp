@@ -1,5 +1,6 @@
 // Admins: the vendor request queue (approve puts the zone into DNS through the database, no
 // restart), server and account lists with search, disabling, and country overrides.
+#include <algorithm>
 #include <cstdio>
 
 #include "core/log.hpp"
@@ -39,6 +40,18 @@ std::string admin_table(std::string_view id, std::initializer_list<std::string_v
   std::string out = "<div class=\"scroll\"><table id=\"" + esc(id) + "\"><thead><tr>";
   for (std::string_view h : headings) out += "<th>" + esc(h) + "</th>";
   return out + "</tr></thead><tbody>" + rows + "</tbody></table></div>";
+}
+
+AdminForm admin_form(Ctx& c, std::string_view field, std::initializer_list<std::string_view> allowed,
+                     std::string_view unknown, std::string_view back) {
+  AdminForm f;
+  if ((f.refusal = require_role(c, {"admin"}))) return f;
+  f.id = parse_int(c.req.match(1)).value_or(0);
+  f.choice = c.req.param(field);
+  if (std::find(allowed.begin(), allowed.end(), f.choice) == allowed.end()) {
+    f.refusal = message_page(c, 400, "Nothing changed", unknown, back);
+  }
+  return f;
 }
 
 Response get_admin(Ctx& c) {
@@ -213,12 +226,10 @@ Response get_admin_servers(Ctx& c) {
 }
 
 Response post_admin_server_disable(Ctx& c) {
-  if (auto deny = require_role(c, {"admin"})) return *deny;
-  auto id = parse_int(c.req.match(1)).value_or(0);
-  std::string action = c.req.param("action");
-  if (action != "disable" && action != "enable") {
-    return message_page(c, 400, "Nothing changed", "Unknown action.", "/admin/servers");
-  }
+  auto form = admin_form(c, "action", {"disable", "enable"}, "Unknown action.", "/admin/servers");
+  if (form.refusal) return *form.refusal;
+  const int64_t id = form.id;
+  const std::string& action = form.choice;
   std::string reason = trim(c.req.param("reason"));
   if (reason.size() > 2000) {
     return message_page(c, 400, "Nothing changed", "The reason is longer than 2000 characters.",
@@ -317,12 +328,10 @@ Response get_admin_accounts(Ctx& c) {
 }
 
 Response post_admin_account_disable(Ctx& c) {
-  if (auto deny = require_role(c, {"admin"})) return *deny;
-  auto id = parse_int(c.req.match(1)).value_or(0);
-  std::string action = c.req.param("action");
-  if (action != "disable" && action != "enable") {
-    return message_page(c, 400, "Nothing changed", "Unknown action.", "/admin/accounts");
-  }
+  auto form = admin_form(c, "action", {"disable", "enable"}, "Unknown action.", "/admin/accounts");
+  if (form.refusal) return *form.refusal;
+  const int64_t id = form.id;
+  const std::string& action = form.choice;
   if (id == c.session->account_id) {
     return message_page(c, 400, "Nothing changed", "You cannot disable your own account.", "/admin/accounts");
   }

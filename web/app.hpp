@@ -169,6 +169,17 @@ std::string admin_nav();
 // "" for an empty one), then `rows` (markup of <tr> elements, already escaped).
 std::string admin_table(std::string_view id, std::initializer_list<std::string_view> headings,
                         const std::string& rows);
+// The opening of an admin form that acts on one object: the admin role, the object's id from
+// the path (0 when it is not a number), and the form field `field`, one of `allowed`. Otherwise
+// `refusal` holds the answer: the role refusal, or 400 "Nothing changed" with `unknown` and a
+// link to `back`.
+struct AdminForm {
+  int64_t id = 0;
+  std::string choice;
+  std::optional<Response> refusal;
+};
+AdminForm admin_form(Ctx& c, std::string_view field, std::initializer_list<std::string_view> allowed,
+                     std::string_view unknown, std::string_view back);
 // reports.cpp
 Response get_report(Ctx& c);
 Response post_report(Ctx& c);

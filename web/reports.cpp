@@ -141,13 +141,11 @@ Response get_admin_reports(Ctx& c) {
 }
 
 Response post_admin_report_decide(Ctx& c) {
-  if (auto deny = require_role(c, {"admin"})) return *deny;
-  auto id = parse_int(c.req.match(1)).value_or(0);
-  std::string decision = c.req.param("decision");
-  if (decision != "dismissed" && decision != "disabled") {
-    return message_page(c, 400, "Nothing changed", "Unknown decision.", "/admin/reports");
-  }
-  auto r = c.db.exec("SELECT decide_address_report($1, $2, $3)", id, decision, c.session->email);
+  auto form = admin_form(c, "decision", {"dismissed", "disabled"}, "Unknown decision.",
+                         "/admin/reports");
+  if (form.refusal) return *form.refusal;
+  auto r = c.db.exec("SELECT decide_address_report($1, $2, $3)", form.id, form.choice,
+                     c.session->email);
   if (!r.get<bool>(0, 0)) {
     return message_page(c, 409, "Nothing changed",
                         "This report does not exist or was decided already.", "/admin/reports");
