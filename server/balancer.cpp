@@ -16,8 +16,9 @@ constexpr int kBisect = 64;
 // room the countries leave, and a server added to a country over the bound gives it nothing;
 // with 0 it would take the whole continent before any country answered itself.
 constexpr double kCountryFirst = 0.5;
-// The bound against the median: halvings of [average, factor * average] until the interval is
-// a billionth of the bound (the loads it leads to differ by less than that).
+// The bound against the median: at most this many steps of the search in
+// [average, factor * average], which ends when the bracket is a billionth of the bound (the
+// loads it leads to differ by less than that).
 constexpr int kBisectBound = 64;
 constexpr double kBoundPrecision = 1e-9;
 
@@ -311,26 +312,52 @@ BalanceResult balance(const BalanceInput& in) {
 
   // The bound: factor times the average, unless the median server then carries less than
   // bound / factor. Then a bound in [average, factor * average] that is at most factor times
-  // the median it leads to, by bisection: at the average itself every server carries exactly
-  // the average (none above it, and their mean is it), so the lower end always holds, and the
-  // result is the highest bound tried that held (a lower bound leaves more demand to the
-  // global tier, which every server shares, so the median mostly rises as the bound falls).
+  // the median it leads to: at the average itself every server carries exactly the average
+  // (none above it, and their mean is it), so the lower end always holds. The search keeps a
+  // bracket [lo holds, hi does not] of h(bound) = bound - factor * median and narrows it by
+  // false position (Illinois: the end kept twice has its h halved), to a billionth of the
+  // bound; the result is the highest bound tried that held. A lower bound leaves more demand
+  // to the global tier, which every server shares, so the median mostly rises as it falls.
   Plan plan = solve(w, by_continent);
   std::vector<Mixture> mixtures = mixtures_of(w, plan);
   double median = median_load(w, mixtures);
-  if (w.bound > in.factor * median) {
-    const double top = w.bound;
+  const double top = w.bound;
+  if (top > in.factor * median) {
     double lo = r.average, hi = top;
+    double h_lo = (1 - in.factor) * r.average, h_hi = top - in.factor * median;
+    bool have_lo = false;
+    int kept = 0;  // -1: lo was kept last time, +1: hi was
     for (int i = 0; i < kBisectBound && hi - lo > kBoundPrecision * top; ++i) {
-      w.bound = 0.5 * (lo + hi);
-      const double m = median_load(w, mixtures_of(w, solve(w, by_continent)));
-      if (w.bound <= in.factor * m) lo = w.bound;
-      else hi = w.bound;
+      double t = h_hi > h_lo ? hi - h_hi * (hi - lo) / (h_hi - h_lo) : 0.5 * (lo + hi);
+      if (!(t > lo && t < hi)) t = 0.5 * (lo + hi);
+      w.bound = t;
+      Plan p = solve(w, by_continent);
+      std::vector<Mixture> mx = mixtures_of(w, p);
+      const double m = median_load(w, mx);
+      const double h = t - in.factor * m;
+      if (h <= 0) {
+        lo = t;
+        h_lo = h;
+        plan = std::move(p);
+        mixtures = std::move(mx);
+        median = m;
+        have_lo = true;
+        if (h > -kBoundPrecision * top) break;  // at the median's bound, to the precision
+        if (kept == -1) h_hi *= 0.5;
+        kept = -1;
+      } else {
+        hi = t;
+        h_hi = h;
+        if (kept == 1) h_lo *= 0.5;
+        kept = 1;
+      }
     }
     w.bound = lo;
-    plan = solve(w, by_continent);
-    mixtures = mixtures_of(w, plan);
-    median = median_load(w, mixtures);
+    if (!have_lo) {
+      plan = solve(w, by_continent);
+      mixtures = mixtures_of(w, plan);
+      median = median_load(w, mixtures);
+    }
   }
   r.bound = w.bound;
   r.median = median;

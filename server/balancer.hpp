@@ -13,9 +13,9 @@
 // `factor` times its share of the pool's demand, nor more than `factor` times what the median
 // volunteer carries. The median depends on the bound (a lower bound leaves more demand to the
 // global tier, which every server shares), so when factor * average is above factor times the
-// median it leads to, the bound is found by bisection between the average (where every server
-// carries exactly the average, so it holds) and factor * average: the highest bound tried that
-// is at most factor times its median, to a billionth.
+// median it leads to, the bound is searched for (false position, kept bracketed) between the
+// average (where every server carries exactly the average, so it holds) and factor * average:
+// the highest bound tried that is at most factor times its median, to a billionth.
 //
 // The rule at a given bound, level by level:
 //   - G is the lowest global level that absorbs what the continents send up;
