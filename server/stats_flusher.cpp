@@ -13,6 +13,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include <time.h>
 
@@ -35,6 +37,36 @@ pg::ArrayBuilder int_array(const std::vector<T>& rows, Get get) {
   return out;
 }
 
+// The statement that adds counts, given as parallel arrays (`unnest`, aliased t with the
+// count as t.c and the ordinality as t.i), to `table`: one row per `key`, into which every DNS
+// server's counts for that key are added. Rows go in the arrays' order, which is primary key
+// order, so concurrent writers lock rows in the same order and cannot deadlock; rows whose
+// `parent` row was deleted since the counting are skipped rather than failing. Every part is a
+// constant of this file: no value is spliced into the statement.
+std::string add_counts_sql(std::string_view table, std::string_view key, std::string_view values,
+                           std::string_view unnest, std::string_view parent) {
+  const std::string t(table), k(key);
+  return "INSERT INTO " + t + " (" + k + ", count) SELECT " + std::string(values) +
+         ", t.c FROM " + std::string(unnest) + " WHERE EXISTS (SELECT 1 FROM " +
+         std::string(parent) + ") ORDER BY t.i ON CONFLICT (" + k +
+         ") DO UPDATE SET count = " + t + ".count + EXCLUDED.count";
+}
+
+const std::string kAddQueryCounts = add_counts_sql(
+    "dns_query_counts", "zone_id, minute, qtype, rcode", "t.z, to_timestamp(t.m * 60), t.q, t.r",
+    "unnest($1::int[], $2::bigint[], $3::int[], $4::smallint[], $5::bigint[]) "
+    "WITH ORDINALITY AS t (z, m, q, r, c, i)",
+    "zones WHERE zones.id = t.z");
+const std::string kAddServerAnswers = add_counts_sql(
+    "dns_server_answers", "server_id, hour", "t.s, to_timestamp(t.h * 3600)",
+    "unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS t (s, h, c, i)",
+    "servers WHERE servers.id = t.s");
+const std::string kAddDemand = add_counts_sql(
+    "dns_demand", "zone_id, family, minute", "t.z, t.f, to_timestamp(t.m * 60)",
+    "unnest($1::int[], $2::smallint[], $3::bigint[], $4::bigint[]) "
+    "WITH ORDINALITY AS t (z, f, m, c, i)",
+    "zones WHERE zones.id = t.z");
+
 }  // namespace
 
 bool write_batch(pg::Connection& conn, const std::string& instance_id, const Batch& batch) {
@@ -55,17 +87,8 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
     const auto qtypes = int_array(q, [](const QueryRow& r) { return r.qtype; });
     const auto rcodes = int_array(q, [](const QueryRow& r) { return r.rcode; });
     const auto counts = int_array(q, [](const QueryRow& r) { return r.count; });
-    // Rows go in primary key order, so concurrent writers lock rows in the same order and
-    // cannot deadlock; zones deleted since the counting are skipped rather than failing.
-    tx.exec(
-        "INSERT INTO dns_query_counts (zone_id, minute, qtype, rcode, count) "
-        "SELECT t.z, to_timestamp(t.m * 60), t.q, t.r, t.c "
-        "FROM unnest($1::int[], $2::bigint[], $3::int[], $4::smallint[], $5::bigint[]) "
-        "  WITH ORDINALITY AS t (z, m, q, r, c, i) "
-        "WHERE EXISTS (SELECT 1 FROM zones WHERE zones.id = t.z) ORDER BY t.i "
-        "ON CONFLICT (zone_id, minute, qtype, rcode) "
-        "DO UPDATE SET count = dns_query_counts.count + EXCLUDED.count",
-        zones, minutes, qtypes, rcodes, counts);
+    tx.exec(kAddQueryCounts, zones, minutes, qtypes, rcodes, counts);
+    // The same counts by hour, summed here and written in primary key order likewise.
     tx.exec(
         "INSERT INTO dns_query_counts_hourly (zone_id, hour, qtype, rcode, count) "
         "SELECT t.z, to_timestamp((t.m / 60) * 3600), t.q, t.r, sum(t.c) "
@@ -79,33 +102,16 @@ bool write_batch(pg::Connection& conn, const std::string& instance_id, const Bat
   }
   if (!batch.answers.empty()) {
     const auto& a = batch.answers;
-    tx.exec(
-        "INSERT INTO dns_server_answers (server_id, hour, count) "
-        "SELECT t.s, to_timestamp(t.h * 3600), t.c "
-        "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS t (s, h, c, i) "
-        "WHERE EXISTS (SELECT 1 FROM servers WHERE servers.id = t.s) ORDER BY t.i "
-        "ON CONFLICT (server_id, hour) "
-        "DO UPDATE SET count = dns_server_answers.count + EXCLUDED.count",
-        int_array(a, [](const AnswerRow& r) { return r.server_id; }),
-        int_array(a, [](const AnswerRow& r) { return r.hour; }),
-        int_array(a, [](const AnswerRow& r) { return r.count; }));
+    tx.exec(kAddServerAnswers, int_array(a, [](const AnswerRow& r) { return r.server_id; }),
+            int_array(a, [](const AnswerRow& r) { return r.hour; }),
+            int_array(a, [](const AnswerRow& r) { return r.count; }));
   }
   if (!batch.demand.empty()) {
     const auto& d = batch.demand;
-    // Added up like dns_query_counts: every DNS server's counts for a minute go into one row,
-    // in primary key order (zone_id, family, minute).
-    tx.exec(
-        "INSERT INTO dns_demand (zone_id, family, minute, count) "
-        "SELECT t.z, t.f, to_timestamp(t.m * 60), t.c "
-        "FROM unnest($1::int[], $2::smallint[], $3::bigint[], $4::bigint[]) "
-        "  WITH ORDINALITY AS t (z, f, m, c, i) "
-        "WHERE EXISTS (SELECT 1 FROM zones WHERE zones.id = t.z) ORDER BY t.i "
-        "ON CONFLICT (zone_id, family, minute) "
-        "DO UPDATE SET count = dns_demand.count + EXCLUDED.count",
-        int_array(d, [](const DemandCount& r) { return r.zone_id; }),
-        int_array(d, [](const DemandCount& r) { return r.family; }),
-        int_array(d, [](const DemandCount& r) { return r.minute; }),
-        int_array(d, [](const DemandCount& r) { return r.count; }));
+    tx.exec(kAddDemand, int_array(d, [](const DemandCount& r) { return r.zone_id; }),
+            int_array(d, [](const DemandCount& r) { return r.family; }),
+            int_array(d, [](const DemandCount& r) { return r.minute; }),
+            int_array(d, [](const DemandCount& r) { return r.count; }));
   }
   tx.commit();
   return true;
