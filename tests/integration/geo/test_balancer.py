@@ -52,20 +52,24 @@ def parse_mixture(text):
     return out
 
 
+def add_world(db):
+    """The world of the balancer's tests: lu 3 servers of 512 kbit/s, de 10 of 25,000, us 12 of
+    100,000. Returns the addresses of each country's servers: (lu, de, us)."""
+    lu = ["203.0.113.%d" % (i + 1) for i in range(3)]
+    de = ["192.0.2.%d" % (i + 1) for i in range(10)]
+    us = ["198.51.100.%d" % (i + 1) for i in range(12)]
+    for country, netspeed, addresses in (("lu", LU, lu), ("de", DE, de), ("us", US, us)):
+        for a in addresses:
+            db.add_server(a, country, netspeed)
+    return lu, de, us
+
+
 def main():
     ranges = ranges_v4()
     db = Database()
     srv = None
     try:
-        lu = ["203.0.113.%d" % (i + 1) for i in range(3)]
-        de = ["192.0.2.%d" % (i + 1) for i in range(10)]
-        us = ["198.51.100.%d" % (i + 1) for i in range(12)]
-        for a in lu:
-            db.add_server(a, "lu", LU)
-        for a in de:
-            db.add_server(a, "de", DE)
-        for a in us:
-            db.add_server(a, "us", US)
+        lu, de, us = add_world(db)
         srv = Dns(db.conninfo(), ["--set", "dns.geo_min_servers=3",
                                   "--set", "dns.balancer_interval=1",
                                   "--set", "dns.rng_seed=13"])

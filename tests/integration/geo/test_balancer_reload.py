@@ -17,7 +17,7 @@ import signal
 import tempfile
 
 from geotest import Database, Dns, address_in, check, ranges_v4
-from test_balancer import debug_text, fast_ecs_queries, parse_mixture
+from test_balancer import add_world, debug_text, fast_ecs_queries, parse_mixture
 
 
 def write_config(path, **dns):
@@ -34,12 +34,7 @@ def main():
     cfg = os.path.join(work, "timepool.toml")
     srv = None
     try:
-        for i in range(3):
-            db.add_server("203.0.113.%d" % (i + 1), "lu", 512)
-        for i in range(10):
-            db.add_server("192.0.2.%d" % (i + 1), "de", 25000)
-        for i in range(12):
-            db.add_server("198.51.100.%d" % (i + 1), "us", 100000)
+        add_world(db)
         db.sql("INSERT INTO dns_demand (minute, zone_id, family, count) "
                "SELECT date_trunc('minute', now()), id, 4, "
                "CASE name WHEN 'lu' THEN 3000 ELSE 100 END FROM zones "

@@ -12,7 +12,7 @@ The world (as in test_balancer): lu has 3 servers of 512 kbit/s, de 10 of 25,000
    mixture (mostly global, lu's 3 small servers cannot carry them) and de's stay in de.
 """
 from geotest import Database, Dns, address_in, check, ecs_query, ranges_v4
-from test_balancer import debug_text, fast_ecs_queries, parse_mixture
+from test_balancer import add_world, debug_text, fast_ecs_queries, parse_mixture
 
 N_LU, N_LU_1, N_LU_VENDOR, N_DE, N_DE_AAAA, N_US = 2400, 300, 300, 150, 40, 60
 
@@ -28,12 +28,7 @@ def main():
     db = Database()
     srv = srv2 = None
     try:
-        for i in range(3):
-            db.add_server("203.0.113.%d" % (i + 1), "lu", 512)
-        for i in range(10):
-            db.add_server("192.0.2.%d" % (i + 1), "de", 25000)
-        for i in range(12):
-            db.add_server("198.51.100.%d" % (i + 1), "us", 100000)
+        add_world(db)
         db.approve_vendor("demandco", "both")
         common = ["--set", "dns.geo_min_servers=3", "--set", "dns.balancer_interval=1",
                   "--set", "dns.stats_flush_interval=1"]
