@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "dns"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "replica"))
 from dnstest import Database, Dns  # noqa: E402
-from replica import Replicated  # noqa: E402
+from replica import Replicated, on_primary  # noqa: E402
 import propagation  # noqa: E402
 from propagation import percentile  # noqa: E402
 import psycopg2  # noqa: E402
@@ -49,11 +49,7 @@ def xacts(conninfo, dbname):
 
 
 def main():
-    cluster = Replicated(standbys=1)
-    db = None
-    edges = []
-    try:
-        db = Database(env=cluster.primary.env())
+    with on_primary(1, Database) as (cluster, db, edges):
         sid = db.add_server("192.0.2.1", "no", 1500)
         db.add_server("192.0.2.2", "no", 1500)
         propagation.wait_replayed(cluster.standbys[0], db.name, 2)
@@ -88,12 +84,6 @@ def main():
         print("propagation to the standby edge, %d changes: p50 %.3f s, p99 %.3f s, max %.3f s"
               % (CHANGES, result["p50_s"], result["p99_s"], result["max_s"]))
         print("poll_cost: " + json.dumps(result, sort_keys=True))
-    finally:
-        for e in edges:
-            e.close()
-        if db:
-            db.close()
-        cluster.close()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "dns")
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "replica"))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration", "monitor"))
 from dnstest import Database, Dns  # noqa: E402
-from replica import Replicated  # noqa: E402
+from replica import on_primary  # noqa: E402
 import apitest  # noqa: E402
 
 SERVERS = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
@@ -163,22 +163,12 @@ def measure_stats(db, daemons, out):
 
 
 def main():
-    cluster = Replicated(standbys=0)
-    db = None
-    daemons = []
     out = {"servers": SERVERS, "per_batch": PER_BATCH}
-    try:
-        db = Database(env=cluster.primary.env())
+    with on_primary(0, Database) as (cluster, db, daemons):
         ids = add_servers(db)
         measure_probes(db, daemons, ids, out)
         measure_stats(db, daemons, out)
         print("wal_cost: " + json.dumps(out, sort_keys=True))
-    finally:
-        for d in daemons:
-            d.close()
-        if db:
-            db.close()
-        cluster.close()
 
 
 if __name__ == "__main__":

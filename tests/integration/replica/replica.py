@@ -1,5 +1,6 @@
 """A PostgreSQL primary and hot standbys made with pg_basebackup -R, on loopback TCP ports of
 their own (the standbys stream from the primary over 127.0.0.1)."""
+import contextlib
 import glob
 import os
 import secrets
@@ -90,3 +91,22 @@ class Replicated:
             except Exception:
                 pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def on_primary(standbys, make_db):
+    """A cluster with `standbys` hot standbys and a fresh database on its primary
+    (make_db(env=...), dnstest.Database or alike). Yields (cluster, db, daemons): on the way out
+    every daemon put in `daemons` is closed, then the database, then the cluster."""
+    cluster = Replicated(standbys=standbys)
+    db = None
+    daemons = []
+    try:
+        db = make_db(env=cluster.primary.env())
+        yield cluster, db, daemons
+    finally:
+        for d in daemons:
+            d.close()
+        if db:
+            db.close()
+        cluster.close()

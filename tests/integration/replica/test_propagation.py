@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dns"))
 from dnstest import Database, Dns, check, fail  # noqa: E402
-from replica import Replicated  # noqa: E402
+from replica import Replicated, on_primary  # noqa: E402
 import propagation  # noqa: E402
 from propagation import percentile  # noqa: E402
 
@@ -19,11 +19,7 @@ LIMIT = 2.0
 
 
 def main():
-    cluster = Replicated(standbys=2)
-    db = None
-    edges = []
-    try:
-        db = Database(env=cluster.primary.env())
+    with on_primary(2, Database) as (cluster, db, edges):
         a = db.add_server("192.0.2.1", "no", 1500)
         db.add_server("192.0.2.2", "no", 1500)
         targets = [cluster.standbys[0], cluster.standbys[0], cluster.standbys[1]]
@@ -76,12 +72,6 @@ def main():
             polls = [l for l in m.splitlines() if l.startswith("timepool_dns_change_polls_total")]
             check(polls and int(float(polls[0].split()[-1])) > 0,
                   "edge %d counts its polls (%s)" % (e.port, polls))
-    finally:
-        for e in edges:
-            e.close()
-        if db:
-            db.close()
-        cluster.close()
 
 
 if __name__ == "__main__":
