@@ -38,18 +38,31 @@ std::optional<MonitorIdentity> authenticate(pg::Connection& conn, std::string_vi
 
 std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
                                        const PlanSettings& plan) {
-  // This monitor's rank among the probing monitors, and their number (the slots per cycle).
-  auto rank = conn.exec(
-      "SELECT count(*) FILTER (WHERE id < $1) AS slot, count(*) AS slots FROM monitors "
-      "WHERE status IN ('testing', 'active')",
-      monitor_id);
-  const int slot = static_cast<int>(rank.get<int64_t>(0, "slot"));
-  const int slots = static_cast<int>(rank.get<int64_t>(0, "slots"));
-  auto r = conn.exec(std::string("SELECT s.id, host(s.address) AS address, "
-                                 "coalesce(sm.status, 'candidate') AS pair, s.score, "
-                                 "(extract(epoch FROM s.recheck_requested_at) * 1000)::int8 AS recheck, "
-                                 "(extract(epoch FROM now()) * 1000)::int8 AS now_ms") +
-                         kMayServe + " AND s.deleted_at IS NULL AND s.disabled_at IS NULL ORDER BY s.id",
+  // Each server's slots are counted over the monitors that probe it, by the rule kMayServe
+  // applies from the monitor's side: every probing monitor (testing or active) without an
+  // address, and every probing monitor paired with the server that may serve it (not in its
+  // /24 or /48). `slot` is this monitor's rank among them, `slots` their number, so a monitor
+  // that does not probe a server leaves no empty slot in that server's cycle.
+  auto r = conn.exec(std::string(R"sql(
+    WITH mine AS (
+      SELECT s.id, s.address AS inet, host(s.address) AS address,
+             coalesce(sm.status, 'candidate') AS pair, s.score,
+             (extract(epoch FROM s.recheck_requested_at) * 1000)::int8 AS recheck,
+             (extract(epoch FROM now()) * 1000)::int8 AS now_ms)sql") +
+                         kMayServe + R"sql( AND s.deleted_at IS NULL AND s.disabled_at IS NULL),
+    probing AS (SELECT id, address FROM monitors WHERE status IN ('testing', 'active')),
+    anywhere AS (SELECT count(*) FILTER (WHERE id < $1) AS slot, count(*) AS slots
+                 FROM probing WHERE address IS NULL),
+    paired AS (
+      SELECT sm.server_id, count(*) FILTER (WHERE p.id < $1) AS slot, count(*) AS slots
+      FROM mine JOIN server_monitors sm ON sm.server_id = mine.id
+      JOIN probing p ON p.id = sm.monitor_id
+      WHERE p.address IS NOT NULL AND monitor_may_serve(p.address, mine.inet)
+      GROUP BY sm.server_id)
+    SELECT mine.id, mine.address, mine.pair, mine.score, mine.recheck, mine.now_ms,
+           a.slot + coalesce(pd.slot, 0) AS slot, a.slots + coalesce(pd.slots, 0) AS slots
+    FROM mine CROSS JOIN anywhere a LEFT JOIN paired pd ON pd.server_id = mine.id
+    ORDER BY mine.id)sql",
                      monitor_id);
   std::vector<AssignedServer> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
@@ -57,7 +70,9 @@ std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
     PlanServer ps{r.get<int64_t>(i, "id"), r.get<double>(i, "score"), std::nullopt};
     if (!r.is_null(i, 4)) ps.recheck_ms = r.get<int64_t>(i, "recheck");  // column 4
     out.push_back({ps.id, r.get<std::string>(i, "address"), r.get<std::string>(i, "pair"),
-                   plan_slot(ps, slot, slots, r.get<int64_t>(i, "now_ms"), plan)});
+                   plan_slot(ps, static_cast<int>(r.get<int64_t>(i, "slot")),
+                             static_cast<int>(r.get<int64_t>(i, "slots")),
+                             r.get<int64_t>(i, "now_ms"), plan)});
   }
   return out;
 }

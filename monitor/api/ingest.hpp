@@ -43,9 +43,10 @@ struct AssignedServer {
 // The servers a monitor probes: every server that is not deleted or disabled and that the
 // selector paired the monitor with (candidate, testing or active: select_monitors keeps a bounded
 // set per server, never one in the monitor's own /24 or /48); its selection state for each, and
-// its slot: the probing monitors (testing or active) ordered by id share each server's cycle,
-// this monitor taking its rank's slot. A monitor whose address is not known is never selected
-// and is a candidate for every server.
+// its slot: the monitors that probe the server (testing or active, and paired with it unless
+// their address is not known) ordered by id share its cycle, this monitor taking its rank's
+// slot, so a monitor that does not probe a server leaves no empty slot in its cycle. A monitor
+// whose address is not known is never selected and is a candidate for every server.
 std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
                                        const PlanSettings& plan = {});
 

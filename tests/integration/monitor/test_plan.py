@@ -7,7 +7,9 @@ real timepool-web and PostgreSQL (the API as the timepool_monitor role):
 - a stratum-0 INIT reply is scored -4 with no cap, as the NTP Pool's monitor scores it;
 - its volunteer asks for a re-check from the server page: due at once for the first monitor,
   the others at their spacing, the normal cycle back; rate limited per server and per account;
-  nobody re-checks another's server."""
+  nobody re-checks another's server;
+- a monitor kept from a server (in its /24) leaves no empty slot: the monitors that do probe
+  it share its cycle evenly."""
 import os
 import sys
 import tempfile
@@ -61,6 +63,30 @@ def phases(slots, cycle):
 
 def min_circular_gap(ph, cycle):
     return min((ph[(i + 1) % len(ph)] - ph[i]) % cycle for i in range(len(ph)))
+
+
+def excluded_monitor_leaves_no_gap(db, api, keys):
+    """Ten probing monitors, each in a /24 of its own, one of them in the /24 of a server, paired
+    by the selector: the monitors that probe the server share its cycle evenly, with no empty
+    slot for the one kept from it or for those not paired with it."""
+    sid = db.one("INSERT INTO servers (address, country, score) VALUES ('203.0.113.10', 'de', 15) "
+                 "RETURNING id")
+    for i, name in enumerate(sorted(keys, key=lambda n: int(n[1:]))):
+        addr = "203.0.113.77" if name == "m5" else "198.51.%d.1" % (100 + i)
+        db.q("UPDATE monitors SET address = %s WHERE name = %s", addr, name)
+    for _ in range(4):  # new candidates join a few at a time
+        db.q("SELECT select_monitors()")
+    sl = slots_of(api, keys, sid)
+    n = len(sl)
+    paired = db.one("SELECT count(*) FROM server_monitors WHERE server_id = %s", sid)
+    check("m5" not in sl and n == paired and n >= 2,
+          "the monitor in the server's /24 is not assigned it; the %d paired ones are" % n)
+    cycles = {s["cycle_ms"] for s in sl.values()}
+    check(cycles == {CYCLE}, "they share the 9-minute cycle: %s (not stretched for ten)" % cycles)
+    ph = phases(sl, CYCLE)
+    gaps = sorted((ph[(i + 1) % len(ph)] - ph[i]) % CYCLE for i in range(len(ph)))
+    check(all(abs(g - CYCLE / n) <= 1 for g in gaps),
+          "their probes are %d ms apart, no slot left empty: %s" % (CYCLE // n, gaps))
 
 
 def main():
@@ -168,6 +194,7 @@ def main():
         check(codes == [303] * 9 + [429], "ten re-checks an hour per account: %s" % codes)
         check(db.one("SELECT count(*) FROM server_rechecks WHERE account_id = %s", acct) == 10,
               "each accepted re-check is recorded")
+        excluded_monitor_leaves_no_gap(db, api, keys)
     finally:
         if web:
             web.stop()
