@@ -20,6 +20,110 @@ def metric(srv, name):
     return sum(float(l.split()[-1]) for l in srv.metrics().splitlines() if l.startswith(name))
 
 
+def flood_sockets(socks):
+    for a in FLOOD:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((a, 0))
+        s.setblocking(False)
+        socks.append(s)
+
+
+class Flood:
+    """What the flood sent and got back."""
+    sent = full = tc = other_ok = other_total = 0
+    elapsed = 0.0
+
+    def drain(self, socks):
+        """Reads answers as they come: ~50,000 truncated answers in 3 s overflow any client
+        socket buffer, and an answer lost there would look like one the server withheld."""
+        for s in socks:
+            while True:
+                try:
+                    data = s.recv(4096)
+                except BlockingIOError:
+                    break
+                if len(data) < 12:
+                    continue
+                if data[2] & 0x02:  # TC
+                    self.tc += 1
+                elif data[6] or data[7]:  # ANCOUNT
+                    self.full += 1
+
+
+def other_answered_in_full(port):
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as o:
+            o.bind((OTHER, 0))
+            r = dns.query.udp(dns.message.make_query("pool.example", "A"),
+                              "127.0.0.1", port=port, timeout=1, sock=o)
+        return r.rcode() == 0 and len(r.answer) == 1 and not r.flags & dns.flags.TC
+    except Exception:
+        return False
+
+
+def flood(port, socks):
+    """About 3 s of flood, as fast as Python sends, with a legitimate query every 50 ms."""
+    q = dns.message.make_query("pool.example", "A")
+    f = Flood()
+    t0 = time.time()
+    next_other = t0
+    while time.time() - t0 < 3.0:
+        for s in socks:
+            q.id = f.sent & 0xFFFF
+            try:
+                s.sendto(q.to_wire(), ("127.0.0.1", port))
+                f.sent += 1
+            except BlockingIOError:
+                pass
+        f.drain(socks)
+        if time.time() >= next_other:
+            next_other += 0.05
+            f.other_total += 1
+            f.other_ok += other_answered_in_full(port)
+    f.elapsed = time.time() - t0
+    time.sleep(0.5)
+    f.drain(socks)
+    return f
+
+
+def check_limited(srv, f):
+    seconds = int(f.elapsed) + 2  # the windows the flood touched
+    print("flood: %d queries in %.2f s (%.0f/s) from one /24: %d full answers (%.0f/s), "
+          "%d truncated (slip), %d dropped" %
+          (f.sent, f.elapsed, f.sent / f.elapsed, f.full, f.full / f.elapsed, f.tc,
+           f.sent - f.full - f.tc))
+    print("other /24: %d of %d answered in full" % (f.other_ok, f.other_total))
+    check(f.sent > 5 * RATE * f.elapsed, "the flood far exceeds the rate (%d queries)" % f.sent)
+    check(f.full <= RATE * seconds, "full answers to the flooding /24 limited to %d/s (%d)" %
+          (RATE, f.full))
+    check(f.full >= RATE * int(f.elapsed) * 0.9, "the rate itself still passes (%d)" % f.full)
+    limited = f.sent - f.full
+    check(f.other_ok == f.other_total, "the client from another /24 is always answered in full")
+    dropped = metric(srv, 'timepool_dns_rrl_responses_total{action="dropped"}')
+    slipped = metric(srv, 'timepool_dns_rrl_responses_total{action="slipped"}')
+    # Every truncated answer received was counted; a few more may have been sent and lost in
+    # the client's socket buffer, and queries lost before the server read them (a slow build
+    # drops many) count nowhere.
+    check(dropped > 0 and f.tc > 0 and slipped >= f.tc and dropped + slipped <= limited,
+          "the limited responses are counted on /metrics (%d dropped, %d slipped, %d TC "
+          "received)" % (dropped, slipped, f.tc))
+    check(abs(slipped - (dropped + slipped) / 2) <= (dropped + slipped) * 0.1 + 5,
+          "about every second limited response slips with TC (%d of %d)" %
+          (slipped, dropped + slipped))
+
+
+def tcp_still_answered(port):
+    """The slipped client retries over TCP, which is never limited."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        t.bind((FLOOD[0], 0))
+        t.settimeout(3)
+        t.connect(("127.0.0.1", port))
+        r = dns.query.tcp(dns.message.make_query("pool.example", "A"), "127.0.0.1", port=port,
+                          timeout=3, sock=t)
+    check(r.rcode() == 0 and r.answer, "the flooded /24 is still answered over TCP")
+
+
 def main():
     db = Database()
     srv = None
@@ -30,92 +134,9 @@ def main():
         # Defaults for everything RRL (rrl_slip set to its default only so the harness keeps
         # RRL on).
         srv = Dns(db.conninfo(), ["--set", "dns.rrl_slip=2"])
-        p = srv.port
-        for a in FLOOD:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-            s.bind((a, 0))
-            s.setblocking(False)
-            socks.append(s)
-        q = dns.message.make_query("pool.example", "A")
-        other_ok = other_total = 0
-        sent = 0
-        t0 = time.time()
-        # About 3 s of flood, as fast as Python sends, with a legitimate query every 50 ms.
-        next_other = t0
-        full = tc = 0
-
-        def drain():
-            # Read answers as they come: ~50,000 truncated answers in 3 s overflow any client
-            # socket buffer, and an answer lost there would look like one the server withheld.
-            nonlocal full, tc
-            for s in socks:
-                while True:
-                    try:
-                        data = s.recv(4096)
-                    except BlockingIOError:
-                        break
-                    if len(data) < 12:
-                        continue
-                    if data[2] & 0x02:  # TC
-                        tc += 1
-                    elif data[6] or data[7]:  # ANCOUNT
-                        full += 1
-
-        while time.time() - t0 < 3.0:
-            for s in socks:
-                q.id = sent & 0xFFFF
-                try:
-                    s.sendto(q.to_wire(), ("127.0.0.1", p))
-                    sent += 1
-                except BlockingIOError:
-                    pass
-            drain()
-            if time.time() >= next_other:
-                next_other += 0.05
-                other_total += 1
-                try:
-                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as o:
-                        o.bind((OTHER, 0))
-                        r = dns.query.udp(dns.message.make_query("pool.example", "A"),
-                                          "127.0.0.1", port=p, timeout=1, sock=o)
-                    if r.rcode() == 0 and len(r.answer) == 1 and not r.flags & dns.flags.TC:
-                        other_ok += 1
-                except Exception:
-                    pass
-        elapsed = time.time() - t0
-        time.sleep(0.5)
-        drain()
-        seconds = int(elapsed) + 2  # the windows the flood touched
-        print("flood: %d queries in %.2f s (%.0f/s) from one /24: %d full answers (%.0f/s), "
-              "%d truncated (slip), %d dropped" %
-              (sent, elapsed, sent / elapsed, full, full / elapsed, tc, sent - full - tc))
-        print("other /24: %d of %d answered in full" % (other_ok, other_total))
-        check(sent > 5 * RATE * elapsed, "the flood far exceeds the rate (%d queries)" % sent)
-        check(full <= RATE * seconds, "full answers to the flooding /24 limited to %d/s (%d)" %
-              (RATE, full))
-        check(full >= RATE * int(elapsed) * 0.9, "the rate itself still passes (%d)" % full)
-        limited = sent - full
-        check(other_ok == other_total, "the client from another /24 is always answered in full")
-        dropped = metric(srv, 'timepool_dns_rrl_responses_total{action="dropped"}')
-        slipped = metric(srv, 'timepool_dns_rrl_responses_total{action="slipped"}')
-        # Every truncated answer received was counted; a few more may have been sent and lost in
-        # the client's socket buffer, and queries lost before the server read them (a slow build
-        # drops many) count nowhere.
-        check(dropped > 0 and tc > 0 and slipped >= tc and dropped + slipped <= limited,
-              "the limited responses are counted on /metrics (%d dropped, %d slipped, %d TC "
-              "received)" % (dropped, slipped, tc))
-        check(abs(slipped - (dropped + slipped) / 2) <= (dropped + slipped) * 0.1 + 5,
-              "about every second limited response slips with TC (%d of %d)" %
-              (slipped, dropped + slipped))
-        # The slipped client retries over TCP, which is never limited.
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind((FLOOD[0], 0))
-            t.settimeout(3)
-            t.connect(("127.0.0.1", p))
-            r = dns.query.tcp(dns.message.make_query("pool.example", "A"), "127.0.0.1", port=p,
-                              timeout=3, sock=t)
-        check(r.rcode() == 0 and r.answer, "the flooded /24 is still answered over TCP")
+        flood_sockets(socks)
+        check_limited(srv, flood(srv.port, socks))
+        tcp_still_answered(srv.port)
     finally:
         tptest.close_all(*socks, srv, db)
     print("PASS")

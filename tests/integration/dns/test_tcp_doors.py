@@ -69,6 +69,87 @@ def metric(srv, name):
     return total
 
 
+def close_all(socks):
+    for s in socks:
+        s.close()
+    del socks[:]
+
+
+def tricklers_are_cut(srv, socks):
+    """512 tricklers, each with the first byte of a length prefix, a byte every 4 s after: a fresh
+    client is answered at once, and every trickler is closed."""
+    p = srv.port
+    for a in TRICKLE_ADDRS:
+        for _ in range(PER_ADDR):
+            s = connect(a, p)
+            s.sendall(b"\x00")
+            socks.append(s)
+    time.sleep(0.3)
+    lat = []
+    for rnd in range(3):
+        t = fresh_query(p)
+        check(t is not None, "round %d: a fresh TCP client is answered while 512 connections "
+              "trickle" % rnd)
+        lat.append(t)
+        time.sleep(4)
+        for s in socks:
+            try:
+                s.send(b"\x00")
+            except OSError:
+                pass
+    print("fresh client latency while trickled: %s s" % ", ".join("%.3f" % x for x in lat))
+    check(max(lat) < 1.0, "answered within 1 s (max %.3f s)" % max(lat))
+    gone = sum(1 for s in socks if closed_by_server(s))
+    print("tricklers closed by the server: %d of %d" % (gone, len(socks)))
+    check(gone == len(socks), "every trickler was closed (message deadline or eviction)")
+    timeouts = metric(srv, 'timepool_dns_tcp_closed_total{reason="message_timeout"}')
+    evicted = metric(srv, 'timepool_dns_tcp_closed_total{reason="evicted"}')
+    print("metrics: message_timeout=%d evicted=%d" % (timeouts, evicted))
+    check(timeouts >= 500, "the message deadline closed the tricklers (%d)" % timeouts)
+    check(evicted >= 1, "the fresh client got its slot by eviction (%d)" % evicted)
+    close_all(socks)
+
+
+def per_address_limit(srv, socks):
+    """32 from one address, the 33rd closed at once; others unaffected."""
+    p = srv.port
+    for _ in range(PER_ADDR):
+        socks.append(connect("127.0.2.1", p))
+    time.sleep(0.2)
+    extra = connect("127.0.2.1", p)
+    check(extra.recv(100) == b"", "the 33rd connection from one address is closed at once")
+    extra.close()
+    check(fresh_query(p, "127.0.2.2") is not None, "another address is still answered")
+    check(metric(srv, 'timepool_dns_tcp_closed_total{reason="per_address_limit"}') >= 1,
+          "per-address refusals are counted")
+    close_all(socks)
+
+
+def metrics_with_slow_clients(srv, socks):
+    """/metrics with slow HTTP clients connected: 100 that send a header line every second and
+    never finish, 100 that send nothing. Scrapes are still answered at once."""
+    for i in range(200):
+        s = socket.create_connection(("127.0.0.1", srv.metrics_port), timeout=3)
+        if i % 2 == 0:
+            s.sendall(b"GET /metrics HTTP/1.1\r\n")
+        socks.append(s)
+    took = []
+    for rnd in range(4):
+        t0 = time.time()
+        text = srv.metrics()
+        took.append(time.time() - t0)
+        check("timepool_dns_udp_packets_total" in text,
+              "round %d: /metrics answers with slow clients connected" % rnd)
+        for s in socks[::2]:
+            try:
+                s.send(b"X-Slow: 1\r\n")
+            except OSError:
+                pass
+        time.sleep(1)
+    print("/metrics with 200 slow clients: %s s" % ", ".join("%.3f" % x for x in took))
+    check(max(took) < 0.5, "every scrape within 0.5 s (max %.3f s)" % max(took))
+
+
 def main():
     db = Database()
     srv = None
@@ -76,77 +157,9 @@ def main():
     try:
         db.add_server("192.0.2.1", "de", 1500)
         srv = Dns(db.conninfo())
-        p = srv.port
-
-        # 512 tricklers, each with the first byte of a length prefix, a byte every 4 s after.
-        for a in TRICKLE_ADDRS:
-            for _ in range(PER_ADDR):
-                s = connect(a, p)
-                s.sendall(b"\x00")
-                socks.append(s)
-        time.sleep(0.3)
-        lat = []
-        for rnd in range(3):
-            t = fresh_query(p)
-            check(t is not None, "round %d: a fresh TCP client is answered while 512 connections "
-                  "trickle" % rnd)
-            lat.append(t)
-            time.sleep(4)
-            for s in socks:
-                try:
-                    s.send(b"\x00")
-                except OSError:
-                    pass
-        print("fresh client latency while trickled: %s s" % ", ".join("%.3f" % x for x in lat))
-        check(max(lat) < 1.0, "answered within 1 s (max %.3f s)" % max(lat))
-        gone = sum(1 for s in socks if closed_by_server(s))
-        print("tricklers closed by the server: %d of %d" % (gone, len(socks)))
-        check(gone == len(socks), "every trickler was closed (message deadline or eviction)")
-        timeouts = metric(srv, 'timepool_dns_tcp_closed_total{reason="message_timeout"}')
-        evicted = metric(srv, 'timepool_dns_tcp_closed_total{reason="evicted"}')
-        print("metrics: message_timeout=%d evicted=%d" % (timeouts, evicted))
-        check(timeouts >= 500, "the message deadline closed the tricklers (%d)" % timeouts)
-        check(evicted >= 1, "the fresh client got its slot by eviction (%d)" % evicted)
-        for s in socks:
-            s.close()
-        socks = []
-
-        # The per-address limit: 32 from one address, the 33rd closed at once; others unaffected.
-        for _ in range(PER_ADDR):
-            socks.append(connect("127.0.2.1", p))
-        time.sleep(0.2)
-        extra = connect("127.0.2.1", p)
-        check(extra.recv(100) == b"", "the 33rd connection from one address is closed at once")
-        extra.close()
-        check(fresh_query(p, "127.0.2.2") is not None, "another address is still answered")
-        check(metric(srv, 'timepool_dns_tcp_closed_total{reason="per_address_limit"}') >= 1,
-              "per-address refusals are counted")
-        for s in socks:
-            s.close()
-        socks = []
-
-        # /metrics with slow HTTP clients connected: 100 that send a header line every second
-        # and never finish, 100 that send nothing. Scrapes are still answered at once.
-        for i in range(200):
-            s = socket.create_connection(("127.0.0.1", srv.metrics_port), timeout=3)
-            if i % 2 == 0:
-                s.sendall(b"GET /metrics HTTP/1.1\r\n")
-            socks.append(s)
-        took = []
-        for rnd in range(4):
-            t0 = time.time()
-            text = srv.metrics()
-            took.append(time.time() - t0)
-            check("timepool_dns_queries_total" in text or "timepool_dns_" in text,
-                  "round %d: /metrics answers with slow clients connected" % rnd)
-            for s in socks[::2]:
-                try:
-                    s.send(b"X-Slow: 1\r\n")
-                except OSError:
-                    pass
-            time.sleep(1)
-        print("/metrics with 200 slow clients: %s s" % ", ".join("%.3f" % x for x in took))
-        check(max(took) < 0.5, "every scrape within 0.5 s (max %.3f s)" % max(took))
+        tricklers_are_cut(srv, socks)
+        per_address_limit(srv, socks)
+        metrics_with_slow_clients(srv, socks)
     finally:
         tptest.close_all(*socks, srv, db)
     print("PASS")
