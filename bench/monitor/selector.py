@@ -5,18 +5,21 @@
 The selector keeps a bounded set of pairs per server (5 active, 3 testing, up to 4 candidates by
 default) and monitors with an address probe only their pairs, so the world here is the one the
 selector itself produces: scores exist only for paired (server, monitor)s, never for all
-5,000,000 combinations. It times three runs, each with the wall time and the CPU time of the
+5,000,000 combinations. It times these runs, each with the wall time and the CPU time of the
 PostgreSQL backend that ran it:
 
 1. first run: no server has pairs yet (a new deployment): the run reviews review_batch servers,
    adds their first candidates and makes the measured ones testing;
 2. steady state: every server has its full set, scores for every pair, and its next review
    spread over the review interval; nothing is due;
-3. a tenth changed: a tenth of the servers are due (one run's share with the default 10-minute
-   review interval and the web's 60-second upkeep) and a tenth of all round trips doubled.
+3. one run's share: 1/20 of the servers due (the default 20-minute review interval with the
+   web's 60-second upkeep), a tenth of all round trips doubled since their last review;
+4. a tenth changed: a tenth of the servers due, a tenth of the round trips doubled again; one
+   run reviews review_batch of them, the run after it the rest (both timed).
 
 The steady world is seeded in bulk the way the selector leaves it (each server's 12 pairs in the
-ranking the selector gives them), with foreign-key triggers off while seeding.
+ranking the selector gives them), with foreign-key triggers off while seeding, then vacuumed as
+autovacuum would.
 
   PGHOST=... PGPORT=... PGUSER=postgres /usr/bin/python3 bench/monitor/selector.py BUILD_DIR
 """
@@ -45,7 +48,7 @@ SELECT s.id, """ + MONITOR + """, 15, (random() - 0.5) * 0.004,
        0.005 + 0.01 * k + random() * 0.002, now()
 """ + PAIR + """;
 INSERT INTO server_selection (server_id, reviewed_at, next_review)
-SELECT id, now() - interval '5 minutes', now() + interval '1 minute' + random() * interval '10 minutes'
+SELECT id, now() - interval '5 minutes', now() + interval '1 minute' + random() * interval '20 minutes'
 FROM servers;
 """
 
@@ -95,17 +98,22 @@ def main():
         w.sql("TRUNCATE server_monitors, server_selection")
         w.sql("DELETE FROM server_scores")
         w.sql(SEED_PAIRS.format(m=args.monitors, a=a, t=tst, pairs=a + tst + c))
-        w.sql("ANALYZE")
+        w.sql("VACUUM ANALYZE")
         print("seeded the steady world: %s pairs with scores (%.0f s)" %
               (w.sql("SELECT count(*) FROM server_scores"), time.time() - t))
         run("steady state (nothing due)")
 
-        w.sql("UPDATE server_scores SET rtt_s = rtt_s * 2, updated_at = now() "
-              "WHERE (server_id + monitor_id) % 10 = 0")
-        w.sql("UPDATE server_selection SET next_review = now() - interval '1 second' "
-              "WHERE server_id IN (SELECT id FROM servers ORDER BY random() LIMIT %d)"
-              % (args.servers // 10))
-        run("a tenth changed (a tenth of the servers due, a tenth of the round trips doubled)")
+        def due(fraction, label):
+            w.sql("UPDATE server_scores SET rtt_s = rtt_s * 2, updated_at = now() "
+                  "WHERE (server_id + monitor_id) % 10 = 0")
+            w.sql("UPDATE server_selection SET next_review = now() - interval '1 second' "
+                  "WHERE server_id IN (SELECT server_id FROM server_selection "
+                  "WHERE next_review > now() ORDER BY random() LIMIT %d)" % (args.servers // fraction))
+            run(label)
+
+        due(20, "one run's share (1/20 of the servers due, a tenth of the round trips doubled)")
+        due(10, "a tenth changed (a tenth of the servers due, a tenth of the round trips doubled)")
+        run("the run after it")
         conn.close()
 
 
