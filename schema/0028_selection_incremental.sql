@@ -37,6 +37,17 @@ CREATE TABLE server_selection (
   next_review timestamptz
 ) WITH (fillfactor = 80);
 
+-- The pairs the selector removed (the monitor left, or made room as the worst candidate), kept
+-- for a day: results a monitor took while still paired are accepted after the pair has gone
+-- (the monitor API's assigned_among), so a batch is not refused for a pair that just ended.
+CREATE TABLE server_monitors_removed (
+  server_id  bigint NOT NULL REFERENCES servers (id) ON DELETE CASCADE,
+  monitor_id integer NOT NULL REFERENCES monitors (id) ON DELETE CASCADE,
+  removed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (server_id, monitor_id)
+);
+CREATE INDEX server_monitors_removed_at_idx ON server_monitors_removed (removed_at);
+
 -- Candidates used to be implicit (every monitor); the rows the old selector wrote for all of them
 -- go, the selector adds a bounded set again. Servers with pairs are due at the next run.
 DELETE FROM server_monitors WHERE status = 'candidate';
@@ -175,7 +186,7 @@ BEGIN
   ), gone AS (
     DELETE FROM server_monitors sm USING pairs p
     WHERE NOT p.may AND sm.server_id = p.server_id AND sm.monitor_id = p.monitor_id
-    RETURNING sm.server_id
+    RETURNING sm.server_id, sm.monitor_id
   ), med AS (
     SELECT server_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY offset_s) AS offset_s
     FROM pairs WHERE may AND offset_s IS NOT NULL GROUP BY server_id
@@ -222,7 +233,11 @@ BEGIN
   ), ev AS (
     DELETE FROM server_monitors sm USING evict e
     WHERE sm.server_id = e.server_id AND sm.monitor_id = e.monitor_id
-    RETURNING sm.server_id
+    RETURNING sm.server_id, sm.monitor_id
+  ), removed AS (
+    INSERT INTO server_monitors_removed AS r (server_id, monitor_id)
+    SELECT server_id, monitor_id FROM gone UNION ALL SELECT server_id, monitor_id FROM ev
+    ON CONFLICT (server_id, monitor_id) DO UPDATE SET removed_at = now()
   ), up AS (
     UPDATE server_monitors sm
     SET status = w.new_status, quality = w.quality, changed_at = now()
@@ -238,6 +253,8 @@ BEGIN
   SELECT coalesce(array_agg(DISTINCT server_id), '{}'), n_changed + count(*) FILTER (WHERE counted)
   INTO moved, n_changed FROM ch;
 
+  DELETE FROM server_monitors_removed WHERE removed_at < now() - interval '1 day';
+
   -- 5. When each reviewed server is due again.
   INSERT INTO server_selection AS x (server_id, reviewed_at, next_review)
   SELECT d.id, now(),
@@ -251,4 +268,4 @@ END;
 $$;
 
 -- The monitor API hands a monitor with a known address only its pairs (monitor/api/ingest.cpp).
-GRANT SELECT ON server_selection TO timepool_web, timepool_monitor;
+GRANT SELECT ON server_selection, server_monitors_removed TO timepool_web, timepool_monitor;

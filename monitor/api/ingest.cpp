@@ -21,6 +21,16 @@ constexpr const char* kMayServe = R"sql(
   LEFT JOIN server_monitors sm ON sm.server_id = s.id AND sm.monitor_id = m.id
   WHERE (m.address IS NULL OR (sm.server_id IS NOT NULL AND monitor_may_serve(m.address, s.address))))sql";
 
+// kMayServe, and also the servers the selector unpaired the monitor from within $3 seconds
+// (server_monitors_removed, schema 0028): results taken while it was still paired.
+constexpr const char* kMayHaveServed = R"sql(
+  FROM servers s JOIN monitors m ON m.id = $1
+  LEFT JOIN server_monitors sm ON sm.server_id = s.id AND sm.monitor_id = m.id
+  LEFT JOIN server_monitors_removed rm ON rm.server_id = s.id AND rm.monitor_id = m.id
+                                      AND rm.removed_at >= now() - make_interval(secs => $3)
+  WHERE (m.address IS NULL OR ((sm.server_id IS NOT NULL OR rm.server_id IS NOT NULL)
+                               AND monitor_may_serve(m.address, s.address))))sql";
+
 int64_t micros(ntp::TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -81,7 +91,7 @@ std::set<int64_t> assigned_among(pg::Connection& conn, int monitor_id,
                                  const std::set<int64_t>& ids, std::chrono::seconds grace) {
   std::set<int64_t> out;
   if (ids.empty()) return out;
-  auto r = conn.exec(std::string("SELECT s.id") + kMayServe +
+  auto r = conn.exec(std::string("SELECT s.id") + kMayHaveServed +
                          " AND s.id = ANY ($2::bigint[])"
                          " AND (s.deleted_at IS NULL OR s.deleted_at >= now() - make_interval(secs => $3))"
                          " AND (s.disabled_at IS NULL OR s.disabled_at >= now() - make_interval(secs => $3))",

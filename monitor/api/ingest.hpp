@@ -50,8 +50,9 @@ struct AssignedServer {
 std::vector<AssignedServer> assignment(pg::Connection& conn, int monitor_id,
                                        const PlanSettings& plan = {});
 
-// Which of `ids` the monitor may submit results for: those assignment() names, and servers
-// deleted or disabled within `grace` (their results were taken before that).
+// Which of `ids` the monitor may submit results for: those assignment() names, servers the
+// selector unpaired it from within `grace`, and servers deleted or disabled within `grace`
+// (their results were taken before that).
 std::set<int64_t> assigned_among(pg::Connection& conn, int monitor_id,
                                  const std::set<int64_t>& ids, std::chrono::seconds grace);
 

@@ -7,7 +7,8 @@ role, on a fresh database of the test cluster:
   never one in its own /24;
 - a batch of raw samples is scored centrally (step table, 0.95 decay) and written once: the
   same batch again is acknowledged as a duplicate and writes nothing;
-- results for an unassigned server, from the future, from too far in the past, and malformed
+- results for an unassigned server (or one unpaired from the monitor more than a day ago: less
+  is accepted), from the future, from too far in the past, and malformed
   batches are refused with their reason, counted in /metrics and written nowhere;
 - a lying monitor cannot choose a score: fields it adds are ignored, a kiss-o'-death it calls a
   good reply is scored as the kiss-o'-death, and results taken while its clock was not
@@ -179,6 +180,17 @@ def main():
                                 {"batch_id": "s1", "results": [result(s1, now_us())]}, ca=ca)
         check(st == 403 and r["error"] == "not_probing", "a paused monitor is refused")
 
+        # A pair the selector removed (recorded here by hand, as it records it): the monitor's
+        # results are accepted for a day after (taken while paired), not later.
+        db.q("DELETE FROM server_monitors WHERE server_id = %s", s2)
+        db.q("INSERT INTO server_monitors_removed (server_id, monitor_id, removed_at) SELECT %s, id, "
+             "now() - interval '2 days' FROM monitors WHERE name = 'fra1'", s2)
+        refused({"batch_id": "r1", "results": [result(s2, now_us(-1))]}, 422, "unassigned",
+                "a server unpaired from the monitor two days ago")
+        db.q("UPDATE server_monitors_removed SET removed_at = now() - interval '5 minutes'")
+        st, r = apitest.request(url + "/v1/results", k, {"batch_id": "r2", "results": [result(s2, now_us(-1))]}, ca=ca)
+        check(st == 200 and r["scored"] == 1, "one unpaired 5 minutes ago: accepted (%s %s)" % (st, r))
+
         # A new key: the old one stops working at once.
         out = db.ctl("monitor", "key", "fra1")
         new_key = [l.split(" ", 1)[1] for l in out.stdout.splitlines() if l.startswith("key: ")]
@@ -190,11 +202,11 @@ def main():
 
         m = api.metrics()
         check(m.get("timepool_monitor_api_unauthorized_total") == 3, "3 unauthorized requests counted")
-        for reason, n in (("unassigned", 3), ("future", 1), ("too_old", 1), ("malformed", 3)):
+        for reason, n in (("unassigned", 4), ("future", 1), ("too_old", 1), ("malformed", 3)):
             got = m.get('timepool_monitor_api_batches_refused_total{reason="%s"}' % reason)
             check(got == n, "%d refused as %s counted (%s)" % (n, reason, got))
         check(m.get("timepool_monitor_api_batches_duplicate_total") == 1, "1 duplicate counted")
-        check(m.get("timepool_monitor_api_batches_total") == 3, "3 batches applied")
+        check(m.get("timepool_monitor_api_batches_total") == 4, "4 batches applied")
         check(m.get("timepool_monitor_api_not_probing_total") == 1, "1 paused monitor's batch counted")
         api.stop()
         check("refused (unassigned)" in api.log_text(), "refusals are logged with their reason")

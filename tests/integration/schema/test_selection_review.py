@@ -52,6 +52,10 @@ class World:
     def with_status(self, status):
         return sorted(n for n, s in self.pairs().items() if s == status)
 
+    def removed(self, name):
+        return self.db.one("SELECT count(*) FROM server_monitors_removed WHERE server_id = %s "
+                           "AND monitor_id = %s", self.srv, self.mons[name]) == 1
+
     def reviewed_at(self):
         return self.db.one("SELECT reviewed_at FROM server_selection WHERE server_id = %s",
                            self.srv)
@@ -102,7 +106,8 @@ def monitors_change(w, paired):
     w.db.q("SELECT demote_monitor(%s, 'shifted')", w.mons[second])
     w.run()
     p = w.pairs()
-    check(first not in p, "a paused monitor's pair goes at the next run (%s)" % p)
+    check(first not in p and w.removed(first),
+          "a paused monitor's pair goes at the next run, recorded (%s)" % p)
     check(p.get(second) in ("testing", "candidate"),
           "a demoted monitor is no longer active (%s)" % p)
     check(len(w.with_status("active")) == 5, "testing pairs take the free active places (%s)" % p)
@@ -125,6 +130,7 @@ def rotation(w):
     w.run()
     check(worst not in w.pairs() and len(w.pairs()) == TARGET - 1,
           "the worst candidate (%s of %s) made room (%s)" % (worst, candidates, w.pairs()))
+    check(w.removed(worst), "its removal is recorded (its last results are still accepted)")
     w.run()
     new = set(w.pairs()) - tried
     check(len(w.pairs()) == TARGET and len(new) == 1 and worst not in new,
