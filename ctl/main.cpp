@@ -57,24 +57,31 @@ struct Args {
 using Action = std::function<void(pg::Connection&)>;
 using Actions = std::vector<std::pair<CLI::App*, Action>>;
 
+// A subcommand of `parent` whose work, once the command line names it, is `run` on a database
+// connection.
+CLI::App* command(CLI::App* parent, Actions& acts, const std::string& name, const std::string& help,
+                  Action run) {
+  auto* cmd = parent->add_subcommand(name, help);
+  acts.emplace_back(cmd, std::move(run));
+  return cmd;
+}
+
 void add_admin_commands(CLI::App& app, Args& a, Actions& acts) {
-  auto* migrate = app.add_subcommand(
-      "migrate", "Apply the pending schema migrations (each in its own transaction); running it "
-                 "again does nothing.");
-  acts.emplace_back(migrate, [](pg::Connection& c) {
-    ctl::migrate(c, schema::embedded_migrations(), std::cout);
-  });
-  auto* admin = app.add_subcommand(
-      "create-admin", "Create an admin account. Prints a generated strong password once, unless "
-                      "--password-stdin gives one.");
+  command(&app, acts, "migrate",
+          "Apply the pending schema migrations (each in its own transaction); running it "
+          "again does nothing.",
+          [](pg::Connection& c) { ctl::migrate(c, schema::embedded_migrations(), std::cout); });
+  auto* admin = command(&app, acts, "create-admin",
+                        "Create an admin account. Prints a generated strong password once, unless "
+                        "--password-stdin gives one.",
+                        [&a](pg::Connection& c) {
+                          std::optional<std::string> pw;
+                          if (a.password_stdin) pw = read_password_line();
+                          ctl::create_admin(c, a.email, pw, std::cout);
+                        });
   admin->add_option("EMAIL", a.email, "Email address (the login name)")->required();
   admin->add_flag("--password-stdin", a.password_stdin,
                   "Read the password from the first line of stdin (10 to 1000 characters)");
-  acts.emplace_back(admin, [&a](pg::Connection& c) {
-    std::optional<std::string> pw;
-    if (a.password_stdin) pw = read_password_line();
-    ctl::create_admin(c, a.email, pw, std::cout);
-  });
   auto* prune = app.add_subcommand("probe-log", "The probe log's retention.")
                     ->require_subcommand(1)
                     ->add_subcommand("prune", "Drop the probe log's days older than --days now "
@@ -89,102 +96,107 @@ void add_monitor_commands(CLI::App& app, Args& a, Actions& acts) {
   monitor->alias("monitors");
   monitor->require_subcommand(1);
   a.status = "pending";
-  auto* add = monitor->add_subcommand(
-      "add", "Register a monitor; prints its key once (only the key's hash is stored).");
+  auto* add =
+      command(monitor, acts, "add",
+              "Register a monitor; prints its key once (only the key's hash is stored).",
+              [&a](pg::Connection& c) { ctl::monitor_add(c, a.name, a.status, std::cout); });
   add->add_option("NAME", a.name, "Monitor name (lower-case letters, digits, . _ -)")->required();
   add->add_option("--status", a.status, "Initial status")
       ->capture_default_str()
       ->check(CLI::IsMember(ctl::kMonitorStatuses));
-  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::monitor_add(c, a.name, a.status, std::cout); });
-  auto* list = monitor->add_subcommand("list", "List monitors with status and last contact.");
-  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::monitor_list(c, a.json, std::cout); });
-  auto* set = monitor->add_subcommand(
-      "set-status", "Change a monitor's status: testing (probes, not counted), active (counted), "
-                    "paused (may not run), pending.");
+  command(monitor, acts, "list", "List monitors with status and last contact.",
+          [&a](pg::Connection& c) { ctl::monitor_list(c, a.json, std::cout); });
+  auto* set =
+      command(monitor, acts, "set-status",
+              "Change a monitor's status: testing (probes, not counted), active (counted), "
+              "paused (may not run), pending.",
+              [&a](pg::Connection& c) { ctl::monitor_set_status(c, a.name, a.reason, std::cout); });
   set->add_option("NAME", a.name, "Monitor name")->required();
-  set->add_option("STATUS", a.reason, "New status")->required()->check(CLI::IsMember(ctl::kMonitorStatuses));
-  acts.emplace_back(set, [&a](pg::Connection& c) {
-    ctl::monitor_set_status(c, a.name, a.reason, std::cout);
-  });
-  auto* key = monitor->add_subcommand(
-      "key", "Give a monitor a new key, printed once; the old key stops working at once.");
+  set->add_option("STATUS", a.reason, "New status")
+      ->required()
+      ->check(CLI::IsMember(ctl::kMonitorStatuses));
+  auto* key = command(monitor, acts, "key",
+                      "Give a monitor a new key, printed once; the old key stops working at once.",
+                      [&a](pg::Connection& c) { ctl::monitor_new_key(c, a.name, std::cout); });
   key->add_option("NAME", a.name, "Monitor name")->required();
-  acts.emplace_back(key, [&a](pg::Connection& c) { ctl::monitor_new_key(c, a.name, std::cout); });
-  auto* addr = monitor->add_subcommand(
-      "set-address", "Record the address a monitor probes from: it is never selected for a server "
-                     "in that /24 (IPv4) or /48 (IPv6); without one it stays a candidate.");
+  auto* addr = command(
+      monitor, acts, "set-address",
+      "Record the address a monitor probes from: it is never selected for a server "
+      "in that /24 (IPv4) or /48 (IPv6); without one it stays a candidate.",
+      [&a](pg::Connection& c) { ctl::monitor_set_address(c, a.name, a.address, std::cout); });
   addr->add_option("NAME", a.name, "Monitor name")->required();
   addr->add_option("ADDRESS", a.address, "IPv4 or IPv6 address")->required();
-  acts.emplace_back(addr, [&a](pg::Connection& c) {
-    ctl::monitor_set_address(c, a.name, a.address, std::cout);
-  });
 }
 
 void add_server_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* servers = app.add_subcommand("servers", "Manage the volunteer servers.");
   servers->require_subcommand(1);
-  auto* list = servers->add_subcommand(
-      "list", "List servers: address, owner, netspeed, country, pool score, whether in DNS.");
-  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::servers_list(c, a.json, std::cout); });
+  command(servers, acts, "list",
+          "List servers: address, owner, netspeed, country, pool score, whether in DNS.",
+          [&a](pg::Connection& c) { ctl::servers_list(c, a.json, std::cout); });
 
-  auto* add = servers->add_subcommand(
-      "add", "Add a server to the pool (no test probe: the monitors score it from now on).");
+  auto* add =
+      command(servers, acts, "add",
+              "Add a server to the pool (no test probe: the monitors score it from now on).",
+              [&a](pg::Connection& c) { ctl::server_add(c, a.server, std::cout); });
   add->add_option("ADDRESS", a.server.address, "IPv4 or IPv6 address")->required();
   add->add_option("--owner", a.server.owner, "Email of the owning account");
   add->add_option("--country", a.server.country, "Country code (default: from the GeoIP ranges)");
   add->add_option("--netspeed", a.server.netspeed, "Weight in DNS answers, kbit/s")->capture_default_str();
   add->add_flag("--allow-loopback", a.server.allow_loopback,
                 "Accept 127.0.0.0/8 and ::1 (local runs and tests only)");
-  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::server_add(c, a.server, std::cout); });
 
-  auto* remove = servers->add_subcommand(
-      "remove", "Remove a server now (its history stays), or with --on leave DNS now and be "
-                "deleted on that date.");
+  auto* remove =
+      command(servers, acts, "remove",
+              "Remove a server now (its history stays), or with --on leave DNS now and be "
+              "deleted on that date.",
+              [&a](pg::Connection& c) { ctl::server_remove(c, a.address, a.on, std::cout); });
   remove->add_option("ADDRESS", a.address, "Server address")->required();
   remove->add_option("--on", a.on, "Deletion date YYYY-MM-DD");
-  acts.emplace_back(remove, [&a](pg::Connection& c) { ctl::server_remove(c, a.address, a.on, std::cout); });
 
   for (bool disable : {true, false}) {
-    auto* cmd = servers->add_subcommand(
-        disable ? "disable" : "enable",
-        disable ? "Take a server out of DNS and stop probing it." : "Undo 'disable'.");
+    auto* cmd =
+        command(servers, acts, disable ? "disable" : "enable",
+                disable ? "Take a server out of DNS and stop probing it." : "Undo 'disable'.",
+                [&a, disable](pg::Connection& c) {
+                  ctl::server_set_disabled(c, a.address, disable, a.reason, std::cout);
+                });
     cmd->add_option("ADDRESS", a.address, "Server address")->required();
     cmd->add_option("--reason", a.reason, "Why (kept in the audit log; the owner can be told)");
-    acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
-      ctl::server_set_disabled(c, a.address, disable, a.reason, std::cout);
-    });
   }
-  auto* speed = servers->add_subcommand("netspeed", "Set a server's netspeed (its weight), kbit/s; 0: monitoring only.");
+  auto* speed = command(
+      servers, acts, "netspeed",
+      "Set a server's netspeed (its weight), kbit/s; 0: monitoring only.",
+      [&a](pg::Connection& c) { ctl::server_set_netspeed(c, a.address, a.netspeed, std::cout); });
   speed->add_option("ADDRESS", a.address, "Server address")->required();
   speed->add_option("KBITS", a.netspeed, "One of the offered netspeeds")->required();
-  acts.emplace_back(speed, [&a](pg::Connection& c) {
-    ctl::server_set_netspeed(c, a.address, a.netspeed, std::cout);
-  });
-  auto* trust = servers->add_subcommand(
-      "trust", "End a new server's netspeed trial now: the netspeed its owner chose applies.");
+  auto* trust =
+      command(servers, acts, "trust",
+              "End a new server's netspeed trial now: the netspeed its owner chose applies.",
+              [&a](pg::Connection& c) { ctl::server_trust(c, a.address, std::cout); });
   trust->add_option("ADDRESS", a.address, "Server address")->required();
-  acts.emplace_back(trust, [&a](pg::Connection& c) { ctl::server_trust(c, a.address, std::cout); });
-  auto* country = servers->add_subcommand("country", "Override a server's country (GeoIP was wrong).");
+  auto* country = command(
+      servers, acts, "country", "Override a server's country (GeoIP was wrong).",
+      [&a](pg::Connection& c) { ctl::server_set_country(c, a.address, a.country, std::cout); });
   country->add_option("ADDRESS", a.address, "Server address")->required();
   country->add_option("CODE", a.country, "ISO 3166 country code")->required();
-  acts.emplace_back(country, [&a](pg::Connection& c) {
-    ctl::server_set_country(c, a.address, a.country, std::cout);
-  });
 }
 
 void add_zone_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* zones = app.add_subcommand("zones", "Manage the DNS zones.");
   zones->require_subcommand(1);
-  auto* list = zones->add_subcommand(
-      "list", "List zones: name, kind, parent, alias target, and the servers each answers with.");
-  list->add_option("--kind", a.kind, "Only zones of this kind")->check(CLI::IsMember(ctl::kZoneKinds));
+  auto* list = command(
+      zones, acts, "list",
+      "List zones: name, kind, parent, alias target, and the servers each answers with.",
+      [&a](pg::Connection& c) { ctl::zones_list(c, a.kind, a.nonempty, a.json, std::cout); });
+  list->add_option("--kind", a.kind, "Only zones of this kind")
+      ->check(CLI::IsMember(ctl::kZoneKinds));
   list->add_flag("--nonempty", a.nonempty, "Only zones with servers in DNS");
-  acts.emplace_back(list, [&a](pg::Connection& c) {
-    ctl::zones_list(c, a.kind, a.nonempty, a.json, std::cout);
-  });
-  auto* add = zones->add_subcommand(
-      "add", "Add a country zone (--continent), a country alias (--alias-of) or a vendor zone "
-             "that is live at once (--kind vendor --organization --contact).");
+  auto* add =
+      command(zones, acts, "add",
+              "Add a country zone (--continent), a country alias (--alias-of) or a vendor zone "
+              "that is live at once (--kind vendor --organization --contact).",
+              [&a](pg::Connection& c) { ctl::zone_add(c, a.zone, std::cout); });
   auto& z = a.zone;
   add->add_option("NAME", z.name, "Zone name (the label under the pool's apex)")->required();
   add->add_option("--kind", z.kind, "country or vendor")->capture_default_str()
@@ -198,62 +210,62 @@ void add_zone_commands(CLI::App& app, Args& a, Actions& acts) {
       ->capture_default_str()->check(CLI::IsMember({"ntp", "sntp", "both"}));
   add->add_option("--devices", z.devices, "vendor: number of devices")->capture_default_str()
       ->check(CLI::Range(500, 100000000));
-  acts.emplace_back(add, [&a](pg::Connection& c) { ctl::zone_add(c, a.zone, std::cout); });
 }
 
 void add_vendor_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* vendors = app.add_subcommand("vendors", "Decide vendor zone requests.");
   vendors->require_subcommand(1);
-  auto* list = vendors->add_subcommand("list", "List vendor zone requests (all, or --status).");
+  auto* list = command(
+      vendors, acts, "list", "List vendor zone requests (all, or --status).",
+      [&a](pg::Connection& c) { ctl::vendors_list(c, a.vendor_status, a.json, std::cout); });
   list->add_option("--status", a.vendor_status, "Only requests in this state")
       ->check(CLI::IsMember(ctl::kVendorStatuses));
-  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::vendors_list(c, a.vendor_status, a.json, std::cout); });
-  auto* approve = vendors->add_subcommand("approve", "Approve a request: its zone is live in DNS at once.");
+  auto* approve =
+      command(vendors, acts, "approve", "Approve a request: its zone is live in DNS at once.",
+              [&a](pg::Connection& c) { ctl::vendor_approve(c, a.name, std::cout); });
   approve->add_option("NAME", a.name, "The requested zone name")->required();
-  acts.emplace_back(approve, [&a](pg::Connection& c) { ctl::vendor_approve(c, a.name, std::cout); });
-  auto* reject = vendors->add_subcommand("reject", "Reject a request, with a reason the vendor sees.");
+  auto* reject =
+      command(vendors, acts, "reject", "Reject a request, with a reason the vendor sees.",
+              [&a](pg::Connection& c) { ctl::vendor_reject(c, a.name, a.reason, std::cout); });
   reject->add_option("NAME", a.name, "The requested zone name")->required();
   reject->add_option("--reason", a.reason, "Why (shown to the vendor)")->required();
-  acts.emplace_back(reject, [&a](pg::Connection& c) {
-    ctl::vendor_reject(c, a.name, a.reason, std::cout);
-  });
 }
 
 void add_account_commands(CLI::App& app, Args& a, Actions& acts) {
   auto* accounts = app.add_subcommand("accounts", "Manage the accounts of volunteers, vendors and admins.");
   accounts->require_subcommand(1);
-  auto* list = accounts->add_subcommand("list", "List accounts (all, or --role).");
+  auto* list =
+      command(accounts, acts, "list", "List accounts (all, or --role).",
+              [&a](pg::Connection& c) { ctl::accounts_list(c, a.role, a.json, std::cout); });
   list->add_option("--role", a.role, "Only accounts with this role")->check(CLI::IsMember(ctl::kRoles));
-  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::accounts_list(c, a.role, a.json, std::cout); });
   for (bool disable : {true, false}) {
-    auto* cmd = accounts->add_subcommand(
-        disable ? "disable" : "enable",
-        disable ? "Lock an account: logged out, may not log in, its servers leave DNS."
-                : "Undo 'disable'.");
+    auto* cmd =
+        command(accounts, acts, disable ? "disable" : "enable",
+                disable ? "Lock an account: logged out, may not log in, its servers leave DNS."
+                        : "Undo 'disable'.",
+                [&a, disable](pg::Connection& c) {
+                  ctl::account_set_disabled(c, a.email, disable, a.reason, std::cout);
+                });
     cmd->add_option("EMAIL", a.email, "The account's email")->required();
     cmd->add_option("--reason", a.reason, "Why (kept in the audit log)");
-    acts.emplace_back(cmd, [&a, disable](pg::Connection& c) {
-      ctl::account_set_disabled(c, a.email, disable, a.reason, std::cout);
-    });
   }
-  auto* limit = accounts->add_subcommand(
-      "limit", "Set how many servers an account may have (0: any number); without N, the "
-               "pool's setting ('timepoolctl claims') applies again.");
+  auto* limit = command(
+      accounts, acts, "limit",
+      "Set how many servers an account may have (0: any number); without N, the "
+      "pool's setting ('timepoolctl claims') applies again.",
+      [&a](pg::Connection& c) { ctl::account_set_limit(c, a.email, a.account_limit, std::cout); });
   limit->add_option("EMAIL", a.email, "The account's email")->required();
   limit->add_option("N", a.account_limit, "Servers the account may have");
-  acts.emplace_back(limit, [&a](pg::Connection& c) {
-    ctl::account_set_limit(c, a.email, a.account_limit, std::cout);
-  });
-  auto* reset = accounts->add_subcommand(
-      "password-reset", "Set a new password (printed once, or --password-stdin) and log the "
-                        "account out everywhere.");
+  auto* reset = command(accounts, acts, "password-reset",
+                        "Set a new password (printed once, or --password-stdin) and log the "
+                        "account out everywhere.",
+                        [&a](pg::Connection& c) {
+                          std::optional<std::string> pw;
+                          if (a.password_stdin) pw = read_password_line();
+                          ctl::account_password_reset(c, a.email, pw, std::cout);
+                        });
   reset->add_option("EMAIL", a.email, "The account's email")->required();
   reset->add_flag("--password-stdin", a.password_stdin, "Read the new password from stdin");
-  acts.emplace_back(reset, [&a](pg::Connection& c) {
-    std::optional<std::string> pw;
-    if (a.password_stdin) pw = read_password_line();
-    ctl::account_password_reset(c, a.email, pw, std::cout);
-  });
 }
 
 void add_audit_command(CLI::App& app, Args& a, Actions& acts) {
@@ -277,43 +289,42 @@ void add_audit_command(CLI::App& app, Args& a, Actions& acts) {
 }
 
 void add_claims_commands(CLI::App& app, Args& a, Actions& acts) {
-  auto* claims = app.add_subcommand(
-      "claims", "Show or set the rules for volunteers' claims: new servers' netspeed cap and "
-                "trial, servers per account, address reports per reporter network and day.");
+  auto* claims =
+      command(&app, acts, "claims",
+              "Show or set the rules for volunteers' claims: new servers' netspeed cap and "
+              "trial, servers per account, address reports per reporter network and day.",
+              [&a](pg::Connection& c) { ctl::claims_settings(c, a.claims, a.json, std::cout); });
   claims->add_option("--netspeed-cap", a.claims.netspeed_cap,
                      "Highest netspeed (kbit/s) of a server in its trial");
   claims->add_option("--trial-days", a.claims.trial_days, "Length of the trial (0: none)");
   claims->add_option("--max-servers", a.claims.max_servers, "Servers per account (0: no limit)");
   claims->add_option("--reports-per-day", a.claims.reports_per_day,
                      "Address reports one network (/24, /48) may file per day");
-  acts.emplace_back(claims, [&a](pg::Connection& c) {
-    ctl::claims_settings(c, a.claims, a.json, std::cout);
-  });
   auto* reports = app.add_subcommand(
-      "reports", "Address reports: someone said a pool server's address is theirs; the server "
-                 "is held out of DNS until decided.");
+      "reports",
+      "Address reports: someone said a pool server's address is theirs; the server "
+      "is held out of DNS until decided.");
   reports->require_subcommand(1);
-  auto* list = reports->add_subcommand("list", "Open reports, then those decided in 30 days.");
-  acts.emplace_back(list, [&a](pg::Connection& c) { ctl::reports_list(c, a.json, std::cout); });
-  auto* decide = reports->add_subcommand("decide", "Decide an open report.");
+  command(reports, acts, "list", "Open reports, then those decided in 30 days.",
+          [&a](pg::Connection& c) { ctl::reports_list(c, a.json, std::cout); });
+  auto* decide = command(
+      reports, acts, "decide", "Decide an open report.",
+      [&a](pg::Connection& c) { ctl::report_decide(c, a.report_id, a.decision, std::cout); });
   decide->add_option("ID", a.report_id, "The report's id ('reports list')")->required();
-  decide->add_option("DECISION", a.decision,
-                     "dismissed (the server returns to DNS) or disabled (disable the server and "
-                     "block its address)")
+  decide
+      ->add_option("DECISION", a.decision,
+                   "dismissed (the server returns to DNS) or disabled (disable the server and "
+                   "block its address)")
       ->required()
       ->check(CLI::IsMember({"dismissed", "disabled"}));
-  acts.emplace_back(decide, [&a](pg::Connection& c) {
-    ctl::report_decide(c, a.report_id, a.decision, std::cout);
-  });
 }
 
 void add_findings_command(CLI::App& app, Args& a, Actions& acts) {
-  auto* findings = app.add_subcommand(
-      "findings", "List the synchronized bursts timepool-web found in the zones' DNS load.");
+  auto* findings =
+      command(&app, acts, "findings",
+              "List the synchronized bursts timepool-web found in the zones' DNS load.",
+              [&a](pg::Connection& c) { ctl::findings_list(c, a.name, a.json, std::cout); });
   findings->add_option("--zone", a.name, "Only this zone");
-  acts.emplace_back(findings, [&a](pg::Connection& c) {
-    ctl::findings_list(c, a.name, a.json, std::cout);
-  });
 }
 
 // A monitoring outage (schema 0013's monitoring_outage) is said after every command, on
