@@ -171,6 +171,12 @@ std::string_view Result::text(int row, int col) const {
   return value(row, col);
 }
 
+std::span<const uint8_t> Result::bytes(int row, int col) const {
+  if (is_null(row, col)) return {};
+  return {reinterpret_cast<const uint8_t*>(PQgetvalue(res_.get(), row, col)),
+          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+}
+
 int64_t Result::affected() const {
   if (!res_) return 0;
   const char* n = PQcmdTuples(res_.get());
@@ -189,6 +195,7 @@ template <typename T>
 T Result::get(int row, int col) const {
   if constexpr (IsOptional<T>::value) {
     if (is_null(row, col)) return std::nullopt;
+    check_text(col);
     return Converter<typename IsOptional<T>::Inner>::from(value(row, col), row, col);
   } else {
     if (is_null(row, col)) {
@@ -196,7 +203,15 @@ T Result::get(int row, int col) const {
                       " (" + PQfname(res_.get(), col) + ") is NULL",
                   kConversionState);
     }
+    check_text(col);
     return Converter<T>::from(value(row, col), row, col);
+  }
+}
+
+void Result::check_text(int col) const {
+  if (PQfformat(res_.get(), col) != 0) {
+    throw Error("column " + std::to_string(col) + " is binary: read it with bytes()",
+                kConversionState);
   }
 }
 
@@ -227,12 +242,17 @@ Connection Connection::open(const std::string& conninfo) {
 }
 
 Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params) {
+  return exec_params(sql, params, false);
+}
+
+Result Connection::exec_params(std::string_view sql, const std::vector<Param>& params,
+                               bool binary_result) {
   std::string q(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.text ? p.text->c_str() : nullptr);
   PGresult* r = PQexecParams(conn_.get(), q.c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
+                             values.data(), nullptr, nullptr, binary_result ? 1 : 0);
   return Result(checked(conn_.get(), r));
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <vector>
 
 namespace timepool::server {
 
@@ -13,9 +14,7 @@ void Pool::reserve(size_t n) {
 
 void Pool::add(std::span<const uint8_t> addr, uint64_t weight, uint32_t server) {
   assert(addr.size() == addr_len_ && weight > 0);
-  const size_t at = addrs_.size();
-  addrs_.resize(at + addr_len_);
-  std::copy(addr.begin(), addr.end(), addrs_.begin() + static_cast<long>(at));
+  addrs_.insert(addrs_.end(), addr.begin(), addr.end());
   cum_.push_back(total() + weight);
   ordered_ &= servers_.empty() || servers_.back() < server;
   servers_.push_back(server);
@@ -26,27 +25,32 @@ void Pool::seal() {
   threshold_.assign(n, 0xffffffffu);
   alias_.resize(n);
   if (n == 0) return;
-  // Vose: scale each weight to n * w / total; pair each small slot with a large one.
-  std::vector<double> scaled(n);
+  // Working space kept by the building thread from one pool to the next: a snapshot seals a
+  // few thousand pools per rebuild (bench/dns --scale).
+  thread_local std::vector<double> scaled;
+  thread_local std::vector<uint32_t> work;
+  scaled.resize(n);
+  work.resize(n);
+  // Vose: scale each weight to n * w / total; pair each small slot with a large one. Both
+  // stacks share `work`: the small one grows up from the front, the large one down from the
+  // back (an index is on at most one of them).
   const double total = static_cast<double>(this->total());
-  std::vector<uint32_t> small, large;
-  small.reserve(n);
-  large.reserve(n);
+  size_t small = 0, large = 0;
   for (size_t i = 0; i < n; ++i) {
     scaled[i] = static_cast<double>(weight(i)) * static_cast<double>(n) / total;
     alias_[i] = static_cast<uint32_t>(i);
-    (scaled[i] < 1.0 ? small : large).push_back(static_cast<uint32_t>(i));
+    if (scaled[i] < 1.0) work[small++] = static_cast<uint32_t>(i);
+    else work[n - 1 - large++] = static_cast<uint32_t>(i);
   }
-  while (!small.empty() && !large.empty()) {
-    const uint32_t s = small.back();
-    small.pop_back();
-    const uint32_t l = large.back();
+  while (small > 0 && large > 0) {
+    const uint32_t s = work[--small];
+    const uint32_t l = work[n - large];
     threshold_[s] = static_cast<uint32_t>(std::min(scaled[s] * 4294967296.0, 4294967295.0));
     alias_[s] = l;
     scaled[l] = (scaled[l] + scaled[s]) - 1.0;
     if (scaled[l] < 1.0) {
-      large.pop_back();
-      small.push_back(l);
+      --large;
+      work[small++] = l;
     }
   }
   // Left-overs are 1.0 up to rounding: they keep their own slot.

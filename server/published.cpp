@@ -34,7 +34,15 @@ void Publisher::publish_locked(std::shared_ptr<const Snapshot> snap,
     if (geo_settings_.enabled) {
       next->geo = std::make_shared<const GeoView>(snap, geo_db_, geo_settings_, mixtures_);
     }
-    if (stats_) next->stats = slots ? std::move(slots) : std::make_shared<const StatsSlots>(*snap, *stats_);
+    if (stats_) {
+      if (!slots) {
+        // The slots published now (their snapshot stays alive through `cur` meanwhile) give
+        // those of the servers both snapshots hold.
+        const auto cur = cur_.load(std::memory_order_acquire);
+        slots = std::make_shared<const StatsSlots>(*snap, *stats_, cur->stats.get());
+      }
+      next->stats = std::move(slots);
+    }
   }
   next->mixtures = mixtures_;
   next->snapshot = std::move(snap);

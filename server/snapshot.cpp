@@ -30,15 +30,56 @@ struct PoolSet {
   std::array<uint32_t, 5> v6{kNoPool, kNoPool, kNoPool, kNoPool, kNoPool};
 };
 
+// Zone id -> index in src.zones. Zone ids are a serial column: a flat table when they are
+// dense enough (every server looks up its zones here), a hash map otherwise.
+class ZoneIndex {
+ public:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+  explicit ZoneIndex(const std::vector<ZoneRow>& zones) {
+    int64_t max_id = -1;
+    bool flat = true;
+    for (const auto& z : zones) {
+      flat &= z.id >= 0;
+      max_id = std::max(max_id, z.id);
+    }
+    flat &= max_id < static_cast<int64_t>(16 * zones.size() + 4096);
+    if (flat) flat_.assign(static_cast<size_t>(max_id + 1), kNone);
+    for (size_t i = 0; i < zones.size(); ++i) {
+      if (flat) {
+        size_t& slot = flat_[static_cast<size_t>(zones[i].id)];
+        if (slot == kNone) slot = i;  // the first row of an id wins, as with emplace
+      } else {
+        map_.emplace(zones[i].id, i);
+      }
+    }
+    flat_used_ = flat;
+  }
+  size_t find(int64_t id) const {
+    if (flat_used_) {
+      return id >= 0 && static_cast<uint64_t>(id) < flat_.size() ? flat_[static_cast<size_t>(id)] : kNone;
+    }
+    auto it = map_.find(id);
+    return it == map_.end() ? kNone : it->second;
+  }
+
+ private:
+  bool flat_used_ = false;
+  std::vector<size_t> flat_;
+  std::unordered_map<int64_t, size_t> map_;
+};
+
 }  // namespace
 
 // Snapshot::build in its steps: members per zone, pools, names, parents.
+//
+// At 100,000 servers this runs on every rebuild (bench/dns --scale), so the members of every
+// zone are one flat array (counted, then filled) of the servers' dense indexes, and each pool
+// is filled from compact per-server arrays in id order.
 class SnapshotBuilder {
  public:
   SnapshotBuilder(const SourceData& src, uint32_t serial)
-      : src_(src), snap_(std::shared_ptr<Snapshot>(new Snapshot())) {
+      : src_(src), snap_(std::shared_ptr<Snapshot>(new Snapshot())), zone_index_(src.zones) {
     snap_->serial_ = serial;
-    for (size_t i = 0; i < src.zones.size(); ++i) zone_index_.emplace(src.zones[i].id, i);
   }
 
   std::shared_ptr<const Snapshot> build() {
@@ -50,24 +91,40 @@ class SnapshotBuilder {
   }
 
  private:
-  // Members per zone and family, in server id order (each pool lists its servers by id).
+  // The members of zone z and family f (0: IPv4, 1: IPv6): dense server indexes, ascending
+  // (that is, in server id order).
+  std::span<const uint32_t> members(size_t z, int f) const {
+    const size_t list = z * 2 + static_cast<size_t>(f);
+    return {members_.data() + start_[list], start_[list + 1] - start_[list]};
+  }
+
+  // Dense indexes in server id order; per dense index the address, netspeed and id; and the
+  // members of every zone and family.
   void collect_members() {
-    std::vector<size_t> order(src_.servers.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](size_t a, size_t b) { return src_.servers[a].id < src_.servers[b].id; });
-    members_v4_.resize(src_.zones.size());
-    members_v6_.resize(src_.zones.size());
-    dense_.resize(src_.servers.size());
-    snap_->server_ids_.reserve(src_.servers.size());
-    for (size_t si : order) {
-      const ServerRow& s = src_.servers[si];
+    const auto& servers = src_.servers;
+    std::vector<uint32_t> order(servers.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    // The database hands the rows out in id order as a rule: sort only when they are not.
+    const auto by_id = [&](uint32_t a, uint32_t b) { return servers[a].id < servers[b].id; };
+    if (!std::is_sorted(order.begin(), order.end(), by_id)) std::sort(order.begin(), order.end(), by_id);
+    snap_->server_ids_.reserve(servers.size());
+    addr_.reserve(servers.size());
+    weight_.reserve(servers.size());
+    // (list, dense) for every membership: counted first, then placed, so the members of all
+    // zones live in one array.
+    std::vector<std::pair<uint32_t, uint32_t>> refs;
+    refs.reserve(servers.size() * 3);
+    start_.assign(src_.zones.size() * 2 + 1, 0);
+    for (uint32_t si : order) {
+      const ServerRow& s = servers[si];
       if (s.netspeed == 0) {
         ++snap_->skipped_;
         continue;
       }
-      dense_[si] = static_cast<uint32_t>(snap_->server_ids_.size());
+      const auto dense = static_cast<uint32_t>(snap_->server_ids_.size());
       snap_->server_ids_.push_back(s.id);
+      addr_.push_back(s.addr);
+      weight_.push_back(s.netspeed);
       // A handful of zones per server: skipping repeats in place beats sorting a copy.
       for (size_t k = 0; k < s.zones.size(); ++k) {
         const int64_t z = s.zones[k];
@@ -75,19 +132,24 @@ class SnapshotBuilder {
             s.zones.begin() + static_cast<long>(k)) {
           continue;
         }
-        auto it = zone_index_.find(z);
-        if (it == zone_index_.end()) continue;
-        (s.v6 ? members_v6_ : members_v4_)[it->second].push_back(si);
+        const size_t zi = zone_index_.find(z);
+        if (zi == ZoneIndex::kNone) continue;
+        const auto list = static_cast<uint32_t>(zi * 2 + (s.v6 ? 1 : 0));
+        refs.emplace_back(list, dense);
+        ++start_[list + 1];
       }
     }
+    for (size_t l = 1; l < start_.size(); ++l) start_[l] += start_[l - 1];
+    members_.resize(refs.size());
+    std::vector<size_t> next(start_.begin(), start_.end() - 1);
+    for (const auto& [list, dense] : refs) members_[next[list]++] = dense;
   }
 
-  uint32_t add_pool(const std::vector<size_t>& members, uint8_t len) {
+  uint32_t add_pool(std::span<const uint32_t> members, uint8_t len) {
     Pool pool(len);
     pool.reserve(members.size());
-    for (size_t m : members) {
-      const ServerRow& s = src_.servers[m];
-      pool.add(std::span<const uint8_t>(s.addr.data(), len), s.netspeed, dense_[m]);
+    for (uint32_t d : members) {
+      pool.add(std::span<const uint8_t>(addr_[d].data(), len), weight_[d], d);
     }
     pool.seal();
     snap_->pools_.push_back(std::move(pool));
@@ -96,7 +158,7 @@ class SnapshotBuilder {
 
   // The bare pool, and four disjoint quarters once there are kSplitMin members (else the
   // numbered labels share the bare pool).
-  void make_pools(const std::vector<size_t>& members, bool v6, std::array<uint32_t, 5>& out) {
+  void make_pools(std::span<const uint32_t> members, bool v6, std::array<uint32_t, 5>& out) {
     if (members.empty()) return;
     const uint8_t len = v6 ? 16 : 4;
     out[0] = add_pool(members, len);
@@ -107,13 +169,19 @@ class SnapshotBuilder {
     std::vector<uint64_t> weights(members.size());
     std::vector<int64_t> ids(members.size());
     for (size_t i = 0; i < members.size(); ++i) {
-      weights[i] = src_.servers[members[i]].netspeed;
-      ids[i] = src_.servers[members[i]].id;
+      weights[i] = weight_[members[i]];
+      ids[i] = snap_->server_ids_[members[i]];
     }
     const std::vector<uint8_t> quarter = split_quarters(weights, ids);
-    std::array<std::vector<size_t>, 4> parts;
-    for (size_t i = 0; i < members.size(); ++i) parts[quarter[i]].push_back(members[i]);
-    for (size_t q = 0; q < 4; ++q) out[1 + q] = add_pool(parts[q], len);
+    std::array<size_t, 4> count{};
+    for (uint8_t q : quarter) ++count[q];
+    std::vector<uint32_t> parts(members.size());
+    std::array<size_t, 4> at{0, count[0], count[0] + count[1], count[0] + count[1] + count[2]};
+    const std::array<size_t, 4> begin = at;
+    for (size_t i = 0; i < members.size(); ++i) parts[at[quarter[i]]++] = members[i];
+    for (size_t q = 0; q < 4; ++q) {
+      out[1 + q] = add_pool(std::span<const uint32_t>(parts.data() + begin[q], count[q]), len);
+    }
   }
 
   // Own pools for real zones first; vendor zones share the global pools, aliases their
@@ -121,20 +189,27 @@ class SnapshotBuilder {
   std::vector<PoolSet> make_pool_sets() {
     std::vector<PoolSet> sets(src_.zones.size());
     std::optional<size_t> global;
+    size_t pools = 0;
+    for (size_t i = 0; i < src_.zones.size(); ++i) {
+      const ZoneRow& z = src_.zones[i];
+      if (z.kind == ZoneKind::Vendor || z.alias_of) continue;
+      for (int f = 0; f < 2; ++f) pools += members(i, f).empty() ? 0 : 5;
+    }
+    snap_->pools_.reserve(pools);
     for (size_t i = 0; i < src_.zones.size(); ++i) {
       const ZoneRow& z = src_.zones[i];
       if (z.kind == ZoneKind::Global && !global) global = i;
       if (z.kind == ZoneKind::Vendor || z.alias_of) continue;
-      make_pools(members_v4_[i], false, sets[i].v4);
-      make_pools(members_v6_[i], true, sets[i].v6);
+      make_pools(members(i, 0), false, sets[i].v4);
+      make_pools(members(i, 1), true, sets[i].v6);
     }
     for (size_t i = 0; i < src_.zones.size(); ++i) {
       const ZoneRow& z = src_.zones[i];
       if (z.kind == ZoneKind::Vendor && global) {
         sets[i] = sets[*global];
       } else if (z.alias_of) {
-        auto it = zone_index_.find(*z.alias_of);
-        if (it != zone_index_.end() && !src_.zones[it->second].alias_of) sets[i] = sets[it->second];
+        const size_t t = zone_index_.find(*z.alias_of);
+        if (t != ZoneIndex::kNone && !src_.zones[t].alias_of) sets[i] = sets[t];
       }
     }
     return sets;
@@ -191,23 +266,73 @@ class SnapshotBuilder {
 
   const SourceData& src_;
   std::shared_ptr<Snapshot> snap_;
-  std::unordered_map<int64_t, size_t> zone_index_;  // zone id -> index in src.zones
-  std::vector<std::vector<size_t>> members_v4_, members_v6_;
-  std::vector<uint32_t> dense_;  // by index in src.servers: the snapshot's server index
+  ZoneIndex zone_index_;
+  std::vector<std::array<uint8_t, 16>> addr_;  // by dense index
+  std::vector<uint32_t> weight_;                // by dense index: netspeed
+  std::vector<uint32_t> members_;               // every zone's members, list by list
+  std::vector<size_t> start_;                   // list (zone * 2 + family) -> first in members_
 };
 
 std::shared_ptr<const Snapshot> Snapshot::build(const SourceData& src, uint32_t serial) {
   return SnapshotBuilder(src, serial).build();
 }
 
+namespace {
+
+// The members in the order list scheduling takes them: largest weight first, ties by id.
+// Netspeeds come from a short fixed list and the snapshot lists members in id order, so
+// where the ids ascend and the weights take at most kBuckets values a stable bucket pass gives
+// that order in O(n); otherwise a comparison sort.
+std::vector<uint32_t> lpt_order(std::span<const uint64_t> weights, std::span<const int64_t> ids) {
+  const size_t n = weights.size();
+  std::vector<uint32_t> order(n);
+  constexpr size_t kBuckets = 32;
+  std::array<uint64_t, kBuckets> value{};
+  std::array<size_t, kBuckets> count{};
+  size_t values = 0;
+  std::vector<uint8_t> bucket(n);
+  bool by_bucket = std::is_sorted(ids.begin(), ids.end());
+  for (size_t i = 0; by_bucket && i < n; ++i) {
+    size_t b = 0;
+    while (b < values && value[b] != weights[i]) ++b;
+    if (b == values) {
+      if (values == kBuckets) {
+        by_bucket = false;
+        break;
+      }
+      value[values++] = weights[i];
+    }
+    bucket[i] = static_cast<uint8_t>(b);
+    ++count[b];
+  }
+  if (!by_bucket) {
+    for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return weights[a] != weights[b] ? weights[a] > weights[b] : ids[a] < ids[b];
+    });
+    return order;
+  }
+  // Buckets by weight, largest first; each keeps the input (id) order.
+  std::array<uint8_t, kBuckets> rank{};
+  for (size_t b = 0; b < values; ++b) rank[b] = static_cast<uint8_t>(b);
+  std::sort(rank.begin(), rank.begin() + static_cast<long>(values),
+            [&](uint8_t x, uint8_t y) { return value[x] > value[y]; });
+  std::array<size_t, kBuckets> at{};
+  size_t pos = 0;
+  for (size_t r = 0; r < values; ++r) {
+    at[rank[r]] = pos;
+    pos += count[rank[r]];
+  }
+  for (size_t i = 0; i < n; ++i) order[at[bucket[i]]++] = static_cast<uint32_t>(i);
+  return order;
+}
+
+}  // namespace
+
 std::vector<uint8_t> split_quarters(std::span<const uint64_t> weights,
                                     std::span<const int64_t> ids) {
   assert(weights.size() == ids.size());
-  std::vector<uint32_t> order(weights.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return weights[a] != weights[b] ? weights[a] > weights[b] : ids[a] < ids[b];
-  });
+  const std::vector<uint32_t> order = lpt_order(weights, ids);
   std::vector<uint8_t> out(weights.size());
   std::array<uint64_t, 4> total{};
   std::array<size_t, 4> count{};
@@ -237,6 +362,23 @@ bool parse_address(std::string_view text, ServerRow& row) {
   if (!a) return false;
   row.v6 = a->is_v6();
   row.addr = a->bytes();
+  return true;
+}
+
+bool parse_inet_binary(std::span<const uint8_t> wire, ServerRow& row) {
+  // PGSQL_AF_INET and PGSQL_AF_INET6 (utils/inet.h): AF_INET + 0 and AF_INET + 1, whatever
+  // the server's own AF_INET6 is.
+  constexpr uint8_t kFamily4 = 2, kFamily6 = 3;
+  if (wire.size() < 4) return false;
+  const uint8_t family = wire[0], bits = wire[1], is_cidr = wire[2], len = wire[3];
+  const bool v6 = family == kFamily6;
+  if ((family != kFamily4 && !v6) || is_cidr != 0 || len != (v6 ? 16 : 4) ||
+      bits != len * 8 || wire.size() != 4u + len) {
+    return false;
+  }
+  row.v6 = v6;
+  row.addr = {};
+  std::copy(wire.begin() + 4, wire.end(), row.addr.begin());
   return true;
 }
 

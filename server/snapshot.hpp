@@ -37,6 +37,10 @@ struct ServerRow {
 
 // Text form of an address ("192.0.2.1", "2001:db8::1") into a row; false if it is neither.
 bool parse_address(std::string_view text, ServerRow& row);
+// PostgreSQL's binary form of an inet host address (inet_send: family 2 or 3, prefix bits,
+// is_cidr 0, byte count 4 or 16, the bytes) into a row; false for anything else, networks
+// included.
+bool parse_inet_binary(std::span<const uint8_t> wire, ServerRow& row);
 std::string format_address(const ServerRow& row);
 
 struct SourceData {

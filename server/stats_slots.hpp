@@ -17,8 +17,12 @@ namespace timepool::server {
 
 class StatsSlots {
  public:
-  // Takes QueryStats' setup mutex twice (zones, servers).
-  StatsSlots(const Snapshot& snap, stats::QueryStats& stats);
+  // Takes QueryStats' setup mutex twice (zones, servers). A server keeps its slot for the
+  // life of QueryStats, so the slots of `previous` (the slots published before, made by the
+  // same QueryStats; its snapshot still alive) are taken over for the servers both snapshots
+  // hold, and only the others are looked up: at 100,000 servers that lookup was most of a
+  // publish.
+  StatsSlots(const Snapshot& snap, stats::QueryStats& stats, const StatsSlots* previous = nullptr);
 
   // zone_index: into Snapshot::zones(); -1 (no zone) counts under the global zone.
   uint32_t zone_slot(int32_t zone_index) const {

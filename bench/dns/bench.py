@@ -354,17 +354,22 @@ def rebuild_once(tp, mport):
     return metric(mport, "timepool_dns_rebuild_duration_seconds") * 1000
 
 
-def measure_rebuilds(servers):
-    """5 rebuilds of each (tp, mport, log), interleaved; the medians of the rebuild and of the
-    build alone (from the log) per server."""
+def measure_rebuilds(servers, count=5):
+    """`count` rebuilds of each (tp, mport, log), interleaved; per server the medians of the
+    rebuild and of the build alone, and the read / build / publish of the loader's log line
+    for the rebuild with the median time (the log's figures of these rebuilds only)."""
     times = {tp.name: [] for tp, _, _ in servers}
-    for _ in range(5):
+    for _ in range(count):
         for tp, mport, _ in servers:
             times[tp.name].append(rebuild_once(tp, mport))
     out = {}
     for tp, _, log in servers:
-        builds = [float(x) for x in re.findall(r"build=([\d.]+)ms", open(log).read())]
-        out[tp.name] = (statistics.median(times[tp.name]), statistics.median(builds))
+        parts = re.findall(r"read=([\d.]+)ms build=([\d.]+)ms publish=([\d.]+)ms", open(log).read())
+        parts = [tuple(float(x) for x in p) for p in parts[-count:]]
+        total = [sum(p) for p in parts]
+        median_run = parts[total.index(sorted(total)[len(total) // 2])] if parts else (0, 0, 0)
+        out[tp.name] = (statistics.median(times[tp.name]), statistics.median(p[1] for p in parts),
+                        median_run)
     return out
 
 
@@ -386,7 +391,7 @@ def run_rounds(servers, qfile, args):
             for n, v in results.items()}
 
 
-LABELS = {"timepool-nogeo": "timepool-dns (geo off)", "timepool-before": "timepool-dns before issue 10 (same geo)",
+LABELS = {"timepool-nogeo": "timepool-dns (geo off)", "timepool-before": "timepool-dns before (same geo)",
           "knot": "Knot DNS 3.2", "gdnsd": "gdnsd 3.8 weighted"}
 
 
@@ -434,16 +439,17 @@ def scale_run(tp, mport, work, qfile, args, nservers, nzones, conninfo):
                                 extra=["--set", "dns.geo=false"] if args.geo == "off" else [])
         servers.append((before, bport, os.path.join(work, "timepool-before.log")))
     try:
-        rebuilds = measure_rebuilds(servers)
+        rebuilds = measure_rebuilds(servers, args.rebuilds)
         lines = ["%d servers in DNS, %d zones, geo %s, one UDP worker; %d s of queries before RSS" % (
             nservers, nzones, "off" if args.geo == "off" else "on", args.seconds),
-            "", "| server | rebuild (read + build + publish), median of 5 | build alone | RSS |",
-            "|---|---|---|---|"]
+            "", "| server | rebuild (read + build + publish), median of %d | build alone | "
+            "read / build / publish (median run) | RSS |" % args.rebuilds,
+            "|---|---|---|---|---|"]
         for s, _, _ in servers:
             res = dnsperf(s.port, qfile, args.seconds)
-            lines.append("| %s | %.1f ms | %.1f ms | %.1f MB (at %.0f qps) |" % (
+            lines.append("| %s | %.1f ms | %.1f ms | %.0f / %.0f / %.0f ms | %.1f MB (at %.0f qps) |" % (
                 LABELS.get(s.name, "timepool-dns"), rebuilds[s.name][0], rebuilds[s.name][1],
-                rss_mb(s.pid), res["qps"]))
+                *rebuilds[s.name][2], rss_mb(s.pid), res["qps"]))
     finally:
         for s, _, _ in servers[1:]:
             s.stop()
@@ -466,6 +472,8 @@ def main():
     ap.add_argument("--baseline", default=os.environ.get("BASELINE"),
                     help="the build folder of an earlier timepool-dns, run interleaved beside "
                          "the others with the same geo setting")
+    ap.add_argument("--rebuilds", type=int, default=int(os.environ.get("REBUILDS", 5)),
+                    help="rebuilds measured per server (median)")
     ap.add_argument("--scale", action="store_true",
                     help="timepool-dns alone: rebuild time and resident memory (use with "
                          "--servers 100000); writes results-scale.md")
@@ -505,15 +513,16 @@ def main():
                                           name="timepool-before",
                                           extra=geo_off if args.geo == "off" else ()))
         procs.extend(servers[1:])
-        rebuild, build = measure_rebuilds([(tp, mport, os.path.join(work, "timepool.log"))])["timepool"]
+        rebuild, build, _ = measure_rebuilds([(tp, mport, os.path.join(work, "timepool.log"))],
+                                             args.rebuilds)["timepool"]
         servers += start_peers(work, names, snap_text, tp_port, procs)
         med = run_rounds(servers, qfile, args)
         rss = {s.name: rss_mb(s.pid) for s in servers}
         text = "\n".join(report(med, rss, servers, args, [
             "Snapshot: %d servers in DNS, %d zones, %d names with servers; timepool-dns RSS %.1f MB" % (
                 nservers, nzones, len(names), rss["timepool"]),
-            "Rebuild (database read + build + publish), median of 5: %.1f ms; build alone: median %.1f ms" % (
-                rebuild, build),
+            "Rebuild (database read + build + publish), median of %d: %.1f ms; build alone: median %.1f ms" % (
+                args.rebuilds, rebuild, build),
             "Median of %d interleaved rounds of %d s each (dnsperf -c 4 -q 500 on CPU 1, server on CPU 0); "
             "latency from a 1 s run at 20,000 qps per round; query mix: %s (%d names)." % (
                 args.rounds, args.seconds, args.mix, len(qnames))]))

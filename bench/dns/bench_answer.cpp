@@ -1,6 +1,7 @@
 // The answer function and the snapshot build alone, without sockets: what one query costs in
-// CPU with a snapshot of 10,000 servers in 300 zones, and what building that snapshot and
-// publishing it (geo view and statistics slots included) costs.
+// CPU with a snapshot of 10,000 servers in 300 zones, what counting it costs, and what building
+// that snapshot and publishing it (geo view and statistics slots included) costs, at 10,000
+// and at 100,000 servers.
 //
 // Run: build-bench/bench/dns/bench_answer (TIMEPOOL_BENCH=ON, Release). After the runs it
 // prints each figure beside the one measured before (kPrevious) and exits 1 when a figure is
@@ -9,6 +10,7 @@
 // (--benchmark_filter=...).
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -29,10 +31,11 @@ using namespace timepool::server;
 namespace {
 
 // CPU time per iteration (ns) measured before, Release build pinned to one CPU of the 2-core
-// development machine (2026-11-30): the first five by the bench_answer of the tree before the
-// published object and the wire split (7a40ef9), interleaved with this one; the last two did
-// not exist then and hold their first figures, as does BM_global_A_geo_mixture (2026-11-30,
-// issue 13). bench/dns/README.md and bench/fairness/README.md have the tables.
+// development machine: the answer figures by the bench_answer of the tree before the published
+// object and the wire split (7a40ef9, 2026-11-30), BM_global_A_geo_mixture's first figure
+// (issue 13); the build figures by the tree before the faster rebuild (f708d96, 2026-12-01:
+// the same source linked against it, interleaved); the counting pair holds its first figures.
+// bench/dns/README.md and bench/fairness/README.md have the tables.
 struct Previous {
   const char* name;
   double ns;
@@ -44,8 +47,11 @@ constexpr Previous kPrevious[] = {
     {"BM_nxdomain", 93},
     {"BM_global_A_geo_ecs", 305},
     {"BM_global_A_geo_mixture", 610},
-    {"BM_build_snapshot", 2.88e6},
-    {"BM_build_and_publish", 3.7e6},
+    {"BM_count_address_query", 15.8},
+    {"BM_count_address_query_demand", 17.6},
+    {"BM_build_snapshot", 3.4e6},
+    {"BM_build_and_publish", 4.8e6},
+    {"BM_build_and_publish_100k", 51e6},
 };
 constexpr double kBoundFactor = 5.0;
 
@@ -65,9 +71,9 @@ std::vector<uint8_t> query(const std::string& name, uint16_t type, bool edns, bo
   return test::dns_query(name, type, o);
 }
 
-// 10,000 servers (20% IPv6) in 300 zones: the global zone, a continent, 298 countries named
-// z0..z297 (z42 is "de" for the geo table below).
-SourceData source() {
+// `servers` servers (20% IPv6) in 300 zones: the global zone, a continent, 298 countries
+// named z0..z297 (z42 is "de" for the geo table below).
+SourceData source(int servers = 10000) {
   SourceData src;
   src.zones.push_back(zone_row(1, "@", ZoneKind::Global, std::nullopt));
   src.zones.push_back(zone_row(2, "europe", ZoneKind::Continent, 1));
@@ -77,11 +83,12 @@ SourceData source() {
     src.zones.push_back(zone_row(z + 3, z == 42 ? "de" : name, ZoneKind::Country, 2));
   }
   const uint32_t speeds[] = {512, 1500, 3000, 25000, 100000, 1000000};
-  for (int i = 0; i < 10000; ++i) {
+  for (int i = 0; i < servers; ++i) {
     ServerRow s;
     s.id = i + 1;
     s.v6 = i % 5 == 0;
     s.addr[0] = s.v6 ? 0x20 : 10;
+    s.addr[1] = static_cast<uint8_t>(i >> 16);
     s.addr[2] = static_cast<uint8_t>(i >> 8);
     s.addr[3] = static_cast<uint8_t>(i);
     s.netspeed = speeds[i % 6];
@@ -154,6 +161,37 @@ void BM_build_and_publish(benchmark::State& s) {
   for (auto _ : s) pub.publish(Snapshot::build(w.src, 1));
 }
 
+// What a worker adds to an answered address query (WorkerStats::count, server/stats_writer.cpp):
+// the query's count, one count per record drawn (4 here) and, with geo on, the balancer's
+// demand. The pair shows what the demand count costs.
+void count_run(benchmark::State& state, bool demand) {
+  stats::QueryStats qs;
+  stats::Recorder& rec = qs.add_recorder();
+  const uint32_t zone = qs.zone_slot(1);
+  std::array<uint32_t, 4> servers{};
+  for (uint32_t i = 0; i < servers.size(); ++i) servers[i] = qs.server_slot(1000 + 997 * i);
+  for (auto _ : state) {
+    const int64_t minute = stats::current_minute();
+    rec.count_query(minute, zone, 1, 0);
+    if (demand) rec.count_demand(minute, zone, false);
+    for (uint32_t s : servers) rec.count_answer(minute, s);
+  }
+}
+void BM_count_address_query(benchmark::State& s) { count_run(s, false); }
+void BM_count_address_query_demand(benchmark::State& s) { count_run(s, true); }
+
+// The same at 100,000 servers: the build and publish part of a rebuild at the size the
+// rebuild target is set for (bench/dns --scale measures the whole rebuild with its database
+// read).
+void BM_build_and_publish_100k(benchmark::State& s) {
+  const World& w = world();
+  const SourceData src = source(100000);
+  stats::QueryStats qs;
+  Publisher pub(&qs);
+  pub.configure_geo(w.db, GeoSettings{});
+  for (auto _ : s) pub.publish(Snapshot::build(src, 1));
+}
+
 // Keeps the CPU time per iteration of every run for the check against kPrevious.
 class Collector : public benchmark::ConsoleReporter {
  public:
@@ -183,8 +221,11 @@ BENCHMARK(BM_country_A);
 BENCHMARK(BM_nxdomain);
 BENCHMARK(BM_global_A_geo_ecs);
 BENCHMARK(BM_global_A_geo_mixture);
+BENCHMARK(BM_count_address_query);
+BENCHMARK(BM_count_address_query_demand);
 BENCHMARK(BM_build_snapshot)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_build_and_publish)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_build_and_publish_100k)->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
@@ -192,14 +233,14 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&collector);
   benchmark::Shutdown();
   int over = 0;
-  std::printf("\n%-26s %12s %12s %12s\n", "benchmark", "now (CPU)", "before", "bound (5x)");
+  std::printf("\n%-30s %12s %12s %12s\n", "benchmark", "now (CPU)", "before", "bound (5x)");
   for (const auto& p : kPrevious) {
     auto it = collector.cpu_ns.find(p.name);
     if (it == collector.cpu_ns.end()) continue;
     const double bound = p.ns * kBoundFactor;
     const bool bad = it->second > bound;
     over += bad;
-    std::printf("%-26s %12s %12s %12s%s\n", p.name, human(it->second).c_str(), human(p.ns).c_str(),
+    std::printf("%-30s %12s %12s %12s%s\n", p.name, human(it->second).c_str(), human(p.ns).c_str(),
                 human(bound).c_str(), bad ? "  OVER THE BOUND" : "");
   }
   return over ? 1 : 0;

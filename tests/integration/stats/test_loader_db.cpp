@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "server/loader.hpp"
@@ -61,4 +63,46 @@ TEST_CASE("the loader gives every server the zones server_zones holds for it", "
   const auto fr = c.exec("SELECT id FROM zones WHERE name = 'fr'").get<int64_t>(0, 0);
   const auto v6 = c.exec("SELECT id FROM servers WHERE address = '2001:db8::5'").get<int64_t>(0, 0);
   CHECK(std::count(loader[v6].begin(), loader[v6].end(), fr) == 1);
+}
+
+TEST_CASE("the loader reads ids, addresses and netspeeds as the table holds them", "[loader_rows]") {
+  // The servers are read in binary (server/loader.cpp): each row must come out as the text
+  // the database itself gives for it, IPv4 and IPv6, the largest netspeed and ids past 2^32.
+  test::TestDb db;
+  auto c = db.connect();
+  c.exec("SELECT setval('servers_id_seq', 4294967290)");
+  const char* addrs[] = {"192.0.2.1", "198.51.100.254", "203.0.113.9", "2001:db8::1",
+                         "2001:db8:ffff:1:2:3:4:5", "2001:db8::ffff:c000:207"};
+  const int speeds[] = {512, 1500, 3000000, 1000000, 25000, 100000};
+  for (int i = 0; i < 6; ++i) {
+    c.exec("INSERT INTO servers (address, country, netspeed, score) VALUES ($1::inet, 'de', $2, 15)",
+           addrs[i], speeds[i]);
+  }
+  std::map<int64_t, std::pair<std::string, uint32_t>> want, got;
+  auto r = c.exec("SELECT id, host(address), netspeed FROM eligible_servers");
+  for (int i = 0; i < r.rows(); ++i) {
+    want[r.get<int64_t>(i, 0)] = {r.get<std::string>(i, 1), static_cast<uint32_t>(r.get<int64_t>(i, 2))};
+  }
+  for (const auto& s : fetch_source(c).servers) got[s.id] = {format_address(s), s.netspeed};
+  CHECK(want.size() == 6);
+  CHECK(want.begin()->first > 4294967290);
+  CHECK(got == want);
+}
+
+TEST_CASE("binary results: raw bytes, and get<> refuses them", "[loader_rows]") {
+  test::TestDb db;
+  auto c = db.connect();
+  auto r = c.exec_binary("SELECT 258::int8, 7::int4, 'de'::text, NULL::int8, '10.1.2.3'::inet");
+  const std::vector<uint8_t> id(r.bytes(0, 0).begin(), r.bytes(0, 0).end());
+  CHECK(id == std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 1, 2});
+  CHECK(r.bytes(0, 1).size() == 4);
+  CHECK(std::string(r.bytes(0, 2).begin(), r.bytes(0, 2).end()) == "de");
+  CHECK(r.bytes(0, 3).empty());
+  ServerRow s;
+  CHECK(parse_inet_binary(r.bytes(0, 4), s));
+  CHECK(format_address(s) == "10.1.2.3");
+  CHECK_THROWS_AS(r.get<int64_t>(0, 0), pg::Error);
+  CHECK_THROWS_AS(r.get<std::optional<std::string>>(0, 2), pg::Error);
+  CHECK(!r.get<std::optional<int64_t>>(0, 3));  // NULL is NULL in either format
+  CHECK(c.exec("SELECT 258::int8").get<int64_t>(0, 0) == 258);
 }

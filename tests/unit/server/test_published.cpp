@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -63,6 +64,45 @@ TEST_CASE("publish() builds the geo view and the statistics slots of that snapsh
           qs.zone_slot(static_cast<int32_t>(snap->zones()[z].id)));
   }
   CHECK(p->stats->zone_slot(-1) == qs.zone_slot(1));
+}
+
+TEST_CASE("A new snapshot takes over the slots of the servers it shares with the last one") {
+  stats::QueryStats qs;
+  Publisher pub(&qs);
+  // Every server's slot is the one QueryStats gives its id, whatever came before.
+  auto check_slots = [&](const Snapshot& snap, const StatsSlots& slots) {
+    size_t checked = 0;
+    for (uint32_t i = 0; i < snap.pool_count(); ++i) {
+      const Pool& pool = snap.pool(i);
+      for (uint32_t e = 0; e < pool.size(); ++e, ++checked) {
+        INFO("server " << snap.server_id(pool.server(e)));
+        REQUIRE(slots.server_slot(i, e) == qs.server_slot(snap.server_id(pool.server(e))));
+      }
+    }
+    return checked;
+  };
+  SourceData src = fixture();
+  pub.publish(Snapshot::build(src, 1));
+  CHECK(check_slots(*pub.load()->snapshot, *pub.load()->stats) > 0);
+  // Servers leave and join on both sides of the ones that stay, so every dense index moves:
+  // 100 and 205 go, 99, 150 and 400 come (99 sorts first, 400 last).
+  src.servers.erase(std::remove_if(src.servers.begin(), src.servers.end(),
+                                   [](const ServerRow& s) { return s.id == 100 || s.id == 205; }),
+                    src.servers.end());
+  src.servers.push_back(timepool::server::test::server(99, "192.0.2.99", 1500, {1, 2, 3}));
+  src.servers.push_back(timepool::server::test::server(150, "2001:db8::150", 1500, {1, 2, 3}));
+  src.servers.push_back(timepool::server::test::server(400, "198.51.100.40", 1500, {1, 2, 4}));
+  for (uint32_t serial = 2; serial <= 3; ++serial) {  // 3: the same servers again
+    auto snap = Snapshot::build(src, serial);
+    pub.publish(snap);
+    REQUIRE(pub.load()->snapshot == snap);
+    CHECK(check_slots(*snap, *pub.load()->stats) > 0);
+  }
+  // Back to the first servers: the slots of 100 and 205 are theirs again, not new ones.
+  const uint32_t slot100 = qs.server_slot(100);
+  pub.publish(Snapshot::build(fixture(), 4));
+  check_slots(*pub.load()->snapshot, *pub.load()->stats);
+  CHECK(qs.server_slot(100) == slot100);
 }
 
 TEST_CASE("configure_geo() republishes the current snapshot, publish() keeps the settings") {

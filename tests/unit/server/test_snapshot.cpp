@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 #include <set>
+#include <vector>
 
 #include "dns_test_util.hpp"
 #include "server/snapshot.hpp"
@@ -278,4 +279,135 @@ TEST_CASE("10,000 servers in 300 zones: every server, zone and name") {  // spee
   CHECK(s->server_count() == 10000);
   CHECK(s->zones().size() == 300);
   CHECK(s->node_count() == 1500);
+}
+
+namespace {
+
+// List scheduling as the rule states it (server/snapshot.hpp): every member by weight,
+// largest first, ties by id, into the lightest quarter (fewer members, then the lower
+// number, on equal totals). split_quarters must give exactly this.
+std::vector<uint8_t> plain_quarters(const std::vector<uint64_t>& w, const std::vector<int64_t>& ids) {
+  std::vector<size_t> order(w.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return w[a] != w[b] ? w[a] > w[b] : ids[a] < ids[b]; });
+  std::vector<uint8_t> out(w.size());
+  std::array<uint64_t, 4> total{};
+  std::array<size_t, 4> count{};
+  for (size_t i : order) {
+    size_t q = 0;
+    for (size_t c = 1; c < 4; ++c) {
+      if (total[c] < total[q] || (total[c] == total[q] && count[c] < count[q])) q = c;
+    }
+    out[i] = static_cast<uint8_t>(q);
+    total[q] += w[i];
+    ++count[q];
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("split_quarters is list scheduling exactly: ids in order or not, few or many weights") {
+  static constexpr uint64_t kSpeeds[] = {512, 1500, 3000, 6000, 12000, 25000, 50000, 100000,
+                                         250000, 500000, 1000000, 1500000, 2000000, 3000000};
+  const uint32_t seed = timepool::test::random_seed();
+  std::printf("split_quarters against the plain rule: %s\n", timepool::test::seed_note(seed).c_str());
+  INFO(timepool::test::seed_note(seed));
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 400; ++round) {
+    INFO("round " << round);
+    const size_t n = rng() % 3000;
+    std::vector<uint64_t> w(n);
+    std::vector<int64_t> ids(n);
+    int64_t id = static_cast<int64_t>(rng() % 100);
+    for (size_t i = 0; i < n; ++i) {
+      // Rounds by 4: netspeeds from the list; any weights (more distinct values than the
+      // bucket pass takes); two weights only; the list again with ids shuffled.
+      switch (round % 4) {
+        case 1: w[i] = 1 + rng() % 100000; break;
+        case 2: w[i] = rng() % 2 ? 1500 : 3000; break;
+        default: w[i] = kSpeeds[rng() % 14]; break;
+      }
+      id += 1 + static_cast<int64_t>(rng() % 5);
+      ids[i] = id;
+    }
+    if (round % 4 == 3) std::shuffle(ids.begin(), ids.end(), rng);
+    REQUIRE(split_quarters(w, ids) == plain_quarters(w, ids));
+  }
+  // Exactly the bucket limit of distinct weights (32), and one more.
+  for (size_t distinct : {size_t{32}, size_t{33}}) {
+    std::vector<uint64_t> w(500);
+    std::vector<int64_t> ids(500);
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = 100 + (i * 7) % distinct;
+      ids[i] = static_cast<int64_t>(i);
+    }
+    CHECK(split_quarters(w, ids) == plain_quarters(w, ids));
+  }
+}
+
+TEST_CASE("Snapshot build: row order, repeated zone ids and sparse zone ids change nothing") {
+  // Zone ids far apart (the build's zone table falls back from a flat array to a hash map)
+  // against the same zones with small ids: the same names, pools and members.
+  auto renumber = [](SourceData src, int64_t factor) {
+    for (auto& z : src.zones) {
+      z.id *= factor;
+      if (z.alias_of) *z.alias_of *= factor;
+    }
+    for (auto& s : src.servers) {
+      for (auto& z : s.zones) z *= factor;
+    }
+    return src;
+  };
+  const SourceData base = fixture();
+  SourceData shuffled = renumber(base, 1000003);
+  std::mt19937 rng(7);
+  std::shuffle(shuffled.servers.begin(), shuffled.servers.end(), rng);
+  shuffled.servers[0].zones.push_back(shuffled.servers[0].zones[0]);  // a repeat counts once
+  const auto a = Snapshot::build(base, 1);
+  const auto b = Snapshot::build(shuffled, 1);
+  REQUIRE(a->names() == b->names());
+  REQUIRE(a->server_count() == b->server_count());
+  for (const auto& name : a->names()) {
+    INFO(name);
+    const Node* x = a->find(name);
+    const Node* y = b->find(name);
+    REQUIRE((x->v4 == Node::kNoPool) == (y->v4 == Node::kNoPool));
+    REQUIRE((x->v6 == Node::kNoPool) == (y->v6 == Node::kNoPool));
+    if (x->v4 != Node::kNoPool) CHECK(ids(*a, a->pool(x->v4)) == ids(*b, b->pool(y->v4)));
+    if (x->v6 != Node::kNoPool) CHECK(ids(*a, a->pool(x->v6)) == ids(*b, b->pool(y->v6)));
+  }
+}
+
+TEST_CASE("The binary inet of a host address reads as its text form, and nothing else reads") {
+  ServerRow row;
+  const std::vector<uint8_t> v4 = {2, 32, 0, 4, 192, 0, 2, 7};
+  REQUIRE(parse_inet_binary(v4, row));
+  CHECK(!row.v6);
+  CHECK(format_address(row) == "192.0.2.7");
+  std::vector<uint8_t> v6 = {3, 128, 0, 16, 0x20, 0x01, 0x0d, 0xb8};
+  v6.resize(20, 0);
+  v6[19] = 5;
+  REQUIRE(parse_inet_binary(v6, row));
+  CHECK(row.v6);
+  CHECK(format_address(row) == "2001:db8::5");
+  // After an IPv6 row, an IPv4 one leaves no bytes of it behind.
+  REQUIRE(parse_inet_binary(v4, row));
+  CHECK(std::all_of(row.addr.begin() + 4, row.addr.end(), [](uint8_t b) { return b == 0; }));
+  const std::vector<std::vector<uint8_t>> bad = {
+      {},
+      {2, 32, 0},
+      {2, 32, 0, 4, 192, 0, 2},         // short
+      {2, 32, 0, 4, 192, 0, 2, 7, 1},   // long
+      {2, 24, 0, 4, 192, 0, 2, 0},      // a network
+      {2, 32, 1, 4, 192, 0, 2, 7},      // cidr
+      {4, 32, 0, 4, 192, 0, 2, 7},      // no such family
+      {3, 128, 0, 4, 192, 0, 2, 7},     // IPv6 with 4 bytes
+      {2, 128, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},  // IPv4 with 16
+  };
+  for (const auto& b : bad) {
+    INFO(b.size() << " bytes");
+    CHECK_FALSE(parse_inet_binary(b, row));
+  }
 }
