@@ -26,6 +26,7 @@
 
 #include <httplib.h>
 
+#include "bench/web/timing.hpp"
 #include "core/password.hpp"
 #include "tests/support/pg_test_db.hpp"
 #include "web/app.hpp"
@@ -44,12 +45,8 @@ double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void report(const char* what, std::vector<double> ms, size_t bytes) {
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))]; };
-  std::printf("%-44s n=%zu  min %.2f  median %.2f  p95 %.2f  max %.2f ms  (%zu bytes)\n", what,
-              ms.size(), ms.front(), at(0.5), at(0.95), ms.back(), bytes);
-  std::fflush(stdout);
+void report(const char* what, const std::vector<double>& ms, size_t bytes) {
+  bench::report(what, ms, bytes, 44);
 }
 
 // Zones first..last (1-based numbers in their names), approved for account `vendor`, with
@@ -137,54 +134,17 @@ struct Pages {
   int iterations;
 
   void time(const char* what, const std::string& path, const std::string& token) {
-    web::Request req;
-    req.method = "GET";
-    req.path = path;
-    req.remote_addr = "127.0.0.1";
-    req.cookies["tp_session"] = token;
-    std::vector<double> ms;
     size_t bytes = 0;
-    for (int i = 0; i < iterations + 5; ++i) {
-      auto t0 = Clock::now();
-      auto r = web::dispatch(app, conn, req);
-      double t = since(t0) * 1000;
-      if (r.status != 200) {
-        std::fprintf(stderr, "%s: status %d\n", path.c_str(), r.status);
-        std::exit(1);
-      }
-      bytes = r.body.size();
-      if (i >= 5) ms.push_back(t);
-    }
+    auto ms = bench::time_dispatch(app, conn, path, token, iterations, bytes);
     report(what, ms, bytes);
   }
 };
 
 void time_http(const web::App& app, const std::string& conninfo, const std::string& path,
                const std::string& token, int iterations, const char* what) {
-  web::DbPool pool(conninfo, 2);
-  web::HttpServer server(app, pool);
-  int port = server.bind("127.0.0.1", 0);
-  std::thread t([&] { server.serve(); });
-  httplib::Client client("127.0.0.1", port);
-  client.set_keep_alive(true);
-  client.set_tcp_nodelay(true);  // as browsers do
-  httplib::Headers h = {{"Cookie", "tp_session=" + token}};
-  std::vector<double> ms;
   size_t bytes = 0;
-  for (int i = 0; i < iterations + 5; ++i) {
-    auto t0 = Clock::now();
-    auto r = client.Get(path.c_str(), h);
-    double dt = since(t0) * 1000;
-    if (!r || r->status != 200) {
-      std::fprintf(stderr, "HTTP %s failed\n", path.c_str());
-      std::exit(1);
-    }
-    bytes = r->body.size();
-    if (i >= 5) ms.push_back(dt);
-  }
+  auto ms = bench::time_http(app, conninfo, path, token, true, iterations, bytes);
   report(what, ms, bytes);
-  server.stop();
-  t.join();
 }
 
 }  // namespace

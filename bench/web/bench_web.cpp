@@ -12,11 +12,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <httplib.h>
-
+#include "bench/web/timing.hpp"
 #include "tests/support/pg_test_db.hpp"
 #include "web/app.hpp"
 #include "web/graph.hpp"
@@ -27,24 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void report(const char* what, std::vector<double> ms, size_t bytes) {
-  std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))]; };
-  std::printf("%-34s n=%zu  min %.2f  median %.2f  p95 %.2f  max %.2f ms  (%zu bytes)\n", what,
-              ms.size(), ms.front(), at(0.5), at(0.95), ms.back(), bytes);
-}
-
-// The milliseconds of each of `iterations` calls of `run`, after 5 calls to warm up.
-template <class Run>
-std::vector<double> time_runs(int iterations, Run&& run) {
-  std::vector<double> ms;
-  for (int i = 0; i < iterations + 5; ++i) {
-    auto t0 = Clock::now();
-    run();
-    auto t1 = Clock::now();
-    if (i >= 5) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  return ms;
+void report(const char* what, const std::vector<double>& ms, size_t bytes) {
+  bench::report(what, ms, bytes, 34);
 }
 
 // A week of probe_log for 192.0.2.77 and none for 192.0.2.78.
@@ -78,7 +60,7 @@ void fill_history(pg::Connection& conn) {
 void time_chart_query(pg::Connection& conn, int iterations) {
   auto sid = conn.exec("SELECT id FROM servers WHERE address = '192.0.2.77'").get<int64_t>(0, 0);
   size_t n = 0;
-  auto ms = time_runs(iterations, [&] {
+  auto ms = bench::time_runs(iterations, [&] {
     auto r = conn.exec(
         "SELECT monitor_id, date_bin(make_interval(secs => 2520), ts, 'epoch'::timestamptz), "
         "min(score), max(score), min(offset_s), max(offset_s) FROM probe_log "
@@ -103,55 +85,22 @@ void time_svg(int iterations) {
   spec.y_min = -20;
   spec.y_max = 20;
   size_t bytes = 0;
-  auto ms = time_runs(iterations, [&] { bytes = web::svg_chart(spec, series).size(); });
+  auto ms = bench::time_runs(iterations, [&] { bytes = web::svg_chart(spec, series).size(); });
   report("one chart's SVG alone (5 x 480 points)", ms, bytes);
 }
 
 void time_dispatch(web::App& app, pg::Connection& conn, const char* what, const std::string& path,
                    int iterations) {
-  web::Request req;
-  req.method = "GET";
-  req.path = path;
-  req.remote_addr = "127.0.0.1";
   size_t bytes = 0;
-  auto ms = time_runs(iterations, [&] {
-    auto r = web::dispatch(app, conn, req);
-    if (r.status != 200) {
-      std::fprintf(stderr, "%s: status %d\n", path.c_str(), r.status);
-      std::exit(1);
-    }
-    bytes = r.body.size();
-  });
+  auto ms = bench::time_dispatch(app, conn, path, "", iterations, bytes);
   report(what, ms, bytes);
 }
 
-// The same request over HTTP against the real server wiring on loopback; false when a request
-// fails.
-bool time_http(web::App& app, const std::string& conninfo, int iterations) {
-  web::DbPool pool(conninfo, 2);
-  web::HttpServer server(app, pool);
-  int port = server.bind("127.0.0.1", 0);
-  std::thread t([&] { server.serve(); });
-  httplib::Client client("127.0.0.1", port);
-  client.set_keep_alive(true);
+// The same request over HTTP against the real server wiring on loopback.
+void time_http(web::App& app, const std::string& conninfo, int iterations) {
   size_t bytes = 0;
-  bool ok = true;
-  auto ms = time_runs(iterations, [&] {
-    auto r = client.Get("/scores/192.0.2.77");
-    if (!r || r->status != 200) {
-      ok = false;
-      return;
-    }
-    bytes = r->body.size();
-  });
-  server.stop();
-  t.join();
-  if (!ok) {
-    std::fprintf(stderr, "HTTP request failed\n");
-    return false;
-  }
+  auto ms = bench::time_http(app, conninfo, "/scores/192.0.2.77", "", false, iterations, bytes);
   report("score page, HTTP on loopback", ms, bytes);
-  return true;
 }
 
 }  // namespace
@@ -168,5 +117,6 @@ int main(int argc, char** argv) {
   time_svg(iterations);
   time_dispatch(app, conn, "score page, no history, dispatch()", "/scores/192.0.2.78", iterations);
   time_dispatch(app, conn, "score page, dispatch()", "/scores/192.0.2.77", iterations);
-  return time_http(app, db.conninfo(), iterations) ? 0 : 1;
+  time_http(app, db.conninfo(), iterations);
+  return 0;
 }
