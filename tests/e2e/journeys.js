@@ -5,24 +5,13 @@
 // API token and a script reads the API with it. Screenshots go to $SHOTS. Run by run_e2e.py,
 // which starts the database, chronyd and the site and seeds the fleet's counts.
 'use strict';
-const { launch } = require('./browser');
-const path = require('path');
+const { check, shot, shotFile, run } = require('./browser');
 const http = require('http');
 
 const base = process.env.BASE_URL;
-const shots = process.env.SHOTS;
 const adminEmail = process.env.ADMIN_EMAIL;
 const adminPassword = process.env.ADMIN_PASSWORD;
 const stamp = Date.now().toString(36);
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
-}
 
 async function signup(page, email, role) {
   await page.goto(base + '/signup');
@@ -164,7 +153,7 @@ async function vendorSeesFindings(browser) {
   check(Math.abs(geometry.peak - minute) < minute * 0.1,
         `the chart's peak is one minute wide (${geometry.peak.toFixed(3)} px), not hours`);
   await shot(page, '10-vendor-findings');
-  await minuteChart.screenshot({ path: path.join(shots, '11-minute-chart.png') });
+  await minuteChart.screenshot({ path: shotFile('11-minute-chart') });
 
   // A token for a script.
   await page.fill('#token-form input[name=label]', 'fleet dashboard');
@@ -188,29 +177,19 @@ async function vendorSeesFindings(browser) {
   await ctx.close();
 }
 
-(async () => {
-  const browser = await launch();
-  let failed = false;
-  try {
-    await volunteerJourney(browser);
-    const zone = 'gadgets-' + stamp;
-    const vendor = await vendorRequests(browser, zone);
-    await adminApproves(browser, zone);
-    const page = vendor.page;
-    await page.goto(base + '/vendor');
-    await Promise.all([page.waitForNavigation(), page.click(`#my-requests a:text("${zone}")`)]);
-    const names = await page.textContent('#names');
-    check(names.includes(`0.${zone}.pool.test`) && names.includes(`3.${zone}.pool.test`) &&
-          names.includes(`${zone}.pool.test`), 'vendor page shows the names to ship');
-    check((await page.textContent('main')).includes('systemd-timesyncd'), 'vendor page has the snippets');
-    await shot(page, '09-vendor-approved-names');
-    await vendor.ctx.close();
-    await vendorSeesFindings(browser);
-  } catch (e) {
-    console.error(e);
-    failed = true;
-  } finally {
-    await browser.close();
-  }
-  process.exit(failed ? 1 : 0);
-})();
+run(async (browser) => {
+  await volunteerJourney(browser);
+  const zone = 'gadgets-' + stamp;
+  const vendor = await vendorRequests(browser, zone);
+  await adminApproves(browser, zone);
+  const page = vendor.page;
+  await page.goto(base + '/vendor');
+  await Promise.all([page.waitForNavigation(), page.click(`#my-requests a:text("${zone}")`)]);
+  const names = await page.textContent('#names');
+  check(names.includes(`0.${zone}.pool.test`) && names.includes(`3.${zone}.pool.test`) &&
+        names.includes(`${zone}.pool.test`), 'vendor page shows the names to ship');
+  check((await page.textContent('main')).includes('systemd-timesyncd'), 'vendor page has the snippets');
+  await shot(page, '09-vendor-approved-names');
+  await vendor.ctx.close();
+  await vendorSeesFindings(browser);
+});

@@ -5,23 +5,13 @@
 // working and the new one logs in. Run by run_mail.py, which reads the received mail for this
 // script from $MAIL_DIR (one .eml per message).
 'use strict';
-const { launch } = require('./browser');
+const { check, shot, run } = require('./browser');
 const fs = require('fs');
 const path = require('path');
 
 const base = process.env.BASE_URL;
 const mailDir = process.env.MAIL_DIR;
-const shots = process.env.SHOTS;
 const stamp = Date.now().toString(36);
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
-}
 
 // RFC 2045 quoted-printable, enough for the site's mail (UTF-8 text).
 function qpDecode(s) {
@@ -149,16 +139,4 @@ async function journey(browser) {
   await ctx.close();
 }
 
-(async () => {
-  const browser = await launch();
-  let failed = false;
-  try {
-    await journey(browser);
-  } catch (e) {
-    console.error(e);
-    failed = true;
-  } finally {
-    await browser.close();
-  }
-  process.exit(failed ? 1 : 0);
-})();
+run(journey);

@@ -6,21 +6,10 @@
 // opens the API documentation.
 // Run by run_pages.py, which seeds the data. Screenshots go to $SHOTS.
 'use strict';
-const { launch } = require('./browser');
-const path = require('path');
+const { check, shot, shotFile, run } = require('./browser');
 
 const base = process.env.BASE_URL;
-const shots = process.env.SHOTS;
 const sid = process.env.SERVER_ID;
-
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what);
-  console.log('ok - ' + what);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
-}
 
 async function login(page) {
   await page.goto(base + '/login');
@@ -45,7 +34,7 @@ async function ownerSeesWhy(page) {
   const title = await offset.locator('text.ct').textContent();
   check(/^Offset \(ms, last 3 hours\)$/.test(title), `the chart title names its range: "${title}"`);
   await shot(page, '01-owner-why-offset');
-  await offset.screenshot({ path: path.join(shots, '02-offset-chart-offscale.png') });
+  await offset.screenshot({ path: shotFile('02-offset-chart-offscale') });
 }
 
 async function saveConfirmsOnce(page) {
@@ -107,23 +96,13 @@ async function zones(page) {
   await shot(page, '07-api-docs');
 }
 
-(async () => {
-  const browser = await launch();
-  let failed = false;
-  try {
-    const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
-    const page = await ctx.newPage();
-    await login(page);
-    await ownerSeesWhy(page);
-    await saveConfirmsOnce(page);
-    await bothRoles(page);
-    await zones(page);
-    await ctx.close();
-  } catch (e) {
-    console.error(e);
-    failed = true;
-  } finally {
-    await browser.close();
-  }
-  process.exit(failed ? 1 : 0);
-})();
+run(async (browser) => {
+  const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
+  const page = await ctx.newPage();
+  await login(page);
+  await ownerSeesWhy(page);
+  await saveConfirmsOnce(page);
+  await bothRoles(page);
+  await zones(page);
+  await ctx.close();
+});
