@@ -41,7 +41,9 @@ class Audit(webtest.WebTestCase):
         self.assertEqual(a.login(ADMIN, ADMIN_PW).status, 303)
         return a
 
-    def test_every_change_is_recorded_with_before_and_after(self):
+    def volunteer_changes(self):
+        """A volunteer adds, edits, schedules and undoes the deletion of a server, adds the
+        vendor role and requests a zone. Returns (client, email, server id, request id)."""
         vol = self.client()
         email = self.unique_email("vol")
         vol.signup(email)
@@ -64,7 +66,11 @@ class Audit(webtest.WebTestCase):
             "poll_description": "every 1024 s", "open_source": "no"})
         self.assertEqual(r.status, 303, r.body)
         rid = self.db.one("SELECT id FROM vendor_zones WHERE name = 'audited-zone'")
+        return vol, email, sid, rid
 
+    def admin_changes(self, email, sid, rid):
+        """An admin disables, enables and moves the server, approves the zone and disables and
+        enables the account. Returns the admin's client."""
         a = self.admin()
         a.get("/admin/servers")
         self.assertEqual(a.post("/admin/servers/%d/disable" % sid,
@@ -83,7 +89,9 @@ class Audit(webtest.WebTestCase):
         # Enabling an account that is not disabled changes nothing and records nothing.
         self.assertEqual(a.post("/admin/accounts/%d/disable" % vid, {"action": "enable"}).status,
                          303)
+        return a
 
+    def check_server_entries(self, email):
         got = entries(self.db, target="127.0.0.1")
         self.assertEqual([(e[0], e[1]) for e in got], [
             (email, "server.add"), (email, "server.netspeed"), (email, "server.delete"),
@@ -107,6 +115,7 @@ class Audit(webtest.WebTestCase):
         self.assertEqual(self.db.q("SELECT 1 FROM audit_log WHERE action = 'server.disable' "
                                    "AND detail = 'answers 5 s off'"), [(1,)])
 
+    def check_account_and_vendor_entries(self, email):
         roles = entries(self.db, action="account.roles")
         self.assertEqual(len(roles), 1)
         self.assertEqual(roles[0][4], {"role": "volunteer", "extra_roles": []})
@@ -121,6 +130,7 @@ class Audit(webtest.WebTestCase):
         self.assertEqual([e[1] for e in acc if e[0] == ADMIN],
                          ["account.disable", "account.enable"])
 
+    def check_token_entries(self, vol, email, rid):
         # The vendor's token, made and revoked.
         vol.login(email, "correct horse battery")
         page = vol.get("/vendor/%d" % rid)
@@ -132,12 +142,15 @@ class Audit(webtest.WebTestCase):
         self.assertEqual([e[1] for e in entries(self.db, target="audited-zone")],
                          ["vendor.request", "vendor.approve", "token.create", "token.revoke"])
 
+    def check_refused_change_records_nothing(self, vol, a, sid, rid):
         # A refused change records nothing.
         n = self.db.count("audit_log")
         self.assertEqual(vol.post("/servers/%d/netspeed" % sid, {"netspeed": "7"}).status, 400)
         self.assertEqual(a.post("/admin/vendor/%d/approve" % rid, {}).status, 409)
         self.assertEqual(self.db.count("audit_log"), n)
 
+    def check_admin_page(self, a, email):
+        """Returns the ids of the entries the page shows for the volunteer."""
         # The admin page shows them, and filters by account, object and action.
         page = a.get("/admin/audit?account=" + email)
         self.assertEqual(page.status, 200)
@@ -155,7 +168,9 @@ class Audit(webtest.WebTestCase):
         self.assertEqual(len(re.findall(r'<tr id="audit-', kinds)),
                          self.db.one("SELECT count(*) FROM audit_log WHERE action LIKE 'server.%%'"))
         self.assertNotIn("account.roles", kinds.split("<tbody>")[1])
+        return rows
 
+    def check_timepoolctl(self, email, rows):
         # timepoolctl shows the same entries.
         r = self.db.ctl("audit", "list", "--account", email, "--json", "--limit", "1000")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -167,6 +182,16 @@ class Audit(webtest.WebTestCase):
         listed = json.loads(r.stdout)
         self.assertEqual([(e["actor"], e["before"], e["after"]) for e in listed],
                          [(ADMIN, {"country": "de"}, {"country": "fr"})])
+
+    def test_every_change_is_recorded_with_before_and_after(self):
+        vol, email, sid, rid = self.volunteer_changes()
+        a = self.admin_changes(email, sid, rid)
+        self.check_server_entries(email)
+        self.check_account_and_vendor_entries(email)
+        self.check_token_entries(vol, email, rid)
+        self.check_refused_change_records_nothing(vol, a, sid, rid)
+        rows = self.check_admin_page(a, email)
+        self.check_timepoolctl(email, rows)
 
     def test_page_is_for_admins_and_pages_back(self):
         for i in range(120):
