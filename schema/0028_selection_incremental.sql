@@ -78,9 +78,9 @@ CREATE TRIGGER monitors_selection_due AFTER UPDATE OF status, address, account_i
 --     + testing_monitors + candidate_monitors pairs, picked from a random place in the list of
 --     monitors that may serve it;
 --  3. its pairs are ranked as in 0013: quality = round-trip time + |offset - median offset of
---     the server's monitors|, from scores of the last 2 hours (a pair without one ranks last);
---     an active pair's quality counts 25% and a testing pair's 10% better than it is
---     (hysteresis); at most two monitors of one account are active or testing; a pair becomes
+--     the server's monitors|, from scores of the last 2 hours (a pair whose latest result is an
+--     error ranks 1 s, one without any score last); an active pair's quality counts 25% and a
+--     testing pair's 10% better than it is (hysteresis); at most two monitors of one account are active or testing; a pair becomes
 --     active only from testing, and only a monitor whose global status is active becomes
 --     active; such monitors come first for the testing places;
 --  4. when the server has all its pairs and no candidate came or changed for
@@ -173,13 +173,16 @@ BEGIN
   -- quality (the active places), by global status and quality (the testing places).
   WITH pairs AS MATERIALIZED (
     SELECT sm.server_id, sm.monitor_id, sm.status, sm.changed_at, mo.status = 'active' AS mon_active,
-           coalesce(mo.account_id, -mo.id) AS account, ss.rtt_s, ss.offset_s,
+           coalesce(mo.account_id, -mo.id) AS account,
+           CASE WHEN ss.error IS NULL THEN ss.rtt_s END AS rtt_s,
+           CASE WHEN ss.error IS NULL THEN ss.offset_s END AS offset_s,
+           ss.error IS NOT NULL AS failed,
            mo.status IN ('active', 'testing') AND monitor_may_serve(mo.address, s.address) AS may
     FROM server_monitors sm
     JOIN servers s ON s.id = sm.server_id
     JOIN monitors mo ON mo.id = sm.monitor_id
     LEFT JOIN server_scores ss ON ss.server_id = sm.server_id AND ss.monitor_id = sm.monitor_id
-                               AND ss.updated_at > now() - interval '2 hours' AND ss.error IS NULL
+                               AND ss.updated_at > now() - interval '2 hours'
                                AND ss.server_id = ANY (due)
     -- The due servers named on each table lets the planner read each by key, not all of it.
     WHERE sm.server_id = ANY (due) AND s.id = ANY (due)
@@ -192,8 +195,13 @@ BEGIN
     FROM pairs WHERE may AND offset_s IS NOT NULL GROUP BY server_id
   ), q AS (
     SELECT p.server_id, p.monitor_id, p.status, p.changed_at, p.mon_active, p.account,
-           p.rtt_s + abs(p.offset_s - m.offset_s) AS quality,
-           (p.rtt_s + abs(p.offset_s - m.offset_s))
+           -- A pair whose latest result is an error (no reply, a kiss-o'-death) ranks 1 s: after
+           -- every pair that saw replies, but it may be active. Otherwise, on a server most
+           -- monitors cannot reach, the one that reports replies (a broken path, or a stolen key
+           -- sending samples the server never gave) would be its only active monitor and its
+           -- score alone the pool score (integration.monitor.sites, the lying monitor).
+           CASE WHEN p.failed THEN 1.0 ELSE p.rtt_s + abs(p.offset_s - m.offset_s) END AS quality,
+           CASE WHEN p.failed THEN 1.0 ELSE p.rtt_s + abs(p.offset_s - m.offset_s) END
              * CASE p.status WHEN 'active' THEN 0.75 WHEN 'testing' THEN 0.9 ELSE 1 END AS rank_q
     FROM pairs p LEFT JOIN med m ON m.server_id = p.server_id
     WHERE p.may

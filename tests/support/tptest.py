@@ -308,9 +308,10 @@ class Daemon:
 class Chronyd(Daemon):
     """A chronyd serving stratum 2 from its local clock on address:port (default 127.0.0.1 and a
     free port); never touches the system clock (-x). With netns (a network namespace's name) it
-    runs inside that namespace, on port 123 unless told otherwise."""
+    runs inside that namespace, on port 123 unless told otherwise. With serve=False it has no
+    `allow` line: it listens on the port and silently drops every client's request."""
 
-    def __init__(self, address="127.0.0.1", port=None, extra_env=None, netns=None):
+    def __init__(self, address="127.0.0.1", port=None, extra_env=None, netns=None, serve=True):
         work = tempfile.mkdtemp(prefix="tp-chrony-")
         os.chmod(work, 0o755)
         sock = os.path.join(work, "sock")
@@ -321,9 +322,9 @@ class Chronyd(Daemon):
         self.port = port or (123 if netns else free_port(socket.SOCK_DGRAM, address))
         conf = os.path.join(work, "chrony.conf")
         with open(conf, "w") as f:
-            f.write("port %d\nbindaddress %s\nallow 127.0.0.0/8\nlocal stratum 2\n"
+            f.write("port %d\nbindaddress %s\n%slocal stratum 2\n"
                     "cmdport 0\nbindcmdaddress %s/chronyd.sock\npidfile %s/chronyd.pid\n"
-                    % (self.port, address, sock, work))
+                    % (self.port, address, "allow 127.0.0.0/8\n" if serve else "", sock, work))
         env = dict(os.environ, **(extra_env or {}))
         # chronyd exits 0 on SIGTERM; the readiness test is an answered NTP request, not a log
         # line, so `ready` stays empty and start() returns once the process runs.
@@ -333,8 +334,11 @@ class Chronyd(Daemon):
         super().__init__("chronyd", args, workdir=work,
                          env=env, expect_code=None)
         self.own_dir = True
+        pidfile = os.path.join(work, "chronyd.pid")
+        ready = self.answers if serve else (lambda: os.path.exists(pidfile))
         try:
-            wait_until(self.answers, 10, "chronyd answers on %s:%d" % (address, self.port), 0.1)
+            wait_until(ready, 10, "chronyd %s on %s:%d" % ("answers" if serve else "runs",
+                                                            address, self.port), 0.1)
         except Timeout:
             self.close()
             raise
@@ -349,3 +353,57 @@ class Chronyd(Daemon):
                 return len(data) >= 48 and data[1] != 0
             except socket.timeout:
                 return False
+
+
+def ntpsec_binary():
+    """The path of an ntpsec ntpd unpacked beside chrony (tests/integration/monitor/
+    fetch-ntpsec.sh; Debian's ntpsec package conflicts with chrony, so it is never installed)."""
+    script = os.path.join(SRC, "tests", "integration", "monitor", "fetch-ntpsec.sh")
+    r = subprocess.run([script, os.path.join(BIN, "ntpsec-cache")], capture_output=True,
+                       text=True, check=True)
+    return r.stdout.strip()
+
+
+class Ntpsec(Daemon):
+    """ntpsec's ntpd in the network namespace `netns`, serving orphan stratum 4 on address:123
+    (an address of that namespace's interfaces; TESTING-NOTES.md "ntpsec as a Kiss-o'-Death
+    source"). With kod=True it rate-limits with `restrict default kod limited` and answers a
+    client that asks more than about once every 2 s with a RATE kiss-o'-death. It runs
+    without CAP_SYS_TIME, so it cannot touch the clock whatever it tries. Ready once it answers
+    (a stratum 1-15 reply or a RATE kiss) from the caller's namespace."""
+
+    def __init__(self, ntpd, address, netns, kod=False):
+        work = tempfile.mkdtemp(prefix="tp-ntpsec-")
+        os.chmod(work, 0o755)
+        self.address = address
+        conf = os.path.join(work, "ntp.conf")
+        with open(conf, "w") as f:
+            # ntpd 1.2.2 binds every address it finds unless a rule names it.
+            f.write("interface ignore wildcard\ninterface ignore ipv6\n"
+                    "interface ignore 127.0.0.1\ninterface listen %s\n"
+                    "tos orphan 4 orphanwait 0\ndisable ntp\ndisable kernel\n" % address)
+            if kod:
+                f.write("restrict default kod limited nomodify noquery\n"
+                        "limit average 0.3 burst 4 kod 100\n")
+            else:
+                f.write("restrict default nomodify noquery\nlimit burst 10000\n")
+        args = ["ip", "netns", "exec", netns, "setpriv", "--bounding-set", "-sys_time", "--",
+                ntpd, "-n", "-c", conf, "-l", os.path.join(work, "ntpd.log")]
+        super().__init__("ntpd", args, workdir=work, expect_code=None)
+        self.own_dir = True
+        try:
+            wait_until(self.answers, 20, "ntpd answers on %s:123" % address, 0.3)
+        except Timeout:
+            self.close()
+            raise
+
+    def answers(self):
+        pkt = bytes([0x23]) + bytes(47)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            s.sendto(pkt, (self.address, 123))
+            try:
+                data, _ = s.recvfrom(512)
+            except socket.timeout:
+                return False
+        return len(data) >= 48 and (1 <= data[1] <= 15 or data[12:16] == b"RATE")

@@ -1,5 +1,5 @@
 """etcd (one member) and PostgreSQL nodes under Patroni, each node a host of its own (a network
-namespace with its own address, netns.py), for the failover drill and its benchmark. Every
+namespace with its own address, tests/support/netns.py), for the failover drill and its benchmark. Every
 program runs inside its host, on the ports a real host uses (PostgreSQL 5432, Patroni's REST
 API 8008, etcd 2379/2380).
 

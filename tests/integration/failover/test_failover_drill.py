@@ -1,5 +1,5 @@
 """The failover drill. Every host is a network namespace of its own with its own address on a
-bridge the test creates (netns.py) and removes:
+bridge the test creates (tests/support/netns.py) and removes:
 
   db1 127.79.0.11   Patroni + PostgreSQL pg1, a DNS edge reading pg1 (pg2 as fallback)
   db2 127.79.0.12   Patroni + PostgreSQL pg2, a DNS edge reading pg2 (pg1 as fallback)
@@ -64,25 +64,8 @@ EXAMPLE_ADDRESSES = {"192.0.2.11": HOSTS["db1"], "192.0.2.12": HOSTS["db2"],
                      "192.0.2.20": HOSTS["web"]}
 
 
-class Edge(tptest.Daemon):
-    """timepool-dns inside `host`, on its address, port 53; its database settings in `env`."""
-
-    def __init__(self, host, env, extra, workdir):
-        self.addr = host.addr
-        args = host.cmd([tptest.DNS, "--set", 'dns.listen=["%s:53"]' % host.addr,
-                         "--set", "dns.metrics_listen=127.0.0.1:0",
-                         "--set", "dns.snapshot_file=" + os.path.join(workdir, "snapshot"),
-                         "--set", 'dns.apex=["pool.example"]',
-                         "--set", 'dns.ns=["ns1.pool.example"]',
-                         "--set", "dns.rrl_rate=0"] + list(extra))
-        super().__init__("dns", args, workdir=workdir, env=dict(os.environ, **env),
-                         ready=[r"listening on %s:53" % re.escape(host.addr), r"serving apexes"])
-
-    def addresses(self, name):
-        import dns.message
-        import dns.query
-        r = dns.query.udp(dns.message.make_query(name, "A"), self.addr, port=53, timeout=2)
-        return [rd.address for rrset in r.answer for rd in rrset]
+# timepool-dns inside a host, on its address, port 53 (tests/support/netns.py).
+Edge = netns.Dns
 
 
 class QueryLoop(threading.Thread):
@@ -215,10 +198,6 @@ def edge_env(node, other, dbname, user):
           "the edge's drop-in on %s: its own node's socket first, statistics to the primary"
           % node.where.name)
     return env
-
-
-def spooled(spool):
-    return [n for n in os.listdir(spool) if n.endswith(".json") and n != "assignment.json"]
 
 
 # --- outside the namespaces ------------------------------------------------------------------
@@ -434,9 +413,9 @@ def inside():
         # --- the monitors' results: exactly once -------------------------------------------
         gap = 0.0
         for m, (mon, spool, mid) in sorted(monitors.items()):
-            wait_until(lambda: not spooled(spool), 30, "the spool of %s to drain" % m)
+            wait_until(lambda: not apitest.spooled(spool), 30, "the spool of %s to drain" % m)
             mon.stop()
-            check(not spooled(spool), "%s stopped with nothing left in its spool" % m)
+            check(not apitest.spooled(spool), "%s stopped with nothing left in its spool" % m)
             got = monitor_exactly_once(m, mon.log_text(), writer_ci, mid, sids, killed_wall,
                                        promoted_wall)
             gap = max(gap, got.pop("monitor_api_gap_s"))
@@ -471,10 +450,10 @@ def inside():
 def monitor_exactly_once(name, log, conninfo, mid, sids, killed_wall, promoted_wall):
     """Checks a monitor's log against the new primary: the batches it sent, the results it
     took; returns the figures."""
-    sent = re.findall(r"debug monitor: sent \d+-([A-Za-z0-9._-]+)\.json", log)
+    sent = apitest.batches_sent(log)
     batches = {b: n for b, n in query(conninfo, "SELECT batch_id, results FROM monitor_batches "
                                                 "WHERE monitor_id = %s", mid)}
-    again = len(re.findall(r"sent \S+ \(the API had it already\)", log))
+    again = apitest.batches_sent_again(log)
     check(sent and len(set(sent)) == len(sent) and set(sent) == set(batches),
           "%s: every batch it sent is recorded once: %d sent (%d of them acknowledged as "
           "already applied), %d recorded" % (name, len(sent), again, len(batches)))
@@ -484,7 +463,7 @@ def monitor_exactly_once(name, log, conninfo, mid, sids, killed_wall, promoted_w
     check(sum(batches.values()) == total,
           "%s: its recorded batches hold exactly its %d rows of the probe log" % (name, total))
     for addr, sid in sids.items():
-        took = len(re.findall(r"debug monitor: server=%d (?!not submitted)" % sid, log))
+        took = apitest.results_taken(log, sid)
         check(took > 0 and rows.get(sid, 0) == took,
               "%s %s: %d results taken, %d in the probe log"
               % (name, addr, took, rows.get(sid, 0)))

@@ -82,3 +82,25 @@ def request(url, key, body=None, ca=None, raw=None):
             return e.code, json.loads(text)
         except ValueError:
             return e.code, text
+
+
+# --- what a monitor's debug log says it did (log.level=debug) --------------------------------
+def spooled(spool):
+    """The batches waiting in a monitor's spool folder."""
+    return [n for n in os.listdir(spool) if n.endswith(".json") and n != "assignment.json"]
+
+
+def batches_sent(log):
+    """The ids of the batches the API acknowledged, in order (a batch id may show twice only
+    if the monitor sent it twice)."""
+    return re.findall(r"debug monitor: sent \d+-([A-Za-z0-9._-]+)\.json", log)
+
+
+def batches_sent_again(log):
+    """How many of them the API acknowledged as applied before."""
+    return len(re.findall(r"sent \S+ \(the API had it already\)", log))
+
+
+def results_taken(log, server_id):
+    """How many results for the server the monitor took for submission."""
+    return len(re.findall(r"debug monitor: server=%d (?!not submitted)" % server_id, log))

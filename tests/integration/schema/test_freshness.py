@@ -131,6 +131,24 @@ def outage_freezes(w, m1, m2, a, b, c):
     check(w.in_dns() == ["192.0.2.1", "192.0.2.2"], "c leaves, a and b stay (%s)" % w.in_dns())
 
 
+def windows_in_seconds(w, m1, a):
+    """Monitors that probe every few seconds are judged on that scale (schema 0030), down to a
+    floor."""
+    w.db.q("UPDATE monitoring_settings SET freshness_window = '20 seconds', "
+           "outage_after = '8 seconds'")
+    w.report(m1, a)
+    w.db.q("UPDATE servers SET score_updated_at = now() - interval '21 seconds' WHERE id = %s", a)
+    check(w.check_now() == 1 and w.in_dns() == [],
+          "with a 20-second window a 21-second-old pool score is stale")
+    for key, value in (("freshness_window", "9 seconds"), ("outage_after", "4 seconds")):
+        try:
+            w.db.q("UPDATE monitoring_settings SET %s = %%s::interval" % key, value)
+            refused = False
+        except Exception:  # psycopg2.errors.CheckViolation
+            refused = True
+        check(refused, "%s = %s is refused (below its floor)" % (key, value))
+
+
 def main():
     db = tptest.Database("tp_fresh_")
     try:
@@ -144,6 +162,7 @@ def main():
         w.report(m1, b, minutes_ago=6)
         check(w.check_now() == 1 and w.in_dns() == ["192.0.2.1"],
               "with a 5-minute window a 6-minute-old pool score is stale")
+        windows_in_seconds(w, m1, a)
     finally:
         db.close()
     print("PASS")

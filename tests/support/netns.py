@@ -1,4 +1,4 @@
-"""Hosts made of network namespaces, for the failover drill: a bridge in a namespace of its own
+"""Hosts made of network namespaces: a bridge in a namespace of its own
 (the switch) and one namespace per host, each joined to the bridge by a veth pair, with one
 address of 127.79.0.0/24 (or 127.79.1.0/24) on it. As in tests/integration/world/world.sh, each
 host narrows its loopback to 127.0.0.1/32 and sets route_localnet, so the rest of 127/8 goes
@@ -6,11 +6,15 @@ over its link: every address stays inside 127.0.0.0/8, no packet reaches the mac
 network, and every port (53, 123, 5432 ...) is free in each host.
 
 Needs root. close() kills whatever still runs in the namespaces and deletes them; the
-namespaces' names share one random prefix, so two drills never meet."""
+namespaces' names share one random prefix, so two tests never meet. Used by the failover drill
+and the multi-site monitoring test (tests/integration/monitor/test_sites.py)."""
 import os
+import re
 import secrets
 import signal
 import subprocess
+
+import tptest
 
 NET = "127.79.0"
 
@@ -105,3 +109,26 @@ class Network:
                     pass
         for ns in [n for n in _namespaces() if n.startswith(self.prefix)]:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+class Dns(tptest.Daemon):
+    """timepool-dns inside `host`, on its address, port 53, answering for pool.example; its
+    database settings in `env` (TIMEPOOL_DATABASE_CONNINFO ...), more --set options in `extra`.
+    addresses(name) asks it for A records from the caller's namespace."""
+
+    def __init__(self, host, env, extra, workdir, metrics_listen="127.0.0.1:0"):
+        self.addr = host.addr
+        args = host.cmd([tptest.DNS, "--set", 'dns.listen=["%s:53"]' % host.addr,
+                         "--set", "dns.metrics_listen=" + metrics_listen,
+                         "--set", "dns.snapshot_file=" + os.path.join(workdir, "snapshot"),
+                         "--set", 'dns.apex=["pool.example"]',
+                         "--set", 'dns.ns=["ns1.pool.example"]',
+                         "--set", "dns.rrl_rate=0"] + list(extra))
+        super().__init__("dns", args, workdir=workdir, env=dict(os.environ, **env),
+                         ready=[r"listening on %s:53" % re.escape(host.addr), r"serving apexes"])
+
+    def addresses(self, name):
+        import dns.message
+        import dns.query
+        r = dns.query.udp(dns.message.make_query(name, "A"), self.addr, port=53, timeout=2)
+        return [rd.address for rrset in r.answer for rd in rrset]
