@@ -20,9 +20,8 @@ const ZoneRow* find(const std::unordered_map<int64_t, const ZoneRow*>& zones, in
 
 }  // namespace
 
-std::shared_ptr<const Mixtures> mixtures_from(const SourceData& src,
-                                              const std::vector<DemandRow>& demand,
-                                              const BalancerSettings& settings) {
+BalanceInput balance_input(const SourceData& src, const std::vector<DemandRow>& demand,
+                           const BalancerSettings& settings, bool v6) {
   std::unordered_map<int64_t, const ZoneRow*> zones;
   for (const auto& z : src.zones) zones.emplace(z.id, &z);
   // The origin a demand row counts for: a country and its continent, a continent, or none.
@@ -41,28 +40,35 @@ std::shared_ptr<const Mixtures> mixtures_from(const SourceData& src,
     }
     return true;
   };
+  BalanceInput in;
+  in.factor = settings.factor;
+  in.min_servers = settings.min_servers;
+  for (const auto& d : demand) {
+    Origin o;
+    if (d.v6 == v6 && origin_of(d.zone_id, o)) in.demand.push_back({o.country, o.continent, d.queries});
+  }
+  for (const auto& s : src.servers) {
+    if (s.v6 != v6 || s.netspeed == 0) continue;
+    BalanceServer b;
+    b.netspeed = s.netspeed;
+    for (int64_t id : s.zones) {
+      const ZoneRow* z = find(zones, id);
+      if (!z || z->alias_of) continue;
+      if (z->kind == ZoneKind::Country) b.country = z->id;
+      if (z->kind == ZoneKind::Continent) b.continent = z->id;
+    }
+    in.servers.push_back(b);
+  }
+  return in;
+}
+
+std::shared_ptr<const Mixtures> mixtures_from(const SourceData& src,
+                                              const std::vector<DemandRow>& demand,
+                                              const BalancerSettings& settings) {
   std::vector<MixtureRow> rows;
   for (const bool v6 : {false, true}) {
-    BalanceInput in;
-    in.factor = settings.factor;
-    in.min_servers = settings.min_servers;
-    for (const auto& d : demand) {
-      Origin o;
-      if (d.v6 == v6 && origin_of(d.zone_id, o)) in.demand.push_back({o.country, o.continent, d.queries});
-    }
+    const BalanceInput in = balance_input(src, demand, settings, v6);
     if (in.demand.empty()) continue;
-    for (const auto& s : src.servers) {
-      if (s.v6 != v6 || s.netspeed == 0) continue;
-      BalanceServer b;
-      b.netspeed = s.netspeed;
-      for (int64_t id : s.zones) {
-        const ZoneRow* z = find(zones, id);
-        if (!z || z->alias_of) continue;
-        if (z->kind == ZoneKind::Country) b.country = z->id;
-        if (z->kind == ZoneKind::Continent) b.continent = z->id;
-      }
-      in.servers.push_back(b);
-    }
     for (const auto& m : balance(in).mixtures) {
       rows.push_back(MixtureRow{v6, m.country, m.continent, m.own, m.near, m.global});
     }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "server/balancer.hpp"
 #include "server/mixtures.hpp"
 #include "server/snapshot.hpp"
 
@@ -40,6 +41,12 @@ struct BalancerSettings {
   double factor = 2.0;                 // load per netspeed at most factor x the pool average
   uint32_t min_servers = 3;            // geo_min_servers
 };
+
+// The balancer's input for one address family as mixtures_from() builds it: the family's
+// demand rows mapped to their origins (rows of other zones dropped), and src's servers of the
+// family with netspeed > 0, each with its country and continent zone.
+BalanceInput balance_input(const SourceData& src, const std::vector<DemandRow>& demand,
+                           const BalancerSettings& settings, bool v6);
 
 // One balancer run per address family over `src`'s eligible servers. Origins without demand
 // get no row (they answer by the plain geo rule).

@@ -74,14 +74,19 @@ Response get_api_docs(Ctx& c) {
 }
 
 std::optional<Response> static_file(const Request& req) {
-  if (req.path != "/static/style.css" || (req.method != "GET" && req.method != "HEAD")) {
+  if (req.method != "GET" && req.method != "HEAD") return std::nullopt;
+  std::optional<Response> r;
+  if (req.path == "/static/style.css") {
+    r = Response::text(200, "text/css; charset=utf-8", std::string(style_css()));
+  } else if (req.path == "/static/netspeed.js") {
+    r = Response::text(200, "text/javascript; charset=utf-8", std::string(netspeed_js()));
+  } else {
     return std::nullopt;
   }
-  Response r = Response::text(200, "text/css; charset=utf-8", std::string(style_css()));
-  r.add_header("Cache-Control", "public, max-age=3600");
-  r.add_header("X-Content-Type-Options", "nosniff");
-  r.add_header("X-Frame-Options", "DENY");
-  r.add_header("Referrer-Policy", "same-origin");
+  r->add_header("Cache-Control", "public, max-age=3600");
+  r->add_header("X-Content-Type-Options", "nosniff");
+  r->add_header("X-Frame-Options", "DENY");
+  r->add_header("Referrer-Policy", "same-origin");
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include "web/check_queue.hpp"
 #include "web/country.hpp"
 #include "web/html.hpp"
+#include "web/netspeed_rates.hpp"
 #include "web/queries.hpp"
 #include "web/server_status.hpp"
 #include "web/validate.hpp"
@@ -37,26 +38,49 @@ std::vector<std::pair<std::string, std::string>> netspeed_choices() {
   return out;
 }
 
+// The country whose expected load the add form shows: the one chosen, else GeoIP's for the
+// address typed, else that of the volunteer's newest server ("" : the pool's average).
+std::string rates_country(Ctx& c, std::string_view address, std::string_view country) {
+  if (!country.empty()) return std::string(country);
+  if (auto a = address::parse(address)) {
+    std::string cc = pick_country(c.app.geo.get(), *a, "");
+    if (!cc.empty()) return cc;
+  }
+  if (!c.session) return "";
+  auto r = c.db.exec(
+      "SELECT country FROM servers WHERE owner_id = $1 AND deleted_at IS NULL "
+      "ORDER BY created_at DESC, id DESC LIMIT 1",
+      c.session->account_id);
+  return r.rows() == 1 ? r.get<std::string>(0, 0) : "";
+}
+
 std::string add_form(Ctx& c, std::string_view address, std::string_view netspeed,
                      std::string_view country) {
   auto countries = country_choices(c.db);
   std::string auto_label = c.app.geo ? "Find it from the address (GeoIP)" : "Choose the country";
   countries.insert(countries.begin(), {"", auto_label});
+  const std::string speed = netspeed.empty() ? "1500" : std::string(netspeed);
+  const NetspeedRates rates =
+      netspeed_rates(c.db, c.app.cfg, rates_country(c, address, country));
   return render(R"(<form method="post" action="/servers/add" class="card" id="add-server">
 {{{csrf}}}
 <h2>Add a server</h2>
 <label>IP address (IPv4 or IPv6) <input type="text" name="address" value="{{address}}" required
  inputmode="text" autocomplete="off" spellcheck="false" placeholder="192.0.2.10"></label>
+<label>Country <select name="country">{{{countries}}}</select></label>
 <label>Netspeed (how much NTP traffic you can take)
 <select name="netspeed">{{{speeds}}}</select></label>
-<label>Country <select name="country">{{{countries}}}</select></label>
+{{{rates}}}
+<button type="submit" name="rates" value="1" formnovalidate class="secondary"
+ id="show-rates">Show the expected load for this country and netspeed</button>
 <p class="muted">We send the server a few NTP packets first; it must answer with stratum 1 to 5.</p>
 <button type="submit">Check and add</button>
 </form>)",
                 {{"csrf", csrf_field(c)},
                  {"address", std::string(address)},
-                 {"speeds", options(netspeed_choices(), netspeed.empty() ? "1500" : netspeed)},
-                 {"countries", options(countries, country)}});
+                 {"speeds", options(netspeed_choices(), speed)},
+                 {"countries", options(countries, country)},
+                 {"rates", netspeed_rates_html(rates, parse_netspeed(speed).value_or(-1), true, true)}});
 }
 
 std::string probe_html(const ProbeReport& p, bool good) {
@@ -144,10 +168,23 @@ hours). <span id="recheck-last">{{when}}</span></p>
                 {{"id", std::to_string(server_id)}, {"csrf", csrf_field(c)}, {"when", when}});
 }
 
+// The edit form's expected load: the server's country and family; a server in DNS moves its
+// own share with the choice instead of being added beside itself.
+std::string edit_rates(Ctx& c, const ServerInfo& s, int chosen) {
+  const bool v6 = s.ip_version == 6;
+  std::optional<EditedServer> edited;
+  auto in_dns = c.db.exec("SELECT netspeed FROM eligible_servers WHERE id = $1", s.id);
+  if (in_dns.rows() == 1) edited = EditedServer{v6, in_dns.get<int32_t>(0, 0)};
+  return netspeed_rates_html(netspeed_rates(c.db, c.app.cfg, s.country, edited), chosen, !v6, v6);
+}
+
 }  // namespace
 
-Response get_servers(Ctx& c) {
-  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+namespace {
+
+// The volunteer's servers and the add form holding `address`, `netspeed` and `country`.
+Response servers_page(Ctx& c, std::string_view address, std::string_view netspeed,
+                      std::string_view country) {
   auto r = c.db.exec(
       "SELECT s.id, host(s.address), s.netspeed, s.country, s.score, s.deletion_on::text, "
       "server_in_dns(s), (SELECT coalesce(sum(a.count), 0) FROM dns_server_answers a "
@@ -174,8 +211,15 @@ Response get_servers(Ctx& c) {
                                   "<th>Score</th><th>Netspeed</th><th>Country</th><th>Status</th>"
                                   "<th>DNS answers (24 h)</th>"
                                   "<th></th></tr></thead><tbody>" + rows + "</tbody></table></div>") +
-      add_form(c, "", "", "");
+      add_form(c, address, netspeed, country);
   return page(c, 200, "My servers", body);
+}
+
+}  // namespace
+
+Response get_servers(Ctx& c) {
+  if (auto deny = require_role(c, {"volunteer", "admin"})) return *deny;
+  return servers_page(c, c.req.param("address"), c.req.param("netspeed"), c.req.param("country"));
 }
 
 Response post_server_add(Ctx& c) {
@@ -184,6 +228,11 @@ Response post_server_add(Ctx& c) {
   std::string addr_in = trim(c.req.param("address"));
   std::string speed_in = c.req.param("netspeed");
   std::string country_in = c.req.param("country");
+  if (c.req.param("rates") == "1") {
+    // "Show the expected load": the form again with the figures for what it holds; nothing
+    // is checked or added.
+    return servers_page(c, addr_in, speed_in, country_in);
+  }
   auto refuse = [&](int status, const std::string& msg, const std::string& extra = "") {
     return page(c, status, "Server not added",
                 "<h1>Server not added</h1><p class=\"error\" id=\"refusal\">" + esc(msg) + "</p>" +
@@ -378,8 +427,9 @@ can undo it until then. Its history stays.</p>
 <p><a href="/scores/{{addr}}" id="score-link">Score page</a> · score {{score}} · {{country}}</p>
 {{{why}}}
 {{{claims}}}
-<form method="post" action="/servers/{{id}}/netspeed" class="card">{{{csrf}}}
+<form method="post" action="/servers/{{id}}/netspeed" class="card" id="netspeed-form">{{{csrf}}}
 <h2>Netspeed</h2><label>Netspeed <select name="netspeed">{{{speeds}}}</select></label>
+{{{rates}}}
 <button type="submit">Save</button></form>
 {{{answers}}}
 {{{recheck}}}
@@ -391,6 +441,7 @@ can undo it until then. Its history stays.</p>
                              {"csrf", csrf_field(c)},
                              {"claims", claims_html},
                              {"speeds", options(netspeed_choices(), std::to_string(shown_netspeed))},
+                             {"rates", edit_rates(c, s, shown_netspeed)},
                              {"deletion", deletion},
                              {"answers", answers_section(c.db, s.id)},
                              {"recheck", recheck_section(c, s.id)},

@@ -3,7 +3,8 @@
 // offset chart; a save confirms itself after a redirect and a reload posts nothing again; a
 // volunteer adds the vendor role and has both; a small country's zone page says where its
 // answers come from and that it is underserved; the zone list hides empty zones; the footer
-// opens the API documentation.
+// opens the API documentation; the add-server form shows the load to expect at each netspeed,
+// live with the script and after "Show the expected load" without it.
 // Run by run_pages.py, which seeds the data. Screenshots go to $SHOTS.
 'use strict';
 const { check, shot, shotFile, run } = require('./browser');
@@ -96,6 +97,44 @@ async function zones(page) {
   await shot(page, '07-api-docs');
 }
 
+// The seeded demand (run_pages.py): 8,800 IPv4 queries in the last hour from nl, de and fr,
+// whose servers (1,500 kbit/s each, 4 in DNS) are too few for any country to be a tier, so
+// europe's tier carries all of it shared by netspeed: a new 3 Mbit/s server in nl gets
+// 8800 * 3000 / 9000 per hour, 0.815 per second.
+const kExpect3000 = 'At 3 Mbit/s expect about 0.815 for an IPv4 server, 0 for an IPv6 server';
+
+async function netspeedRates(page) {
+  await page.goto(base + '/servers');
+  await Promise.all([page.waitForNavigation(),
+                     page.selectOption('#add-server select[name=country]', 'nl')]);
+  check((await page.getAttribute('#netspeed-rates', 'data-country')) === 'nl',
+        'choosing a country shows its expected load');
+  await page.selectOption('#add-server select[name=netspeed]', '3000');
+  const expect = await page.textContent('#netspeed-expect');
+  check(expect.includes(kExpect3000), `the rate follows the netspeed select: "${expect}"`);
+  check((await page.getAttribute('#netspeed-rates tr.chosen', 'data-netspeed')) === '3000',
+        'and its row is marked');
+  check((await page.textContent('#netspeed-rates')).includes('an estimate'), 'said to be an estimate');
+  await shot(page, '08-add-server-expected-load');
+  await page.goto(base + '/servers/' + sid);
+  check(await page.isVisible('#netspeed-form #netspeed-rates'), 'the edit form shows it too');
+}
+
+async function netspeedRatesWithoutScript(browser) {
+  const ctx = await browser.newContext({ javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  await login(page);
+  await page.goto(base + '/servers');
+  await page.selectOption('#add-server select[name=country]', 'nl');
+  await page.selectOption('#add-server select[name=netspeed]', '3000');
+  await Promise.all([page.waitForNavigation(), page.click('#show-rates')]);
+  const expect = await page.textContent('#netspeed-expect');
+  check(expect.includes(kExpect3000), `without the script, the button shows it: "${expect}"`);
+  check((await page.locator('#add-server input[name=address]').count()) === 1, 'on the form');
+  await shot(page, '09-add-server-expected-load-no-script');
+  await ctx.close();
+}
+
 run(async (browser) => {
   const ctx = await browser.newContext({ viewport: { width: 1024, height: 800 } });
   const page = await ctx.newPage();
@@ -104,5 +143,7 @@ run(async (browser) => {
   await saveConfirmsOnce(page);
   await bothRoles(page);
   await zones(page);
+  await netspeedRates(page);
   await ctx.close();
+  await netspeedRatesWithoutScript(browser);
 });
