@@ -32,11 +32,14 @@ Reconnect::Reconnect(std::string what, std::shared_ptr<spdlog::logger> log, Reco
       log_(std::move(log)),
       context_(std::move(context)),
       random_(random ? std::move(random) : Random(default_random)),
-      backoff_(opts.min, opts.max) {}
+      backoff_(opts.min, opts.max),
+      min_(opts.min),
+      max_(std::max(opts.min, opts.max)) {}
 
-std::chrono::milliseconds Reconnect::failed(std::string_view why, Clock::time_point now) {
+std::chrono::milliseconds Reconnect::failed(std::string_view why, Clock::time_point now,
+                                           std::optional<std::chrono::milliseconds> asked) {
   ++failures_;
-  const auto delay = backoff_.next(random_());
+  const auto delay = asked ? std::clamp(*asked, min_, max_) : backoff_.next(random_());
   retry_at_ = now + delay;
   if (up_) {
     up_ = false;

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,8 +60,10 @@ class Reconnect {
             std::function<std::string()> context = nullptr, Random random = nullptr);
 
   // An attempt failed: logs if the link was up, and returns the delay until the next attempt
-  // (retry_at() = now + delay).
-  std::chrono::milliseconds failed(std::string_view why, Clock::time_point now = Clock::now());
+  // (retry_at() = now + delay). `asked`: the delay the other side asked for (an HTTP
+  // Retry-After), used instead of the backoff's, bounded to [min, max].
+  std::chrono::milliseconds failed(std::string_view why, Clock::time_point now = Clock::now(),
+                                   std::optional<std::chrono::milliseconds> asked = std::nullopt);
   // An attempt succeeded: resets the backoff; logs the recovery if the link was down.
   void succeeded(Clock::time_point now = Clock::now());
 
@@ -78,6 +81,7 @@ class Reconnect {
   std::function<std::string()> context_;
   Random random_;
   Backoff backoff_;
+  std::chrono::milliseconds min_, max_;
   bool up_ = true;
   int failures_ = 0;
   Clock::time_point down_since_{};

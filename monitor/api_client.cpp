@@ -80,10 +80,24 @@ ApiClient::ApiClient(ClientOptions opts) : opts_(std::move(opts)) {
 
 ApiClient::~ApiClient() = default;
 
-Reply ApiClient::judge(const char* what, int status, std::string body, const std::string& error) {
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (value.empty() || value.size() > 9) return std::nullopt;
+  int64_t seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return std::chrono::milliseconds(seconds * 1000);
+}
+
+Reply ApiClient::judge(const char* what, int status, std::string body, const std::string& error,
+                       const std::string& retry_after) {
   Reply r;
   r.status = status;
   r.body = std::move(body);
+  if (!retry_after.empty()) r.retry_after = parse_retry_after(retry_after);
   if (status == 0) {
     r.outcome = Outcome::kRetry;
     r.message = std::string(what) + ": no answer from " + opts_.url + " (" + error + ")";
@@ -113,13 +127,13 @@ Reply ApiClient::judge(const char* what, int status, std::string body, const std
 Reply ApiClient::get_assignment(const std::string& state) {
   auto res = http_->Get(state.empty() ? std::string("/v1/assignment") : "/v1/assignment?" + state);
   if (!res) return judge("assignment", 0, "", httplib::to_string(res.error()));
-  return judge("assignment", res->status, res->body, "");
+  return judge("assignment", res->status, res->body, "", res->get_header_value("Retry-After"));
 }
 
 Reply ApiClient::submit(const std::string& batch_json) {
   auto res = http_->Post("/v1/results", batch_json, "application/json");
   if (!res) return judge("results", 0, "", httplib::to_string(res.error()));
-  return judge("results", res->status, res->body, "");
+  return judge("results", res->status, res->body, "", res->get_header_value("Retry-After"));
 }
 
 }  // namespace timepool::monitor

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -64,7 +65,12 @@ struct Reply {
   int status = 0;       // HTTP status; 0 without an answer
   std::string body;     // the answer's body
   std::string message;  // why, for the log
+  // The answer's Retry-After (RFC 9110 section 10.2.3, delta-seconds only); nullopt without one.
+  std::optional<std::chrono::milliseconds> retry_after;
 };
+
+// A Retry-After value in delta-seconds ("120"); nullopt for anything else (an HTTP-date, junk).
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value);
 
 class ApiClient {
  public:
@@ -80,7 +86,8 @@ class ApiClient {
   Reply submit(const std::string& batch_json);
 
  private:
-  Reply judge(const char* what, int status, std::string body, const std::string& error);
+  Reply judge(const char* what, int status, std::string body, const std::string& error,
+              const std::string& retry_after = "");
   ClientOptions opts_;
   std::unique_ptr<httplib::Client> http_;
 };

@@ -118,7 +118,8 @@ Daemon::~Daemon() {
 
 void Daemon::start() {
   auto log = log::get("monitor");
-  spool_ = std::make_unique<Spool>(settings_.spool_dir);
+  spool_ = std::make_unique<Spool>(
+      settings_.spool_dir, SpoolLimits{settings_.spool_max_bytes, settings_.spool_max_batches});
   const std::size_t waiting = spool_->list().size();
   if (waiting > 0) log->info("spool {}: {} batches from an earlier run to send", settings_.spool_dir, waiting);
   client_ = std::make_unique<ApiClient>(

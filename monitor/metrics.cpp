@@ -52,6 +52,15 @@ std::string render_metrics(const Metrics& m, const ProberStats& p, std::size_t p
             m.batches_refused.load());
   w.gauge("timepool_monitor_spool_batches", "Batches waiting in the spool for the API.",
           m.spool_batches.load());
+  w.gauge("timepool_monitor_spool_bytes", "Size of the batches waiting in the spool.",
+          m.spool_bytes.load());
+  w.counter("timepool_monitor_spool_dropped_batches_total",
+            "Batches deleted unsent, oldest first, because the spool was full "
+            "(monitor.spool_max_bytes, monitor.spool_max_batches).",
+            m.spool_dropped_batches.load());
+  w.counter("timepool_monitor_spool_dropped_results_total",
+            "Results lost in batches deleted because the spool was full.",
+            m.spool_dropped_results.load());
   w.counter("timepool_monitor_spool_errors_total", "Failed writes to the spool.", m.spool_errors.load());
   w.counter("timepool_monitor_api_errors_total", "Requests to the monitor API that failed.",
             m.api_errors.load());

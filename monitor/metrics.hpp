@@ -25,6 +25,9 @@ struct Metrics {
   std::atomic<uint64_t> api_errors{0};
   std::atomic<uint64_t> spool_errors{0};
   std::atomic<int64_t> spool_batches{0};       // batches waiting in the spool
+  std::atomic<int64_t> spool_bytes{0};         // their size
+  std::atomic<uint64_t> spool_dropped_batches{0};  // deleted unsent: the spool was full
+  std::atomic<uint64_t> spool_dropped_results{0};  // the results they held (lost)
   std::atomic<int> api_up{0};
   std::atomic<int> clock_ok{0};
   std::atomic<int> clock_trusted{0};  // submitting only because trust_local_clock is set

@@ -45,6 +45,10 @@ Settings read_settings(const config::Document& doc, bool need_key) {
   r.request_timeout = milliseconds(s.get_int("request_timeout_ms", 10000, 100, 600000));
   r.spool_dir = s.get_string("spool_dir", "/var/lib/timepool/monitor-spool");
   if (r.spool_dir.empty()) throw config::Error(doc.origin() + ": monitor.spool_dir: empty");
+  r.spool_max_bytes = static_cast<std::size_t>(
+      s.get_int("spool_max_bytes", int64_t{1} << 30, 65536, int64_t{1} << 40));
+  r.spool_max_batches =
+      static_cast<std::size_t>(s.get_int("spool_max_batches", 100000, 1, 10000000));
   r.new_server_within = milliseconds(s.get_int("new_server_within_ms", 25000, 0, 3600000));
   r.ntp_port = static_cast<uint16_t>(s.get_int("ntp_port", 123, 1, 65535));
   r.probe.packets = static_cast<int>(s.get_int("packets", 3, 1, 8));
@@ -98,6 +102,8 @@ std::string restart_only_changes(const Settings& a, const Settings& b) {
   note(a.ca_file != b.ca_file, "ca_file");
   note(a.request_timeout != b.request_timeout, "request_timeout_ms");
   note(a.spool_dir != b.spool_dir, "spool_dir");
+  note(a.spool_max_bytes != b.spool_max_bytes, "spool_max_bytes");
+  note(a.spool_max_batches != b.spool_max_batches, "spool_max_batches");
   note(a.new_server_within != b.new_server_within, "new_server_within_ms");
   note(a.ntp_port != b.ntp_port, "ntp_port");
   note(a.reference_servers != b.reference_servers, "reference_servers");

@@ -24,6 +24,9 @@ struct Settings {
   std::chrono::milliseconds request_timeout{10000};
   // The durable spool of results not yet acknowledged by the API (monitor/spool.hpp).
   std::string spool_dir = "/var/lib/timepool/monitor-spool";
+  // Its bounds: past either, the oldest batches are deleted unsent (monitor/spool.hpp).
+  std::size_t spool_max_bytes = std::size_t{1} << 30;
+  std::size_t spool_max_batches = 100000;
   // A server newly assigned is probed within this (at a random moment in it), then keeps
   // that phase. How often each server is probed is the API's hint (its interval_ms).
   std::chrono::milliseconds new_server_within{25000};

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 namespace timepool::monitor {
 
 namespace fs = std::filesystem;
@@ -39,7 +41,7 @@ bool is_batch(const std::string& name) {
 
 }  // namespace
 
-Spool::Spool(std::string dir) : dir_(std::move(dir)) {
+Spool::Spool(std::string dir, SpoolLimits limits) : dir_(std::move(dir)), limits_(limits) {
   std::error_code ec;
   fs::create_directories(dir_ + "/" + kRejected, ec);
   if (ec) throw SpoolError("spool: cannot create " + dir_ + ": " + ec.message());
@@ -50,6 +52,14 @@ Spool::Spool(std::string dir) : dir_(std::move(dir)) {
     if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) fs::remove(e.path(), ec);
   }
   if (::access(dir_.c_str(), W_OK) != 0) fail("cannot write " + dir_);
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    std::string name = e.path().filename().string();
+    if (!is_batch(name)) continue;
+    const auto size = static_cast<std::size_t>(e.file_size(ec));
+    bytes_ += size;
+    sizes_.emplace(std::move(name), size);
+  }
 }
 
 void Spool::write_atomically(const std::string& dir, const std::string& name,
@@ -88,26 +98,50 @@ void Spool::write_atomically(const std::string& dir, const std::string& name,
   fsync_dir(dir);
 }
 
-std::string Spool::put(const std::string& batch_id, const std::string& json,
-                       ntp::TimePoint sealed) {
+Stored Spool::put(const std::string& batch_id, const std::string& json, ntp::TimePoint sealed) {
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(sealed.time_since_epoch()).count();
   char prefix[32];
   std::snprintf(prefix, sizeof prefix, "%017lld", static_cast<long long>(us));
-  const std::string name = std::string(prefix) + "-" + batch_id + ".json";
-  write_atomically(dir_, name, json);
-  return name;
+  Stored out;
+  out.name = std::string(prefix) + "-" + batch_id + ".json";
+  write_atomically(dir_, out.name, json);
+  forget(out.name);  // a rewrite of the same name replaces it
+  sizes_.emplace(out.name, json.size());
+  bytes_ += json.size();
+  while (sizes_.size() > 1 && (sizes_.size() > limits_.max_batches || bytes_ > limits_.max_bytes)) {
+    auto oldest = sizes_.begin();
+    if (oldest->first == out.name) oldest = std::next(oldest);  // sealed out of order
+    out.dropped.push_back(drop(oldest->first));
+  }
+  return out;
+}
+
+Dropped Spool::drop(const std::string& name) {
+  Dropped d{name, 0, 0};
+  auto it = sizes_.find(name);
+  if (it != sizes_.end()) d.bytes = it->second;
+  if (auto text = read(name)) {
+    const auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object() && j.contains("results") && j["results"].is_array()) {
+      d.results = j["results"].size();
+    }
+  }
+  remove(name);
+  return d;
+}
+
+void Spool::forget(const std::string& name) {
+  auto it = sizes_.find(name);
+  if (it == sizes_.end()) return;
+  bytes_ -= it->second;
+  sizes_.erase(it);
 }
 
 std::vector<std::string> Spool::list() const {
   std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir_, ec)) {
-    if (!e.is_regular_file(ec)) continue;
-    std::string name = e.path().filename().string();
-    if (is_batch(name)) out.push_back(std::move(name));
-  }
-  std::sort(out.begin(), out.end());
+  out.reserve(sizes_.size());
+  for (const auto& [name, size] : sizes_) out.push_back(name);
   return out;
 }
 
@@ -122,6 +156,7 @@ std::optional<std::string> Spool::read(const std::string& name) const {
 void Spool::remove(const std::string& name) {
   const std::string path = dir_ + "/" + name;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) fail("remove " + path);
+  forget(name);
   fsync_dir(dir_);
 }
 
@@ -129,6 +164,7 @@ void Spool::reject(const std::string& name) {
   const std::string from = dir_ + "/" + name;
   const std::string to = dir_ + "/" + kRejected + "/" + name;
   if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) fail("move " + from);
+  forget(name);
   fsync_dir(dir_);
 }
 

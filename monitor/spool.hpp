@@ -10,10 +10,16 @@
 // Every file is written as NAME.tmp, fsynced, renamed into place and the folder fsynced, so a
 // crash leaves either the whole file or nothing (a stray .tmp is removed at start).
 //
+// The spool is bounded (SpoolLimits): when a new batch takes it over its size or count, the
+// oldest batches are deleted until it fits again (never the one just written), and put()
+// reports each, so the caller counts and logs the results lost. The oldest go first: they are
+// the closest to the API's age limit (monitor_api.max_age_s), past which it refuses them anyway.
+//
 // Not thread-safe: one thread (the uplink) uses it, apart from construction.
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,15 +34,37 @@ class SpoolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct SpoolLimits {
+  std::size_t max_bytes = std::size_t{1} << 30;  // sealed batches' files, together
+  std::size_t max_batches = 100000;
+};
+
+// A batch deleted to make room.
+struct Dropped {
+  std::string name;
+  std::size_t bytes = 0;
+  std::size_t results = 0;  // in its "results" array (0 if it could not be read)
+};
+
+struct Stored {
+  std::string name;              // the new batch's file
+  std::vector<Dropped> dropped;  // the oldest batches deleted to make room for it
+};
+
 class Spool {
  public:
-  // Opens (and creates) the folder; removes stray .tmp files. Throws SpoolError.
-  explicit Spool(std::string dir);
+  // Opens (and creates) the folder; removes stray .tmp files; counts the batches there (an
+  // earlier run's). Throws SpoolError.
+  explicit Spool(std::string dir, SpoolLimits limits = {});
 
-  // Stores one sealed batch durably; returns its file name. Throws SpoolError (disk full ...).
-  std::string put(const std::string& batch_id, const std::string& json, ntp::TimePoint sealed);
+  // Stores one sealed batch durably, then deletes the oldest others while the spool is over a
+  // limit. Throws SpoolError (disk full ...).
+  Stored put(const std::string& batch_id, const std::string& json, ntp::TimePoint sealed);
   // The sealed batches, oldest first.
   std::vector<std::string> list() const;
+  std::size_t batches() const { return sizes_.size(); }
+  std::size_t bytes() const { return bytes_; }
+  const SpoolLimits& limits() const { return limits_; }
   // A batch's text; nullopt if it is gone.
   std::optional<std::string> read(const std::string& name) const;
   // After the API acknowledged it.
@@ -52,7 +80,12 @@ class Spool {
 
  private:
   void write_atomically(const std::string& dir, const std::string& name, const std::string& text);
+  void forget(const std::string& name);
+  Dropped drop(const std::string& name);
   std::string dir_;
+  SpoolLimits limits_;
+  std::map<std::string, std::size_t> sizes_;  // the batches' files and sizes, oldest first
+  std::size_t bytes_ = 0;
 };
 
 }  // namespace timepool::monitor

@@ -36,7 +36,8 @@ Uplink::Uplink(ApiClient& client, Spool& spool, Metrics& metrics, std::string ba
 Uplink::~Uplink() { stop(); }
 
 void Uplink::start() {
-  metrics_.spool_batches.store(static_cast<int64_t>(spool_.list().size()));
+  metrics_.spool_batches.store(static_cast<int64_t>(spool_.batches()));
+  metrics_.spool_bytes.store(static_cast<int64_t>(spool_.bytes()));
   next_refresh_ = SteadyClock::now() + (fetch_at_once_ ? std::chrono::milliseconds(0) : refresh_.load());
   thread_ = std::thread([this] { loop(); });
 }
@@ -90,7 +91,7 @@ void Uplink::seal(bool force) {
     }
     batch.batch_id = prefix_ + fmt::format("{:08}", ++seq_);
     try {
-      spool_.put(batch.batch_id, to_json(batch).dump(), wall_now());
+      note_dropped(spool_.put(batch.batch_id, to_json(batch).dump(), wall_now()).dropped);
     } catch (const SpoolError&) {
       // Not on disk: keep the results in memory (first again) and try on the next turn.
       std::lock_guard lock(mu_);
@@ -98,9 +99,35 @@ void Uplink::seal(bool force) {
                       std::make_move_iterator(batch.probes.end()));
       throw;
     }
-    metrics_.spool_batches.fetch_add(1);
+    metrics_.spool_batches.store(static_cast<int64_t>(spool_.batches()));
+    metrics_.spool_bytes.store(static_cast<int64_t>(spool_.bytes()));
     metrics_.batches_sealed.fetch_add(1);
   }
+}
+
+void Uplink::note_dropped(const std::vector<Dropped>& dropped) {
+  if (dropped.empty()) return;
+  std::size_t results = 0;
+  for (const auto& d : dropped) {
+    results += d.results;
+    log_->debug("spool full: deleted {} unsent ({} results, {} bytes)", d.name, d.results, d.bytes);
+  }
+  metrics_.spool_dropped_batches.fetch_add(dropped.size());
+  metrics_.spool_dropped_results.fetch_add(results);
+  unlogged_drops_ += dropped.size();
+  unlogged_results_ += results;
+  // Loud, but one line a minute while the spool stays full, not one a batch.
+  const auto now = SteadyClock::now();
+  if (now < next_drop_log_) return;
+  next_drop_log_ = now + std::chrono::minutes(1);
+  const auto& limits = spool_.limits();
+  log_->error(
+      "spool {} is full ({} batches, {} bytes; monitor.spool_max_batches={}, "
+      "monitor.spool_max_bytes={}): deleted the oldest {} unsent batches ({} results lost), "
+      "the last {}: results have waited for the monitor API longer than the spool holds",
+      spool_.dir(), spool_.batches(), spool_.bytes(), limits.max_batches, limits.max_bytes,
+      unlogged_drops_, unlogged_results_, dropped.back().name);
+  unlogged_drops_ = unlogged_results_ = 0;
 }
 
 void Uplink::seal_or_keep(bool force) {
@@ -163,6 +190,7 @@ std::optional<Reply> Uplink::deliver() {
   for (;;) {
     const auto names = spool_.list();
     metrics_.spool_batches.store(static_cast<int64_t>(names.size()));
+    metrics_.spool_bytes.store(static_cast<int64_t>(spool_.bytes()));
     if (names.empty()) return std::nullopt;
     if (auto failed = send(names.front())) return failed;
     if (stop_.load() && SteadyClock::now() >= drain_until_) return std::nullopt;
@@ -182,7 +210,9 @@ void Uplink::record(Reconnect& link, const std::optional<Reply>& failed) {
   } else if (failed->outcome == Outcome::kNotProbing) {
     log_->warn("{}: results wait in the spool", failed->message);
   }
-  link.failed(failed->message);
+  // A 503's Retry-After says when the API expects its database back: wait that long (bounded
+  // by the backoff's limits) instead of guessing.
+  link.failed(failed->message, SteadyClock::now(), failed->retry_after);
   api_up_.store(false);
   metrics_.api_up.store(0);
 }

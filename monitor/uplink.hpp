@@ -1,7 +1,8 @@
 // The monitor's link to the monitor API, on a thread of its own: seals the probe loop's
 // results into batches (at most batch_max results, at least every batch_interval), stores each
 // in the durable spool (monitor/spool.hpp) before sending it, sends the spool oldest first and
-// deletes a batch only once the API acknowledged it, and fetches the assignment every
+// deletes a batch only once the API acknowledged it (or, when the spool is full, the oldest
+// first: counted in the metrics and logged as an error), and fetches the assignment every
 // `refresh`. While the API is unreachable the batches wait on disk and the link retries with
 // backoff (core/reconnect.hpp); the probe loop never waits for it.
 //
@@ -66,6 +67,8 @@ class Uplink {
   void loop();
   // Seals the pending results into one batch in the spool when due (or `force`).
   void seal(bool force);
+  // Counts and logs the batches put() deleted to make room (the spool was full).
+  void note_dropped(const std::vector<Dropped>& dropped);
   // seal(), logging only when the spool starts or stops failing.
   void seal_or_keep(bool force);
   // One turn with the API when the link is due: the assignment (when its refresh is due or
@@ -105,6 +108,9 @@ class Uplink {
   std::shared_ptr<spdlog::logger> log_;
   bool spool_failing_ = false;
   SteadyClock::time_point next_refresh_{};
+  SteadyClock::time_point next_drop_log_{};
+  std::size_t unlogged_drops_ = 0;
+  std::size_t unlogged_results_ = 0;
   SteadyClock::time_point next_send_{};
   SteadyClock::time_point drain_until_{};
 };

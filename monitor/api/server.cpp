@@ -57,7 +57,9 @@ ntp::TimePoint now() {
 
 class ApiServer::Lease {
  public:
-  explicit Lease(ApiServer& api) : api_(api), conn_(api.take()) {}
+  // `fresh`: a new connection, not one from the pool.
+  explicit Lease(ApiServer& api, bool fresh = false)
+      : api_(api), fresh_(fresh), conn_(api.take(fresh_)) {}
   ~Lease() {
     if (!broken_) api_.give_back(std::move(conn_));
   }
@@ -65,9 +67,11 @@ class ApiServer::Lease {
   Lease& operator=(const Lease&) = delete;
   pg::Connection& operator*() { return conn_; }
   void broken() { broken_ = true; }
+  bool fresh() const { return fresh_; }
 
  private:
   ApiServer& api_;
+  bool fresh_;  // before conn_: take() sets it
   pg::Connection conn_;
   bool broken_ = false;
 };
@@ -77,8 +81,8 @@ ApiServer::ApiServer(ApiSettings settings, std::string conninfo)
 
 ApiServer::~ApiServer() { stop(); }
 
-pg::Connection ApiServer::take() {
-  {
+pg::Connection ApiServer::take(bool& fresh) {
+  if (!fresh) {
     std::lock_guard lock(pool_mu_);
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
@@ -86,7 +90,42 @@ pg::Connection ApiServer::take() {
       return c;
     }
   }
+  fresh = true;
   return pg::Connection::open(conninfo_);
+}
+
+template <typename F>
+void ApiServer::with_db(F&& f) {
+  for (int attempt = 0;; ++attempt) {
+    Lease conn(*this, attempt > 0);
+    try {
+      f(*conn);
+      return;
+    } catch (const pg::Error& e) {
+      if (!e.is_connection()) throw;
+      conn.broken();
+      if (conn.fresh()) throw;
+      // The pool's other connections are as old as this one: after a restart of the database
+      // they are dead too.
+      {
+        std::lock_guard lock(pool_mu_);
+        idle_.clear();
+      }
+      metrics_.db_retried.fetch_add(1);
+      log::get("monitor-api")->info(
+          "database: a pooled connection was dead ({}); the request runs again on a new one",
+          e.what());
+    }
+  }
+}
+
+void ApiServer::unavailable(httplib::Response& res, const pg::Error& e) {
+  metrics_.db_errors.fetch_add(1);
+  if (e.is_connection()) metrics_.db_up.store(0);
+  log::get("monitor-api")->warn("database: {}", e.what());
+  // RFC 9110 section 10.2.3: when to ask again, in seconds.
+  res.set_header("Retry-After", std::to_string(settings_.retry_after.count()));
+  error(res, 503, "unavailable", "the database is unavailable; try again later");
 }
 
 void ApiServer::give_back(pg::Connection c) {
@@ -180,22 +219,21 @@ void ApiServer::stop() {
 void ApiServer::on_assignment(const httplib::Request& req, httplib::Response& res) {
   metrics_.requests.fetch_add(1);
   try {
-    Lease conn(*this);
-    try {
-      auto who = authenticate(*conn, bearer(req));
+    with_db([&](pg::Connection& conn) {
+      auto who = authenticate(conn, bearer(req));
       if (!who) {
         metrics_.unauthorized.fetch_add(1);
         return error(res, 401, "unauthorized", "unknown monitor key");
       }
       if (req.has_param("clock_ok")) {
-        record_clock_state(*conn, who->id, req.get_param_value("clock_ok") == "1",
+        record_clock_state(conn, who->id, req.get_param_value("clock_ok") == "1",
                            req.get_param_value("clock_reason"));
       }
       json servers = json::array();
       if (who->probing()) {
         PlanSettings plan = settings_.plan;
         plan.interval = settings_.interval;
-        for (const auto& s : assignment(*conn, who->id, plan)) {
+        for (const auto& s : assignment(conn, who->id, plan)) {
           json one{{"id", s.id},
                    {"address", s.address},
                    {"pair", s.pair},
@@ -214,82 +252,72 @@ void ApiServer::on_assignment(const httplib::Request& req, httplib::Response& re
              {"interval_ms", settings_.interval.count()},
              {"refresh_ms", settings_.refresh.count()},
              {"servers", std::move(servers)}});
-    } catch (const pg::Error& e) {
-      if (e.is_connection()) conn.broken();
-      throw;
-    }
+    });
   } catch (const pg::Error& e) {
-    metrics_.db_errors.fetch_add(1);
-    metrics_.db_up.store(0);
-    log::get("monitor-api")->warn("database: {}", e.what());
-    error(res, 503, "unavailable", "the database is unavailable; try again later");
+    unavailable(res, e);
   }
 }
 
 void ApiServer::on_results(const httplib::Request& req, httplib::Response& res) {
   metrics_.requests.fetch_add(1);
-  auto log = log::get("monitor-api");
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    Lease conn(*this);
-    try {
-      auto who = authenticate(*conn, bearer(req));
-      if (!who) {
-        metrics_.unauthorized.fetch_add(1);
-        return error(res, 401, "unauthorized", "unknown monitor key");
-      }
-      if (!who->probing()) {
-        metrics_.not_probing.fetch_add(1);
-        return error(res, 403, "not_probing", "monitor " + who->name + " is " + who->status);
-      }
-      const json body = json::parse(req.body, nullptr, false);
-      std::set<int64_t> assigned;
-      if (!body.is_discarded()) {
-        assigned = assigned_among(*conn, who->id, named_servers(body), settings_.limits.max_age);
-      }
-      auto parsed = body.is_discarded()
-                        ? std::variant<Batch, Refusal>(Refusal{Refusal::Code::kMalformed,
-                                                               "the body is not JSON"})
-                        : parse_batch(body, assigned, now(), settings_.limits);
-      if (auto* refusal = std::get_if<Refusal>(&parsed)) {
-        metrics_.refused[static_cast<std::size_t>(refusal->code)].fetch_add(1);
-        log->warn("monitor {}: batch refused ({}): {}", who->name, code_name(refusal->code),
-                  refusal->message);
-        return error(res, refusal->code == Refusal::Code::kMalformed ? 400 : 422,
-                     code_name(refusal->code), refusal->message);
-      }
-      const auto& batch = std::get<Batch>(parsed);
-      const auto done = ingest(*conn, who->id, batch, settings_.max_clock_error_s);
-      metrics_.db_up.store(1);
-      if (done.duplicate) {
-        metrics_.duplicates.fetch_add(1);
-        log->info("monitor {}: batch {} was applied before: acknowledged again", who->name,
-                  batch.batch_id);
-      } else {
-        metrics_.batches.fetch_add(1);
-        metrics_.results.fetch_add(done.results);
-        metrics_.scored.fetch_add(done.scored);
-        log->debug("monitor {}: batch {}: {} results, {} scored", who->name, batch.batch_id,
-                   done.results, done.scored);
-      }
-      metrics_.ingest_us_total.fetch_add(static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-              .count()));
-      reply(res, 200,
-            {{"batch_id", batch.batch_id},
-             {"duplicate", done.duplicate},
-             {"results", done.results},
-             {"scored", done.scored}});
-    } catch (const pg::Error& e) {
-      if (e.is_connection()) conn.broken();
-      throw;
-    }
+    with_db([&](pg::Connection& conn) { apply_results(conn, req, res, t0); });
   } catch (const pg::Error& e) {
-    metrics_.db_errors.fetch_add(1);
-    if (e.is_connection()) metrics_.db_up.store(0);
-    log->warn("database: {}", e.what());
-    error(res, 503, "unavailable", "the database is unavailable; try again later");
+    unavailable(res, e);
   }
+}
+
+void ApiServer::apply_results(pg::Connection& conn, const httplib::Request& req,
+                              httplib::Response& res, std::chrono::steady_clock::time_point t0) {
+  auto log = log::get("monitor-api");
+  auto who = authenticate(conn, bearer(req));
+  if (!who) {
+    metrics_.unauthorized.fetch_add(1);
+    return error(res, 401, "unauthorized", "unknown monitor key");
+  }
+  if (!who->probing()) {
+    metrics_.not_probing.fetch_add(1);
+    return error(res, 403, "not_probing", "monitor " + who->name + " is " + who->status);
+  }
+  const json body = json::parse(req.body, nullptr, false);
+  std::set<int64_t> assigned;
+  if (!body.is_discarded()) {
+    assigned = assigned_among(conn, who->id, named_servers(body), settings_.limits.max_age);
+  }
+  auto parsed = body.is_discarded()
+                    ? std::variant<Batch, Refusal>(Refusal{Refusal::Code::kMalformed,
+                                                           "the body is not JSON"})
+                    : parse_batch(body, assigned, now(), settings_.limits);
+  if (auto* refusal = std::get_if<Refusal>(&parsed)) {
+    metrics_.refused[static_cast<std::size_t>(refusal->code)].fetch_add(1);
+    log->warn("monitor {}: batch refused ({}): {}", who->name, code_name(refusal->code),
+              refusal->message);
+    return error(res, refusal->code == Refusal::Code::kMalformed ? 400 : 422,
+                 code_name(refusal->code), refusal->message);
+  }
+  const auto& batch = std::get<Batch>(parsed);
+  const auto done = ingest(conn, who->id, batch, settings_.max_clock_error_s);
+  metrics_.db_up.store(1);
+  if (done.duplicate) {
+    metrics_.duplicates.fetch_add(1);
+    log->info("monitor {}: batch {} was applied before: acknowledged again", who->name,
+              batch.batch_id);
+  } else {
+    metrics_.batches.fetch_add(1);
+    metrics_.results.fetch_add(done.results);
+    metrics_.scored.fetch_add(done.scored);
+    log->debug("monitor {}: batch {}: {} results, {} scored", who->name, batch.batch_id,
+               done.results, done.scored);
+  }
+  metrics_.ingest_us_total.fetch_add(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count()));
+  reply(res, 200,
+        {{"batch_id", batch.batch_id},
+         {"duplicate", done.duplicate},
+         {"results", done.results},
+         {"scored", done.scored}});
 }
 
 void ApiServer::maintenance() {
@@ -387,6 +415,9 @@ std::string ApiServer::metrics_text() const {
             m.assignments.load());
   w.counter("timepool_monitor_api_database_errors_total", "Requests that failed in the database.",
             m.db_errors.load());
+  w.counter("timepool_monitor_api_database_retried_total",
+            "Requests run again on a new connection after a pooled one was found dead.",
+            m.db_retried.load());
   w.counter("timepool_monitor_api_ingest_seconds_total", "Time spent applying batches.",
             double(m.ingest_us_total.load()) / 1e6);
   w.gauge("timepool_monitor_api_database_up", "1 while the database answers.",

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -48,6 +49,7 @@ struct ApiMetrics {
   std::atomic<uint64_t> scored{0};            // results that moved a score
   std::atomic<uint64_t> assignments{0};
   std::atomic<uint64_t> db_errors{0};
+  std::atomic<uint64_t> db_retried{0};        // requests run again on a new connection
   std::atomic<uint64_t> shifted{0};           // monitors found shifted by the shift check
   std::atomic<uint64_t> ingest_us_total{0};
   std::atomic<int> db_up{0};
@@ -70,13 +72,23 @@ class ApiServer {
   const ApiMetrics& metrics() const { return metrics_; }
 
  private:
-  // A connection borrowed from the pool; returned on destruction unless broken.
+  // A connection borrowed from the pool (or a new one); returned on destruction unless broken.
   class Lease;
-  pg::Connection take();
+  pg::Connection take(bool& fresh);
   void give_back(pg::Connection c);
+  // Runs `f` with a database connection. A pooled connection found dead (the database
+  // restarted, an idle session was ended) is dropped with the rest of the pool and `f` runs
+  // once more on a new one, so the request is not failed for it; a new connection that fails
+  // too throws (the database is away: the handler answers 503).
+  template <typename F>
+  void with_db(F&& f);
+  void unavailable(httplib::Response& res, const pg::Error& e);
 
   void on_assignment(const httplib::Request& req, httplib::Response& res);
   void on_results(const httplib::Request& req, httplib::Response& res);
+  // The body of on_results on one connection: refusals and the batch's once-only write.
+  void apply_results(pg::Connection& conn, const httplib::Request& req, httplib::Response& res,
+                     std::chrono::steady_clock::time_point t0);
   void maintenance();
 
   const ApiSettings settings_;

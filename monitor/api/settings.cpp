@@ -53,6 +53,7 @@ ApiSettings read_api_settings(const config::Document& doc) {
   }
   r.workers = static_cast<std::size_t>(s.get_int("workers", 4, 1, 256));
   r.read_timeout = seconds(s.get_int("read_timeout_s", 30, 1, 600));
+  r.retry_after = seconds(s.get_int("retry_after_s", 10, 1, 3600));
   r.max_body_bytes = static_cast<std::size_t>(
       s.get_int("max_body_bytes", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024));
   r.limits.max_probes = static_cast<std::size_t>(s.get_int("max_results", 5000, 1, 100000));

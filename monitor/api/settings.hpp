@@ -25,6 +25,8 @@ struct ApiSettings {
   // Worker threads of the API's own listener, and the database connections they share.
   std::size_t workers = 4;
   std::chrono::seconds read_timeout{30};
+  // The Retry-After of a 503 (the database is away): when a monitor should ask again.
+  std::chrono::seconds retry_after{10};
   std::size_t max_body_bytes = 8 * 1024 * 1024;
   // What a batch may hold (monitor/batch.hpp).
   BatchLimits limits;

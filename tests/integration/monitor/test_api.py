@@ -7,6 +7,8 @@ role, on a fresh database of the test cluster:
   never one in its own /24;
 - a batch of raw samples is scored centrally (step table, 0.95 decay) and written once: the
   same batch again is acknowledged as a duplicate and writes nothing;
+- the database ending the API's sessions (a restart) fails no request; the database refusing
+  it answers 503 with a Retry-After;
 - results for an unassigned server (or one unpaired from the monitor more than a day ago: less
   is accepted), from the future, from too far in the past, and malformed
   batches are refused with their reason, counted in /metrics and written nowhere;
@@ -47,6 +49,38 @@ def reply(offset=0.001, stratum=2, leap=0, refid="7f000001"):
 def result(server, started, packets=None, clock=None):
     return {"server_id": server, "started_us": started, "clock": clock or GOOD_CLOCK,
             "packets": packets or [reply()]}
+
+
+def get_with_headers(url, key, ca):
+    """(status, headers) of a GET that verifies against `ca`."""
+    req = urllib.request.Request(url, headers={"Authorization": "Bearer " + key})
+    try:
+        with urllib.request.urlopen(req, timeout=10, context=ssl.create_default_context(cafile=ca)) as r:
+            return r.status, r.headers
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers
+
+
+def database_restart(api, db, user, key, ca):
+    """The database ends the API's sessions (as a restart does): the next request is answered
+    on a new connection, not failed. The database refusing the API: 503 with Retry-After."""
+    url = api.url + "/v1/assignment"
+    check(get_with_headers(url, key, ca)[0] == 200, "the API's pool holds a connection")
+    ended = db.one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = %s", user)
+    check(ended >= 1, "the database ended the API's %d sessions" % ended)
+    st, _ = get_with_headers(url, key, ca)
+    check(st == 200, "the first request after the restart is answered (%s), not 503" % st)
+    check(api.metrics().get("timepool_monitor_api_database_retried_total", 0) >= 1,
+          "the dead pooled connection was dropped and the request run again (counted)")
+    db.q("ALTER ROLE %s NOLOGIN" % user)
+    try:
+        db.one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = %s", user)
+        st, headers = get_with_headers(url, key, ca)
+        check(st == 503 and headers.get("Retry-After") == "10",
+              "the database away: 503 with Retry-After: 10 (%s, %s)" % (st, headers.get("Retry-After")))
+    finally:
+        db.q("ALTER ROLE %s LOGIN" % user)
+    check(get_with_headers(url, key, ca)[0] == 200, "the database back: answered again")
 
 
 def main():
@@ -208,6 +242,7 @@ def main():
         check(m.get("timepool_monitor_api_batches_duplicate_total") == 1, "1 duplicate counted")
         check(m.get("timepool_monitor_api_batches_total") == 4, "4 batches applied")
         check(m.get("timepool_monitor_api_not_probing_total") == 1, "1 paused monitor's batch counted")
+        database_restart(api, db, user, new_key[0], ca)
         api.stop()
         check("refused (unassigned)" in api.log_text(), "refusals are logged with their reason")
     finally:

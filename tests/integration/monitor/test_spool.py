@@ -5,7 +5,11 @@ role on a fresh database, timepool-monitor with its spool. The API is stopped; t
 probing and spools; the monitor is restarted too (it starts from its saved assignment); then the
 API comes back and the spool empties. Every result the monitor submitted (its debug log names
 each) is in the probe log exactly once, results taken during the outage included, and the
-score series is exactly 20*(1-0.95^n): each result applied once, in order."""
+score series is exactly 20*(1-0.95^n): each result applied once, in order.
+
+Then the spool's bound: a monitor with monitor.spool_max_batches=3 and the API down keeps at
+most 3 batches, deletes the oldest (counted in its metrics, logged as an error), and once the
+API is back exactly the batches it kept are applied, none of those it deleted."""
 import os
 import re
 import shutil
@@ -23,6 +27,43 @@ from tptest import check  # noqa: E402
 
 def spooled(spool):
     return [n for n in os.listdir(spool) if n.endswith(".json") and n != "assignment.json"]
+
+
+def batch_id(name):
+    return name.split("-", 1)[1][:-len(".json")]
+
+
+def bounded_spool(mon_args, spool, work, db, api_up):
+    """API down: at most 3 batches kept, the oldest deleted, counted and logged; API back: the
+    kept ones applied, the deleted ones never."""
+    args = mon_args + ["--set", "monitor.spool_max_batches=3",
+                       "--set", "monitor.metrics_listen=127.0.0.1:0"]
+    mon = tptest.Daemon("monitor", args, workdir=work,
+                        ready=[r"probing 1 servers", r"metrics on http://127\.0\.0\.1:(\d+)/metrics"])
+    port = int(mon.ready_match[1].group(1))
+    dropped = lambda: tptest.read_metrics(port).get("timepool_monitor_spool_dropped_batches_total", 0)  # noqa: E731
+    tptest.wait_until(lambda: dropped() >= 4, 30, "the full spool deletes its oldest batches")
+    m = tptest.read_metrics(port)
+    check(m["timepool_monitor_spool_dropped_results_total"] >= m["timepool_monitor_spool_dropped_batches_total"],
+          "the metrics count the deleted batches and their results: %s" %
+          {k: v for k, v in m.items() if "spool" in k})
+    check(m["timepool_monitor_spool_batches"] <= 3, "the spool holds at most 3 batches")
+    mon.stop()
+    log = mon.log_text()
+    check(re.search(r"error monitor: spool \S+ is full \(3 batches", log) is not None,
+          "the deletion is logged as an error naming the bound")
+    gone = set(re.findall(r"spool full: deleted \d+-(\S+)\.json unsent", log))
+    kept = {batch_id(n) for n in spooled(spool)}
+    check(len(kept) <= 3 and len(gone) >= 4 and not kept & gone,
+          "%d batches kept, %d deleted" % (len(kept), len(gone)))
+    api = api_up()
+    mon = tptest.Daemon("monitor", mon_args, workdir=work, ready=[r"probing 1 servers"])
+    tptest.wait_until(lambda: not spooled(spool), 30, "the spool empties")
+    mon.stop()
+    api.stop()
+    applied = {r[0] for r in db.q("SELECT batch_id FROM monitor_batches")}
+    check(kept <= applied and not gone & applied,
+          "the kept batches are applied, the deleted ones never")
 
 
 def main():
@@ -95,6 +136,7 @@ def main():
         check(all(abs(s - 20 * (1 - 0.95 ** (i + 1))) < 1e-4 for i, s in enumerate(scores)),
               "the score series is 20*(1-0.95^n): each result applied once, in order")
         check(not os.listdir(os.path.join(spool, "rejected")), "no batch was refused")
+        bounded_spool(mon_args, spool, work, db, lambda: apitest.Api(conninfo, tls=(cert, key), port=port, extra=api_extra, workdir=work))
     finally:
         for d in (mon, api, chrony):
             if d:

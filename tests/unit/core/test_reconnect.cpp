@@ -125,3 +125,16 @@ TEST_CASE("reconnect wait ends at retry_at or when stopped", "[reconnect]") {
   stop = true;
   CHECK_FALSE(link.wait(stop));
 }
+
+TEST_CASE("reconnect waits as long as the other side asked, within its bounds", "[reconnect]") {
+  Reconnect link("monitor API", nullptr, {200ms, 30s}, nullptr, [] { return 0.0; });
+  const auto t0 = Reconnect::Clock::time_point{} + 1h;
+  // A 503 with Retry-After: 5 waits 5 s, not the backoff's 200 ms.
+  CHECK(link.failed("HTTP 503", t0, 5000ms) == 5000ms);
+  CHECK(link.retry_at() == t0 + 5s);
+  // Asked for less than the minimum or more than the maximum: bounded.
+  CHECK(link.failed("HTTP 503", t0, 0ms) == 200ms);
+  CHECK(link.failed("HTTP 503", t0, 3600s) == 30s);
+  // Without an answer to go by, the backoff as before.
+  CHECK(link.failed("no answer", t0) == 200ms);
+}

@@ -79,3 +79,69 @@ TEST_CASE("assignment: anything but an assignment is refused", "[spool]") {
 TEST_CASE("spool: a folder that cannot be made is an error", "[spool]") {
   CHECK_THROWS_AS(Spool("/proc/timepool-spool"), SpoolError);
 }
+
+namespace {
+
+// A batch of `n` results as the uplink writes it (only the length of "results" matters here).
+std::string batch_text(int n, std::size_t pad = 0) {
+  std::string r = "{\"batch_id\":\"b\",\"results\":[";
+  for (int i = 0; i < n; ++i) r += (i ? ",{}" : "{}");
+  return r + "],\"pad\":\"" + std::string(pad, 'x') + "\"}";
+}
+
+}  // namespace
+
+TEST_CASE("spool: over its batch bound, the oldest batches are deleted and reported", "[spool]") {
+  test::TempDir dir("tp-spool");
+  Spool s(dir.path(), SpoolLimits{1 << 20, 3});
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(s.put("m-" + std::to_string(i), batch_text(i), at(1700000000 + i)).dropped.empty());
+  }
+  CHECK(s.batches() == 3);
+  auto st = s.put("m-4", batch_text(4), at(1700000004));
+  REQUIRE(st.dropped.size() == 1);
+  CHECK(st.dropped[0].name == "01700000001000000-m-1.json");
+  CHECK(st.dropped[0].results == 1);
+  CHECK(st.dropped[0].bytes == batch_text(1).size());
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/" + st.dropped[0].name));
+  const auto names = s.list();
+  REQUIRE(names.size() == 3);
+  CHECK(names.front() == "01700000002000000-m-2.json");
+  CHECK(names.back() == st.name);
+  // Reopened (a restart of the monitor): the bound counts the earlier run's batches too.
+  Spool again(dir.path(), SpoolLimits{1 << 20, 2});
+  CHECK(again.batches() == 3);
+  st = again.put("m-5", batch_text(5), at(1700000005));
+  REQUIRE(st.dropped.size() == 2);
+  CHECK(st.dropped[0].results == 2);
+  CHECK(st.dropped[1].results == 3);
+  CHECK(again.list() == std::vector<std::string>{"01700000004000000-m-4.json", st.name});
+}
+
+TEST_CASE("spool: over its byte bound the oldest go until it fits and the newest always stays",
+          "[spool]") {
+  test::TempDir dir("tp-spool");
+  const std::size_t one = batch_text(1, 1000).size();
+  Spool s(dir.path(), SpoolLimits{3 * one, 1000});
+  for (int i = 1; i <= 3; ++i) s.put("m-" + std::to_string(i), batch_text(1, 1000), at(100 + i));
+  CHECK(s.bytes() == 3 * one);
+  auto st = s.put("m-4", batch_text(1, 1000), at(104));
+  CHECK(st.dropped.size() == 1);
+  CHECK(s.bytes() == 3 * one);
+  // One batch larger than the whole bound: everything older goes, the new one is kept.
+  st = s.put("m-5", batch_text(7, 4 * one), at(105));
+  CHECK(st.dropped.size() == 3);
+  CHECK(s.list() == std::vector<std::string>{st.name});
+  CHECK(s.bytes() == batch_text(7, 4 * one).size());
+  // Sent and removed: the count and size follow.
+  s.remove(st.name);
+  CHECK(s.batches() == 0);
+  CHECK(s.bytes() == 0);
+  // A batch that is not JSON still goes when it is the oldest; its results are not known.
+  s.put("m-6", "not json", at(106));
+  s.put("m-7", batch_text(1, 1000), at(107));
+  s.put("m-8", batch_text(1, 1000), at(108));
+  st = s.put("m-9", batch_text(1, 1000), at(109));
+  REQUIRE(st.dropped.size() == 1);
+  CHECK(st.dropped[0].results == 0);
+}
