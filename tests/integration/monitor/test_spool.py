@@ -9,7 +9,9 @@ score series is exactly 20*(1-0.95^n): each result applied once, in order.
 
 Then the spool's bound: a monitor with monitor.spool_max_batches=3 and the API down keeps at
 most 3 batches, deletes the oldest (counted in its metrics, logged as an error), and once the
-API is back exactly the batches it kept are applied, none of those it deleted."""
+API is back exactly the batches it kept are applied, none of those it deleted. Last, the
+database refusing the API: it answers 503 with Retry-After: 2 and the monitor waits 2 s
+between attempts."""
 import os
 import re
 import shutil
@@ -33,7 +35,23 @@ def batch_id(name):
     return name.split("-", 1)[1][:-len(".json")]
 
 
-def bounded_spool(mon_args, spool, work, db, api_up):
+def retry_after_honoured(db, user, mon):
+    """The database refusing the API: it answers 503 with Retry-After: 2, and the monitor waits
+    those 2 s between its attempts instead of its backoff's (200 ms, doubling)."""
+    db.q("ALTER ROLE %s NOLOGIN" % user)
+    pattern = r"monitor API still unavailable after \d+ attempts \((.*?)\); next in (\d+) ms"
+    try:
+        db.one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = %s", user)
+        tptest.wait_until(lambda: len(re.findall(pattern, mon.log_text())) >= 2, 20,
+                          "the monitor tries again while the database refuses the API")
+    finally:
+        db.q("ALTER ROLE %s LOGIN" % user)
+    tries = re.findall(pattern, mon.log_text())
+    check(all("HTTP 503" in why and int(ms) == 2000 for why, ms in tries),
+          "after a 503 with Retry-After: 2 the monitor waits 2000 ms each time: %s" % tries)
+
+
+def bounded_spool(mon_args, spool, work, db, api_up, user):
     """API down: at most 3 batches kept, the oldest deleted, counted and logged; API back: the
     kept ones applied, the deleted ones never."""
     args = mon_args + ["--set", "monitor.spool_max_batches=3",
@@ -59,6 +77,8 @@ def bounded_spool(mon_args, spool, work, db, api_up):
     api = api_up()
     mon = tptest.Daemon("monitor", mon_args, workdir=work, ready=[r"probing 1 servers"])
     tptest.wait_until(lambda: not spooled(spool), 30, "the spool empties")
+    retry_after_honoured(db, user, mon)
+    tptest.wait_until(lambda: not spooled(spool), 30, "the spool empties again")
     mon.stop()
     api.stop()
     applied = {r[0] for r in db.q("SELECT batch_id FROM monitor_batches")}
@@ -77,14 +97,14 @@ def main():
     chrony = api = mon = None
     try:
         ca, cert, key = apitest.make_ca(work)
-        conninfo, _ = apitest.monitor_role_conninfo(db)
+        conninfo, user = apitest.monitor_role_conninfo(db)
         out = db.ctl("monitor", "add", "spooler", "--status", "active")
         mkey = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
         chrony = tptest.Chronyd()
         sid = db.one("INSERT INTO servers (address, country) VALUES ('127.0.0.1', 'de') RETURNING id")
         port = tptest.free_port(__import__("socket").SOCK_STREAM)
         api_extra = ["--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500",
-                     "--set", "monitor_api.min_spacing_ms=50"]
+                     "--set", "monitor_api.min_spacing_ms=50", "--set", "monitor_api.retry_after_s=2"]
         api = apitest.Api(conninfo, tls=(cert, key), port=port, extra=api_extra, workdir=work)
         mon_args = [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + mkey,
                     "--set", "monitor.url=" + api.url, "--set", "monitor.ca_file=" + ca,
@@ -136,7 +156,7 @@ def main():
         check(all(abs(s - 20 * (1 - 0.95 ** (i + 1))) < 1e-4 for i, s in enumerate(scores)),
               "the score series is 20*(1-0.95^n): each result applied once, in order")
         check(not os.listdir(os.path.join(spool, "rejected")), "no batch was refused")
-        bounded_spool(mon_args, spool, work, db, lambda: apitest.Api(conninfo, tls=(cert, key), port=port, extra=api_extra, workdir=work))
+        bounded_spool(mon_args, spool, work, db, lambda: apitest.Api(conninfo, tls=(cert, key), port=port, extra=api_extra, workdir=work), user)
     finally:
         for d in (mon, api, chrony):
             if d:
