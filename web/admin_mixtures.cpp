@@ -44,11 +44,12 @@ Response get_admin_mixtures(Ctx& c) {
             "</td><td class=\"num\">" + pct(m.near) + "</td><td class=\"num\">" + pct(m.global) +
             "</td></tr>";
   }
-  char head[200];
+  char head[320];
   std::snprintf(head, sizeof head,
                 "<p>From the demand of the last %lld minutes and the servers in DNS now; no "
-                "server carries more than %.1f times the pool's average load per netspeed.</p>",
-                static_cast<long long>(settings.window.count() / 60), settings.factor);
+                "server carries more than %.1f times the median server's load per netspeed, nor more "
+                "than %.1f times the pool's average.</p>",
+                static_cast<long long>(settings.window.count() / 60), settings.factor, settings.factor);
   std::string body = "<h1>Balancer mixtures</h1><p><a href=\"/admin/zones\">Zone load</a></p>" +
                      std::string(head);
   if (rows.empty()) {

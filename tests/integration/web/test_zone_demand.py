@@ -131,6 +131,8 @@ class AdminMixturesWindow(webtest.WebTestCase):
     def test_mixtures_use_the_balancer_window(self):
         body = admin_get(self, "/admin/mixtures")
         self.assertIn("From the demand of the last 90 minutes", body)
+        # The bound as the balancer keeps it: factor times the median server (and the average).
+        self.assertIn("more than 2.0 times the median server's load per netspeed", body)
         lu = mixture_row(self, body, "lu")
         self.assertLess(float(lu[3].rstrip("%")), 1.0)
         self.assertEqual(mixture_row(self, body, "us")[3], "100.0%")
