@@ -89,6 +89,113 @@ def excluded_monitor_leaves_no_gap(db, api, keys):
           "their probes are %d ms apart, no slot left empty: %s" % (CYCLE // n, gaps))
 
 
+def shared_slots(db, api, keys, ok):
+    """Three monitors share the 9-minute cycle; ten stretch it to 10 x the spacing."""
+    now_ms = int(time.time() * 1000)
+    sl = slots_of(api, keys, ok)
+    check(len(sl) == 3 and all(s["cycle_ms"] == CYCLE for s in sl.values()),
+          "every monitor probes the server once per 9 minutes: %s" % sl)
+    check(all(now_ms - 1000 <= s["due_ms"] < now_ms + CYCLE + 5000 for s in sl.values()),
+          "each slot is within the coming cycle")
+    ph = phases(sl, CYCLE)
+    check(min_circular_gap(ph, CYCLE) == CYCLE // 3,
+          "three monitors' probes of one server are %d ms apart (phases %s)" % (CYCLE // 3, ph))
+    # Ten monitors cannot all probe every 9 minutes 60 s apart: every 10 minutes instead.
+    keys.update({n: add_monitor(db, n) for n in ("m%d" % i for i in range(4, 11))})
+    sl = slots_of(api, keys, ok)
+    cycles = {s["cycle_ms"] for s in sl.values()}
+    check(len(sl) == 10 and cycles == {10 * SPACING},
+          "ten monitors: the cycle stretches to 10 x the spacing (%s)" % cycles)
+    check(min_circular_gap(phases(sl, 10 * SPACING), 10 * SPACING) >= SPACING,
+          "and no two of them probe the server closer than the minimum spacing")
+
+
+def deny_probed_slowly(db, api, keys, ok, deny, t0):
+    """DENY: capped at -50 and probed every 2 hours."""
+    deny_pkt = reply(0, stratum=0, leap=3, refid="44454e59")
+    st, r = apitest.request(api.url + "/v1/results", keys["m1"],
+                            {"batch_id": "m1-plan-1", "results": [result(deny, t0, [deny_pkt])]})
+    check(st == 200 and r["scored"] == 1, "the DENY result is applied: %s %s" % (st, r))
+    check(float(db.one("SELECT score FROM servers WHERE id = %s", deny)) == -50,
+          "DENY caps the pool score at -50")
+    sl = slots_of(api, keys, deny)
+    check(all(s["cycle_ms"] == 7200000 and s.get("slow") for s in sl.values()),
+          "the DENY server is probed every 2 hours by each monitor")
+    check(all(s["cycle_ms"] == 10 * SPACING for s in slots_of(api, {"m1": keys["m1"]}, ok).values()),
+          "a healthy server keeps the normal cycle")
+
+
+def init_uncapped(db, api, keys, init, t0):
+    """INIT: -4 with no cap, as the NTP Pool scores it."""
+    goods = [result(init, t0 + i * 1_000_000, [reply()]) for i in range(12)]
+    init_pkt = reply(0, stratum=0, leap=3, refid="494e4954")
+    st, r = apitest.request(api.url + "/v1/results", keys["m1"],
+                            {"batch_id": "m1-plan-2",
+                             "results": goods + [result(init, t0 + 13_000_000, [init_pkt])]})
+    check(st == 200 and r["scored"] == 13, "13 results of the INIT server applied: %s" % r)
+    before = 0.0
+    for _ in range(12):
+        before = 0.95 * before + 1
+    step, score = db.q("SELECT step, score FROM probe_log WHERE server_id = %s ORDER BY ts DESC LIMIT 1", init)[0]
+    check(float(step) == -4 and abs(float(score) - (0.95 * before - 4)) < 1e-3,
+          "INIT: step -4 and no cap at 5 (%s, %s; before %.3f)" % (step, score, before))
+
+
+def recheck_offered(db, web, deny):
+    """The server page offers its owner (only) a re-check; returns the owner's client and
+    account after one accepted request, and the time it was recorded (ms)."""
+    owner = webtest.Client(web)
+    email = "owner-plan@example.org"
+    owner.signup(email)
+    acct = db.one("SELECT id FROM accounts WHERE email = %s", email)
+    db.q("UPDATE servers SET owner_id = %s, netspeed = 1500 WHERE id = %s", acct, deny)
+    page = owner.get("/servers/%d" % deny)
+    check(page.status == 200 and 'action="/servers/%d/recheck"' % deny in page.body,
+          "the server page offers a re-check")
+    other = webtest.Client(web)
+    other.signup("other-plan@example.org")
+    other.get("/servers")
+    check(other.post("/servers/%d/recheck" % deny, {}).status == 403,
+          "another account cannot re-check the server")
+    check(db.one("SELECT recheck_requested_at IS NULL FROM servers WHERE id = %s", deny),
+          "and nothing was recorded")
+    asked_ms = int(time.time() * 1000)
+    r = owner.post("/servers/%d/recheck" % deny, {})
+    check(r.status == 303, "the re-check is accepted (%s)" % r.status)
+    req_ms = int(float(db.one("SELECT extract(epoch FROM recheck_requested_at) * 1000 FROM servers WHERE id = %s", deny)))
+    check(abs(req_ms - asked_ms) < 5000, "the request time is recorded")
+    return owner, acct, req_ms
+
+
+def recheck(db, api, web, keys, deny):
+    """Re-check from the server page: due at once for the first monitor, the others at their
+    spacing, the normal cycle back; rate limited per server and per account."""
+    owner, acct, req_ms = recheck_offered(db, web, deny)
+    sl = slots_of(api, keys, deny)
+    order = sorted(sl, key=lambda n: int(n[1:]))
+    first = sl[order[0]]
+    check(abs(first["recheck_due_ms"] - req_ms) <= 1 and first["recheck_due_ms"] <= int(time.time() * 1000),
+          "the first monitor's re-check is due at once: %s" % first)
+    check(all(s["cycle_ms"] == 10 * SPACING and not s.get("slow") for s in sl.values()),
+          "after a re-check the server has the normal cycle again")
+    dues = sorted(s["recheck_due_ms"] for s in sl.values())
+    check(min(b - a for a, b in zip(dues, dues[1:])) >= SPACING,
+          "the other monitors follow at the minimum spacing: %s" % [d - req_ms for d in dues])
+    owner.get("/servers/%d" % deny)
+    check(owner.post("/servers/%d/recheck" % deny, {}).status == 429,
+          "a second re-check of the same server within 10 minutes is refused")
+    # Per account: 10 an hour.
+    extra = [db.one("INSERT INTO servers (address, country, owner_id) VALUES (%s, 'de', %s) RETURNING id",
+                    "192.0.2.%d" % (20 + i), acct) for i in range(10)]
+    codes = []
+    for sid in extra:
+        owner.get("/servers/%d" % sid)
+        codes.append(owner.post("/servers/%d/recheck" % sid, {}).status)
+    check(codes == [303] * 9 + [429], "ten re-checks an hour per account: %s" % codes)
+    check(db.one("SELECT count(*) FROM server_rechecks WHERE account_id = %s", acct) == 10,
+          "each accepted re-check is recorded")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="tp-plan-")
     db = webtest.TestDatabase()
@@ -101,99 +208,12 @@ def main():
         init = db.one("INSERT INTO servers (address, country) VALUES ('192.0.2.3', 'de') RETURNING id")
         api = apitest.Api(conninfo, workdir=work,
                           extra=["--set", "monitor_api.min_spacing_ms=%d" % SPACING])
-
-        # --- slots: three monitors share the 9-minute cycle ------------------------------------
-        now_ms = int(time.time() * 1000)
-        sl = slots_of(api, keys, ok)
-        check(len(sl) == 3 and all(s["cycle_ms"] == CYCLE for s in sl.values()),
-              "every monitor probes the server once per 9 minutes: %s" % sl)
-        check(all(now_ms - 1000 <= s["due_ms"] < now_ms + CYCLE + 5000 for s in sl.values()),
-              "each slot is within the coming cycle")
-        ph = phases(sl, CYCLE)
-        check(min_circular_gap(ph, CYCLE) == CYCLE // 3,
-              "three monitors' probes of one server are %d ms apart (phases %s)" % (CYCLE // 3, ph))
-        # Ten monitors cannot all probe every 9 minutes 60 s apart: every 10 minutes instead.
-        keys.update({n: add_monitor(db, n) for n in ("m%d" % i for i in range(4, 11))})
-        sl = slots_of(api, keys, ok)
-        cycles = {s["cycle_ms"] for s in sl.values()}
-        check(len(sl) == 10 and cycles == {10 * SPACING},
-              "ten monitors: the cycle stretches to 10 x the spacing (%s)" % cycles)
-        check(min_circular_gap(phases(sl, 10 * SPACING), 10 * SPACING) >= SPACING,
-              "and no two of them probe the server closer than the minimum spacing")
-
-        # --- DENY: capped at -50 and probed every 2 hours ---------------------------------------
+        shared_slots(db, api, keys, ok)
         t0 = int((time.time() - 30) * 1e6)
-        deny_pkt = reply(0, stratum=0, leap=3, refid="44454e59")
-        st, r = apitest.request(api.url + "/v1/results", keys["m1"],
-                                {"batch_id": "m1-plan-1", "results": [result(deny, t0, [deny_pkt])]})
-        check(st == 200 and r["scored"] == 1, "the DENY result is applied: %s %s" % (st, r))
-        check(float(db.one("SELECT score FROM servers WHERE id = %s", deny)) == -50,
-              "DENY caps the pool score at -50")
-        sl = slots_of(api, keys, deny)
-        check(all(s["cycle_ms"] == 7200000 and s.get("slow") for s in sl.values()),
-              "the DENY server is probed every 2 hours by each monitor")
-        check(all(s["cycle_ms"] == 10 * SPACING for s in slots_of(api, {"m1": keys["m1"]}, ok).values()),
-              "a healthy server keeps the normal cycle")
-
-        # --- INIT: -4 with no cap, as the NTP Pool scores it --------------------------------------
-        goods = [result(init, t0 + i * 1_000_000, [reply()]) for i in range(12)]
-        init_pkt = reply(0, stratum=0, leap=3, refid="494e4954")
-        st, r = apitest.request(api.url + "/v1/results", keys["m1"],
-                                {"batch_id": "m1-plan-2",
-                                 "results": goods + [result(init, t0 + 13_000_000, [init_pkt])]})
-        check(st == 200 and r["scored"] == 13, "13 results of the INIT server applied: %s" % r)
-        before = 0.0
-        for _ in range(12):
-            before = 0.95 * before + 1
-        step, score = db.q("SELECT step, score FROM probe_log WHERE server_id = %s ORDER BY ts DESC LIMIT 1", init)[0]
-        check(float(step) == -4 and abs(float(score) - (0.95 * before - 4)) < 1e-3,
-              "INIT: step -4 and no cap at 5 (%s, %s; before %.3f)" % (step, score, before))
-
-        # --- re-check from the server page ------------------------------------------------------
+        deny_probed_slowly(db, api, keys, ok, deny, t0)
+        init_uncapped(db, api, keys, init, t0)
         web = webtest.WebServer(db)
-        owner = webtest.Client(web)
-        email = "owner-plan@example.org"
-        owner.signup(email)
-        acct = db.one("SELECT id FROM accounts WHERE email = %s", email)
-        db.q("UPDATE servers SET owner_id = %s, netspeed = 1500 WHERE id = %s", acct, deny)
-        page = owner.get("/servers/%d" % deny)
-        check(page.status == 200 and 'action="/servers/%d/recheck"' % deny in page.body,
-              "the server page offers a re-check")
-        other = webtest.Client(web)
-        other.signup("other-plan@example.org")
-        other.get("/servers")
-        check(other.post("/servers/%d/recheck" % deny, {}).status == 403,
-              "another account cannot re-check the server")
-        check(db.one("SELECT recheck_requested_at IS NULL FROM servers WHERE id = %s", deny),
-              "and nothing was recorded")
-        asked_ms = int(time.time() * 1000)
-        r = owner.post("/servers/%d/recheck" % deny, {})
-        check(r.status == 303, "the re-check is accepted (%s)" % r.status)
-        req_ms = int(float(db.one("SELECT extract(epoch FROM recheck_requested_at) * 1000 FROM servers WHERE id = %s", deny)))
-        check(abs(req_ms - asked_ms) < 5000, "the request time is recorded")
-        sl = slots_of(api, keys, deny)
-        order = sorted(sl, key=lambda n: int(n[1:]))
-        first = sl[order[0]]
-        check(abs(first["recheck_due_ms"] - req_ms) <= 1 and first["recheck_due_ms"] <= int(time.time() * 1000),
-              "the first monitor's re-check is due at once: %s" % first)
-        check(all(s["cycle_ms"] == 10 * SPACING and not s.get("slow") for s in sl.values()),
-              "after a re-check the server has the normal cycle again")
-        dues = sorted(s["recheck_due_ms"] for s in sl.values())
-        check(min(b - a for a, b in zip(dues, dues[1:])) >= SPACING,
-              "the other monitors follow at the minimum spacing: %s" % [d - req_ms for d in dues])
-        owner.get("/servers/%d" % deny)
-        check(owner.post("/servers/%d/recheck" % deny, {}).status == 429,
-              "a second re-check of the same server within 10 minutes is refused")
-        # Per account: 10 an hour.
-        extra = [db.one("INSERT INTO servers (address, country, owner_id) VALUES (%s, 'de', %s) RETURNING id",
-                        "192.0.2.%d" % (20 + i), acct) for i in range(10)]
-        codes = []
-        for sid in extra:
-            owner.get("/servers/%d" % sid)
-            codes.append(owner.post("/servers/%d/recheck" % sid, {}).status)
-        check(codes == [303] * 9 + [429], "ten re-checks an hour per account: %s" % codes)
-        check(db.one("SELECT count(*) FROM server_rechecks WHERE account_id = %s", acct) == 10,
-              "each accepted re-check is recorded")
+        recheck(db, api, web, keys, deny)
         excluded_monitor_leaves_no_gap(db, api, keys)
     finally:
         if web:
