@@ -71,10 +71,10 @@ std::string add_form(Ctx& c, std::string_view address, std::string_view netspeed
 <label>Netspeed (how much NTP traffic you can take)
 <select name="netspeed">{{{speeds}}}</select></label>
 {{{rates}}}
+<p class="muted">We send the server a few NTP packets first; it must answer with stratum 1 to 5.</p>
+<button type="submit" id="add-submit">Check and add</button>
 <button type="submit" name="rates" value="1" formnovalidate class="secondary"
  id="show-rates">Show the expected load for this country and netspeed</button>
-<p class="muted">We send the server a few NTP packets first; it must answer with stratum 1 to 5.</p>
-<button type="submit">Check and add</button>
 </form>)",
                 {{"csrf", csrf_field(c)},
                  {"address", std::string(address)},
