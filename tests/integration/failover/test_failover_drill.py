@@ -224,87 +224,105 @@ def outer():
 
 
 # --- inside the client host ------------------------------------------------------------------
-def inside():
-    from patroni_cluster import PatroniCluster, wait_until
-    net = netns.Network(os.environ["TP_DRILL_NET"])
-    hosts = {name: net.host(name, addr) for name, addr in HOSTS.items()}
+class Drill:
+    """The drill's programs inside the client host, and its figures. Each step below is one
+    phase of the drill; close() stops whatever is still running."""
 
-    started = time.monotonic()
-    cluster = PatroniCluster([hosts["db1"], hosts["db2"]], hosts["web"])
-    work = tempfile.mkdtemp(prefix="tp-drill-edges-")
-    os.chmod(work, 0o755)
-    edges, volunteers, daemons = [], [], []
-    loop = writer = None
-    monitors = {}  # name: (daemon, spool, monitor id)
-    figures = {}
-    passed = False
-    try:
-        cluster.start()
-        pg1, pg2 = cluster.nodes
-        figures["cluster_start_s"] = round(time.monotonic() - started, 1)
-        print("cluster up in %.1f s: pg1 primary, pg2 streaming" % figures["cluster_start_s"])
+    def __init__(self):
+        from patroni_cluster import PatroniCluster
+        net = netns.Network(os.environ["TP_DRILL_NET"])
+        self.hosts = {name: net.host(name, addr) for name, addr in HOSTS.items()}
+        self.started = time.monotonic()
+        self.cluster = PatroniCluster([self.hosts["db1"], self.hosts["db2"]], self.hosts["web"])
+        self.work = tempfile.mkdtemp(prefix="tp-drill-edges-")
+        os.chmod(self.work, 0o755)
+        self.edges, self.volunteers, self.daemons = [], [], []
+        self.loop = self.writer = None
+        self.monitors = {}  # name: (daemon, spool, monitor id)
+        self.figures = {}
+        self.passed = False
 
+    def start_cluster(self):
+        from patroni_cluster import wait_until
+        self.cluster.start()
+        self.pg1, self.pg2 = self.cluster.nodes
+        self.figures["cluster_start_s"] = round(time.monotonic() - self.started, 1)
+        print("cluster up in %.1f s: pg1 primary, pg2 streaming" % self.figures["cluster_start_s"])
         for v in VOLUNTEERS:
-            volunteers.append(tptest.Chronyd(hosts[v].addr, netns=hosts[v].ns))
+            self.volunteers.append(tptest.Chronyd(self.hosts[v].addr, netns=self.hosts[v].ns))
+        self.seed_database()
+        wait_until(lambda: self.cluster.streaming(self.pg2), 30, "pg2 streaming")
+
+    def seed_database(self):
+        """Monitors, servers (scored before by both monitors), an admin, login users of the
+        programs' roles."""
+        pg1 = self.pg1
         env = dict(os.environ, PGHOST=pg1.host, PGPORT=str(pg1.pg_port), PGUSER="postgres")
         db = tptest.Database("tp_drill_", env)
-        keys, mids = {}, {}
+        self.keys, mids = {}, {}
         for m in MONITORS:
             out = db.ctl("monitor", "add", "drill-" + m, "--status", "active")
             check(out.returncode == 0, "monitor %s registered (%s)" % (m, out.stderr.strip()))
-            keys[m] = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
+            self.keys[m] = re.search(r"key: ([0-9a-f]+)", out.stdout).group(1)
             mids[m] = db.one("SELECT id FROM monitors WHERE name = %s", "drill-" + m)
-        sids = {}
+        self.mids = mids
+        self.sids = {}
         for a in SERVERS:
-            sids[a] = db.one("INSERT INTO servers (address, country, netspeed, score) "
-                             "VALUES (%s, 'no', 1500, %s) RETURNING id", a, SEED_SCORE)
+            self.sids[a] = db.one("INSERT INTO servers (address, country, netspeed, score) "
+                                  "VALUES (%s, 'no', 1500, %s) RETURNING id", a, SEED_SCORE)
             # The monitors have scored it before: their results move the scores from there, and
             # the server stays in DNS (a pool score of at least 10) throughout.
             for mid in mids.values():
                 db.q("INSERT INTO server_scores (server_id, monitor_id, score) "
-                     "VALUES (%s, %s, %s)", sids[a], mid, SEED_SCORE)
+                     "VALUES (%s, %s, %s)", self.sids[a], mid, SEED_SCORE)
         db.sql("CREATE TABLE drill_heartbeat (t timestamptz)")
         r = db.ctl("create-admin", ADMIN[0], "--password-stdin", stdin=ADMIN[1] + "\n")
         check(r.returncode == 0, "an admin account (%s)" % r.stderr.strip())
         # Each program as a login user of its own role, as in production.
-        api_user = "tp_mon_" + secrets.token_hex(4)
-        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_monitor" % api_user)
-        edge_user = "tp_dns_" + secrets.token_hex(4)
-        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_dns" % edge_user)
-        writer_ci = cluster.writer_conninfo(db.name)
+        self.api_user = "tp_mon_" + secrets.token_hex(4)
+        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_monitor" % self.api_user)
+        self.edge_user = "tp_dns_" + secrets.token_hex(4)
+        db.q("CREATE ROLE %s LOGIN IN ROLE timepool_dns" % self.edge_user)
+        self.dbname = db.name
+        self.writer_ci = self.cluster.writer_conninfo(db.name)
         db.conn.close()
-        wait_until(lambda: cluster.streaming(pg2), 30, "pg2 streaming")
 
-        for n, other in ((pg1, pg2), (pg2, pg1)):
-            d = os.path.join(work, n.name)
+    def start_edges(self):
+        for n, other in ((self.pg1, self.pg2), (self.pg2, self.pg1)):
+            d = os.path.join(self.work, n.name)
             os.makedirs(d)
-            edges.append(Edge(n.where, edge_env(n, other, db.name, edge_user),
-                              ["--set", "dns.rebuild_interval=3600",
-                               "--set", "dns.stats_spool=" + os.path.join(d, "spool"),
-                               "--set", "dns.stats_flush_interval=1",
-                               "--set", "log.level=info"], d))
-        edge1, edge2 = edges
+            self.edges.append(Edge(n.where, edge_env(n, other, self.dbname, self.edge_user),
+                                   ["--set", "dns.rebuild_interval=3600",
+                                    "--set", "dns.stats_spool=" + os.path.join(d, "spool"),
+                                    "--set", "dns.stats_flush_interval=1",
+                                    "--set", "log.level=info"], d))
+        self.edge1 = self.edges[0]
 
-        web_host = hosts["web"]
+    def start_web(self):
+        web_host = self.hosts["web"]
         web = tptest.Daemon("web", web_host.cmd(
-            [tptest.WEB, "--set", "database.conninfo=" + writer_ci,
+            [tptest.WEB, "--set", "database.conninfo=" + self.writer_ci,
              "--set", "web.listen=" + web_host.addr, "--set", "web.port=8080",
              "--set", "web.pool_domain=pool.test", "--set", "web.db_connections=2",
              "--set", "web.metrics_listen=", "--set", "web.secure_cookies=false",
              "--set", "mail.transport=off",
              "--set", "mail.verify_email=false"]),
-            workdir=work, ready=[r"listening on [0-9.]+:8080"], expect_code=None)
-        daemons.append(web)
+            workdir=self.work, ready=[r"listening on [0-9.]+:8080"], expect_code=None)
+        self.daemons.append(web)
         web.host, web.port = web_host.addr, 8080
         from webtest import Client
-        admin = Client(web)
-        admin.login(*ADMIN)
-        check(admin.get("/admin/servers").status == 200, "the admin's page through the web")
+        self.admin = Client(web)
+        self.admin.login(*ADMIN)
+        check(self.admin.get("/admin/servers").status == 200, "the admin's page through the web")
 
-        ca, cert, key = apitest.make_ca(work, ip=web_host.addr)
-        api_env = monitor_api_env(db.name, api_user)
+    def start_monitoring(self):
+        """The monitor API on the web host, a monitor on each monitor host."""
+        from patroni_cluster import wait_until
+        web_host = self.hosts["web"]
+        ca, cert, key = apitest.make_ca(self.work, ip=web_host.addr)
+        api_env = monitor_api_env(self.dbname, self.api_user)
         api_url = "https://" + api_env["TIMEPOOL_MONITOR_API_LISTEN"]
-        api = tptest.Daemon("monitor-api", web_host.cmd(
+        self.api = tptest.Daemon("monitor-api", web_host.cmd(
             [tptest.MONITOR_API, "--set", "monitor_api.tls_cert=" + cert,
              "--set", "monitor_api.tls_key=" + key, "--set", "monitor_api.metrics_listen=",
              "--set", "monitor_api.interval_ms=500", "--set", "monitor_api.refresh_ms=500",
@@ -312,12 +330,12 @@ def inside():
              # 60 s between any two probes of one server would stretch it to minutes).
              "--set", "monitor_api.min_spacing_ms=50",
              "--set", "log.level=info"]),
-            workdir=work, env=dict(os.environ, **api_env), ready=[r"monitor API on https://"])
-        daemons.append(api)
+            workdir=self.work, env=dict(os.environ, **api_env), ready=[r"monitor API on https://"])
+        self.daemons.append(self.api)
         for m in MONITORS:
-            spool = os.path.join(work, m + "-spool")
-            monitors[m] = (tptest.Daemon("monitor", hosts[m].cmd(
-                [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + keys[m],
+            spool = os.path.join(self.work, m + "-spool")
+            self.monitors[m] = (tptest.Daemon("monitor", self.hosts[m].cmd(
+                [tptest.MONITOR, "--set", "log.level=debug", "--set", "monitor.key=" + self.keys[m],
                  "--set", "monitor.url=" + api_url, "--set", "monitor.ca_file=" + ca,
                  "--set", "monitor.spool_dir=" + spool, "--set", "monitor.ntp_port=123",
                  "--set", "monitor.new_server_within_ms=100", "--set", "monitor.packets=1",
@@ -325,126 +343,152 @@ def inside():
                  "--set", "monitor.batch_interval_ms=200",
                  "--set", "monitor.trust_local_clock=true", "--set", "monitor.metrics_listen=",
                  "--set", "monitor.request_timeout_ms=1000"]),
-                workdir=work, ready=[r"probing %d servers" % len(SERVERS)]), spool, mids[m])
-        probe_rows = lambda: query(writer_ci, "SELECT count(DISTINCT monitor_id), count(*) "  # noqa: E731
-                                              "FROM probe_log")[0]
+                workdir=self.work, ready=[r"probing %d servers" % len(SERVERS)]), spool, self.mids[m])
+        probe_rows = lambda: query(self.writer_ci, "SELECT count(DISTINCT monitor_id), count(*) "  # noqa: E731
+                                                   "FROM probe_log")[0]
         wait_until(lambda: probe_rows()[0] == len(MONITORS), 20, "every monitor's first results")
         check(True, "the monitors' results arrive through the API (%d so far)" % probe_rows()[1])
 
-        loop = QueryLoop(edges)
-        for e in edges:
-            check(loop.ask(e) == set(SERVERS), "edge %s answers all servers" % e.addr)
-        loop.start()
-        writer = Writer(writer_ci)
-        writer.start()
+    def normal_work(self):
+        self.loop = QueryLoop(self.edges)
+        for e in self.edges:
+            check(self.loop.ask(e) == set(SERVERS), "edge %s answers all servers" % e.addr)
+        self.loop.start()
+        self.writer = Writer(self.writer_ci)
+        self.writer.start()
         time.sleep(4)  # normal work: answers, statistics, probes, writes
 
-        # --- the primary's host dies ------------------------------------------------------
-        answered_before = loop.answered
-        killed, killed_wall = time.monotonic(), time.time()
-        pg1.crash()
-        print("pg1: Patroni and postmaster killed (SIGKILL) after %d answers" % answered_before)
-        wait_until(lambda: pg2.role() == "primary", 60, "Patroni to promote pg2")
-        figures["promoted_s"] = round(time.monotonic() - killed, 2)
-        promoted, promoted_wall = time.monotonic(), time.time()
-        check(True, "Patroni promoted pg2 %.1f s after the kill" % figures["promoted_s"])
-        wait_until(lambda: writer.commits and writer.commits[-1] > promoted, 30, "a commit on pg2")
-        figures["write_outage_s"] = round(writer.longest_gap(killed, promoted), 2)
-        check(figures["write_outage_s"] >= 1.0,
-              "write outage (last commit on pg1 to first on pg2): %.2f s" % figures["write_outage_s"])
+    def primary_dies(self):
+        from patroni_cluster import wait_until
+        self.answered_before = self.loop.answered
+        killed = time.monotonic()
+        self.killed_wall = time.time()
+        self.pg1.crash()
+        print("pg1: Patroni and postmaster killed (SIGKILL) after %d answers" % self.answered_before)
+        wait_until(lambda: self.pg2.role() == "primary", 60, "Patroni to promote pg2")
+        self.figures["promoted_s"] = round(time.monotonic() - killed, 2)
+        promoted, self.promoted_wall = time.monotonic(), time.time()
+        check(True, "Patroni promoted pg2 %.1f s after the kill" % self.figures["promoted_s"])
+        wait_until(lambda: self.writer.commits and self.writer.commits[-1] > promoted, 30, "a commit on pg2")
+        self.figures["write_outage_s"] = round(self.writer.longest_gap(killed, promoted), 2)
+        check(self.figures["write_outage_s"] >= 1.0,
+              "write outage (last commit on pg1 to first on pg2): %.2f s" % self.figures["write_outage_s"])
         time.sleep(2)  # answers, statistics and probes after the failover
 
-        # --- a change through the web reaches both edges -----------------------------------
-        admin.get("/admin/servers")
-        sid = sids[SERVERS[2]]
-        r = admin.post("/admin/servers/%d/disable" % sid, {"action": "disable"})
+    def web_change_reaches_edges(self):
+        self.admin.get("/admin/servers")
+        sid = self.sids[SERVERS[2]]
+        r = self.admin.post("/admin/servers/%d/disable" % sid, {"action": "disable"})
         committed = time.monotonic()
         check(r.status == 303, "the web disables a server on the new primary (%d)" % r.status)
         want = set(SERVERS[:2])
         seen = {}
-        while len(seen) < len(edges):
-            for e in edges:
-                if e.addr not in seen and loop.ask(e) == want:
+        while len(seen) < len(self.edges):
+            for e in self.edges:
+                if e.addr not in seen and self.loop.ask(e) == want:
                     seen[e.addr] = time.monotonic() - committed
             if time.monotonic() - committed > 10:
                 fail("the change is not on every edge after 10 s: %s" % seen)
             time.sleep(0.01)
-        figures["change_to_answer_s"] = round(max(seen.values()), 3)
-        check(figures["change_to_answer_s"] < ANSWER_LIMIT,
+        self.figures["change_to_answer_s"] = round(max(seen.values()), 3)
+        check(self.figures["change_to_answer_s"] < ANSWER_LIMIT,
               "the change answers on both edges %.3f s after its commit (limit %.0f s)"
-              % (figures["change_to_answer_s"], ANSWER_LIMIT))
+              % (self.figures["change_to_answer_s"], ANSWER_LIMIT))
 
-        # --- the old primary rejoins ---------------------------------------------------------
+    def old_primary_rejoins(self):
+        from patroni_cluster import wait_until
         rejoin = time.monotonic()
-        pg1.start()
-        wait_until(lambda: pg1.role() == "replica" and cluster.streaming(pg1), 90,
+        self.pg1.start()
+        wait_until(lambda: self.pg1.role() == "replica" and self.cluster.streaming(self.pg1), 90,
                    "pg1 to rejoin as a standby")
-        figures["rejoin_s"] = round(time.monotonic() - rejoin, 1)
-        check(True, "pg1 rejoined as a standby of pg2 in %.1f s" % figures["rejoin_s"])
+        self.figures["rejoin_s"] = round(time.monotonic() - rejoin, 1)
+        check(True, "pg1 rejoined as a standby of pg2 in %.1f s" % self.figures["rejoin_s"])
         time.sleep(2)
 
+    def every_query_answered(self):
+        loop = self.loop
         loop.stop_flag = True
         loop.join()
-        writer.stop_flag = True
-        writer.join()
-        figures["answered"] = loop.answered
-        figures["failures"] = len(loop.failures)
+        self.writer.stop_flag = True
+        self.writer.join()
+        self.figures["answered"] = loop.answered
+        self.figures["failures"] = len(loop.failures)
         check(not loop.failures, "%d queries, every one answered (failures: %s)"
               % (loop.answered, loop.failures[:5]))
-        check(loop.answered > answered_before * 1.5, "the loop kept asking after the kill")
-        log1 = edge1.log_text()
+        check(loop.answered > self.answered_before * 1.5, "the loop kept asking after the kill")
+        log1 = self.edge1.log_text()
         check("database unavailable" in log1 or "connection lost" in log1,
               "edge 1 noticed its database vanish and answered from memory meanwhile")
 
-        # --- statistics: exactly once --------------------------------------------------------
-        for e in edges:
+    def statistics_once(self):
+        from patroni_cluster import wait_until
+        for e in self.edges:
             e.close()  # the current minute is sealed and sent at shutdown
-        spools = [os.path.join(work, n.name, "spool") for n in cluster.nodes]
+        spools = [os.path.join(self.work, n.name, "spool") for n in self.cluster.nodes]
         wait_until(lambda: not any(f.endswith(".batch") for s in spools if os.path.isdir(s)
                                    for f in os.listdir(s)), 30, "the edges' spools to drain")
         got = {int(m): int(n) for m, n in query(
-            writer_ci, "SELECT (extract(epoch FROM minute)::bigint / 60), sum(count)::bigint "
-                       "FROM dns_query_counts GROUP BY 1")}
-        print("answered per minute:", sorted(loop.sent.items()), "counted:", sorted(got.items()))
-        check(got == loop.sent, "every answered query counted exactly once, before, during and "
-                                "after the failover")
-        edges = []
+            self.writer_ci, "SELECT (extract(epoch FROM minute)::bigint / 60), sum(count)::bigint "
+                            "FROM dns_query_counts GROUP BY 1")}
+        print("answered per minute:", sorted(self.loop.sent.items()), "counted:", sorted(got.items()))
+        check(got == self.loop.sent, "every answered query counted exactly once, before, during and "
+                                     "after the failover")
+        self.edges = []
 
-        # --- the monitors' results: exactly once -------------------------------------------
+    def monitor_results_once(self):
+        from patroni_cluster import wait_until
         gap = 0.0
-        for m, (mon, spool, mid) in sorted(monitors.items()):
+        for m, (mon, spool, mid) in sorted(self.monitors.items()):
             wait_until(lambda: not apitest.spooled(spool), 30, "the spool of %s to drain" % m)
             mon.stop()
             check(not apitest.spooled(spool), "%s stopped with nothing left in its spool" % m)
-            got = monitor_exactly_once(m, mon.log_text(), writer_ci, mid, sids, killed_wall,
-                                       promoted_wall)
+            got = monitor_exactly_once(m, mon.log_text(), self.writer_ci, mid, self.sids,
+                                       self.killed_wall, self.promoted_wall)
             gap = max(gap, got.pop("monitor_api_gap_s"))
             for k, v in got.items():
-                figures[k] = figures.get(k, 0) + v  # summed over the monitors
-        figures["monitor_api_gap_s"] = gap  # the longest
-        monitors = {}
-        check(api.running(), "one monitor API process served before, during and after the "
-                             "failover (it followed the primary without a restart)")
-        api.stop()  # exit status 0: no sanitizer report after the failover either
+                self.figures[k] = self.figures.get(k, 0) + v  # summed over the monitors
+        self.figures["monitor_api_gap_s"] = gap  # the longest
+        self.monitors = {}
+        check(self.api.running(), "one monitor API process served before, during and after the "
+                                  "failover (it followed the primary without a restart)")
+        self.api.stop()  # exit status 0: no sanitizer report after the failover either
 
-        figures["total_s"] = round(time.monotonic() - started, 1)
-        print("drill: " + json.dumps(figures, sort_keys=True))
-        passed = True
-    finally:
-        if loop:
-            loop.stop_flag = True
-        if writer:
-            writer.stop_flag = True
-        for d in edges + [m[0] for m in monitors.values()] + daemons:
+    def close(self):
+        if self.loop:
+            self.loop.stop_flag = True
+        if self.writer:
+            self.writer.stop_flag = True
+        for d in self.edges + [m[0] for m in self.monitors.values()] + self.daemons:
             d.kill()
-        for v in volunteers:
+        for v in self.volunteers:
             v.kill()
             v.close()
-        cluster.close()
-        if passed and not os.environ.get("TIMEPOOL_KEEP_DRILL"):
-            shutil.rmtree(work, ignore_errors=True)
+        self.cluster.close()
+        if self.passed and not os.environ.get("TIMEPOOL_KEEP_DRILL"):
+            shutil.rmtree(self.work, ignore_errors=True)
         else:
-            print("the programs' logs are kept in %s" % work)
+            print("the programs' logs are kept in %s" % self.work)
+
+
+def inside():
+    drill = Drill()
+    try:
+        drill.start_cluster()
+        drill.start_edges()
+        drill.start_web()
+        drill.start_monitoring()
+        drill.normal_work()
+        drill.primary_dies()
+        drill.web_change_reaches_edges()
+        drill.old_primary_rejoins()
+        drill.every_query_answered()
+        drill.statistics_once()
+        drill.monitor_results_once()
+        drill.figures["total_s"] = round(time.monotonic() - drill.started, 1)
+        print("drill: " + json.dumps(drill.figures, sort_keys=True))
+        drill.passed = True
+    finally:
+        drill.close()
 
 
 def monitor_exactly_once(name, log, conninfo, mid, sids, killed_wall, promoted_wall):
