@@ -75,7 +75,7 @@ async function journey(browser) {
   await submit(page, 'button[type=submit]');
   check(page.url().endsWith('/servers'), 'signed up, on My servers');
   await page.fill('#add-server input[name=address]', '192.0.2.1');
-  await submit(page, '#add-server button[type=submit]');
+  await submit(page, '#add-submit');
   check((await page.textContent('h1')).includes('Confirm your e-mail address first'),
         'adding a server waits for the confirmed address');
   await shot(page, 'mail-01-unconfirmed');
@@ -98,7 +98,7 @@ async function journey(browser) {
   // Now adding a server goes past the check (to the address check: a documentation address).
   await page.goto(base + '/servers');
   await page.fill('#add-server input[name=address]', '192.0.2.1');
-  await submit(page, '#add-server button[type=submit]');
+  await submit(page, '#add-submit');
   check(!(await page.textContent('h1')).includes('Confirm your e-mail'),
         'a confirmed volunteer may add servers');
 
